@@ -1,0 +1,54 @@
+# Everything a user or CI runs. `make generate` and `make test` bootstrap all they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.ready
+APIS := $(notdir $(patsubst %/,%,$(dir $(wildcard specs/*/api.yaml))))
+INSTALLED := $(VENV)/.generated-installed
+
+.PHONY: generate test check lint stale mypy emulator bench clean
+
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Generated packages are installed editable, so regenerating needs no reinstall.
+$(INSTALLED): $(READY) $(wildcard generated/*/pyproject.toml)
+	for api in $(APIS); do \
+	  [ -f generated/$$api/pyproject.toml ] && $(BIN)/python -m pip install --quiet --no-deps -e generated/$$api || exit 1; \
+	done
+	touch $@
+
+generate: $(READY)
+	$(BIN)/apigen generate
+	$(MAKE) --no-print-directory $(INSTALLED)
+
+test: check $(INSTALLED)
+	$(BIN)/python -m pytest -q
+
+check: lint stale mypy
+
+lint: $(READY)
+	$(BIN)/ruff check generator emulator tests benchmarks
+	$(BIN)/ruff check generated
+	$(BIN)/ruff format --check generated
+
+stale: $(READY)
+	$(BIN)/apigen generate --check
+
+mypy: $(INSTALLED)
+	$(BIN)/mypy generator
+	for api in $(APIS); do \
+	  $(BIN)/mypy --config-file generated/$$api/pyproject.toml generated/$$api/$$api || exit 1; \
+	done
+
+emulator: $(READY)
+	$(BIN)/python -m emulator --api-dir specs/powerclerk --port 8400
+
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

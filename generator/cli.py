@@ -1,0 +1,51 @@
+"""`apigen` (also `python -m generator`): the command line of the generator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from generator import __version__
+from generator.errors import SpecError
+from generator.pipeline import build, generate
+
+EXIT_OK, EXIT_STALE, EXIT_SPEC = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="apigen", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"apigen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="render specs/<api>/ into generated/<api>/")
+    gen.add_argument("apis", nargs="*", help="API folder names (default: all)")
+    gen.add_argument("--specs", type=Path, default=Path("specs"), help="default: specs")
+    gen.add_argument("--out", type=Path, default=Path("generated"), help="default: generated")
+    gen.add_argument("--check", action="store_true",
+                     help="write nothing; exit 1 if generated/ differs from what the specs give")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.check:
+            stale = [f"{p.root}/{rel}" for p in build(args.specs, args.out, args.apis)
+                     for rel in p.changed]
+            if stale:
+                print("generated/ is stale; these files differ from what the specs produce:",
+                      file=sys.stderr)
+                for path in stale:
+                    print(f"  {path}", file=sys.stderr)
+                print("run `make generate` and commit the result", file=sys.stderr)
+                return EXIT_STALE
+            print("generated/ is current")
+            return EXIT_OK
+        changed = generate(args.specs, args.out, args.apis)
+    except SpecError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"apigen: {len(exc.problems)} error(s); nothing was written", file=sys.stderr)
+        return EXIT_SPEC
+    except (ValueError, OSError) as exc:
+        print(f"apigen: {exc}; nothing was written", file=sys.stderr)
+        return EXIT_SPEC
+    print(f"{len(changed)} file(s) written" + "".join(f"\n  {c}" for c in changed))
+    return EXIT_OK

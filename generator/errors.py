@@ -1,0 +1,36 @@
+"""The one error type every stage raises for bad input: it always names a place and a rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Loc:
+    """A position in a spec file (1-based line and column, as editors show them)."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Problem:
+    loc: Loc
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f" at '{self.key}'" if self.key else ""
+        return f"{self.loc}: error{where}: {self.message}"
+
+
+class SpecError(Exception):
+    """One or more problems in a spec; `generate` prints one line per problem and exits 2."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.loc, p.key, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))

@@ -1,0 +1,474 @@
+"""Stage 3: the intermediate representation. Plain frozen data built from validated spec
+documents; it knows nothing of YAML positions or templates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from generator.load import Document
+from generator.names import pascal, snake
+
+SCALARS = ("string", "integer", "number", "decimal", "boolean", "date", "datetime", "any")
+_TYPE = re.compile(r"^(list|map)\[(.*)\]$")
+PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    kind: Literal["scalar", "model", "list", "map"]
+    name: str = ""  # scalar name or model name
+    item: TypeRef | None = None  # element of list / value of map
+
+    @staticmethod
+    def parse(expr: str) -> TypeRef:
+        match = _TYPE.match(expr)
+        if match:
+            return TypeRef(match.group(1), item=TypeRef.parse(match.group(2)))  # type: ignore[arg-type]
+        return TypeRef("scalar" if expr in SCALARS else "model", name=expr)
+
+    def models(self) -> set[str]:
+        """Names of the models this type mentions."""
+        if self.item is not None:
+            return self.item.models()
+        return {self.name} if self.kind == "model" else set()
+
+    def __str__(self) -> str:
+        return f"{self.kind}[{self.item}]" if self.item is not None else self.name
+
+
+@dataclass(frozen=True)
+class Field:
+    wire_name: str
+    python_name: str
+    type: TypeRef
+    required: bool = False
+    nullable: bool = False
+    description: str = ""
+    format: str = ""
+    enum: tuple[Any, ...] = ()
+    constraints: tuple[tuple[str, Any], ...] = ()
+    deprecated: bool = False
+    aliases: tuple[str, ...] = ()
+    confidence: str = "documented"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One V1 -> V2 change recorded on a model."""
+
+    model: str
+    kind: str
+    from_path: str = ""
+    to_path: str = ""
+    field: str = ""
+    old: str = ""
+    new: str = ""
+    operations: tuple[str, ...] = ()
+    direction: str = ""
+    note: str = ""
+
+    @property
+    def legacy_name(self) -> str:
+        """The V1 attribute a deprecated alias is generated for ('' when there is none)."""
+        if self.kind in ("rename", "move") and "." not in self.from_path and "[" not in self.from_path:
+            return self.from_path
+        return ""
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    fields: tuple[Field, ...]
+    description: str = ""
+    extra: Literal["allow", "forbid"] = "allow"
+    role: Literal["request", "response", "both", "unused"] = "unused"
+    confidence: str = "documented"
+    source: str = ""
+    moves: tuple[Move, ...] = ()
+
+    def field(self, wire_name: str) -> Field | None:
+        return next((f for f in self.fields if f.wire_name == wire_name), None)
+
+
+@dataclass(frozen=True)
+class Param:
+    wire_name: str
+    python_name: str
+    location: Literal["path", "query", "header"]
+    type: str
+    required: bool
+    description: str = ""
+    enum: tuple[Any, ...] = ()
+    default: Any = None
+    constraints: tuple[tuple[str, Any], ...] = ()
+    format: str = ""
+    deprecated: bool = False
+    confidence: str = "documented"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A request body or a response: JSON validated by a model, a binary stream, or nothing."""
+
+    kind: Literal["json", "binary", "none"]
+    model: str = ""
+    content_type: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Pagination:
+    style: str
+    limit_param: str
+    offset_param: str
+    max_page: int
+    items: str = ""
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One V1 -> V2 change recorded on an operation (path, parameters, formats)."""
+
+    kind: str
+    direction: str = ""
+    param: str = ""
+    from_: str = ""
+    to: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class V1Operation:
+    wire_name: str
+    method: str
+    path: str
+    changes: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operation:
+    resource: str
+    python_name: str
+    wire_name: str
+    method: str
+    path: str
+    summary: str
+    params: tuple[Param, ...]
+    body: Payload
+    response: Payload
+    idempotent: bool
+    description: str = ""
+    paginate: Pagination | None = None
+    admin_only: bool = False
+    mfa: str = "if_enabled"
+    deprecated: str = ""  # '' = not deprecated; otherwise the reason
+    confidence: str = "documented"
+    source: str = ""
+    v1: V1Operation | None = None
+
+    def params_in(self, location: str) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.location == location)
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    class_name: str
+    description: str
+    operations: tuple[Operation, ...]
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    base_url: str
+    token_url: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Auth:
+    kind: str
+    token_path: str = ""
+    token_lifetime_seconds: int = 3600
+    refresh_margin_seconds: int = 60
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    operations: int
+    per_seconds: float
+    status: int = 429
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Api:
+    name: str
+    title: str
+    client_class: str
+    version: str
+    base_path: str
+    environments: tuple[Environment, ...]
+    auth: Auth
+    resources: tuple[Resource, ...]
+    models: tuple[Model, ...]
+    description: str = ""
+    api_key_header: str = ""
+    mfa_otp_header: str = ""
+    mfa_session_header: str = ""
+    mfa_description: str = ""
+    rate_limit: RateLimit | None = None
+    quota_status: int = 0
+    default_content_type: str = "application/json"
+    content_types: tuple[str, ...] = ("application/json",)
+    error_model: str = ""
+    error_message_fields: tuple[str, ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()
+    v1_base_path: str = ""
+    v1_shut_down: str = ""
+    v1_changes: tuple[Change, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def operations(self) -> tuple[Operation, ...]:
+        return tuple(op for r in self.resources for op in r.operations)
+
+    def model(self, name: str) -> Model:
+        return next(m for m in self.models if m.name == name)
+
+    @property
+    def moves(self) -> tuple[Move, ...]:
+        return tuple(mv for m in self.models for mv in m.moves)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the IR from documents that passed validation.
+
+
+def _constraints(spec: dict[str, Any], keys: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    return tuple((k, spec[k]) for k in keys if k in spec)
+
+
+def _field(wire: str, spec: dict[str, Any]) -> Field:
+    return Field(
+        wire_name=wire,
+        python_name=spec.get("name") or snake(wire),
+        type=TypeRef.parse(spec["type"]),
+        required=bool(spec.get("required", False)),
+        nullable=bool(spec.get("nullable", False)),
+        description=spec.get("description", ""),
+        format=spec.get("format", ""),
+        enum=tuple(spec.get("enum", ())),
+        constraints=_constraints(spec, ("minimum", "maximum", "min_length", "max_length")),
+        deprecated=bool(spec.get("deprecated", False)),
+        aliases=tuple(spec.get("aliases", ())),
+        confidence=spec.get("confidence", "documented"),
+    )
+
+
+def _move(model: str, spec: dict[str, Any]) -> Move:
+    return Move(
+        model=model,
+        kind=spec["kind"],
+        from_path=spec.get("from", ""),
+        to_path=spec.get("to", ""),
+        field=spec.get("field", ""),
+        old=spec.get("old", ""),
+        new=spec.get("new", ""),
+        operations=tuple(spec.get("operations", ())),
+        direction=spec.get("direction", ""),
+        note=spec.get("note", ""),
+    )
+
+
+def _payload(spec: Any, default_content_type: str) -> Payload:
+    if spec is None:
+        return Payload("none")
+    if isinstance(spec, str):
+        return Payload("json", model=spec, content_type=default_content_type)
+    kind = spec["kind"]
+    content_type = spec.get("content_type", default_content_type if kind == "json" else "")
+    return Payload(kind, spec.get("model", ""), content_type, spec.get("description", ""))
+
+
+def _param(wire: str, spec: dict[str, Any]) -> Param:
+    location = spec["in"]
+    return Param(
+        wire_name=wire,
+        python_name=spec.get("name") or snake(wire),
+        location=location,
+        type=spec["type"],
+        required=location == "path" or bool(spec.get("required", False)),
+        description=spec.get("description", ""),
+        enum=tuple(spec.get("enum", ())),
+        default=spec.get("default"),
+        constraints=_constraints(spec, ("minimum", "maximum")),
+        format=spec.get("format", ""),
+        deprecated=bool(spec.get("deprecated", False)),
+        confidence=spec.get("confidence", "documented"),
+    )
+
+
+def _change(spec: dict[str, Any]) -> Change:
+    return Change(
+        kind=spec["kind"],
+        direction=spec.get("direction", ""),
+        param=spec.get("param", ""),
+        from_=spec.get("from", ""),
+        to=spec.get("to", ""),
+        note=spec.get("note", ""),
+    )
+
+
+def _operation(resource: str, name: str, spec: dict[str, Any], api: dict[str, Any]) -> Operation:
+    default_ct = api.get("content_types", {}).get("default", "application/json")
+    method = spec["method"]
+    paginate = None
+    if "paginate" in spec:
+        style = api["pagination"][spec["paginate"]["style"]]
+        paginate = Pagination(
+            style=style["style"],
+            limit_param=style["limit_param"],
+            offset_param=style["offset_param"],
+            max_page=style["max_page"],
+            items=spec["paginate"]["items"],
+            method=spec["paginate"].get("method") or f"iter_{snake(name)}",
+        )
+    v1 = None
+    if "v1" in spec:
+        raw = spec["v1"]
+        v1 = V1Operation(
+            wire_name=raw.get("wire_name", spec["wire_name"]),
+            method=raw.get("method", method),
+            path=raw.get("path", ""),
+            changes=tuple(_change(c) for c in raw.get("changes", ())),
+        )
+    deprecated = spec.get("deprecated", False)
+    return Operation(
+        resource=resource,
+        python_name=snake(name),
+        wire_name=spec["wire_name"],
+        method=method,
+        path=spec["path"],
+        summary=spec["summary"],
+        description=spec.get("description", ""),
+        params=tuple(_param(w, p) for w, p in spec.get("params", {}).items()),
+        body=_payload(spec.get("body"), default_ct),
+        response=_payload(spec["response"], default_ct),
+        idempotent=spec.get("idempotent", method in ("GET", "PUT", "DELETE")),
+        paginate=paginate,
+        admin_only=bool(spec.get("admin_only", False)),
+        mfa=spec.get("mfa", "if_enabled"),
+        deprecated=("deprecated" if deprecated is True else deprecated or ""),
+        confidence=spec["confidence"],
+        source=spec.get("source", ""),
+        v1=v1,
+    )
+
+
+def _roles(models: dict[str, dict[str, Any]], ops: list[Operation], error_model: str) -> dict:
+    """Which models are request bodies and which are responses, following nested references."""
+
+    def reach(roots: set[str]) -> set[str]:
+        seen: set[str] = set()
+        todo = [r for r in roots if r]
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in models:
+                continue
+            seen.add(name)
+            for spec in models[name]["fields"].values():
+                todo.extend(TypeRef.parse(spec["type"]).models())
+        return seen
+
+    request = reach({op.body.model for op in ops})
+    response = reach({op.response.model for op in ops} | {error_model})
+    roles = {}
+    for name in models:
+        both = (name in request, name in response)
+        roles[name] = {(True, True): "both", (True, False): "request", (False, True): "response"}.get(
+            both, "unused"
+        )
+    return roles
+
+
+def build_api(documents: list[Document]) -> Api:
+    """Assemble one API from its (already validated) documents."""
+    api_spec: dict[str, Any] = next(d.data["api"] for d in documents if "api" in d.data)
+    model_specs: dict[str, dict[str, Any]] = {}
+    resources: dict[str, tuple[str, list[Operation]]] = {}
+    for doc in documents:
+        model_specs.update(doc.data.get("models", {}))
+        if "resource" in doc.data:
+            name = doc.data["resource"]
+            description, ops = resources.setdefault(name, (doc.data.get("description", ""), []))
+            for op_name, op_spec in doc.data.get("operations", {}).items():
+                ops.append(_operation(name, op_name, op_spec, api_spec))
+    all_ops = [op for _, ops in resources.values() for op in ops]
+    error_model = api_spec.get("errors", {}).get("model", "")
+    roles = _roles(model_specs, all_ops, error_model)
+    models = []
+    for name in sorted(model_specs):
+        spec = model_specs[name]
+        role = roles[name]
+        default_extra = "forbid" if role == "request" else "allow"
+        models.append(
+            Model(
+                name=name,
+                fields=tuple(_field(w, f) for w, f in spec["fields"].items()),
+                description=spec.get("description", ""),
+                extra=spec.get("extra", default_extra),
+                role=role,
+                confidence=spec.get("confidence", "documented"),
+                source=spec.get("source", ""),
+                moves=tuple(_move(name, m) for m in spec.get("moves", ())),
+            )
+        )
+    auth = api_spec["auth"]
+    mfa = api_spec.get("mfa", {})
+    rate = api_spec.get("rate_limit")
+    v1 = api_spec.get("v1", {})
+    return Api(
+        name=api_spec["name"],
+        title=api_spec["title"],
+        client_class=api_spec["client_class"],
+        version=api_spec["version"],
+        description=api_spec.get("description", ""),
+        base_path=api_spec["base_path"],
+        environments=tuple(
+            Environment(n, e["base_url"], e.get("token_url", ""), e.get("description", ""))
+            for n, e in api_spec["environments"].items()
+        ),
+        auth=Auth(
+            kind=auth["kind"],
+            token_path=auth.get("token_path", ""),
+            token_lifetime_seconds=auth.get("token_lifetime_seconds", 3600),
+            refresh_margin_seconds=auth.get("refresh_margin_seconds", 60),
+            description=auth.get("description", ""),
+        ),
+        resources=tuple(
+            Resource(name, pascal(name), desc, tuple(sorted(ops, key=lambda o: o.python_name)))
+            for name, (desc, ops) in sorted(resources.items())
+        ),
+        models=tuple(models),
+        api_key_header=api_spec.get("api_key", {}).get("header", ""),
+        mfa_otp_header=mfa.get("otp_header", ""),
+        mfa_session_header=mfa.get("session_token_header", ""),
+        mfa_description=mfa.get("description", ""),
+        rate_limit=RateLimit(rate["operations"], float(rate["per_seconds"]), rate.get("status", 429),
+                             rate.get("description", "")) if rate else None,
+        quota_status=api_spec.get("quota", {}).get("status", 0),
+        default_content_type=api_spec.get("content_types", {}).get("default", "application/json"),
+        content_types=tuple(api_spec.get("content_types", {}).get("supported", ("application/json",))),
+        error_model=error_model,
+        error_message_fields=tuple(api_spec.get("errors", {}).get("message_fields", ())),
+        identifiers=tuple(sorted(api_spec.get("identifiers", {}).items())),
+        v1_base_path=v1.get("base_path", ""),
+        v1_shut_down=str(v1.get("shut_down", "")),
+        v1_changes=tuple(_change(c) for c in v1.get("changes", ())),
+    )

@@ -1,0 +1,41 @@
+"""Identifier rules. Every name a template prints passes through here, so an invalid one
+(a keyword, a leading digit, punctuation from a hostile schema) can never reach the output."""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+
+_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
+# Names that would shadow something a generated class or module relies on.
+_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {
+    "self", "cls", "model_config", "model_fields", "json", "copy", "dict", "schema",
+}
+
+
+def _ascii_words(name: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", name)
+    text = text.replace("ß", "ss").encode("ascii", "ignore").decode()
+    return [w for w in _NON_WORD.split(_BOUNDARY.sub("_", text)) if w]
+
+
+def snake(name: str, fallback: str = "field") -> str:
+    """`CurrentStatus` -> `current_status`; `GPP / JV Firm?` -> `gpp_jv_firm`; `class` -> `class_`."""
+    words = _ascii_words(name)
+    ident = "_".join(w.lower() for w in words) or fallback
+    if ident[0].isdigit():
+        ident = f"{fallback}_{ident}"
+    return f"{ident}_" if ident in _RESERVED else ident
+
+
+def pascal(name: str, fallback: str = "Model") -> str:
+    """`commitments` -> `Commitments`; `inquiry_threads` -> `InquiryThreads`."""
+    words = _ascii_words(name)
+    ident = "".join(w[:1].upper() + w[1:] for w in words) or fallback
+    return f"{fallback}{ident}" if ident[0].isdigit() else ident
+
+
+def is_identifier(name: str) -> bool:
+    return name.isidentifier() and name.isascii() and name not in _RESERVED

@@ -1,0 +1,54 @@
+"""The whole flow, one API folder at a time: load -> validate -> IR -> models + templates ->
+format -> write. Nothing is written unless every API generated cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.format import format_tree
+from generator.ir import Api, build_api
+from generator.load import load_api_dir
+from generator.render import render_package
+from generator.validate import validate
+from generator.write import Plan, apply, plan
+
+
+def api_dirs(specs: Path, names: list[str] | None = None) -> list[Path]:
+    dirs = sorted(d for d in specs.iterdir() if d.is_dir() and any(d.glob("*.yaml")))
+    if names:
+        known = {d.name: d for d in dirs}
+        missing = sorted(set(names) - set(known))
+        if missing:
+            raise ValueError(f"no spec folder {', '.join(missing)} under {specs} "
+                             f"(known: {', '.join(known) or 'none'})")
+        dirs = [known[n] for n in names]
+    return dirs
+
+
+def load_api(api_dir: Path) -> Api:
+    documents = load_api_dir(api_dir)
+    validate(documents)
+    return build_api(documents)
+
+
+def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
+    """Generate every API in memory and return what writing it would change."""
+    rendered: dict[str, str] = {}
+    apis = [load_api(d) for d in api_dirs(specs, names)]
+    for api in apis:
+        for rel, text in render_package(api).items():
+            rendered[f"{api.name}/{rel}"] = text
+    formatted = format_tree(rendered)
+    return [
+        plan(out / api.name, {rel.removeprefix(f"{api.name}/"): text
+                              for rel, text in formatted.items() if rel.startswith(f"{api.name}/")})
+        for api in apis
+    ]
+
+
+def generate(specs: Path, out: Path, names: list[str] | None = None) -> list[str]:
+    """Write the generated trees; return the paths that changed (relative to `out`)."""
+    plans = build(specs, out, names)
+    for p in plans:
+        apply(p)
+    return [f"{p.root.name}/{rel}" for p in plans for rel in p.changed]

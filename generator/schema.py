@@ -1,0 +1,78 @@
+"""Stage 4: IR -> JSON Schema (2020-12). Used to drive datamodel-code-generator, and by the
+emulator to validate request bodies exactly as the spec describes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.ir import Api, Field, Model, TypeRef
+
+_SCALARS: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "decimal": {"type": "number", "format": "decimal"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "any": {},
+}
+_CONSTRAINT_KEYS = {"minimum": "minimum", "maximum": "maximum", "min_length": "minLength",
+                    "max_length": "maxLength"}
+
+
+def type_schema(ref: TypeRef) -> dict[str, Any]:
+    if ref.kind == "scalar":
+        return dict(_SCALARS[ref.name])
+    if ref.kind == "model":
+        return {"$ref": f"#/$defs/{ref.name}"}
+    assert ref.item is not None
+    if ref.kind == "list":
+        return {"type": "array", "items": type_schema(ref.item)}
+    return {"type": "object", "additionalProperties": type_schema(ref.item)}
+
+
+def field_schema(field: Field, strict_enums: bool) -> dict[str, Any]:
+    schema = type_schema(field.type)
+    # Response models stay tolerant: a new enum member from the server must not break reading.
+    if field.enum and strict_enums:
+        schema["enum"] = list(field.enum)
+    for key, value in field.constraints:
+        schema[_CONSTRAINT_KEYS[key]] = value
+    if field.nullable:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    if field.description:
+        schema["description"] = field.description
+    if field.deprecated:
+        schema["deprecated"] = True
+    return schema
+
+
+def model_schema(model: Model) -> dict[str, Any]:
+    strict = model.extra == "forbid"
+    schema: dict[str, Any] = {
+        "type": "object",
+        "title": model.name,
+        "properties": {f.wire_name: field_schema(f, strict) for f in model.fields},
+    }
+    required = [f.wire_name for f in model.fields if f.required]
+    if required:
+        schema["required"] = required
+    if strict:
+        schema["additionalProperties"] = False
+    if model.description:
+        schema["description"] = model.description
+    return schema
+
+
+def api_schema(api: Api) -> dict[str, Any]:
+    """Every model of the API under `$defs`, in name order."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {m.name: model_schema(m) for m in api.models},
+    }
+
+
+def validator_schema(api: Api, model: str) -> dict[str, Any]:
+    """A self-contained schema that accepts exactly the documents `model` describes."""
+    return {**api_schema(api), "$ref": f"#/$defs/{model}"}

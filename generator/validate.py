@@ -1,0 +1,276 @@
+"""Stage 2: check spec documents against the meta-schema, then the rules a schema cannot express
+(path parameters, duplicates, references, move targets, impossible cycles). Every problem names
+the file, line, column and key; all problems are reported together."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from generator.errors import Loc, Problem, SpecError
+from generator.ir import PATH_PARAM, TypeRef
+from generator.load import Document
+from generator.names import is_identifier
+
+META_SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(META_SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def _expected(error: ValidationError) -> str:
+    """A short statement of the rule that failed, in the spec author's terms."""
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        return f"unknown key {', '.join(map(repr, extra))}; expected one of: {', '.join(allowed)}"
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required here")
+    if error.validator == "enum":
+        return f"{error.instance!r} is not allowed; expected one of: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "pattern":
+        return f"{error.instance!r} does not match the rule {error.validator_value}"
+    if error.validator == "type":
+        return f"expected {error.validator_value}, got {type(error.instance).__name__}: {error.instance!r}"
+    if error.validator == "oneOf":
+        return f"{error.instance!r} is neither a model name nor a mapping with 'kind'"
+    if error.validator == "propertyNames":
+        return f"invalid name {error.instance!r}"
+    return error.message
+
+
+def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
+    # For if/then and allOf, the nested errors say more than the wrapper.
+    if error.context and error.validator in ("allOf", "anyOf"):
+        for sub in error.context:
+            yield from _leaf_errors(sub)
+    else:
+        yield error
+
+
+def check_meta_schema(doc: Document) -> list[Problem]:
+    problems = []
+    for error in _validator().iter_errors(doc.data):
+        for leaf in _leaf_errors(error):
+            path = list(leaf.absolute_path)
+            if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
+                allowed = set(leaf.schema.get("properties", {}))
+                for extra in sorted(set(leaf.instance) - allowed, key=str):
+                    problems.append(Problem(doc.loc([*path, extra]), ".".join(map(str, [*path, extra])),
+                                            _expected(leaf)))
+                continue
+            if leaf.validator == "propertyNames":
+                path = [*path, leaf.instance]
+            problems.append(Problem(doc.loc(path), ".".join(map(str, path)), _expected(leaf)))
+    return problems
+
+
+class _Checker:
+    """Cross-file rules over documents that already passed the meta-schema."""
+
+    def __init__(self, documents: list[Document]):
+        self.docs = documents
+        self.problems: list[Problem] = []
+        self.models: dict[str, tuple[Document, dict[str, Any]]] = {}
+        self.api: tuple[Document, dict[str, Any]] | None = None
+
+    def error(self, doc: Document, path: list[str | int], message: str) -> None:
+        self.problems.append(Problem(doc.loc(path), ".".join(map(str, path)), message))
+
+    def run(self) -> list[Problem]:
+        self.collect()
+        if self.api is None:
+            first = self.docs[0]
+            self.problems.append(Problem(Loc(first.path, 1, 1), "api",
+                                         "no file of this API has the 'api' section"))
+            return self.problems
+        self.check_api()
+        self.check_models()
+        self.check_operations()
+        return self.problems
+
+    def collect(self) -> None:
+        for doc in self.docs:
+            if "api" in doc.data:
+                if self.api is not None:
+                    self.error(doc, ["api"], f"second 'api' section; the first is in {self.api[0].path}")
+                else:
+                    self.api = (doc, doc.data["api"])
+            for name, spec in doc.data.get("models", {}).items():
+                if name in self.models:
+                    self.error(doc, ["models", name],
+                               f"model {name} is defined twice (also in {self.models[name][0].path})")
+                else:
+                    self.models[name] = (doc, spec)
+
+    def check_model_ref(self, doc: Document, path: list[str | int], name: str) -> bool:
+        if name and name not in self.models:
+            self.error(doc, path, f"reference to undefined model {name!r}")
+            return False
+        return True
+
+    def check_api(self) -> None:
+        assert self.api is not None
+        doc, api = self.api
+        if "errors" in api:
+            self.check_model_ref(doc, ["api", "errors", "model"], api["errors"]["model"])
+        has_token_url = all("token_url" in e for e in api["environments"].values())
+        if not has_token_url and "token_path" not in api["auth"]:
+            self.error(doc, ["api", "auth"], "needs token_path, or a token_url in every environment")
+
+    def resolve(self, model: str, path: str) -> TypeRef | None:
+        """The type at a dotted path (`CurrentStatus.Name`, `Forms[].Name`) inside a model."""
+        current = TypeRef("model", name=model)
+        for segment in path.split("."):
+            is_list = segment.endswith("[]")
+            name = segment[:-2] if is_list else segment
+            if current.kind != "model" or current.name not in self.models:
+                return None
+            spec = self.models[current.name][1]["fields"].get(name)
+            if spec is None:
+                return None
+            current = TypeRef.parse(spec["type"])
+            if is_list:
+                if current.kind != "list" or current.item is None:
+                    return None
+                current = current.item
+        return current
+
+    def check_models(self) -> None:
+        for name, (doc, spec) in self.models.items():
+            base = ["models", name]
+            py_names: dict[str, str] = {}
+            for wire, field in spec["fields"].items():
+                fpath = [*base, "fields", wire]
+                for ref in TypeRef.parse(field["type"]).models():
+                    self.check_model_ref(doc, [*fpath, "type"], ref)
+                if "name" in field and not is_identifier(field["name"]):
+                    self.error(doc, [*fpath, "name"], f"{field['name']!r} is not a usable Python name")
+                py = field.get("name") or wire
+                if py in py_names:
+                    self.error(doc, fpath, f"Python name clashes with field {py_names[py]!r}")
+                py_names[py] = wire
+            for i, move in enumerate(spec.get("moves", [])):
+                mpath = [*base, "moves", i]
+                for key in ("to", "field"):
+                    if key in move and self.resolve(name, move[key]) is None:
+                        self.error(doc, [*mpath, key],
+                                   f"move target {move[key]!r} is not a field path of model {name}")
+                first = move.get("from", "").split(".")[0].removesuffix("[]")
+                if move["kind"] in ("rename", "move", "removed") and first in spec["fields"]:
+                    self.error(doc, [*mpath, "from"],
+                               f"V1 name {first!r} is still a field of {name}; use kind 'flatten' "
+                               "or 'format' for a change inside an existing field")
+        self.check_cycles()
+
+    def check_cycles(self) -> None:
+        # A required, non-nullable, direct model reference must be filled in; a loop of those
+        # describes an infinitely deep document, which no JSON value or model can hold.
+        edges: dict[str, list[str]] = {}
+        for name, (_, spec) in self.models.items():
+            for field in spec["fields"].values():
+                ref = TypeRef.parse(field["type"])
+                if ref.kind == "model" and field.get("required") and not field.get("nullable"):
+                    edges.setdefault(name, []).append(ref.name)
+        state: dict[str, int] = {}
+
+        def visit(node: str, trail: list[str]) -> None:
+            state[node] = 1
+            for nxt in edges.get(node, []):
+                if state.get(nxt) == 1:
+                    loop = [*trail[trail.index(nxt):], nxt] if nxt in trail else [node, nxt]
+                    doc, _ = self.models[node]
+                    self.error(doc, ["models", node],
+                               "required fields form a cycle no document can satisfy: "
+                               + " -> ".join(loop) + "; make one of them optional or nullable")
+                elif nxt in self.models and state.get(nxt) is None:
+                    visit(nxt, [*trail, nxt])
+            state[node] = 2
+
+        for name in sorted(edges):
+            if state.get(name) is None:
+                visit(name, [name])
+
+    def check_operations(self) -> None:
+        assert self.api is not None
+        api = self.api[1]
+        wire_names: dict[str, str] = {}
+        py_names: dict[tuple[str, str], str] = {}
+        for doc in self.docs:
+            resource = doc.data.get("resource", "")
+            for name, op in doc.data.get("operations", {}).items():
+                base: list[str | int] = ["operations", name]
+                key = (resource, name)
+                if key in py_names:
+                    self.error(doc, base, f"duplicate operation {resource}.{name} "
+                                          f"(also in {py_names[key]})")
+                py_names[key] = doc.path
+                if op["wire_name"] in wire_names:
+                    self.error(doc, [*base, "wire_name"], f"duplicate operation wire name "
+                               f"{op['wire_name']!r} (also in {wire_names[op['wire_name']]})")
+                wire_names[op["wire_name"]] = doc.path
+                self.check_params(doc, base, op)
+                for part in ("body", "response"):
+                    payload = op.get(part)
+                    model = payload if isinstance(payload, str) else (payload or {}).get("model", "")
+                    self.check_model_ref(doc, [*base, part], model)
+                    if isinstance(payload, dict) and payload["kind"] == "json" and not model:
+                        self.error(doc, [*base, part], "a json payload needs a model")
+                self.check_paginate(doc, base, op, api)
+
+    def check_params(self, doc: Document, base: list[str | int], op: dict[str, Any]) -> None:
+        in_path = PATH_PARAM.findall(op["path"])
+        params = op.get("params", {})
+        for wire in in_path:
+            if wire not in params or params[wire]["in"] != "path":
+                self.error(doc, [*base, "path"],
+                           f"path parameter {{{wire}}} has no 'params' entry with in: path")
+        seen: dict[str, str] = {}
+        for wire, param in params.items():
+            if param["in"] == "path" and wire not in in_path:
+                self.error(doc, [*base, "params", wire],
+                           f"path parameter {wire!r} does not appear in path {op['path']!r}")
+            py = param.get("name") or wire
+            if "name" in param and not is_identifier(param["name"]):
+                self.error(doc, [*base, "params", wire, "name"],
+                           f"{param['name']!r} is not a usable Python name")
+            if py.lower() in seen:
+                self.error(doc, [*base, "params", wire], f"Python name clashes with {seen[py.lower()]!r}")
+            seen[py.lower()] = wire
+
+    def check_paginate(self, doc: Document, base: list[str | int], op: dict[str, Any],
+                       api: dict[str, Any]) -> None:
+        if "paginate" not in op:
+            return
+        style_name = op["paginate"]["style"]
+        style = api.get("pagination", {}).get(style_name)
+        if style is None:
+            self.error(doc, [*base, "paginate", "style"],
+                       f"pagination style {style_name!r} is not defined under api.pagination")
+            return
+        for param in (style["limit_param"], style["offset_param"]):
+            if param not in op.get("params", {}):
+                self.error(doc, [*base, "paginate"], f"paginated operation lacks parameter {param!r}")
+        response = op["response"] if isinstance(op["response"], str) else op["response"].get("model")
+        if response in self.models:
+            items = self.resolve(response, op["paginate"]["items"])
+            if items is None or items.kind != "list":
+                self.error(doc, [*base, "paginate", "items"],
+                           f"{op['paginate']['items']!r} is not a list field of {response}")
+
+
+def validate(documents: list[Document]) -> None:
+    """Raise SpecError listing every problem in one API's documents."""
+    problems = [p for doc in documents for p in check_meta_schema(doc)]
+    if not problems:
+        problems = _Checker(documents).run()
+    if problems:
+        raise SpecError(problems)

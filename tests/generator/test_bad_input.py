@@ -1,0 +1,92 @@
+"""Bad specs: one error line naming file:line:col and the rule, exit 2, generated/ untouched."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.generator.conftest import run_apigen, tree_digest
+
+ERROR_LINE = re.compile(r"^(?P<file>\S+\.yaml):(?P<line>\d+):(?P<col>\d+): error( at '(?P<key>[^']*)')?: (?P<msg>.+)$")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"fixture changed: {old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+CASES = {
+    "malformed_yaml": ("widgets.yaml", "  list:\n", "  list: [\n", r"malformed YAML", None),
+    "unknown_key": ("widgets.yaml", "    method: GET\n", "    method: GET\n    verb: GET\n",
+                    r"unknown key 'verb'", "operations.list.verb"),
+    "path_param_missing": ("widgets.yaml", "path: /Shops/{ShopId}/Widgets\n    summary: List",
+                           "path: /Shops/{ShopId}/Widgets/{Color}\n    summary: List",
+                           r"path parameter \{Color\} has no 'params' entry", "operations.list.path"),
+    "path_param_unused": ("widgets.yaml", "      offset: {in: query, type: integer}\n",
+                          "      offset: {in: query, type: integer}\n      Extra: {in: path, type: string}\n",
+                          r"does not appear in path", "operations.list.params.Extra"),
+    "duplicate_operation": ("widgets.yaml", "    wire_name: CreateWidget", "    wire_name: GetWidgets",
+                            r"duplicate operation wire name 'GetWidgets'", "operations.create.wire_name"),
+    "undefined_model": ("widgets.yaml", "    response: WidgetList", "    response: WidgetPage",
+                        r"undefined model 'WidgetPage'", "operations.list.response"),
+    "move_to_missing_field": ("widgets.yaml", "to: Owner.Email}", "to: Owner.Mail}",
+                              r"move target 'Owner.Mail' is not a field path of model Widget",
+                              "models.Widget.moves.0.to"),
+    "required_cycle": ("widgets.yaml", "      Email: {type: string}\n",
+                       "      Email: {type: string}\n      Back: {type: Widget, required: true}\n"
+                       "      Again: {type: Owner, required: true}\n",
+                       r"cycle no document can satisfy", "models.Owner"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_spec_reports_place_and_rule_and_writes_nothing(case: str, spec_copy: Path,
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run_apigen("generate", "--specs", spec_copy, "--out", out)
+    assert first.returncode == 0, first.stderr
+    before = tree_digest(out)
+
+    file, old, new, message, key = CASES[case]
+    _edit(spec_copy / "mini" / file, old, new)
+    result = run_apigen("generate", "--specs", spec_copy, "--out", out)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    errors = [ERROR_LINE.match(line) for line in lines[:-1]]
+    assert errors and all(errors), lines
+    assert any(re.search(message, e["msg"]) for e in errors if e), lines
+    assert all(e["file"].endswith(f"mini/{file}") for e in errors if e)
+    if key is not None:
+        assert any(e["key"] == key for e in errors if e), lines
+    assert lines[-1].endswith("nothing was written")
+    assert tree_digest(out) == before
+
+
+def test_error_line_points_at_the_offending_key(spec_copy: Path, tmp_path: Path) -> None:
+    path = spec_copy / "mini" / "widgets.yaml"
+    _edit(path, "    response: WidgetList", "    response: WidgetPage")
+    result = run_apigen("generate", "--specs", spec_copy, "--out", tmp_path / "out")
+    match = ERROR_LINE.match(result.stderr.splitlines()[0])
+    assert match
+    line = path.read_text().splitlines()[int(match["line"]) - 1]
+    assert line[int(match["col"]) - 1:].startswith("response: WidgetPage")
+
+
+def test_every_problem_is_reported_at_once(spec_copy: Path, tmp_path: Path) -> None:
+    path = spec_copy / "mini" / "widgets.yaml"
+    _edit(path, "    response: WidgetList", "    response: WidgetPage")
+    _edit(path, "to: Owner.Email}", "to: Owner.Mail}")
+    result = run_apigen("generate", "--specs", spec_copy, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "2 error(s)" in result.stderr
+
+
+def test_unknown_api_name_is_an_error(tmp_path: Path, spec_copy: Path) -> None:
+    result = run_apigen("generate", "nope", "--specs", spec_copy, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "no spec folder nope" in result.stderr
+    assert not (tmp_path / "out").exists()
