@@ -21,17 +21,25 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("apis", nargs="*", help="API folder names (default: all)")
     gen.add_argument("--specs", type=Path, default=Path("specs"), help="default: specs")
     gen.add_argument("--out", type=Path, default=Path("generated"), help="default: generated")
-    gen.add_argument("--check", action="store_true",
-                     help="write nothing; exit 1 if generated/ differs from what the specs give")
+    gen.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if generated/ differs from what the specs give",
+    )
     args = parser.parse_args(argv)
 
     try:
         if args.check:
-            stale = [f"{p.root}/{rel}" for p in build(args.specs, args.out, args.apis)
-                     for rel in p.changed]
+            stale = [
+                f"{p.root}/{rel}"
+                for p in build(args.specs, args.out, args.apis)
+                for rel in p.changed
+            ]
             if stale:
-                print("generated/ is stale; these files differ from what the specs produce:",
-                      file=sys.stderr)
+                print(
+                    "generated/ is stale; these files differ from what the specs produce:",
+                    file=sys.stderr,
+                )
                 for path in stale:
                     print(f"  {path}", file=sys.stderr)
                 print("run `make generate` and commit the result", file=sys.stderr)

@@ -28,9 +28,18 @@ def format_tree(files: dict[str, str]) -> dict[str, str]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         for args in (["check", "--fix-only", "--exit-zero", "--quiet"], ["format", "--quiet"]):
-            done = subprocess.run([*_ruff(), *args, "."], cwd=root, capture_output=True,
-                                  text=True, check=False)
+            done = subprocess.run(
+                [*_ruff(), *args, "."], cwd=root, capture_output=True, text=True, check=False
+            )
             if done.returncode != 0:
-                raise SpecError([Problem(Loc("<generated>"), "", "ruff failed on the generated "
-                                         f"code (a generator bug): {done.stderr.strip()}")])
+                raise SpecError(
+                    [
+                        Problem(
+                            Loc("<generated>"),
+                            "",
+                            "ruff failed on the generated "
+                            f"code (a generator bug): {done.stderr.strip()}",
+                        )
+                    ]
+                )
         return {rel: (root / rel).read_text(encoding="utf-8") for rel in files}

@@ -72,7 +72,11 @@ class Move:
     @property
     def legacy_name(self) -> str:
         """The V1 attribute a deprecated alias is generated for ('' when there is none)."""
-        if self.kind in ("rename", "move") and "." not in self.from_path and "[" not in self.from_path:
+        if (
+            self.kind in ("rename", "move")
+            and "." not in self.from_path
+            and "[" not in self.from_path
+        ):
             return self.from_path
         return ""
 
@@ -391,9 +395,11 @@ def _roles(models: dict[str, dict[str, Any]], ops: list[Operation], error_model:
     roles = {}
     for name in models:
         both = (name in request, name in response)
-        roles[name] = {(True, True): "both", (True, False): "request", (False, True): "response"}.get(
-            both, "unused"
-        )
+        roles[name] = {
+            (True, True): "both",
+            (True, False): "request",
+            (False, True): "response",
+        }.get(both, "unused")
     return roles
 
 
@@ -460,11 +466,19 @@ def build_api(documents: list[Document]) -> Api:
         mfa_otp_header=mfa.get("otp_header", ""),
         mfa_session_header=mfa.get("session_token_header", ""),
         mfa_description=mfa.get("description", ""),
-        rate_limit=RateLimit(rate["operations"], float(rate["per_seconds"]), rate.get("status", 429),
-                             rate.get("description", "")) if rate else None,
+        rate_limit=RateLimit(
+            rate["operations"],
+            float(rate["per_seconds"]),
+            rate.get("status", 429),
+            rate.get("description", ""),
+        )
+        if rate
+        else None,
         quota_status=api_spec.get("quota", {}).get("status", 0),
         default_content_type=api_spec.get("content_types", {}).get("default", "application/json"),
-        content_types=tuple(api_spec.get("content_types", {}).get("supported", ("application/json",))),
+        content_types=tuple(
+            api_spec.get("content_types", {}).get("supported", ("application/json",))
+        ),
         error_model=error_model,
         error_message_fields=tuple(api_spec.get("errors", {}).get("message_fields", ())),
         identifiers=tuple(sorted(api_spec.get("identifiers", {}).items())),

@@ -8,7 +8,14 @@ import json
 import warnings
 from typing import Any
 
-from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+from datamodel_code_generator import (
+    DataModelType,
+    DatetimeClassType,
+    InputFileType,
+    LiteralType,
+    PythonVersion,
+    generate,
+)
 
 from generator.ir import Api, Model
 from generator.schema import api_schema
@@ -67,8 +74,8 @@ def render_models(api: Api, header: str) -> str:
             use_schema_description=True,
             use_field_description=True,
             use_double_quotes=True,
-            enum_field_as_literal="all",
-            output_datetime_class="datetime",
+            enum_field_as_literal=LiteralType.All,
+            output_datetime_class=DatetimeClassType.Datetime,
             collapse_root_models=True,
             use_title_as_name=True,
         )

@@ -10,9 +10,20 @@ import unicodedata
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 # Names that would shadow something a generated class or module relies on.
-_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {
-    "self", "cls", "model_config", "model_fields", "json", "copy", "dict", "schema",
-}
+_RESERVED = (
+    frozenset(keyword.kwlist)
+    | frozenset(keyword.softkwlist)
+    | {
+        "self",
+        "cls",
+        "model_config",
+        "model_fields",
+        "json",
+        "copy",
+        "dict",
+        "schema",
+    }
+)
 
 
 def _ascii_words(name: str) -> list[str]:
@@ -22,7 +33,7 @@ def _ascii_words(name: str) -> list[str]:
 
 
 def snake(name: str, fallback: str = "field") -> str:
-    """`CurrentStatus` -> `current_status`; `GPP / JV Firm?` -> `gpp_jv_firm`; `class` -> `class_`."""
+    """`CurrentStatus` -> `current_status`; `GPP / JV Firm?` -> `gpp_jv_firm`; `if` -> `if_`."""
     words = _ascii_words(name)
     ident = "_".join(w.lower() for w in words) or fallback
     if ident[0].isdigit():

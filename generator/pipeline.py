@@ -19,8 +19,10 @@ def api_dirs(specs: Path, names: list[str] | None = None) -> list[Path]:
         known = {d.name: d for d in dirs}
         missing = sorted(set(names) - set(known))
         if missing:
-            raise ValueError(f"no spec folder {', '.join(missing)} under {specs} "
-                             f"(known: {', '.join(known) or 'none'})")
+            raise ValueError(
+                f"no spec folder {', '.join(missing)} under {specs} "
+                f"(known: {', '.join(known) or 'none'})"
+            )
         dirs = [known[n] for n in names]
     return dirs
 
@@ -40,8 +42,14 @@ def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
             rendered[f"{api.name}/{rel}"] = text
     formatted = format_tree(rendered)
     return [
-        plan(out / api.name, {rel.removeprefix(f"{api.name}/"): text
-                              for rel, text in formatted.items() if rel.startswith(f"{api.name}/")})
+        plan(
+            out / api.name,
+            {
+                rel.removeprefix(f"{api.name}/"): text
+                for rel, text in formatted.items()
+                if rel.startswith(f"{api.name}/")
+            },
+        )
         for api in apis
     ]
 

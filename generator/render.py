@@ -16,12 +16,23 @@ from generator.names import snake
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 _PY_SCALARS = {
-    "string": "str", "integer": "int", "number": "float", "decimal": "Decimal",
-    "boolean": "bool", "date": "date", "datetime": "datetime", "any": "Any",
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "decimal": "Decimal",
+    "boolean": "bool",
+    "date": "date",
+    "datetime": "datetime",
+    "any": "Any",
 }
 _EXAMPLE_SCALARS: dict[str, Any] = {
-    "string": "text", "integer": 1, "number": 1.5, "decimal": "Decimal('10.00')", "boolean": True,
-    "date": "2026-01-31", "datetime": "2026-01-31T09:30:00-08:00",
+    "string": "text",
+    "integer": 1,
+    "number": 1.5,
+    "decimal": "Decimal('10.00')",
+    "boolean": True,
+    "date": "2026-01-31",
+    "datetime": "2026-01-31T09:30:00-08:00",
 }
 
 
@@ -62,7 +73,8 @@ class Context:
 
     def field_path(self, model: str, wire_path: str) -> tuple[str, ...]:
         """Wire path (`ProjectOwner.Email`, `Forms[].Name`) -> Python attribute names."""
-        attrs, current = [], self.models.get(model)
+        attrs: list[str] = []
+        current = self.models.get(model)
         for segment in wire_path.split("."):
             field = current.field(segment.removesuffix("[]")) if current else None
             if field is None:
@@ -86,14 +98,24 @@ class Context:
         assert ref is not None
         return f"list[{py_type(ref)} | None]" if listy else f"{py_type(ref)} | None"
 
-    def nested(self, model: Model) -> list[tuple[str, bool, str]]:
+    def nested(self, model: Model) -> tuple[tuple[str, bool, str], ...]:
         """(wire name, is list, model) of every field holding another model, for the translator."""
         out = []
         for field in model.fields:
             ref = field.type.item if field.type.kind in ("list", "map") else field.type
             if ref is not None and ref.kind == "model":
                 out.append((field.wire_name, field.type.kind == "list", ref.name))
-        return out
+        return tuple(out)
+
+    def has_keywords(self, op: Operation, iterator: bool = False) -> bool:
+        """Whether a method has keyword-only arguments (a bare `*,` alone is a syntax error)."""
+        paging = (op.paginate.limit_param, op.paginate.offset_param) if op.paginate else ()
+        return (
+            iterator
+            or op.body.kind != "none"
+            or any(p.location != "path" and p.wire_name not in paging for p in op.params)
+            or (not iterator and bool(paging))
+        )
 
     def operation_models(self, op: Operation) -> list[str]:
         return sorted({m for m in (op.body.model, op.response.model) if m})
@@ -126,7 +148,9 @@ class Context:
             reach.add(name)
             todo.extend(child for _, _, child in self.nested(self.models[name]))
         return [
-            mv for m in self.api.models for mv in m.moves
+            mv
+            for m in self.api.models
+            for mv in m.moves
             if (op.wire_name in mv.operations) or (not mv.operations and m.name in reach)
         ]
 
@@ -144,8 +168,11 @@ class Context:
         model = self.models[ref.name]
         if depth > 3:
             return {}
-        return {f.wire_name: (f.enum[0] if f.enum else self.example(f.type, depth + 1))
-                for f in model.fields if f.required}
+        return {
+            f.wire_name: (f.enum[0] if f.enum else self.example(f.type, depth + 1))
+            for f in model.fields
+            if f.required
+        }
 
 
 def _environment() -> jinja2.Environment:

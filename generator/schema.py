@@ -17,8 +17,12 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "datetime": {"type": "string", "format": "date-time"},
     "any": {},
 }
-_CONSTRAINT_KEYS = {"minimum": "minimum", "maximum": "maximum", "min_length": "minLength",
-                    "max_length": "maxLength"}
+_CONSTRAINT_KEYS = {
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "min_length": "minLength",
+    "max_length": "maxLength",
+}
 
 
 def type_schema(ref: TypeRef) -> dict[str, Any]:

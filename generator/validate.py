@@ -16,7 +16,7 @@ from jsonschema.exceptions import ValidationError
 from generator.errors import Loc, Problem, SpecError
 from generator.ir import PATH_PARAM, TypeRef
 from generator.load import Document
-from generator.names import is_identifier
+from generator.names import is_identifier, snake
 
 META_SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
 
@@ -30,16 +30,20 @@ def _expected(error: ValidationError) -> str:
     """A short statement of the rule that failed, in the spec author's terms."""
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        extra = (
+            sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        )
         return f"unknown key {', '.join(map(repr, extra))}; expected one of: {', '.join(allowed)}"
     if error.validator == "required":
         return error.message.replace("is a required property", "is required here")
     if error.validator == "enum":
-        return f"{error.instance!r} is not allowed; expected one of: {', '.join(map(str, error.validator_value))}"
+        choices = ", ".join(map(str, error.validator_value))
+        return f"{error.instance!r} is not allowed; expected one of: {choices}"
     if error.validator == "pattern":
         return f"{error.instance!r} does not match the rule {error.validator_value}"
     if error.validator == "type":
-        return f"expected {error.validator_value}, got {type(error.instance).__name__}: {error.instance!r}"
+        got = type(error.instance).__name__
+        return f"expected {error.validator_value}, got {got}: {error.instance!r}"
     if error.validator == "oneOf":
         return f"{error.instance!r} is neither a model name nor a mapping with 'kind'"
     if error.validator == "propertyNames":
@@ -64,8 +68,13 @@ def check_meta_schema(doc: Document) -> list[Problem]:
             if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
                 allowed = set(leaf.schema.get("properties", {}))
                 for extra in sorted(set(leaf.instance) - allowed, key=str):
-                    problems.append(Problem(doc.loc([*path, extra]), ".".join(map(str, [*path, extra])),
-                                            _expected(leaf)))
+                    problems.append(
+                        Problem(
+                            doc.loc([*path, extra]),
+                            ".".join(map(str, [*path, extra])),
+                            _expected(leaf),
+                        )
+                    )
                 continue
             if leaf.validator == "propertyNames":
                 path = [*path, leaf.instance]
@@ -89,8 +98,9 @@ class _Checker:
         self.collect()
         if self.api is None:
             first = self.docs[0]
-            self.problems.append(Problem(Loc(first.path, 1, 1), "api",
-                                         "no file of this API has the 'api' section"))
+            self.problems.append(
+                Problem(Loc(first.path, 1, 1), "api", "no file of this API has the 'api' section")
+            )
             return self.problems
         self.check_api()
         self.check_models()
@@ -101,13 +111,18 @@ class _Checker:
         for doc in self.docs:
             if "api" in doc.data:
                 if self.api is not None:
-                    self.error(doc, ["api"], f"second 'api' section; the first is in {self.api[0].path}")
+                    self.error(
+                        doc, ["api"], f"second 'api' section; the first is in {self.api[0].path}"
+                    )
                 else:
                     self.api = (doc, doc.data["api"])
             for name, spec in doc.data.get("models", {}).items():
                 if name in self.models:
-                    self.error(doc, ["models", name],
-                               f"model {name} is defined twice (also in {self.models[name][0].path})")
+                    self.error(
+                        doc,
+                        ["models", name],
+                        f"model {name} is defined twice (also in {self.models[name][0].path})",
+                    )
                 else:
                     self.models[name] = (doc, spec)
 
@@ -124,7 +139,9 @@ class _Checker:
             self.check_model_ref(doc, ["api", "errors", "model"], api["errors"]["model"])
         has_token_url = all("token_url" in e for e in api["environments"].values())
         if not has_token_url and "token_path" not in api["auth"]:
-            self.error(doc, ["api", "auth"], "needs token_path, or a token_url in every environment")
+            self.error(
+                doc, ["api", "auth"], "needs token_path, or a token_url in every environment"
+            )
 
     def resolve(self, model: str, path: str) -> TypeRef | None:
         """The type at a dotted path (`CurrentStatus.Name`, `Forms[].Name`) inside a model."""
@@ -146,15 +163,17 @@ class _Checker:
 
     def check_models(self) -> None:
         for name, (doc, spec) in self.models.items():
-            base = ["models", name]
+            base: list[str | int] = ["models", name]
             py_names: dict[str, str] = {}
             for wire, field in spec["fields"].items():
                 fpath = [*base, "fields", wire]
                 for ref in TypeRef.parse(field["type"]).models():
                     self.check_model_ref(doc, [*fpath, "type"], ref)
                 if "name" in field and not is_identifier(field["name"]):
-                    self.error(doc, [*fpath, "name"], f"{field['name']!r} is not a usable Python name")
-                py = field.get("name") or wire
+                    self.error(
+                        doc, [*fpath, "name"], f"{field['name']!r} is not a usable Python name"
+                    )
+                py = field.get("name") or snake(wire)
                 if py in py_names:
                     self.error(doc, fpath, f"Python name clashes with field {py_names[py]!r}")
                 py_names[py] = wire
@@ -162,13 +181,19 @@ class _Checker:
                 mpath = [*base, "moves", i]
                 for key in ("to", "field"):
                     if key in move and self.resolve(name, move[key]) is None:
-                        self.error(doc, [*mpath, key],
-                                   f"move target {move[key]!r} is not a field path of model {name}")
+                        self.error(
+                            doc,
+                            [*mpath, key],
+                            f"move target {move[key]!r} is not a field path of model {name}",
+                        )
                 first = move.get("from", "").split(".")[0].removesuffix("[]")
                 if move["kind"] in ("rename", "move", "removed") and first in spec["fields"]:
-                    self.error(doc, [*mpath, "from"],
-                               f"V1 name {first!r} is still a field of {name}; use kind 'flatten' "
-                               "or 'format' for a change inside an existing field")
+                    self.error(
+                        doc,
+                        [*mpath, "from"],
+                        f"V1 name {first!r} is still a field of {name}; use kind 'flatten' "
+                        "or 'format' for a change inside an existing field",
+                    )
         self.check_cycles()
 
     def check_cycles(self) -> None:
@@ -186,11 +211,15 @@ class _Checker:
             state[node] = 1
             for nxt in edges.get(node, []):
                 if state.get(nxt) == 1:
-                    loop = [*trail[trail.index(nxt):], nxt] if nxt in trail else [node, nxt]
+                    loop = [*trail[trail.index(nxt) :], nxt] if nxt in trail else [node, nxt]
                     doc, _ = self.models[node]
-                    self.error(doc, ["models", node],
-                               "required fields form a cycle no document can satisfy: "
-                               + " -> ".join(loop) + "; make one of them optional or nullable")
+                    self.error(
+                        doc,
+                        ["models", node],
+                        "required fields form a cycle no document can satisfy: "
+                        + " -> ".join(loop)
+                        + "; make one of them optional or nullable",
+                    )
                 elif nxt in self.models and state.get(nxt) is None:
                     visit(nxt, [*trail, nxt])
             state[node] = 2
@@ -210,17 +239,26 @@ class _Checker:
                 base: list[str | int] = ["operations", name]
                 key = (resource, name)
                 if key in py_names:
-                    self.error(doc, base, f"duplicate operation {resource}.{name} "
-                                          f"(also in {py_names[key]})")
+                    self.error(
+                        doc,
+                        base,
+                        f"duplicate operation {resource}.{name} (also in {py_names[key]})",
+                    )
                 py_names[key] = doc.path
                 if op["wire_name"] in wire_names:
-                    self.error(doc, [*base, "wire_name"], f"duplicate operation wire name "
-                               f"{op['wire_name']!r} (also in {wire_names[op['wire_name']]})")
+                    self.error(
+                        doc,
+                        [*base, "wire_name"],
+                        f"duplicate operation wire name "
+                        f"{op['wire_name']!r} (also in {wire_names[op['wire_name']]})",
+                    )
                 wire_names[op["wire_name"]] = doc.path
                 self.check_params(doc, base, op)
                 for part in ("body", "response"):
                     payload = op.get(part)
-                    model = payload if isinstance(payload, str) else (payload or {}).get("model", "")
+                    model = (
+                        payload if isinstance(payload, str) else (payload or {}).get("model", "")
+                    )
                     self.check_model_ref(doc, [*base, part], model)
                     if isinstance(payload, dict) and payload["kind"] == "json" and not model:
                         self.error(doc, [*base, part], "a json payload needs a model")
@@ -231,40 +269,60 @@ class _Checker:
         params = op.get("params", {})
         for wire in in_path:
             if wire not in params or params[wire]["in"] != "path":
-                self.error(doc, [*base, "path"],
-                           f"path parameter {{{wire}}} has no 'params' entry with in: path")
+                self.error(
+                    doc,
+                    [*base, "path"],
+                    f"path parameter {{{wire}}} has no 'params' entry with in: path",
+                )
         seen: dict[str, str] = {}
         for wire, param in params.items():
             if param["in"] == "path" and wire not in in_path:
-                self.error(doc, [*base, "params", wire],
-                           f"path parameter {wire!r} does not appear in path {op['path']!r}")
-            py = param.get("name") or wire
+                self.error(
+                    doc,
+                    [*base, "params", wire],
+                    f"path parameter {wire!r} does not appear in path {op['path']!r}",
+                )
+            py = param.get("name") or snake(wire)
             if "name" in param and not is_identifier(param["name"]):
-                self.error(doc, [*base, "params", wire, "name"],
-                           f"{param['name']!r} is not a usable Python name")
-            if py.lower() in seen:
-                self.error(doc, [*base, "params", wire], f"Python name clashes with {seen[py.lower()]!r}")
-            seen[py.lower()] = wire
+                self.error(
+                    doc,
+                    [*base, "params", wire, "name"],
+                    f"{param['name']!r} is not a usable Python name",
+                )
+            if py in seen:
+                self.error(doc, [*base, "params", wire], f"Python name clashes with {seen[py]!r}")
+            seen[py] = wire
 
-    def check_paginate(self, doc: Document, base: list[str | int], op: dict[str, Any],
-                       api: dict[str, Any]) -> None:
+    def check_paginate(
+        self, doc: Document, base: list[str | int], op: dict[str, Any], api: dict[str, Any]
+    ) -> None:
         if "paginate" not in op:
             return
         style_name = op["paginate"]["style"]
         style = api.get("pagination", {}).get(style_name)
         if style is None:
-            self.error(doc, [*base, "paginate", "style"],
-                       f"pagination style {style_name!r} is not defined under api.pagination")
+            self.error(
+                doc,
+                [*base, "paginate", "style"],
+                f"pagination style {style_name!r} is not defined under api.pagination",
+            )
             return
         for param in (style["limit_param"], style["offset_param"]):
             if param not in op.get("params", {}):
-                self.error(doc, [*base, "paginate"], f"paginated operation lacks parameter {param!r}")
-        response = op["response"] if isinstance(op["response"], str) else op["response"].get("model")
+                self.error(
+                    doc, [*base, "paginate"], f"paginated operation lacks parameter {param!r}"
+                )
+        response = (
+            op["response"] if isinstance(op["response"], str) else op["response"].get("model")
+        )
         if response in self.models:
             items = self.resolve(response, op["paginate"]["items"])
             if items is None or items.kind != "list":
-                self.error(doc, [*base, "paginate", "items"],
-                           f"{op['paginate']['items']!r} is not a list field of {response}")
+                self.error(
+                    doc,
+                    [*base, "paginate", "items"],
+                    f"{op['paginate']['items']!r} is not a list field of {response}",
+                )
 
 
 def validate(documents: list[Document]) -> None:

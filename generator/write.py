@@ -38,8 +38,12 @@ def plan(root: Path, files: dict[str, str]) -> Plan:
 def _ignored(rel: str) -> bool:
     # Build and tool droppings of an installed package are not part of the tree.
     parts = rel.split("/")
-    return any(p == "__pycache__" or p.endswith(".egg-info") or p in ("build", ".mypy_cache",
-               ".ruff_cache") for p in parts)
+    return any(
+        p == "__pycache__"
+        or p.endswith(".egg-info")
+        or p in ("build", ".mypy_cache", ".ruff_cache")
+        for p in parts
+    )
 
 
 def apply(p: Plan) -> None:

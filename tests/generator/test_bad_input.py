@@ -9,7 +9,9 @@ import pytest
 
 from tests.generator.conftest import run_apigen, tree_digest
 
-ERROR_LINE = re.compile(r"^(?P<file>\S+\.yaml):(?P<line>\d+):(?P<col>\d+): error( at '(?P<key>[^']*)')?: (?P<msg>.+)$")
+ERROR_LINE = re.compile(
+    r"^(?P<file>\S+\.yaml):(?P<line>\d+):(?P<col>\d+): error( at '(?P<key>[^']*)')?: (?P<msg>.+)$"
+)
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -20,31 +22,63 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 CASES = {
     "malformed_yaml": ("widgets.yaml", "  list:\n", "  list: [\n", r"malformed YAML", None),
-    "unknown_key": ("widgets.yaml", "    method: GET\n", "    method: GET\n    verb: GET\n",
-                    r"unknown key 'verb'", "operations.list.verb"),
-    "path_param_missing": ("widgets.yaml", "path: /Shops/{ShopId}/Widgets\n    summary: List",
-                           "path: /Shops/{ShopId}/Widgets/{Color}\n    summary: List",
-                           r"path parameter \{Color\} has no 'params' entry", "operations.list.path"),
-    "path_param_unused": ("widgets.yaml", "      offset: {in: query, type: integer}\n",
-                          "      offset: {in: query, type: integer}\n      Extra: {in: path, type: string}\n",
-                          r"does not appear in path", "operations.list.params.Extra"),
-    "duplicate_operation": ("widgets.yaml", "    wire_name: CreateWidget", "    wire_name: GetWidgets",
-                            r"duplicate operation wire name 'GetWidgets'", "operations.create.wire_name"),
-    "undefined_model": ("widgets.yaml", "    response: WidgetList", "    response: WidgetPage",
-                        r"undefined model 'WidgetPage'", "operations.list.response"),
-    "move_to_missing_field": ("widgets.yaml", "to: Owner.Email}", "to: Owner.Mail}",
-                              r"move target 'Owner.Mail' is not a field path of model Widget",
-                              "models.Widget.moves.0.to"),
-    "required_cycle": ("widgets.yaml", "      Email: {type: string}\n",
-                       "      Email: {type: string}\n      Back: {type: Widget, required: true}\n"
-                       "      Again: {type: Owner, required: true}\n",
-                       r"cycle no document can satisfy", "models.Owner"),
+    "unknown_key": (
+        "widgets.yaml",
+        "    method: GET\n",
+        "    method: GET\n    verb: GET\n",
+        r"unknown key 'verb'",
+        "operations.list.verb",
+    ),
+    "path_param_missing": (
+        "widgets.yaml",
+        "path: /Shops/{ShopId}/Widgets\n    summary: List",
+        "path: /Shops/{ShopId}/Widgets/{Color}\n    summary: List",
+        r"path parameter \{Color\} has no 'params' entry",
+        "operations.list.path",
+    ),
+    "path_param_unused": (
+        "widgets.yaml",
+        "      offset: {in: query, type: integer}\n",
+        "      offset: {in: query, type: integer}\n      Extra: {in: path, type: string}\n",
+        r"does not appear in path",
+        "operations.list.params.Extra",
+    ),
+    "duplicate_operation": (
+        "widgets.yaml",
+        "    wire_name: CreateWidget",
+        "    wire_name: GetWidgets",
+        r"duplicate operation wire name 'GetWidgets'",
+        "operations.create.wire_name",
+    ),
+    "undefined_model": (
+        "widgets.yaml",
+        "    response: WidgetList",
+        "    response: WidgetPage",
+        r"undefined model 'WidgetPage'",
+        "operations.list.response",
+    ),
+    "move_to_missing_field": (
+        "widgets.yaml",
+        "to: Owner.Email}",
+        "to: Owner.Mail}",
+        r"move target 'Owner.Mail' is not a field path of model Widget",
+        "models.Widget.moves.0.to",
+    ),
+    "required_cycle": (
+        "widgets.yaml",
+        "      Email: {type: string}\n",
+        "      Email: {type: string}\n      Back: {type: Widget, required: true}\n"
+        "      Again: {type: Owner, required: true}\n",
+        r"cycle no document can satisfy",
+        "models.Owner",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_spec_reports_place_and_rule_and_writes_nothing(case: str, spec_copy: Path,
-                                                            tmp_path: Path) -> None:
+def test_bad_spec_reports_place_and_rule_and_writes_nothing(
+    case: str, spec_copy: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     first = run_apigen("generate", "--specs", spec_copy, "--out", out)
     assert first.returncode == 0, first.stderr
@@ -73,7 +107,7 @@ def test_error_line_points_at_the_offending_key(spec_copy: Path, tmp_path: Path)
     match = ERROR_LINE.match(result.stderr.splitlines()[0])
     assert match
     line = path.read_text().splitlines()[int(match["line"]) - 1]
-    assert line[int(match["col"]) - 1:].startswith("response: WidgetPage")
+    assert line[int(match["col"]) - 1 :].startswith("response: WidgetPage")
 
 
 def test_every_problem_is_reported_at_once(spec_copy: Path, tmp_path: Path) -> None:

@@ -16,8 +16,11 @@ GOLDEN = ROOT / "tests" / "golden"
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_generated_tree_matches_golden(tmp_path: Path) -> None:
@@ -57,14 +60,16 @@ def test_check_mode_reports_stale_files_and_fixes_nothing(tmp_path: Path) -> Non
     assert victim.read_text().endswith("# hand edit\n")
 
 
-def test_regeneration_removes_files_the_spec_no_longer_produces(spec_copy: Path,
-                                                                 tmp_path: Path) -> None:
+def test_regeneration_removes_files_the_spec_no_longer_produces(
+    spec_copy: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     assert run_apigen("generate", "--specs", spec_copy, "--out", out).returncode == 0
     (spec_copy / "mini" / "widgets.yaml").rename(spec_copy / "mini" / "gadgets.yaml")
     text = (spec_copy / "mini" / "gadgets.yaml").read_text()
-    (spec_copy / "mini" / "gadgets.yaml").write_text(text.replace("resource: widgets",
-                                                                  "resource: gadgets"))
+    (spec_copy / "mini" / "gadgets.yaml").write_text(
+        text.replace("resource: widgets", "resource: gadgets")
+    )
     assert run_apigen("generate", "--specs", spec_copy, "--out", out).returncode == 0
     assert not (out / "mini" / "mini" / "resources" / "widgets.py").exists()
     assert (out / "mini" / "mini" / "resources" / "gadgets.py").exists()

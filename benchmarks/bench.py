@@ -1,0 +1,54 @@
+"""`make bench`: wall time of `apigen generate` per API and of `import <package>`, as medians
+(with min-max) over repeated fresh processes. Prints a Markdown table; asserts nothing."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = 7
+
+
+def _time(cmd: list[str]) -> list[float]:
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _row(name: str, samples: list[float], budget: float, baseline: float = 0.0) -> str:
+    median = statistics.median(samples) - baseline
+    return (
+        f"| {name} | {median:.3f} | {min(samples) - baseline:.3f}–{max(samples) - baseline:.3f}"
+        f" | {budget:.1f} | {median / budget:.2f} |"
+    )
+
+
+def main() -> None:
+    apis = sorted(p.parent.name for p in (ROOT / "specs").glob("*/api.yaml"))
+    python = sys.executable
+    interpreter = statistics.median(_time([python, "-c", "pass"]))
+    print(f"{RUNS} runs each; import times exclude interpreter start-up ({interpreter:.3f} s)\n")
+    print("| measure | median s | min–max s | budget s | median / budget |")
+    print("|---|---|---|---|---|")
+    for api in apis:
+        print(
+            _row(
+                f"`apigen generate {api}` (warm, nothing to write)",
+                _time([python, "-m", "generator", "generate", api]),
+                2.0,
+            )
+        )
+    print(_row("`apigen generate` (all APIs)", _time([python, "-m", "generator", "generate"]), 3.0))
+    for api in apis:
+        print(_row(f"`import {api}`", _time([python, "-c", f"import {api}"]), 0.2, interpreter))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,755 @@
+"""The HTTP engine behind every generated client.
+
+`_BaseClient` holds all the policy (URLs, headers, bodies, retry decisions, error mapping,
+backoff); `SyncAPIClient` and `AsyncAPIClient` only do the I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from datetime import time as dtime
+from decimal import Decimal
+from enum import Enum
+from typing import IO, Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+
+from ._auth import ClientCredentials, Mfa, PasswordCredentials, Secret, TokenCache
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    MfaConfigurationError,
+    QuotaExceededError,
+    ResponseValidationError,
+    error_from_response,
+    status_error,
+)
+from ._files import (
+    CHUNK_SIZE,
+    BodySource,
+    Destination,
+    DownloadTarget,
+    RequestBody,
+    content_disposition,
+    guess_content_type,
+)
+from ._ratelimit import RateLimiter
+from ._spec import ApiConfig, Operation
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+T = TypeVar("T")
+_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
+_Self = TypeVar("_Self", bound="_BaseClient[Any]")
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_BACKOFF_BASE = 0.5
+_BACKOFF_CAP = 30.0
+# Nothing reached the server: safe to retry any operation.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# The request may have been processed: retried only for idempotent operations.
+_MAYBE_SENT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+
+
+class _FromConfig(Enum):
+    FROM_CONFIG = "from config"
+
+
+FROM_CONFIG = _FromConfig.FROM_CONFIG
+
+
+def _scalar(value: Any) -> str:
+    """The wire form of a path, query or header value."""
+    if isinstance(value, Enum):
+        return _scalar(value.value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | dtime):
+        return value.isoformat()
+    return str(value)
+
+
+def encode_json(value: Any) -> bytes:
+    """JSON-encode `value`; Decimal becomes a JSON number with its exact digits."""
+    marker = secrets.token_hex(8)  # random, so no string in the payload can collide with it
+    decimals: list[str] = []
+
+    def default(obj: Any) -> Any:
+        if isinstance(obj, Decimal):
+            if not obj.is_finite():
+                raise ValueError(f"{obj} has no JSON representation")
+            decimals.append(str(obj))
+            return f"{marker}:{len(decimals) - 1}"
+        if isinstance(obj, date | dtime):
+            return obj.isoformat()
+        if isinstance(obj, Enum):
+            return obj.value
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+    text = json.dumps(
+        value, default=default, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    if decimals:
+        text = re.sub(f'"{marker}:(\\d+)"', lambda m: decimals[int(m.group(1))], text)
+    return text.encode("utf-8")
+
+
+def backoff(retry: int) -> float:
+    """Capped exponential backoff with full jitter; `retry` counts from 0."""
+    return random.uniform(0.0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**retry))
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), None if absent."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _wire_keyed(op: Operation, location: str, values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Accept python or wire names for the operation's parameters; return wire-keyed values."""
+    names = {p.python_name: p.wire_name for p in op.params if p.location == location}
+    return {names.get(key, key): value for key, value in (values or {}).items()}
+
+
+@dataclass(slots=True)
+class _Call:
+    """One logical call, prepared once; every attempt adds fresh auth headers."""
+
+    op: Operation
+    url: str
+    params: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: RequestBody | None
+    target: DownloadTarget | None = None
+
+
+class _Pages:
+    """Offset pagination bookkeeping shared by the sync and async `paginate`."""
+
+    def __init__(self, op: Operation, query: dict[str, Any], page_size: int | None) -> None:
+        if op.pagination is None:
+            raise ValueError(f"{op.python_name} is not paginated")
+        self._spec = op.pagination
+        self.size = self._spec.max_page if page_size is None else page_size
+        if not 1 <= self.size <= self._spec.max_page:
+            raise ValueError(f"page_size must be between 1 and {self._spec.max_page}")
+        self.offset = int(query.get(self._spec.offset_param) or 0)
+        self._query = {k: v for k, v in query.items() if k != self._spec.limit_param}
+        self.done = False
+
+    def query(self) -> dict[str, Any]:
+        return {
+            **self._query,
+            self._spec.limit_param: self.size,
+            self._spec.offset_param: self.offset,
+        }
+
+    def take(self, page: Any) -> list[Any]:
+        items = list(getattr(page, self._spec.items_attr) or ())
+        self.done = len(items) < self.size
+        self.offset += self.size
+        return items
+
+
+class _Attempts:
+    """Retry bookkeeping of one call: after each attempt, says how long to wait before the next
+    one, or raises the final error."""
+
+    def __init__(self, client: _BaseClient[Any], call: _Call) -> None:
+        self._client = client
+        self._call = call
+        self.number = 1
+        self._retries = 0
+        self._reauthed = False
+
+    def _replayable(self) -> bool:
+        call = self._call
+        return (call.body is None or call.body.replayable) and (
+            call.target is None or call.target.restartable
+        )
+
+    def _retry(self, request: httpx.Request, wait: float, why: str) -> float:
+        self._client._log.debug(
+            "%s %s: %s, retry %d of %d in %.3fs",
+            request.method,
+            request.url,
+            why,
+            self._retries + 1,
+            self._client.max_retries,
+            wait,
+        )
+        self._retries += 1
+        self.number += 1
+        return wait
+
+    def after_response(self, response: httpx.Response, token: Secret) -> float:
+        """Called for a non-2xx response whose body has been read."""
+        client, config, op = self._client, self._client._config, self._call.op
+        status = response.status_code
+        if status == 401 and not self._reauthed and self._replayable():
+            # The token may have been revoked early; one fresh token, one more try (not counted).
+            self._reauthed = True
+            client._tokens.invalidate(token)
+            self.number += 1
+            client._log.debug(
+                "%s %s: 401, retrying with a new token", response.request.method, response.url
+            )
+            return 0.0
+        cls = status_error(status, config.quota_status, config.rate_limit_status)
+        # A rate-limited request was not processed, so it is safe to repeat for any method.
+        retryable = cls is not QuotaExceededError and (
+            status == config.rate_limit_status or (status in _RETRY_STATUSES and op.idempotent)
+        )
+        if retryable and self._retries < client.max_retries and self._replayable():
+            wait = retry_after(response.headers.get("retry-after"))
+            if wait is None:
+                wait = backoff(self._retries)
+            return self._retry(response.request, wait, f"status {status}")
+        raise error_from_response(response, cls, config.error_message_fields)
+
+    def after_error(self, exc: httpx.TransportError, request: httpx.Request) -> float:
+        """Called inside the `except` for a transport error."""
+        retryable = isinstance(exc, _NOT_SENT) or (
+            isinstance(exc, _MAYBE_SENT) and self._call.op.idempotent
+        )
+        if retryable and self._retries < self._client.max_retries and self._replayable():
+            return self._retry(request, backoff(self._retries), type(exc).__name__)
+        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        detail = str(exc) or "no detail"
+        raise cls(
+            f"{type(exc).__name__}: {detail}", method=request.method, url=str(request.url)
+        ) from exc
+
+
+class _BaseClient(Generic[_HttpT]):
+    """Everything but the I/O; the subclasses add `_new_http`, `_execute` and the methods."""
+
+    def __init__(
+        self,
+        *,
+        config: ApiConfig,
+        credentials: ClientCredentials | PasswordCredentials,
+        environment: str | None = None,
+        base_url: str | None = None,
+        token_url: str | None = None,
+        api_key: str | None = None,
+        mfa: Mfa | None = None,
+        rate_limit: int | None | _FromConfig = FROM_CONFIG,
+        rate_window: float | None = None,
+        max_retries: int = 4,
+        timeout: float = 30.0,
+        http_client: _HttpT | None = None,
+    ) -> None:
+        """`rate_limit`: operations per `rate_window` seconds (default: the API's published
+        limit); None disables client-side limiting. `timeout` applies to every HTTP exchange.
+        An `http_client` passed in is used as is and not closed by `close()`."""
+        self._config = config
+        self.base_url, token = self._resolve_urls(config, environment, base_url, token_url)
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if timeout <= 0:
+            raise ValueError("timeout must be > 0")
+        if api_key is not None and not config.api_key_header:
+            raise ValueError(f"the {config.title} API takes no API key")
+        if mfa is not None:
+            mfa.check(config)
+        self.max_retries = max_retries
+        self._timeout = timeout
+        self._api_key = None if api_key is None else Secret(api_key)
+        self._mfa = mfa
+        self._credentials = credentials
+        self._user_agent = f"{config.name}-python/{config.version}"
+        self._log = logging.getLogger(config.name)
+        operations = config.rate_limit_operations if rate_limit is FROM_CONFIG else rate_limit
+        window = config.rate_limit_seconds if rate_window is None else rate_window
+        self._limiter = None if operations is None else RateLimiter(operations, window)
+        self._tokens = TokenCache(
+            config, credentials, token, timeout=timeout, user_agent=self._user_agent
+        )
+        self._owns_http = http_client is None
+        self._http: _HttpT = http_client if http_client is not None else self._new_http()
+
+    def _new_http(self) -> _HttpT:
+        raise NotImplementedError
+
+    @staticmethod
+    def _resolve_urls(
+        config: ApiConfig, environment: str | None, base_url: str | None, token_url: str | None
+    ) -> tuple[str, str]:
+        known = ", ".join(config.environments) or "none"
+        if (environment is None) == (base_url is None):
+            raise ValueError(f"pass exactly one of environment= (known: {known}) or base_url=")
+        if environment is not None:
+            env = config.environments.get(environment)
+            if env is None:
+                raise ValueError(f"unknown environment {environment!r}; known: {known}")
+        else:
+            # A base_url that is a known environment's also gets that environment's token URL.
+            wanted = str(base_url).rstrip("/")
+            env = next(
+                (e for e in config.environments.values() if e.base_url.rstrip("/") == wanted),
+                None,
+            )
+        base = (env.base_url if env is not None else str(base_url)).rstrip("/")
+        env_token = env.token_url if env is not None else ""
+        fallback = base + config.token_path if config.token_path else ""
+        token = token_url or env_token or fallback
+        if not token:
+            raise ValueError("cannot determine the token URL; pass token_url=")
+        return base, token
+
+    def __repr__(self) -> str:
+        limiter = repr(self._limiter) if self._limiter is not None else "None"
+        return (
+            f"{type(self).__name__}(api={self._config.name!r}, base_url={self.base_url!r}, "
+            f"token_url={self._tokens.token_url!r}, credentials={self._credentials!r}, "
+            f"api_key={self._api_key!r}, mfa={self._mfa!r}, rate_limiter={limiter}, "
+            f"max_retries={self.max_retries})"
+        )
+
+    # ----- request preparation (shared) -----
+
+    def _prepare(
+        self,
+        op: Operation,
+        path: Mapping[str, Any] | None,
+        query: Mapping[str, Any] | None,
+        headers: Mapping[str, Any] | None,
+        body: RequestBody | None = None,
+        body_headers: Mapping[str, str] | None = None,
+        target: DownloadTarget | None = None,
+    ) -> _Call:
+        if op.mfa == "required" and self._mfa is None:
+            raise MfaConfigurationError(f"{op.python_name} requires MFA; pass mfa= to the client")
+        prepared = {"User-Agent": self._user_agent}
+        if op.response != "binary":
+            prepared["Accept"] = "application/json"
+        for name, value in _wire_keyed(op, "header", headers).items():
+            if value is not None:
+                prepared[name] = _scalar(value)
+        prepared.update(body_headers or {})
+        return _Call(op, self._url(op, path), self._query(op, query), prepared, body, target)
+
+    def _url(self, op: Operation, path: Mapping[str, Any] | None) -> str:
+        values = _wire_keyed(op, "path", path)
+        python = {p.wire_name: p.python_name for p in op.params}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if values.get(name) is None:
+                raise ValueError(
+                    f"{op.python_name}: missing path parameter {python.get(name, name)!r}"
+                )
+            return quote(_scalar(values[name]), safe="")
+
+        return self.base_url + self._config.base_path + _PLACEHOLDER.sub(substitute, op.path)
+
+    def _query(self, op: Operation, query: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = []
+        for name, value in _wire_keyed(op, "query", query).items():
+            values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+            params.extend((name, _scalar(v)) for v in values if v is not None)
+        return params
+
+    def _json_body(
+        self,
+        op: Operation,
+        payload: Any,
+        content: bytes | IO[bytes] | None,
+        content_type: str | None,
+    ) -> tuple[RequestBody | None, dict[str, str]]:
+        if payload is not None and content is not None:
+            raise ValueError("pass json= or content=, not both")
+        if payload is not None:
+            kind = content_type or op.body_content_type or self._config.default_content_type
+            return self._body(RequestBody(encode_json(payload)), kind or "application/json")
+        if isinstance(content, str):  # RequestBody would take it for a path
+            raise TypeError("content= takes bytes or a binary file; use upload() for a path")
+        if content is not None:
+            kind = content_type or op.body_content_type or "application/octet-stream"
+            return self._body(RequestBody(content), kind)
+        return None, {}
+
+    def _upload_body(
+        self, op: Operation, source: BodySource, content_type: str | None, filename: str | None
+    ) -> tuple[RequestBody, dict[str, str]]:
+        body = RequestBody(source)
+        kind = (
+            content_type
+            or guess_content_type(filename or body.name)
+            or op.body_content_type
+            or "application/octet-stream"
+        )
+        headers = self._body(body, kind)[1]
+        if filename:
+            headers["Content-Disposition"] = content_disposition(filename)
+        return body, headers
+
+    @staticmethod
+    def _body(body: RequestBody, kind: str) -> tuple[RequestBody, dict[str, str]]:
+        headers = {"Content-Type": kind}
+        if body.length is not None:
+            headers["Content-Length"] = str(body.length)
+        return body, headers
+
+    def _pages(
+        self, op: Operation, query: Mapping[str, Any] | None, page_size: int | None
+    ) -> _Pages:
+        return _Pages(op, _wire_keyed(op, "query", query), page_size)
+
+    def _request_args(self, call: _Call, token: Secret) -> dict[str, Any]:
+        """Arguments of `build_request` for one attempt; secrets are added only here."""
+        headers = dict(call.headers)
+        headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+        if self._api_key is not None:
+            headers[self._config.api_key_header] = self._api_key.get_secret_value()
+        if self._mfa is not None:
+            headers.update(self._mfa.headers(self._config))  # a fresh code for every attempt
+        return {
+            "method": call.op.method,
+            "url": call.url,
+            "params": call.params,
+            "headers": headers,
+            "timeout": self._timeout,
+        }
+
+    def _sent(self, request: httpx.Request, attempts: _Attempts) -> None:
+        self._log.debug("%s %s (attempt %d)", request.method, request.url, attempts.number)
+
+    def _received(self, response: httpx.Response, attempts: _Attempts) -> None:
+        self._log.debug(
+            "%s %s -> %d (attempt %d)",
+            response.request.method,
+            response.request.url,
+            response.status_code,
+            attempts.number,
+        )
+
+    @staticmethod
+    def parse_model(response: httpx.Response, model: type[M]) -> M:
+        """Read a 2xx JSON body into `model`; a body that does not fit is ResponseValidationError."""
+        method, url = response.request.method, str(response.request.url)
+        try:
+            data = response.json()
+        except ValueError:
+            kind = response.headers.get("content-type") or "no content type"
+            raise ResponseValidationError(
+                f"expected a JSON {model.__name__}, got {kind}",
+                method=method,
+                url=url,
+                body=response.text,
+                errors=[],
+            ) from None
+        try:
+            return model.model_validate(data)
+        except pydantic.ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            first = errors[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            raise ResponseValidationError(
+                f"response does not fit {model.__name__} ({len(errors)} error(s); "
+                f"{where}: {first['msg']})",
+                method=method,
+                url=url,
+                body=data,
+                errors=list(errors),
+            ) from exc
+
+
+def _read(response: httpx.Response) -> httpx.Response:
+    response.read()
+    return response
+
+
+async def _aread(response: httpx.Response) -> httpx.Response:
+    await response.aread()
+    return response
+
+
+class SyncAPIClient(_BaseClient[httpx.Client]):
+    """Blocking client; thread-safe (one token, one rate limiter for all threads)."""
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(timeout=self._timeout)
+
+    def _sleep(self, seconds: float) -> None:  # tests may replace it
+        time.sleep(seconds)
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _execute(self, call: _Call, consume: Callable[[httpx.Response], T]) -> T:
+        attempts = _Attempts(self, call)
+        while True:
+            token = self._tokens.get_sync(self._http)
+            if self._limiter is not None:
+                self._limiter.acquire()
+            content = call.body.sync_content() if call.body is not None else None
+            request = self._http.build_request(content=content, **self._request_args(call, token))
+            self._sent(request, attempts)
+            try:
+                response = self._http.send(request, stream=True)
+                try:
+                    self._received(response, attempts)
+                    if response.is_success:
+                        return consume(response)
+                    response.read()
+                finally:
+                    response.close()
+            except httpx.TransportError as exc:
+                wait = attempts.after_error(exc, request)
+            else:
+                wait = attempts.after_response(response, token)
+            if wait > 0:
+                self._sleep(wait)
+
+    def request(
+        self,
+        op: Operation,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | IO[bytes] | None = None,
+        content_type: str | None = None,
+    ) -> httpx.Response:
+        """Send `op` under the full retry/auth policy; return the 2xx response, body read."""
+        body, body_headers = self._json_body(op, json, content, content_type)
+        return self._execute(self._prepare(op, path, query, headers, body, body_headers), _read)
+
+    def request_model(
+        self,
+        op: Operation,
+        model: type[M],
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | IO[bytes] | None = None,
+        content_type: str | None = None,
+    ) -> M:
+        response = self.request(
+            op,
+            path=path,
+            query=query,
+            headers=headers,
+            json=json,
+            content=content,
+            content_type=content_type,
+        )
+        return self.parse_model(response, model)
+
+    def paginate(
+        self,
+        op: Operation,
+        model: type[M],
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[Any]:
+        """Lazily yield the items of every page (arguments are checked at once)."""
+        pages = self._pages(op, query, page_size)
+
+        def items() -> Iterator[Any]:
+            while not pages.done:
+                yield from pages.take(self.request_model(op, model, path=path, query=pages.query()))
+
+        return items()
+
+    def download(
+        self,
+        op: Operation,
+        destination: Destination,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Stream the response body into a path (atomically) or a binary stream; return its size."""
+        target = DownloadTarget(destination)
+        call = self._prepare(op, path, query, headers, target=target)
+        return self._execute(call, lambda r: target.write_sync(r.iter_bytes(CHUNK_SIZE)))
+
+    def upload(
+        self,
+        op: Operation,
+        source: BodySource,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        content_type: str | None = None,
+        filename: str | None = None,
+    ) -> httpx.Response:
+        """Stream `source` (path, binary file object or bytes) as the request body."""
+        body, body_headers = self._upload_body(op, source, content_type, filename)
+        return self._execute(self._prepare(op, path, query, headers, body, body_headers), _read)
+
+
+class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
+    """asyncio client; one token and one rate limiter for all tasks."""
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=self._timeout)
+
+    async def _sleep(self, seconds: float) -> None:  # tests may replace it
+        await asyncio.sleep(seconds)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _execute(self, call: _Call, consume: Callable[[httpx.Response], Awaitable[T]]) -> T:
+        attempts = _Attempts(self, call)
+        while True:
+            token = await self._tokens.get_async(self._http)
+            if self._limiter is not None:
+                await self._limiter.acquire_async()
+            content = call.body.async_content() if call.body is not None else None
+            request = self._http.build_request(content=content, **self._request_args(call, token))
+            self._sent(request, attempts)
+            try:
+                response = await self._http.send(request, stream=True)
+                try:
+                    self._received(response, attempts)
+                    if response.is_success:
+                        return await consume(response)
+                    await response.aread()
+                finally:
+                    await response.aclose()
+            except httpx.TransportError as exc:
+                wait = attempts.after_error(exc, request)
+            else:
+                wait = attempts.after_response(response, token)
+            if wait > 0:
+                await self._sleep(wait)
+
+    async def request(
+        self,
+        op: Operation,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | IO[bytes] | None = None,
+        content_type: str | None = None,
+    ) -> httpx.Response:
+        """Send `op` under the full retry/auth policy; return the 2xx response, body read."""
+        body, body_headers = self._json_body(op, json, content, content_type)
+        call = self._prepare(op, path, query, headers, body, body_headers)
+        return await self._execute(call, _aread)
+
+    async def request_model(
+        self,
+        op: Operation,
+        model: type[M],
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | IO[bytes] | None = None,
+        content_type: str | None = None,
+    ) -> M:
+        response = await self.request(
+            op,
+            path=path,
+            query=query,
+            headers=headers,
+            json=json,
+            content=content,
+            content_type=content_type,
+        )
+        return self.parse_model(response, model)
+
+    def paginate(
+        self,
+        op: Operation,
+        model: type[M],
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[Any]:
+        """Lazily yield the items of every page (arguments are checked at once)."""
+        pages = self._pages(op, query, page_size)
+
+        async def items() -> AsyncIterator[Any]:
+            while not pages.done:
+                page = await self.request_model(op, model, path=path, query=pages.query())
+                for item in pages.take(page):
+                    yield item
+
+        return items()
+
+    async def download(
+        self,
+        op: Operation,
+        destination: Destination,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Stream the response body into a path (atomically) or a binary stream; return its size."""
+        target = DownloadTarget(destination)
+        call = self._prepare(op, path, query, headers, target=target)
+
+        async def consume(response: httpx.Response) -> int:
+            return await target.write_async(response.aiter_bytes(CHUNK_SIZE))
+
+        return await self._execute(call, consume)
+
+    async def upload(
+        self,
+        op: Operation,
+        source: BodySource,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        content_type: str | None = None,
+        filename: str | None = None,
+    ) -> httpx.Response:
+        """Stream `source` (path, binary file object or bytes) as the request body."""
+        body, body_headers = self._upload_body(op, source, content_type, filename)
+        call = self._prepare(op, path, query, headers, body, body_headers)
+        return await self._execute(call, _aread)

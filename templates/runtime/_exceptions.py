@@ -1,0 +1,179 @@
+"""The exceptions raised by the client. Every one derives from APIError."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+
+class APIError(Exception):
+    """Root of every error raised by the client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MfaConfigurationError(APIError):
+    """The operation requires MFA and the client was built without it (nothing was sent)."""
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached or the exchange broke off."""
+
+    def __init__(self, message: str, *, method: str, url: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url} — {self.message}"
+
+
+class APITimeoutError(APIConnectionError):
+    """The server did not answer in time."""
+
+
+class APIStatusError(APIError):
+    """The server answered with a non-2xx status."""
+
+    def __init__(
+        self, message: str, *, status_code: int, method: str, url: str, body: Any, reason: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.method = method
+        self.url = url
+        self.body = body  # parsed JSON when the response was JSON, else its text
+        self.reason = reason or _phrase(status_code)
+
+    def __str__(self) -> str:
+        head = f"{self.status_code} {self.reason}".rstrip()
+        tail = "" if self.message in ("", self.reason) else f" — {self.message}"
+        return f"{head}: {self.method} {self.url}{tail}"
+
+
+class BadRequestError(APIStatusError):
+    pass
+
+
+class AuthenticationError(APIStatusError):
+    """401 from the API, or any refusal from the token endpoint (then url is the token URL)."""
+
+
+class PermissionDeniedError(APIStatusError):
+    pass
+
+
+class NotFoundError(APIStatusError):
+    pass
+
+
+class ConflictError(APIStatusError):
+    pass
+
+
+class UnprocessableEntityError(APIStatusError):
+    pass
+
+
+class RateLimitError(APIStatusError):
+    """The rate limit status was still returned after all retries."""
+
+
+class QuotaExceededError(APIStatusError):
+    """The quota status (e.g. daily quota exhausted); never retried."""
+
+
+class InternalServerError(APIStatusError):
+    pass
+
+
+class ResponseValidationError(APIError):
+    """A 2xx response whose body does not fit the response model."""
+
+    def __init__(
+        self, message: str, *, method: str, url: str, body: Any, errors: list[Any]
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+        self.body = body
+        self.errors = errors  # pydantic's error list; empty when the body was not JSON
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url} — {self.message}"
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+}
+
+
+def status_error(status: int, quota_status: int, rate_limit_status: int) -> type[APIStatusError]:
+    """The exception class for a non-2xx status, given the API's quota and rate limit statuses."""
+    if quota_status and status == quota_status:
+        return QuotaExceededError
+    if status == rate_limit_status:
+        return RateLimitError
+    if status >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status, APIStatusError)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def error_from_response(
+    response: httpx.Response,
+    cls: type[APIStatusError],
+    message_fields: tuple[str, ...],
+    redact: tuple[str, ...] = (),
+) -> APIStatusError:
+    """Build `cls` from a non-2xx response whose body has been read.
+
+    Every string in `redact` is masked in the body first, for servers that echo the request.
+    """
+    text = response.text
+    for secret in redact:
+        if secret:
+            text = text.replace(secret, "**********")
+    body: Any = text
+    if "json" in response.headers.get("content-type", "").lower():
+        try:
+            body = json.loads(text)
+        except ValueError:
+            pass
+    reason = response.reason_phrase or _phrase(response.status_code)
+    return cls(
+        _message(body, message_fields) or reason,
+        status_code=response.status_code,
+        method=response.request.method,
+        url=str(response.request.url),
+        body=body,
+        reason=reason,
+    )
+
+
+def _message(body: Any, fields: tuple[str, ...]) -> str:
+    if not isinstance(body, dict):
+        return ""
+    for field in fields:
+        value = body.get(field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if value not in (None, "", [], {}):
+            return json.dumps(value, separators=(",", ":"), default=str)
+    return ""

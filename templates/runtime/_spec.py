@@ -1,0 +1,77 @@
+"""Static description of an API, instantiated by the generated code and read by the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    python_name: str
+    wire_name: str
+    location: Literal["path", "query", "header"]
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    limit_param: str  # wire names of the query parameters
+    offset_param: str
+    max_page: int
+    items: str  # wire name of the list field in the page JSON
+    items_attr: str  # its python attribute on the response model
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    wire_name: str
+    python_name: str
+    resource: str
+    method: str
+    path: str  # template with {WireName} placeholders, relative to ApiConfig.base_path
+    params: tuple[Param, ...]
+    body: Literal["json", "binary", "none"]
+    body_content_type: str
+    request_model: str
+    response: Literal["json", "binary", "none"]
+    response_model: str
+    idempotent: bool
+    admin_only: bool
+    mfa: Literal["if_enabled", "required"]
+    deprecated: str  # "" = not deprecated, otherwise the reason
+    confidence: Literal["documented", "inferred"]
+    source: str
+    pagination: Pagination | None
+    v1_wire_name: str
+    v1_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    base_url: str
+    token_url: str  # "" = base_url + ApiConfig.token_path
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    name: str
+    title: str
+    version: str
+    base_path: str
+    environments: Mapping[str, Environment]
+    auth_kind: Literal["oauth2_client_credentials", "oauth2_password"]
+    token_path: str
+    token_lifetime: float  # seconds, when the token response lacks expires_in
+    refresh_margin: float  # refresh this many seconds before expiry
+    api_key_header: str  # "" = no API key header
+    mfa_otp_header: str  # "" = no MFA support
+    mfa_session_header: str
+    rate_limit_operations: int | None
+    rate_limit_seconds: float
+    rate_limit_status: int
+    quota_status: int  # 0 = none; a quota response is never retried
+    default_content_type: str
+    error_message_fields: tuple[str, ...]  # JSON error body keys holding a message, in order
