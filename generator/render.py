@@ -117,6 +117,10 @@ class Context:
             or (not iterator and bool(paging))
         )
 
+    def body_required(self, op: Operation) -> bool:
+        """A JSON body is a required argument unless its model has no required field."""
+        return any(f.required for f in self.models[op.body.model].fields)
+
     def operation_models(self, op: Operation) -> list[str]:
         return sorted({m for m in (op.body.model, op.response.model) if m})
 

@@ -23,7 +23,7 @@ class Accounts:
     def create_mfa_session_token(
         self,
         *,
-        body: CreateMfaSessionTokenRequest | Mapping[str, Any],
+        body: CreateMfaSessionTokenRequest | Mapping[str, Any] | None = None,
     ) -> MfaSessionTokenResponse:
         """Create an MFA session token (replaces any existing one).
 
@@ -43,7 +43,7 @@ class Accounts:
             path={},
             query={},
             headers={},
-            json=to_wire_body(CreateMfaSessionTokenRequest, body),
+            json=to_wire_body(CreateMfaSessionTokenRequest, body or {}),
         )
 
     def delete_mfa_session_token(
@@ -75,7 +75,7 @@ class AsyncAccounts:
     async def create_mfa_session_token(
         self,
         *,
-        body: CreateMfaSessionTokenRequest | Mapping[str, Any],
+        body: CreateMfaSessionTokenRequest | Mapping[str, Any] | None = None,
     ) -> MfaSessionTokenResponse:
         """Create an MFA session token (replaces any existing one).
 
@@ -95,7 +95,7 @@ class AsyncAccounts:
             path={},
             query={},
             headers={},
-            json=to_wire_body(CreateMfaSessionTokenRequest, body),
+            json=to_wire_body(CreateMfaSessionTokenRequest, body or {}),
         )
 
     async def delete_mfa_session_token(

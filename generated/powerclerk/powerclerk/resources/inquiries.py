@@ -32,7 +32,7 @@ class Inquiries:
         program_id: str,
         project_id: str,
         *,
-        body: SetInquiryNoteRequest | Mapping[str, Any],
+        body: SetInquiryNoteRequest | Mapping[str, Any] | None = None,
     ) -> InquiryNoteResponse:
         """Add a note to an inquiry thread of a project (admin).
 
@@ -54,7 +54,7 @@ class Inquiries:
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={},
             headers={},
-            json=to_wire_body(SetInquiryNoteRequest, body),
+            json=to_wire_body(SetInquiryNoteRequest, body or {}),
         )
 
     def list_notes(
@@ -107,7 +107,7 @@ class Inquiries:
         thread_id: str,
         external_thread_id: str,
         *,
-        body: InquiryThreadUpdateRequest | Mapping[str, Any],
+        body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
     ) -> InquiryThreadResponse:
         """Link an inquiry thread to an id in an external system (admin).
 
@@ -134,7 +134,7 @@ class Inquiries:
             },
             query={},
             headers={},
-            json=to_wire_body(InquiryThreadUpdateRequest, body),
+            json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
         )
 
     def set_thread_status(
@@ -143,7 +143,7 @@ class Inquiries:
         thread_id: str,
         thread_status: str,
         *,
-        body: InquiryThreadUpdateRequest | Mapping[str, Any],
+        body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
     ) -> InquiryThreadResponse:
         """Change the status of an inquiry thread (admin).
 
@@ -166,7 +166,7 @@ class Inquiries:
             path={"ProgramId": program_id, "ThreadId": thread_id, "ThreadStatus": thread_status},
             query={},
             headers={},
-            json=to_wire_body(InquiryThreadUpdateRequest, body),
+            json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
         )
 
 
@@ -181,7 +181,7 @@ class AsyncInquiries:
         program_id: str,
         project_id: str,
         *,
-        body: SetInquiryNoteRequest | Mapping[str, Any],
+        body: SetInquiryNoteRequest | Mapping[str, Any] | None = None,
     ) -> InquiryNoteResponse:
         """Add a note to an inquiry thread of a project (admin).
 
@@ -203,7 +203,7 @@ class AsyncInquiries:
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={},
             headers={},
-            json=to_wire_body(SetInquiryNoteRequest, body),
+            json=to_wire_body(SetInquiryNoteRequest, body or {}),
         )
 
     async def list_notes(
@@ -256,7 +256,7 @@ class AsyncInquiries:
         thread_id: str,
         external_thread_id: str,
         *,
-        body: InquiryThreadUpdateRequest | Mapping[str, Any],
+        body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
     ) -> InquiryThreadResponse:
         """Link an inquiry thread to an id in an external system (admin).
 
@@ -283,7 +283,7 @@ class AsyncInquiries:
             },
             query={},
             headers={},
-            json=to_wire_body(InquiryThreadUpdateRequest, body),
+            json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
         )
 
     async def set_thread_status(
@@ -292,7 +292,7 @@ class AsyncInquiries:
         thread_id: str,
         thread_status: str,
         *,
-        body: InquiryThreadUpdateRequest | Mapping[str, Any],
+        body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
     ) -> InquiryThreadResponse:
         """Change the status of an inquiry thread (admin).
 
@@ -315,5 +315,5 @@ class AsyncInquiries:
             path={"ProgramId": program_id, "ThreadId": thread_id, "ThreadStatus": thread_status},
             query={},
             headers={},
-            json=to_wire_body(InquiryThreadUpdateRequest, body),
+            json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
         )

@@ -90,7 +90,7 @@ class Projects:
         self,
         program_id: str,
         *,
-        body: GetProjectsByDataRequest | Mapping[str, Any],
+        body: GetProjectsByDataRequest | Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Find projects by data-field values.
 
@@ -110,7 +110,7 @@ class Projects:
             path={"ProgramId": program_id},
             query={},
             headers={},
-            json=to_wire_body(GetProjectsByDataRequest, body),
+            json=to_wire_body(GetProjectsByDataRequest, body or {}),
         )
 
     def get_all_data(
@@ -144,7 +144,7 @@ class Projects:
         self,
         program_id: str,
         *,
-        body: GetProjectByNumberRequest | Mapping[str, Any],
+        body: GetProjectByNumberRequest | Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Look up projects by project number.
 
@@ -162,7 +162,7 @@ class Projects:
             path={"ProgramId": program_id},
             query={},
             headers={},
-            json=to_wire_body(GetProjectByNumberRequest, body),
+            json=to_wire_body(GetProjectByNumberRequest, body or {}),
         )
 
     def get_draft_data(
@@ -284,7 +284,7 @@ class Projects:
         program_id: str,
         project_id: str,
         *,
-        body: SetAssigneeRequest | Mapping[str, Any],
+        body: SetAssigneeRequest | Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Set the assignee of a project.
 
@@ -305,7 +305,7 @@ class Projects:
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={},
             headers={},
-            json=to_wire_body(SetAssigneeRequest, body),
+            json=to_wire_body(SetAssigneeRequest, body or {}),
         )
 
     def set_data_as_admin(
@@ -482,7 +482,7 @@ class AsyncProjects:
         self,
         program_id: str,
         *,
-        body: GetProjectsByDataRequest | Mapping[str, Any],
+        body: GetProjectsByDataRequest | Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Find projects by data-field values.
 
@@ -502,7 +502,7 @@ class AsyncProjects:
             path={"ProgramId": program_id},
             query={},
             headers={},
-            json=to_wire_body(GetProjectsByDataRequest, body),
+            json=to_wire_body(GetProjectsByDataRequest, body or {}),
         )
 
     async def get_all_data(
@@ -536,7 +536,7 @@ class AsyncProjects:
         self,
         program_id: str,
         *,
-        body: GetProjectByNumberRequest | Mapping[str, Any],
+        body: GetProjectByNumberRequest | Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Look up projects by project number.
 
@@ -554,7 +554,7 @@ class AsyncProjects:
             path={"ProgramId": program_id},
             query={},
             headers={},
-            json=to_wire_body(GetProjectByNumberRequest, body),
+            json=to_wire_body(GetProjectByNumberRequest, body or {}),
         )
 
     async def get_draft_data(
@@ -676,7 +676,7 @@ class AsyncProjects:
         program_id: str,
         project_id: str,
         *,
-        body: SetAssigneeRequest | Mapping[str, Any],
+        body: SetAssigneeRequest | Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Set the assignee of a project.
 
@@ -697,7 +697,7 @@ class AsyncProjects:
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={},
             headers={},
-            json=to_wire_body(SetAssigneeRequest, body),
+            json=to_wire_body(SetAssigneeRequest, body or {}),
         )
 
     async def set_data_as_admin(

@@ -11,6 +11,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import os
 import random
 import re
 import secrets
@@ -403,6 +404,8 @@ class _BaseClient(Generic[_HttpT]):
             or "application/octet-stream"
         )
         headers = self._body(body, kind)[1]
+        # A path or a named file object names the upload unless the caller said otherwise.
+        filename = filename or (os.path.basename(body.name) if body.name else None)
         if filename:
             headers["Content-Disposition"] = content_disposition(filename)
         return body, headers

@@ -1,0 +1,50 @@
+"""Minimal documents valid against a spec model, for operations with no specific handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.ir import Api, Field, TypeRef
+
+_PLACEHOLDERS: dict[str, Any] = {
+    "string": "string",
+    "integer": 0,
+    "number": 0,
+    "decimal": 0,
+    "boolean": False,
+    "date": "2024-01-01",
+    "datetime": "2024-01-01T00:00:00+00:00",
+    "any": None,
+}
+
+
+def placeholder(api: Api, model: str, _stack: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every required field with a value of its type; optional fields are left out."""
+    return {
+        f.wire_name: _field_value(api, f, (*_stack, model))
+        for f in api.model(model).fields
+        if f.required
+    }
+
+
+def _field_value(api: Api, field: Field, stack: tuple[str, ...]) -> Any:
+    if field.enum:
+        return field.enum[0]
+    if field.nullable and field.type.kind == "model" and field.type.name in stack:
+        return None  # a nullable self-reference: stop the recursion here
+    value = _value(api, field.type, stack)
+    bounds = dict(field.constraints)
+    if isinstance(value, str) and field.type.name == "string":
+        value = value.ljust(bounds.get("min_length", 0), "x")[: bounds.get("max_length")]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = max(value, bounds.get("minimum", value))
+        value = min(value, bounds.get("maximum", value))
+    return value
+
+
+def _value(api: Api, ref: TypeRef, stack: tuple[str, ...]) -> Any:
+    if ref.kind == "scalar":
+        return _PLACEHOLDERS[ref.name]
+    if ref.kind == "model":
+        return placeholder(api, ref.name, stack)
+    return [] if ref.kind == "list" else {}

@@ -1,0 +1,52 @@
+"""Emulator configuration: the API clients it knows and the knobs tests turn."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+
+
+@dataclass(frozen=True)
+class Client:
+    """One set of API credentials, as a PowerClerk account would own them."""
+
+    client_id: str
+    client_secret: str
+    api_key: str
+    is_admin: bool = False
+    mfa_totp_secret: str | None = None  # set = MFA enabled for this account
+
+
+# Fixed so that examples, docs and tests can quote them.
+DEMO_CLIENT = Client("demo-client", "demo-secret", "demo-api-key")
+ADMIN_CLIENT = Client("admin-client", "admin-secret", "admin-api-key", is_admin=True)
+MFA_CLIENT = Client(
+    "mfa-client", "mfa-secret", "mfa-api-key", mfa_totp_secret="JBSWY3DPEHPK3PXPJBSWY3DP"
+)
+DEMO_CLIENTS = (DEMO_CLIENT, ADMIN_CLIENT, MFA_CLIENT)
+
+
+@dataclass
+class Settings:
+    """Read on every request, so a test may change a field while the server runs."""
+
+    rate_limit: int = 60  # operations per API key ...
+    rate_window: float = 60.0  # ... per this many seconds (sliding window)
+    send_retry_after: bool = False  # the real API documents no Retry-After header
+    token_lifetime: int = 3600
+    token_path: str = "/connect/token"
+    mfa_session_max_minutes: int = 24 * 60
+    # Check every handler answer against the spec's response model (500 when it drifts).
+    validate_responses: bool = True
+    clients: tuple[Client, ...] = field(default=DEMO_CLIENTS)
+
+    def client_by_id(self, client_id: str) -> Client | None:
+        return next((c for c in self.clients if c.client_id == client_id), None)
+
+    def client_by_key(self, api_key: str) -> Client | None:
+        return next((c for c in self.clients if c.api_key == api_key), None)
+
+    def restore(self, saved: Settings) -> None:
+        """Copy every field of `saved` into this (shared) instance."""
+        for f in fields(self):
+            setattr(self, f.name, copy.copy(getattr(saved, f.name)))

@@ -1,0 +1,39 @@
+"""Shared fixtures: emulators of the spec'd APIs, served over real HTTP on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from emulator.server import EmulatorServer
+from emulator.settings import ADMIN_CLIENT, DEMO_CLIENT, MFA_CLIENT, Client, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+# Credentials every emulator accepts (see emulator.settings).
+DEMO = DEMO_CLIENT
+ADMIN = ADMIN_CLIENT
+MFA = MFA_CLIENT
+
+__all__ = ["ADMIN", "DEMO", "MFA", "Client", "start_emulator"]
+
+
+def start_emulator(api_dir: Path, **settings: object) -> EmulatorServer:
+    """A running emulator of the API in `api_dir`; the caller stops it (or uses `with`)."""
+    return EmulatorServer(api_dir, Settings(**settings)).start()  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def powerclerk_emulator() -> Iterator[EmulatorServer]:
+    with start_emulator(SPECS / "powerclerk") as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(powerclerk_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
+    """The PowerClerk emulator with seeded state, default settings and zero counters."""
+    powerclerk_emulator.reset()
+    yield powerclerk_emulator

@@ -1,0 +1,96 @@
+"""Operations without a specific handler: a spec edit reaches the emulator with no code change."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import DEMO, SPECS, start_emulator
+from tests.emulator.conftest import program_path, session
+
+FIXTURES = SPECS.parent / "tests" / "fixtures" / "specs"
+
+EXTRA = """\
+resource: extras
+description: An operation the emulator has no handler for.
+operations:
+  get_badge:
+    wire_name: GetProjectBadge
+    method: GET
+    path: /Programs/{ProgramId}/Projects/{ProjectId}/Badge
+    summary: A made-up operation.
+    confidence: inferred
+    source: tests
+    params:
+      ProgramId: {in: path, type: string}
+      ProjectId: {in: path, type: string}
+      size: {in: query, type: integer, maximum: 512}
+    response: Badge
+  put_badge:
+    wire_name: SetProjectBadge
+    method: PUT
+    path: /Programs/{ProgramId}/Projects/{ProjectId}/Badge
+    summary: Another made-up operation.
+    confidence: inferred
+    source: tests
+    params:
+      ProgramId: {in: path, type: string}
+      ProjectId: {in: path, type: string}
+    body: BadgeInput
+    response: {kind: none}
+models:
+  Badge:
+    fields:
+      Label: {type: string, required: true, min_length: 8}
+      Level: {type: integer, required: true, minimum: 1}
+      Kind: {type: string, required: true, enum: [gold, silver]}
+      Owner: {type: BadgeOwner, required: true}
+      Tags: {type: "list[string]", required: true}
+      Note: {type: string}
+  BadgeOwner:
+    fields:
+      Email: {type: string, required: true}
+      Name: {type: string, nullable: true}
+  BadgeInput:
+    fields:
+      Label: {type: string, required: true}
+"""
+
+
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory):
+    """The PowerClerk spec plus one extra resource file."""
+    api_dir = tmp_path_factory.mktemp("spec") / "powerclerk"
+    shutil.copytree(SPECS / "powerclerk", api_dir)
+    (api_dir / "zz_extras.yaml").write_text(EXTRA)
+    with start_emulator(api_dir, rate_limit=1000) as server:
+        yield server
+
+
+def test_extra_operation_gets_generic_answers(extended):
+    with session(extended, DEMO) as http:
+        badge = http.get(program_path("/Projects/ANY/Badge"), params={"size": 64})
+        assert badge.status_code == 200
+        assert badge.json() == {"Label": "stringxx", "Level": 1, "Kind": "gold",
+                                "Owner": {"Email": "string"}, "Tags": []}
+        assert http.get(program_path("/Projects/ANY/Badge"),
+                        params={"size": 1024}).status_code == 400
+        put = program_path("/Projects/ANY/Badge")
+        assert http.put(put, json={"Label": "x"}).status_code == 204
+        refused = http.put(put, json={"Label": 5})
+        assert refused.status_code == 400
+        assert refused.json()["Errors"][0].startswith("$.Label:")
+        # The operations that have handlers keep them.
+        assert http.post(program_path("/NewProject")).json()["Project"]["ProjectNumber"] is None
+
+
+def test_second_api_without_handlers():
+    with start_emulator(FIXTURES / "mini") as server, session(server, DEMO) as http:
+        assert server.state is None
+        assert http.get("/Shops/S1/Widgets").json() == {"Widgets": []}
+        assert http.post("/Shops/S1/Widgets", json={"Color": "red"}).json() == {
+            "WidgetId": "string"}
+        wrong = http.post("/Shops/S1/Widgets", json={"Color": "green"})
+        assert wrong.status_code == 400
+        assert "$.Color" in wrong.json()["Errors"][0]
