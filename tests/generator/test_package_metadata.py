@@ -1,0 +1,32 @@
+"""The generated package installs on its own: a wheel whose only dependencies are httpx and
+pydantic (pyotp behind the `mfa` extra), and which carries py.typed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_powerclerk_wheel_dependencies(tmp_path: Path) -> None:
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT / "generated" / "powerclerk")],
+        capture_output=True, text=True, check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("powerclerk-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        requires = [line.split(":", 1)[1].strip() for line in
+                    archive.read(metadata).decode().splitlines()
+                    if line.startswith("Requires-Dist:")]
+    assert "powerclerk/py.typed" in names
+    assert "powerclerk/resources/projects.py" in names
+    plain = sorted(r.split(">")[0].split("<")[0] for r in requires if "extra" not in r)
+    assert plain == ["httpx", "pydantic"]
+    assert [r for r in requires if "extra" in r] == ['pyotp>=2.9; extra == "mfa"']
