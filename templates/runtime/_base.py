@@ -33,13 +33,13 @@ class _WireModel(BaseModel):
 class RequestModel(_WireModel):
     """A request body: a misspelt or unknown key is an error before anything is sent."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class ResponseModel(_WireModel):
     """A response: unknown keys are kept (in `model_extra`), so a new server field never breaks."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 def to_wire_body(model: type[_WireModel], body: _WireModel | Mapping[str, Any]) -> dict[str, Any]:
