@@ -454,6 +454,7 @@ def _metadata(project: Project, defn: AttachmentDef) -> dict[str, Any]:
         "FileName": stored.file_name if stored else None,
         "FileSize": stored.size if stored else None,
         "AttachmentStatus": stored.status if stored else None,
+        "Note": stored.note if stored else None,
         "Uploader": _person(stored.uploader) if stored else {"Name": None, "Email": None},
     }}
 
@@ -572,8 +573,8 @@ def create_mfa_session_token(call: Call) -> dict:
     if minutes > maximum:
         raise ApiError(400, f"ExpiresAfterMinutes may be at most {maximum}.")
     session = call.auth.create_mfa_session(call.client, minutes)
-    # The expiry is enforced but not sent: MfaSessionTokenResponse declares no field for it.
-    return {"TokenId": session.token_id, "Token": session.token}
+    return {"TokenId": session.token_id, "Token": session.token,
+            "ExpirationTimestamp": stamp(session.expires)}
 
 
 @handles("DeleteMfaSessionToken")

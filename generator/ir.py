@@ -4,7 +4,7 @@ documents; it knows nothing of YAML positions or templates."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from generator.load import Document
@@ -236,7 +236,6 @@ class Api:
     v1_base_path: str = ""
     v1_shut_down: str = ""
     v1_changes: tuple[Change, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def operations(self) -> tuple[Operation, ...]:

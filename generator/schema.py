@@ -45,8 +45,9 @@ def field_schema(field: Field, strict_enums: bool) -> dict[str, Any]:
         schema[_CONSTRAINT_KEYS[key]] = value
     if field.nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
-    if field.description:
-        schema["description"] = field.description
+    description = _flag_inferred(field.description, field.confidence, "")
+    if description:
+        schema["description"] = description
     if field.deprecated:
         schema["deprecated"] = True
     return schema
@@ -64,9 +65,18 @@ def model_schema(model: Model) -> dict[str, Any]:
         schema["required"] = required
     if strict:
         schema["additionalProperties"] = False
-    if model.description:
-        schema["description"] = model.description
+    description = _flag_inferred(model.description, model.confidence, model.source)
+    if description:
+        schema["description"] = description
     return schema
+
+
+def _flag_inferred(description: str, confidence: str, source: str) -> str:
+    """Inferred shapes say so wherever the docs show them (model and field docstrings)."""
+    if confidence != "inferred":
+        return description
+    note = f"Inferred, not documented: {source}" if source else "Inferred, not documented."
+    return f"{description}\n\n{note}" if description else note
 
 
 def api_schema(api: Api) -> dict[str, Any]:

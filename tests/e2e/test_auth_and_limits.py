@@ -94,7 +94,7 @@ def test_mfa_session_token_created_with_totp_then_used(
 ) -> None:
     with make_client(MFA_CLIENT, mfa_totp_secret=MFA_CLIENT.mfa_totp_secret) as pc:
         created = pc.accounts.create_mfa_session_token(body={"ExpiresAfterMinutes": 60})
-    assert created.token and created.token_id
+    assert created.token and created.token_id and created.expiration_timestamp
     with make_client(MFA_CLIENT, mfa_session_token=created.token) as pc:
         assert pc.programs.list().programs
         pc.accounts.delete_mfa_session_token(created.token_id)

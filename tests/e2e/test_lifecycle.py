@@ -80,7 +80,7 @@ def test_full_project_lifecycle_sync(
         meta = pc.attachments.set_metadata(
             PROGRAM_ID, number, UTILITY_BILL, body={"AttachmentStatus": "Approve", "Note": "ok"}
         ).attachment_metadata
-        assert meta.attachment_status == "Approved"
+        assert (meta.attachment_status, meta.note) == ("Approved", "ok")
         copy = tmp_path / "copy.pdf"
         assert (
             pc.attachments.download(PROGRAM_ID, number, UTILITY_BILL, copy) == bill.stat().st_size

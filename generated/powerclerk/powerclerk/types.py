@@ -32,6 +32,8 @@ from powerclerk._model_bases import (
 class AttachmentSchema(ResponseModel):
     """
     An attachment definition of a form.
+
+    Inferred, not documented: Reference section 4.4 (reconstructed); V1 says the schema lists attachments.
     """
 
     attachment_id: str | None = Field(None, alias="AttachmentId")
@@ -42,6 +44,8 @@ class AttachmentSchema(ResponseModel):
 class CreateMfaSessionTokenRequest(RequestModel):
     """
     Lifetime of the new session token.
+
+    Inferred, not documented: V1 reference createmfasessiontoken (CreateMfaSessionTokenRequest ExpiresAfterMinutes).
     """
 
     model_config = ConfigDict(
@@ -76,9 +80,14 @@ class CurrentStatus(CurrentStatusBase):
 class CustomListChoicesResponse(ResponseModel):
     """
     Answer of GetCustomListChoices.
+
+    Inferred, not documented: Nothing about the response was retrieved; the model only keeps what the server sends.
     """
 
     choices: list[Any] | None = Field(None, alias="Choices")
+    """
+    Inferred, not documented.
+    """
 
 
 class DataFieldInput(DataFieldInputBase):
@@ -110,6 +119,8 @@ class DataFieldInput(DataFieldInputBase):
 class DataFieldProperties(ResponseModel):
     """
     Type-specific settings of a data field.
+
+    Inferred, not documented: Seed says Min and Max moved under DataFieldSchema.Properties; value types unknown.
     """
 
     min: Any | None = Field(None, alias="Min")
@@ -125,6 +136,8 @@ class DataFieldProperties(ResponseModel):
 class DataFieldSchema(DataFieldSchemaBase):
     """
     Definition of one data field of a form.
+
+    Inferred, not documented: Seed, migration section "GetFormSchema"; other field names assumed.
     """
 
     data_field_id: str | None = Field(None, alias="DataFieldId")
@@ -141,10 +154,14 @@ class DataFieldSchema(DataFieldSchemaBase):
     hierarchy_level: int | None = Field(None, alias="HierarchyLevel")
     """
     Only present when the field is part of a custom-list key column.
+
+    Inferred, not documented.
     """
     choices: list[Any] | None = Field(None, alias="Choices")
     """
     Only present when values are set (Type is Choice). Item shape unknown.
+
+    Inferred, not documented.
     """
 
 
@@ -172,6 +189,8 @@ class DataFieldValue(DataFieldValueBase):
 class ErrorBody(ResponseModel):
     """
     Body of an error answer. The shape is not documented for V1 or V2 (only 429 is); this model accepts the usual message keys and keeps any other key.
+
+    Inferred, not documented: Not documented (reference section 6, question 5). Message/message cover the usual ASP.NET error shapes; error_description is the OAuth token endpoint's error key.
     """
 
     message: str | None = Field(None, alias="Message")
@@ -196,6 +215,8 @@ class ErrorBody(ResponseModel):
 class ExportField(ResponseModel):
     """
     One exported field with its current value and last change.
+
+    Inferred, not documented: V1 reference getexportproject (Field attributes Name, ChangeTime, ChangedBy).
     """
 
     name: str | None = Field(None, alias="Name")
@@ -210,6 +231,8 @@ class ExportField(ResponseModel):
 class ExportGroup(ResponseModel):
     """
     A group of exported fields.
+
+    Inferred, not documented: V1 reference getexportproject (Data/Group elements).
     """
 
     name: str | None = Field(None, alias="Name")
@@ -232,18 +255,31 @@ class FormStatus(FormStatusBase):
 class GetProjectByNumberRequest(ResponseModel):
     """
     Project numbers to look up. The V2 JSON shape is not documented (V1 sent a namespaced XML list); ProjectNumbers is a guess and other keys are passed through.
+
+    Inferred, not documented: Reference section 2.2 #5 (body shape unknown).
     """
 
     project_numbers: list[str] | None = Field(None, alias="ProjectNumbers")
+    """
+    Inferred, not documented.
+    """
 
 
 class InquiryNote(InquiryNoteBase):
     """
     One note of an inquiry thread.
+
+    Inferred, not documented: Seed documents IsAdmin (boolean in V2); other names assumed.
     """
 
     thread_id: str | None = Field(None, alias="ThreadId")
+    """
+    Inferred, not documented.
+    """
     text: str | None = Field(None, alias="Text")
+    """
+    Inferred, not documented.
+    """
     is_admin: bool | None = Field(None, alias="IsAdmin")
     """
     Whether an administrator wrote the note.
@@ -253,22 +289,34 @@ class InquiryNote(InquiryNoteBase):
 class InquiryNoteResponse(ResponseModel):
     """
     Answer of SetInquiryNote.
+
+    Inferred, not documented: Not retrieved; the seed only says it carries IsAdmin (now boolean) and dates.
     """
 
     note: InquiryNote | None = Field(None, alias="Note")
+    """
+    Inferred, not documented.
+    """
 
 
 class InquiryNotesResponse(ResponseModel):
     """
     Answer of GetNotesInInquiryThread.
+
+    Inferred, not documented: Container and field names not retrieved.
     """
 
     notes: list[InquiryNote] | None = Field(None, alias="Notes")
+    """
+    Inferred, not documented.
+    """
 
 
 class InquiryThread(ResponseModel):
     """
     One inquiry thread.
+
+    Inferred, not documented: Names taken from the path parameters (ThreadId, ThreadStatus, ExternalThreadId).
     """
 
     thread_id: str | None = Field(None, alias="ThreadId")
@@ -279,37 +327,65 @@ class InquiryThread(ResponseModel):
 class InquiryThreadResponse(ResponseModel):
     """
     Answer of SetInquiryThreadStatus and SetInquiryThreadExternalId.
+
+    Inferred, not documented: Not retrieved; assumed to return the changed thread.
     """
 
     inquiry_thread: InquiryThread | None = Field(None, alias="InquiryThread")
+    """
+    Inferred, not documented.
+    """
 
 
 class InquiryThreadUpdateRequest(ResponseModel):
     """
     Body of the inquiry-thread setters. V1 required a namespaced XML body whose content was not retrieved; send an empty object unless you know better. Any key is passed through.
+
+    Inferred, not documented: Seed says these requests have a body (namespace removed); content unknown.
     """
 
 
 class InquiryThreadsResponse(ResponseModel):
     """
     Answer of GetInquiryThreads.
+
+    Inferred, not documented: Container and field names not retrieved.
     """
 
     inquiry_threads: list[InquiryThread] | None = Field(None, alias="InquiryThreads")
+    """
+    Inferred, not documented.
+    """
 
 
 class MfaSessionTokenResponse(ResponseModel):
     """
     The created session token.
+
+    Inferred, not documented: V1 response not retrieved; it must carry the token and its id (names guessed).
     """
 
     token_id: str | None = Field(None, alias="TokenId")
+    """
+    Inferred, not documented.
+    """
     token: str | None = Field(None, alias="Token")
+    """
+    Inferred, not documented.
+    """
+    expiration_timestamp: datetime | None = Field(None, alias="ExpirationTimestamp")
+    """
+    When the token stops working (ExpiresAfterMinutes after creation; at most 24 hours per the seed). The V1 response was not retrieved, so the name is a guess.
+
+    Inferred, not documented.
+    """
 
 
 class Program(ResponseModel):
     """
     One program.
+
+    Inferred, not documented: Field names not retrieved; ProgramId/Name assumed from the other V2 payloads.
     """
 
     program_id: str | None = Field(None, alias="ProgramId")
@@ -319,6 +395,8 @@ class Program(ResponseModel):
 class ProgramStatus(ResponseModel):
     """
     One workflow status of a program.
+
+    Inferred, not documented: Assumed to match the status objects of the V2 CreateNewProject response.
     """
 
     status_id: str | None = Field(None, alias="StatusId")
@@ -332,9 +410,14 @@ class ProgramStatus(ResponseModel):
 class ProgramsResponse(ResponseModel):
     """
     Answer of GetPrograms.
+
+    Inferred, not documented: Field names not retrieved for V1 or V2 (reference section 2.2 #1); container assumed.
     """
 
     programs: list[Program] | None = Field(None, alias="Programs")
+    """
+    Inferred, not documented.
+    """
 
 
 class ProjectAttachment(ResponseModel):
@@ -382,11 +465,15 @@ class ProjectData(ProjectDataBase):
 class ProjectDataFilter(ResponseModel):
     """
     One data-field filter of GetProjectsByData.
+
+    Inferred, not documented: Seed names Field.Content; the field identifier key is assumed.
     """
 
     data_field_id: str | None = Field(None, alias="DataFieldId")
     """
     Public or custom id.
+
+    Inferred, not documented.
     """
     content: str = Field(..., alias="Content")
     """
@@ -405,6 +492,8 @@ class ProjectDataResponse(ProjectDataResponseBase):
 class ProjectExport(ResponseModel):
     """
     Exported project header and field groups.
+
+    Inferred, not documented: V1 reference getexportproject (Project attributes Number, Owner, CreatedUTC, ...).
     """
 
     number: str | None = Field(None, alias="Number")
@@ -424,6 +513,8 @@ class ProjectExport(ResponseModel):
 class ProjectExportResponse(ResponseModel):
     """
     Answer of GetExportProject.
+
+    Inferred, not documented: V1 reference getexportproject (XML root ProjectExportDataGetResponse); the V2 JSON shape is assumed to mirror the V1 elements and attributes.
     """
 
     project: ProjectExport | None = Field(None, alias="Project")
@@ -476,14 +567,21 @@ class ProjectsResponse(ResponseModel):
 class SetAssigneeRequest(ResponseModel):
     """
     The new assignee. Nothing about this body is documented; AssigneeEmail mirrors SetProjectOwner's OwnerEmail and any other key is passed through.
+
+    Inferred, not documented: Only the V1 method name is known.
     """
 
     assignee_email: str | None = Field(None, alias="AssigneeEmail")
+    """
+    Inferred, not documented.
+    """
 
 
 class SetAttachmentMetadataRequest(RequestModel):
     """
     New approval status and note.
+
+    Inferred, not documented: V1 reference setattachmentmetadata (attributes AttachmentStatus, Note); the JSON keys and the absence of a root wrapper are assumed.
     """
 
     model_config = ConfigDict(
@@ -504,15 +602,21 @@ class SetAttachmentMetadataRequest(RequestModel):
 class SetInquiryNoteRequest(ResponseModel):
     """
     The note to add. The JSON shape is not documented; the keys below are guesses and any other key is passed through.
+
+    Inferred, not documented: Seed says the request has a body; no field names retrieved.
     """
 
     thread_id: str | None = Field(None, alias="ThreadId")
     """
     Thread to add to (guess).
+
+    Inferred, not documented.
     """
     text: str | None = Field(None, alias="Text")
     """
     Note text (guess).
+
+    Inferred, not documented.
     """
 
 
@@ -560,6 +664,8 @@ class SetProjectOwnerResponse(ResponseModel):
 class SetProjectStatusReportAsRequest(RequestModel):
     """
     The history entry to change and how to report it.
+
+    Inferred, not documented: V1 reference setprojectstatusreportas (XML attributes StatusId, Timestamp, ReportAs, all required); JSON key names assumed identical.
     """
 
     model_config = ConfigDict(
@@ -582,31 +688,61 @@ class SetProjectStatusReportAsRequest(RequestModel):
 class StatusHistoryEntry(StatusHistoryEntryBase):
     """
     One entry of a project's status history (V1 element Status).
+
+    Inferred, not documented: Seed documents only ReportAsChangedBy (was ReportAsLastChangedBy); the other names are assumed from CurrentStatus and SetProjectStatusReportAs.
     """
 
     status_id: str | None = Field(None, alias="StatusId")
+    """
+    Inferred, not documented.
+    """
     custom_id: str | None = Field(None, alias="CustomId")
+    """
+    Inferred, not documented.
+    """
     name: str | None = Field(None, alias="Name")
+    """
+    Inferred, not documented.
+    """
     timestamp: datetime | None = Field(None, alias="Timestamp")
+    """
+    Inferred, not documented.
+    """
     changed_by: str | None = Field(None, alias="ChangedBy")
+    """
+    Inferred, not documented.
+    """
     report_as: str | None = Field(None, alias="ReportAs")
+    """
+    Inferred, not documented.
+    """
     report_as_changed_by: str | None = Field(None, alias="ReportAsChangedBy")
 
 
 class StatusHistoryResponse(ResponseModel):
     """
     Answer of GetProjectStatusHistory.
+
+    Inferred, not documented: Container and most field names not retrieved (reference section 2.2 #12).
     """
 
     status_history: list[StatusHistoryEntry] | None = Field(None, alias="StatusHistory")
+    """
+    Inferred, not documented.
+    """
 
 
 class StatusListResponse(ResponseModel):
     """
     Answer of GetStatusList.
+
+    Inferred, not documented: Field names not retrieved (reference section 2.2 #22); container assumed.
     """
 
     statuses: list[ProgramStatus] | None = Field(None, alias="Statuses")
+    """
+    Inferred, not documented.
+    """
 
 
 class SubmittedProject(SubmittedProjectBase):
@@ -628,6 +764,8 @@ class SubmittedProject(SubmittedProjectBase):
 class UntypedResponse(ResponseModel):
     """
     Answer of an operation whose answer shape is undocumented; keeps whatever keys the server sends.
+
+    Inferred, not documented: No response fields retrieved for the operations that use it.
     """
 
 
@@ -643,6 +781,8 @@ class Uploader(ResponseModel):
 class AllProjectData(AllProjectDataBase):
     """
     Latest submitted values of all forms of a project.
+
+    Inferred, not documented: Assumed from GetProjectData's documented shape and the seed's change list.
     """
 
     project_id: str = Field(..., alias="ProjectId")
@@ -658,6 +798,8 @@ class AllProjectData(AllProjectDataBase):
 class AllProjectDataResponse(ResponseModel):
     """
     Answer of GetAllProjectData.
+
+    Inferred, not documented: Seed lists the same response changes as GetProjectData; the shape is assumed to be GetProjectData's without CanSubmit.
     """
 
     project: AllProjectData = Field(..., alias="Project")
@@ -666,6 +808,8 @@ class AllProjectDataResponse(ResponseModel):
 class AttachmentMetadata(AttachmentMetadataBase):
     """
     Metadata of an attachment.
+
+    Inferred, not documented: V1 reference getattachmentmetadata sample plus the seed's V2 changes; the JSON types of FileSize and the status values are not confirmed.
     """
 
     attachment_id: str | None = Field(None, alias="AttachmentId")
@@ -679,12 +823,20 @@ class AttachmentMetadata(AttachmentMetadataBase):
     """
     Approval status, e.g. Approved, Rejected, Pending (V1 values).
     """
+    note: str | None = Field(None, alias="Note")
+    """
+    Reviewer's note. V1 SetAttachmentMetadata takes a Note and answers with the metadata; whether V2 returns it is not documented.
+
+    Inferred, not documented.
+    """
     uploader: Uploader | None = Field(None, alias="Uploader")
 
 
 class AttachmentMetadataResponse(ResponseModel):
     """
     Answer of GetAttachmentMetadata and SetAttachmentMetadata.
+
+    Inferred, not documented: V1 root AttachmentMetadataResponse with child AttachmentMetadata; the V2 JSON wrapping is assumed to match.
     """
 
     attachment_metadata: AttachmentMetadata = Field(..., alias="AttachmentMetadata")
@@ -711,6 +863,8 @@ class Form(FormBase):
 class FormSchema(FormSchemaBase):
     """
     A form with its data fields and attachment definitions. Only Name, Properties, HierarchyLevel and Choices are confirmed by the seed; collection names are assumed.
+
+    Inferred, not documented: Seed, migration section "GetFormSchema"; reference section 4.4 (reconstructed).
     """
 
     form_id: str | None = Field(None, alias="FormId")
@@ -720,16 +874,26 @@ class FormSchema(FormSchemaBase):
     Was Title in V1.
     """
     data_fields: list[DataFieldSchema] | None = Field(None, alias="DataFields")
+    """
+    Inferred, not documented.
+    """
     attachments: list[AttachmentSchema] | None = Field(None, alias="Attachments")
+    """
+    Inferred, not documented.
+    """
     available_in_statuses: list[FormStatus] | None = Field(None, alias="AvailableInStatuses")
     """
     Assumed from the seed's GetFormSchema note "Status.Deleted has been removed".
+
+    Inferred, not documented.
     """
 
 
 class FormSchemaResponse(ResponseModel):
     """
     Answer of GetFormSchema.
+
+    Inferred, not documented: Root key assumed from the name FormSchema used by the seed.
     """
 
     form_schema: FormSchema = Field(..., alias="FormSchema")
@@ -738,17 +902,27 @@ class FormSchemaResponse(ResponseModel):
 class FormsResponse(ResponseModel):
     """
     Answer of GetForms.
+
+    Inferred, not documented: Container name not retrieved (reference section 2.2 #2).
     """
 
     forms: list[Form] | None = Field(None, alias="Forms")
+    """
+    Inferred, not documented.
+    """
 
 
 class GetProjectsByDataRequest(ResponseModel):
     """
     Data-field filters. V1 sent Field items with a Content value; the V2 JSON key names are a guess and other keys are passed through.
+
+    Inferred, not documented: Seed migration section "GetProjectsByData" (Field.Content); shape otherwise unknown.
     """
 
     fields: list[ProjectDataFilter] | None = Field(None, alias="Fields")
+    """
+    Inferred, not documented.
+    """
 
 
 class NewProject(NewProjectBase):

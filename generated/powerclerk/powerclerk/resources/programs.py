@@ -80,6 +80,9 @@ class Programs:
         Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1 usage guide filters by agency with ?Agency={AgencyId}.
 
         `GET /services/v2/Programs` (GetPrograms).
+
+        Args:
+            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not documented.)
         """
         return self._client.request_model(
             OPERATIONS["GetPrograms"],
@@ -195,6 +198,9 @@ class AsyncPrograms:
         Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1 usage guide filters by agency with ?Agency={AgencyId}.
 
         `GET /services/v2/Programs` (GetPrograms).
+
+        Args:
+            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not documented.)
         """
         return await self._client.request_model(
             OPERATIONS["GetPrograms"],

@@ -130,7 +130,7 @@ class Projects:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege); V1-documented.
+            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege); V1-documented. (Inferred, not documented.)
         """
         return self._client.request_model(
             OPERATIONS["GetAllProjectData"],
@@ -268,8 +268,6 @@ class Projects:
         Args:
             program_id: The program.
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
-            limit: First N projects by creation timestamp (current maximum 1000).
-            offset: Skip the first N projects (same ordering).
         """
         return self._client.paginate(
             OPERATIONS["GetProjects"],
@@ -522,7 +520,7 @@ class AsyncProjects:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege); V1-documented.
+            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege); V1-documented. (Inferred, not documented.)
         """
         return await self._client.request_model(
             OPERATIONS["GetAllProjectData"],
@@ -660,8 +658,6 @@ class AsyncProjects:
         Args:
             program_id: The program.
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
-            limit: First N projects by creation timestamp (current maximum 1000).
-            offset: Skip the first N projects (same ordering).
         """
         return self._client.paginate(
             OPERATIONS["GetProjects"],

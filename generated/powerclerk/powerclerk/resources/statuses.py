@@ -65,7 +65,7 @@ class Statuses:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
-            auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented.
+            auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatus"],
@@ -157,7 +157,7 @@ class AsyncStatuses:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
-            auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented.
+            auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatus"],

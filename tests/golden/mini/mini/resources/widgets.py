@@ -58,6 +58,8 @@ class Widgets:
 
         Args:
             shop_id: The shop.
+            limit: `limit` query parameter.
+            offset: `offset` query parameter.
         """
         return self._client.request_model(
             OPERATIONS["GetWidgets"],
@@ -136,6 +138,8 @@ class AsyncWidgets:
 
         Args:
             shop_id: The shop.
+            limit: `limit` query parameter.
+            offset: `offset` query parameter.
         """
         return await self._client.request_model(
             OPERATIONS["GetWidgets"],
