@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -169,10 +170,21 @@ def test_large_attachment_streams_both_ways(
             out.write(chunk)
     with make_client() as pc:
         project_id = pc.projects.create(PROGRAM_ID).project.project_id
-        pc.attachments.upload(PROGRAM_ID, project_id, APPLICATION, UTILITY_BILL, big)
-        with (tmp_path / "back.bin").open("wb") as sink:
-            written = pc.attachments.download(PROGRAM_ID, project_id, UTILITY_BILL, sink)
+        # Client and emulator share this process, so the traced peak covers both ends: neither
+        # may hold the file (48 MiB) in memory.
+        tracemalloc.start()
+        try:
+            pc.attachments.upload(PROGRAM_ID, project_id, APPLICATION, UTILITY_BILL, big)
+            upload_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            with (tmp_path / "back.bin").open("wb") as sink:
+                written = pc.attachments.download(PROGRAM_ID, project_id, UTILITY_BILL, sink)
+            download_peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
     assert written == size
+    assert upload_peak < 16 * 1024 * 1024, upload_peak
+    assert download_peak < 16 * 1024 * 1024, download_peak
     back = hashlib.sha256((tmp_path / "back.bin").read_bytes()).hexdigest()
     assert back == digest.hexdigest()
 
