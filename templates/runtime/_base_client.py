@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from datetime import time as dtime
 from decimal import Decimal
 from enum import Enum
@@ -71,6 +71,15 @@ class _FromConfig(Enum):
 FROM_CONFIG = _FromConfig.FROM_CONFIG
 
 
+def _isoformat(value: date | dtime) -> str:
+    # A timestamp without an offset means different instants to client and server.
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        raise ValueError(
+            f"{value!r} has no time zone; pass an aware datetime, e.g. with tzinfo=timezone.utc"
+        )
+    return value.isoformat()
+
+
 def _scalar(value: Any) -> str:
     """The wire form of a path, query or header value."""
     if isinstance(value, Enum):
@@ -78,7 +87,7 @@ def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, date | dtime):
-        return value.isoformat()
+        return _isoformat(value)
     return str(value)
 
 
@@ -94,7 +103,7 @@ def encode_json(value: Any) -> bytes:
             decimals.append(str(obj))
             return f"{marker}:{len(decimals) - 1}"
         if isinstance(obj, date | dtime):
-            return obj.isoformat()
+            return _isoformat(obj)
         if isinstance(obj, Enum):
             return obj.value
         raise TypeError(f"{type(obj).__name__} is not JSON serializable")

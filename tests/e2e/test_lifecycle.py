@@ -6,6 +6,7 @@ import hashlib
 import io
 import tracemalloc
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,18 @@ def test_request_models_reject_a_misspelt_key_before_sending(
         with pytest.raises(ValidationError):
             pc.projects.set_owner(PROGRAM_ID, project_id, body={"OwnerEmial": "x@example.com"})
         assert emulator.traffic.requests == before
+
+
+def test_polling_with_changed_since(make_client: Callable[..., PowerClerk],
+                                    emulator: EmulatorServer) -> None:
+    with make_client() as pc:
+        pc.projects.create(PROGRAM_ID)
+        first = pc.projects.list(PROGRAM_ID)
+        later = pc.projects.create(PROGRAM_ID).project.project_id
+        changed = pc.projects.list(PROGRAM_ID, changed_since=first.request_timestamp)
+        assert [p.project_id for p in changed.projects] == [later]
+
+        before = emulator.traffic.requests
+        with pytest.raises(ValueError, match="no time zone"):
+            pc.projects.list(PROGRAM_ID, changed_since=datetime(2026, 1, 1))
+        assert emulator.traffic.requests == before  # refused before sending
