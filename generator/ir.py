@@ -15,14 +15,29 @@ _TYPE = re.compile(r"^(list|map)\[(.*)\]$")
 PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 
 
+def _split_union(expr: str) -> list[str]:
+    """`boolean|list[string|integer]` -> ['boolean', 'list[string|integer]'] (top level only)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(expr):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(expr[start:i])
+            start = i + 1
+    return [*parts, expr[start:]]
+
+
 @dataclass(frozen=True)
 class TypeRef:
-    kind: Literal["scalar", "model", "list", "map"]
+    kind: Literal["scalar", "model", "list", "map", "union"]
     name: str = ""  # scalar name or model name
     item: TypeRef | None = None  # element of list / value of map
+    options: tuple[TypeRef, ...] = ()  # alternatives of a union
 
     @staticmethod
     def parse(expr: str) -> TypeRef:
+        alternatives = _split_union(expr)
+        if len(alternatives) > 1:
+            return TypeRef("union", options=tuple(TypeRef.parse(a) for a in alternatives))
         match = _TYPE.match(expr)
         if match:
             return TypeRef(match.group(1), item=TypeRef.parse(match.group(2)))  # type: ignore[arg-type]
@@ -30,11 +45,15 @@ class TypeRef:
 
     def models(self) -> set[str]:
         """Names of the models this type mentions."""
+        if self.options:
+            return set().union(*(o.models() for o in self.options))
         if self.item is not None:
             return self.item.models()
         return {self.name} if self.kind == "model" else set()
 
     def __str__(self) -> str:
+        if self.options:
+            return "|".join(map(str, self.options))
         return f"{self.kind}[{self.item}]" if self.item is not None else self.name
 
 
@@ -153,6 +172,37 @@ class V1Operation:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """A body whose `records` list a bulk helper may split, repeating the `keep` fields."""
+
+    records: str
+    record_model: str
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileField:
+    """A file carried inside a JSON body (base64), with its size limit."""
+
+    field: str
+    encoding: str
+    max_bytes: int
+    name_field: str = ""
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    """Where the response of a create call says how to upload the file itself."""
+
+    uri: str
+    headers: str
+    method: str = ""
+    expires_at: str = ""
+    size_field: str = ""
+    name_field: str = ""
+
+
+@dataclass(frozen=True)
 class Operation:
     resource: str
     python_name: str
@@ -172,6 +222,9 @@ class Operation:
     confidence: str = "documented"
     source: str = ""
     v1: V1Operation | None = None
+    batch: Batch | None = None
+    file: FileField | None = None
+    presigned_upload: PresignedUpload | None = None
 
     def params_in(self, location: str) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.location == location)
@@ -211,6 +264,24 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class BatchResultShape:
+    """Wire names of the parts of a batch answer (see specs/README.md)."""
+
+    success: str
+    records: str
+    record_errors: str
+    messages: str = ""
+    support_id: str = ""
+    error_description: str = ""
+
+
+@dataclass(frozen=True)
+class SchemaDiscovery:
+    flag: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class Api:
     name: str
     title: str
@@ -236,6 +307,9 @@ class Api:
     v1_base_path: str = ""
     v1_shut_down: str = ""
     v1_changes: tuple[Change, ...] = ()
+    keys_case_insensitive: bool = False
+    batch_result: BatchResultShape | None = None
+    schema_discovery: SchemaDiscovery | None = None
 
     @property
     def operations(self) -> tuple[Operation, ...]:
@@ -267,7 +341,9 @@ def _field(wire: str, spec: dict[str, Any]) -> Field:
         description=spec.get("description", ""),
         format=spec.get("format", ""),
         enum=tuple(spec.get("enum", ())),
-        constraints=_constraints(spec, ("minimum", "maximum", "min_length", "max_length")),
+        constraints=_constraints(
+            spec, ("minimum", "maximum", "min_length", "max_length", "min_items", "max_items")
+        ),
         deprecated=bool(spec.get("deprecated", False)),
         aliases=tuple(spec.get("aliases", ())),
         confidence=spec.get("confidence", "documented"),
@@ -328,7 +404,51 @@ def _change(spec: dict[str, Any]) -> Change:
     )
 
 
-def _operation(resource: str, name: str, spec: dict[str, Any], api: dict[str, Any]) -> Operation:
+PLACEHOLDER = re.compile(r"\{([A-Z][A-Za-z0-9]*)\}")
+
+
+def envelope_models(
+    resource: str,
+    operation: str,
+    envelope_name: str,
+    envelope: dict[str, Any],
+    args: dict[str, str],
+) -> dict[str, dict[str, Any]]:
+    """The concrete model specs an envelope gives one operation, by model name.
+
+    Models are named `<Resource><Operation><Key>`; `{Name}` in a field type becomes the argument
+    for that parameter or the expanded name of that envelope model. Shared by validation and
+    the IR so that both see the same models."""
+    base = pascal(resource) + pascal(operation)
+    names = {key: base + key for key in envelope["models"]}
+
+    def resolve(expr: str) -> str:
+        return PLACEHOLDER.sub(lambda m: args.get(m[1]) or names.get(m[1]) or m[0], expr)
+
+    models = {}
+    for key, spec in envelope["models"].items():
+        note = f"Envelope `{envelope_name}`, expanded for this operation."
+        description = spec.get("description") or envelope.get("description", "")
+        models[names[key]] = {
+            "description": f"{description}\n\n{note}" if description else note,
+            "fields": {
+                wire: {**f, "type": resolve(f["type"])} for wire, f in spec["fields"].items()
+            },
+        }
+    return models
+
+
+def _batch(envelope: dict[str, Any], root: dict[str, Any]) -> Batch | None:
+    if "batch" not in envelope:
+        return None
+    records = envelope["batch"]["records"]
+    item = TypeRef.parse(root["fields"][records]["type"]).item
+    return Batch(records, item.name if item else "", tuple(envelope["batch"].get("keep", ())))
+
+
+def _operation(
+    resource: str, name: str, spec: dict[str, Any], api: dict[str, Any], batch: Batch | None
+) -> Operation:
     default_ct = api.get("content_types", {}).get("default", "application/json")
     method = spec["method"]
     paginate = None
@@ -371,6 +491,11 @@ def _operation(resource: str, name: str, spec: dict[str, Any], api: dict[str, An
         confidence=spec["confidence"],
         source=spec.get("source", ""),
         v1=v1,
+        batch=batch,
+        file=FileField(**spec["file"]) if "file" in spec else None,
+        presigned_upload=PresignedUpload(**spec["presigned_upload"])
+        if "presigned_upload" in spec
+        else None,
     )
 
 
@@ -405,6 +530,7 @@ def _roles(models: dict[str, dict[str, Any]], ops: list[Operation], error_model:
 def build_api(documents: list[Document]) -> Api:
     """Assemble one API from its (already validated) documents."""
     api_spec: dict[str, Any] = next(d.data["api"] for d in documents if "api" in d.data)
+    envelopes = {n: e for d in documents for n, e in d.data.get("envelopes", {}).items()}
     model_specs: dict[str, dict[str, Any]] = {}
     resources: dict[str, tuple[str, list[Operation]]] = {}
     for doc in documents:
@@ -413,7 +539,17 @@ def build_api(documents: list[Document]) -> Api:
             name = doc.data["resource"]
             description, ops = resources.setdefault(name, (doc.data.get("description", ""), []))
             for op_name, op_spec in doc.data.get("operations", {}).items():
-                ops.append(_operation(name, op_name, op_spec, api_spec))
+                body, batch = op_spec.get("body"), None
+                if isinstance(body, dict) and "envelope" in body:
+                    envelope = envelopes[body["envelope"]]
+                    expanded = envelope_models(
+                        name, op_name, body["envelope"], envelope, body["args"]
+                    )
+                    model_specs.update(expanded)
+                    root = pascal(name) + pascal(op_name) + envelope["root"]
+                    batch = _batch(envelope, expanded[root])
+                    op_spec = {**op_spec, "body": root}
+                ops.append(_operation(name, op_name, op_spec, api_spec, batch))
     all_ops = [op for _, ops in resources.values() for op in ops]
     error_model = api_spec.get("errors", {}).get("model", "")
     roles = _roles(model_specs, all_ops, error_model)
@@ -484,4 +620,11 @@ def build_api(documents: list[Document]) -> Api:
         v1_base_path=v1.get("base_path", ""),
         v1_shut_down=str(v1.get("shut_down", "")),
         v1_changes=tuple(_change(c) for c in v1.get("changes", ())),
+        keys_case_insensitive=api_spec.get("keys") == "case_insensitive",
+        batch_result=BatchResultShape(**api_spec["batch_result"])
+        if "batch_result" in api_spec
+        else None,
+        schema_discovery=SchemaDiscovery(**api_spec["schema_discovery"])
+        if "schema_discovery" in api_spec
+        else None,
     )

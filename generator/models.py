@@ -27,7 +27,8 @@ def base_class(api: Api, model: Model) -> str:
     """Dotted path of the base class a model inherits from (see templates/runtime/_base.py)."""
     if needs_custom_base(model):
         return f"{api.name}._model_bases.{model.name}Base"
-    return f"{api.name}._base.{'RequestModel' if model.extra == 'forbid' else 'ResponseModel'}"
+    kind = "ApiRequestModel" if model.extra == "forbid" else "ApiResponseModel"
+    return f"{api.name}._model_bases.{kind}"
 
 
 def needs_custom_base(model: Model) -> bool:

@@ -37,6 +37,8 @@ _EXAMPLE_SCALARS: dict[str, Any] = {
 
 
 def py_type(ref: TypeRef) -> str:
+    if ref.kind == "union":
+        return " | ".join(py_type(option) for option in ref.options)
     if ref.kind == "scalar":
         return _PY_SCALARS[ref.name]
     if ref.kind == "model":
@@ -140,6 +142,11 @@ class Context:
             names.update(self.operation_models(op))
             if op.paginate:
                 names.add(self.page_item(op))
+            if op.batch:
+                names.add(op.batch.record_model)
+                for keep in op.batch.keep:
+                    field = self.models[op.body.model].field(keep)
+                    names |= field.type.models() if field else set()
         return sorted(names)
 
     def moves_for(self, op: Operation) -> list[Any]:
@@ -163,6 +170,8 @@ class Context:
 
     def example(self, ref: TypeRef, depth: int = 0) -> Any:
         """A small example value of a type, for README snippets (required fields only)."""
+        if ref.kind == "union":
+            return self.example(ref.options[0], depth)
         if ref.kind == "scalar":
             return _EXAMPLE_SCALARS.get(ref.name, "...")
         if ref.kind in ("list", "map"):

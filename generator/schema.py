@@ -22,10 +22,14 @@ _CONSTRAINT_KEYS = {
     "maximum": "maximum",
     "min_length": "minLength",
     "max_length": "maxLength",
+    "min_items": "minItems",
+    "max_items": "maxItems",
 }
 
 
 def type_schema(ref: TypeRef) -> dict[str, Any]:
+    if ref.kind == "union":
+        return {"anyOf": [type_schema(option) for option in ref.options]}
     if ref.kind == "scalar":
         return dict(_SCALARS[ref.name])
     if ref.kind == "model":

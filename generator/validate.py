@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from generator.errors import Loc, Problem, SpecError
-from generator.ir import PATH_PARAM, TypeRef
+from generator.ir import PATH_PARAM, PLACEHOLDER, TypeRef, envelope_models
 from generator.load import Document
 from generator.names import is_identifier, snake
 
@@ -96,6 +96,7 @@ class _Checker:
 
     def run(self) -> list[Problem]:
         self.collect()
+        self.expand_envelopes()
         if self.api is None:
             first = self.docs[0]
             self.problems.append(
@@ -125,6 +126,88 @@ class _Checker:
                     )
                 else:
                     self.models[name] = (doc, spec)
+
+    def expand_envelopes(self) -> None:
+        """Check envelope definitions and uses, and add the models they expand to."""
+        envelopes: dict[str, tuple[Document, dict[str, Any]]] = {}
+        for doc in self.docs:
+            for name, spec in doc.data.get("envelopes", {}).items():
+                if name in envelopes:
+                    self.error(
+                        doc,
+                        ["envelopes", name],
+                        f"envelope {name} is defined twice (also in {envelopes[name][0].path})",
+                    )
+                    continue
+                envelopes[name] = (doc, spec)
+                self.check_envelope(doc, name, spec)
+        for doc in self.docs:
+            resource = doc.data.get("resource", "")
+            for op_name, op in doc.data.get("operations", {}).items():
+                body = op.get("body")
+                if not (isinstance(body, dict) and "envelope" in body):
+                    continue
+                path: list[str | int] = ["operations", op_name, "body"]
+                if body["envelope"] not in envelopes:
+                    self.error(doc, [*path, "envelope"], f"undefined envelope {body['envelope']!r}")
+                    continue
+                envelope = envelopes[body["envelope"]][1]
+                expected, given = set(envelope["parameters"]), set(body["args"])
+                if expected != given:
+                    self.error(
+                        doc,
+                        [*path, "args"],
+                        f"envelope {body['envelope']} takes "
+                        f"{', '.join(sorted(expected))}; got {', '.join(sorted(given))}",
+                    )
+                    continue
+                for param, model in body["args"].items():
+                    self.check_model_ref(doc, [*path, "args", param], model)
+                expanded = envelope_models(
+                    resource, op_name, body["envelope"], envelope, body["args"]
+                )
+                for name, spec in expanded.items():
+                    if name in self.models:
+                        self.error(
+                            doc,
+                            path,
+                            f"envelope model {name} clashes with the model "
+                            f"defined in {self.models[name][0].path}",
+                        )
+                    else:
+                        self.models[name] = (doc, spec)
+
+    def check_envelope(self, doc: Document, name: str, spec: dict[str, Any]) -> None:
+        base: list[str | int] = ["envelopes", name]
+        known = set(spec["parameters"]) | set(spec["models"])
+        for model, mspec in spec["models"].items():
+            for wire, field in mspec["fields"].items():
+                for placeholder in PLACEHOLDER.findall(field["type"]):
+                    if placeholder not in known:
+                        self.error(
+                            doc,
+                            [*base, "models", model, "fields", wire, "type"],
+                            f"{{{placeholder}}} is neither a parameter nor a model of "
+                            f"envelope {name}",
+                        )
+        root = spec["models"].get(spec["root"])
+        if root is None:
+            self.error(doc, [*base, "root"], f"root {spec['root']!r} is not a model of {name}")
+            return
+        batch = spec.get("batch")
+        if batch:
+            records = root["fields"].get(batch["records"])
+            if records is None or not records["type"].startswith("list["):
+                self.error(
+                    doc,
+                    [*base, "batch", "records"],
+                    f"{batch['records']!r} is not a list field of {spec['root']}",
+                )
+            for keep in batch.get("keep", ()):
+                if keep not in root["fields"]:
+                    self.error(
+                        doc, [*base, "batch", "keep"], f"{keep!r} is not a field of {spec['root']}"
+                    )
 
     def check_model_ref(self, doc: Document, path: list[str | int], name: str) -> bool:
         if name and name not in self.models:
@@ -254,15 +337,55 @@ class _Checker:
                     )
                 wire_names[op["wire_name"]] = doc.path
                 self.check_params(doc, base, op)
+                models = {}
                 for part in ("body", "response"):
                     payload = op.get(part)
+                    if isinstance(payload, dict) and "envelope" in payload:
+                        continue  # checked, and expanded, in expand_envelopes
                     model = (
                         payload if isinstance(payload, str) else (payload or {}).get("model", "")
                     )
+                    models[part] = model
                     self.check_model_ref(doc, [*base, part], model)
                     if isinstance(payload, dict) and payload["kind"] == "json" and not model:
                         self.error(doc, [*base, part], "a json payload needs a model")
                 self.check_paginate(doc, base, op, api)
+                self.check_file_fields(doc, base, op, models)
+
+    def check_file_fields(
+        self, doc: Document, base: list[str | int], op: dict[str, Any], models: dict[str, str]
+    ) -> None:
+        """`file` and `presigned_upload` name fields of the body and paths of the response."""
+        body = op.get("body")
+        if isinstance(body, dict) and "envelope" in body:
+            body_model = ""  # envelope bodies carry records, not a single file
+        else:
+            body_model = models.get("body", "")
+        checks: list[tuple[str, str, str]] = []
+        if "file" in op:
+            spec = op["file"]
+            checks += [("file", k, body_model) for k in ("field", "name_field") if k in spec]
+        if "presigned_upload" in op:
+            spec = op["presigned_upload"]
+            checks += [
+                ("presigned_upload", k, models.get("response", ""))
+                for k in ("uri", "headers", "method", "expires_at")
+                if k in spec
+            ]
+            checks += [
+                ("presigned_upload", k, body_model)
+                for k in ("size_field", "name_field")
+                if k in spec
+            ]
+        for section, key, model in checks:
+            target = op[section][key]
+            if not model or self.resolve(model, target) is None:
+                self.error(
+                    doc,
+                    [*base, section, key],
+                    f"{target!r} is not a field path of "
+                    f"{model or 'the operation (it has no JSON model here)'}",
+                )
 
     def check_params(self, doc: Document, base: list[str | int], op: dict[str, Any]) -> None:
         in_path = PATH_PARAM.findall(op["path"])

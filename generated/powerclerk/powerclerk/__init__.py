@@ -5,6 +5,7 @@ PowerClerk (Clean Power Research) API V2: programs, projects, project data, stat
 """
 
 from . import types
+from ._batch import BatchFailedError, BatchResult, BulkResult, RecordOutcome
 from ._client import AsyncPowerClerk, PowerClerk
 from ._exceptions import (
     APIConnectionError,
@@ -26,6 +27,7 @@ from ._exceptions import (
 from ._migration import MOVES, from_v1
 from ._operations import CONFIG, OPERATIONS
 from ._spec import Operation
+from ._uploads import FileTooLargeError, IncompleteUploadError
 
 __version__ = "2.0.0"
 
@@ -53,5 +55,11 @@ __all__ = [
     "InternalServerError",
     "ResponseValidationError",
     "MfaConfigurationError",
+    "BatchResult",
+    "BulkResult",
+    "RecordOutcome",
+    "BatchFailedError",
+    "FileTooLargeError",
+    "IncompleteUploadError",
     "__version__",
 ]

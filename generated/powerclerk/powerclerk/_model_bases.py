@@ -15,11 +15,23 @@ if TYPE_CHECKING:
     from .types import *  # noqa: F403  (the annotations below name generated models)
 
 
-class AllProjectDataBase(ResponseModel):
+class ApiRequestModel(RequestModel):
+    """Base of every request model of PowerClerk API V2."""
+
+    _case_insensitive_keys: ClassVar[bool] = False
+
+
+class ApiResponseModel(ResponseModel):
+    """Base of every response model of PowerClerk API V2."""
+
+    _case_insensitive_keys: ClassVar[bool] = False
+
+
+class AllProjectDataBase(ApiResponseModel):
     pass
 
 
-class AttachmentMetadataBase(ResponseModel):
+class AttachmentMetadataBase(ApiResponseModel):
     @property
     def ApprovalStatus(self) -> str | None:
         """Deprecated V1 name: rename to `AttachmentStatus` (`.attachment_status`)."""
@@ -56,17 +68,17 @@ class AttachmentMetadataBase(ResponseModel):
         return cast("str | None", read_path(self, ("uploader", "email")))
 
 
-class CurrentStatusBase(ResponseModel):
+class CurrentStatusBase(ApiResponseModel):
     _wire_aliases: ClassVar[Mapping[str, str]] = {
         "PublicId": "StatusId",
     }
 
 
-class DataFieldInputBase(RequestModel):
+class DataFieldInputBase(ApiRequestModel):
     pass
 
 
-class DataFieldSchemaBase(ResponseModel):
+class DataFieldSchemaBase(ApiResponseModel):
     @property
     def Min(self) -> Any | None:
         """Deprecated V1 name: move to `Properties.Min` (`.properties.min`)."""
@@ -80,11 +92,11 @@ class DataFieldSchemaBase(ResponseModel):
         return cast("Any | None", read_path(self, ("properties", "max")))
 
 
-class DataFieldValueBase(ResponseModel):
+class DataFieldValueBase(ApiResponseModel):
     pass
 
 
-class FormBase(ResponseModel):
+class FormBase(ApiResponseModel):
     @property
     def Title(self) -> str | None:
         """Deprecated V1 name: rename to `Name` (`.name`)."""
@@ -92,7 +104,7 @@ class FormBase(ResponseModel):
         return cast("str | None", read_path(self, ("name",)))
 
 
-class FormSchemaBase(ResponseModel):
+class FormSchemaBase(ApiResponseModel):
     @property
     def Title(self) -> str | None:
         """Deprecated V1 name: rename to `Name` (`.name`)."""
@@ -100,15 +112,15 @@ class FormSchemaBase(ResponseModel):
         return cast("str | None", read_path(self, ("name",)))
 
 
-class FormStatusBase(ResponseModel):
+class FormStatusBase(ApiResponseModel):
     pass
 
 
-class InquiryNoteBase(ResponseModel):
+class InquiryNoteBase(ApiResponseModel):
     pass
 
 
-class NewProjectBase(ResponseModel):
+class NewProjectBase(ApiResponseModel):
     @property
     def Status(self) -> str | None:
         """Deprecated V1 name: move to `CurrentStatus.Name` (`.current_status.name`)."""
@@ -138,15 +150,15 @@ class NewProjectBase(ResponseModel):
         return cast("datetime | None", read_path(self, ("current_status", "timestamp")))
 
 
-class ProjectDataBase(ResponseModel):
+class ProjectDataBase(ApiResponseModel):
     pass
 
 
-class ProjectDataResponseBase(ResponseModel):
+class ProjectDataResponseBase(ApiResponseModel):
     pass
 
 
-class ProjectSummaryBase(ResponseModel):
+class ProjectSummaryBase(ApiResponseModel):
     @property
     def OwnerEmailAddress(self) -> str | None:
         """Deprecated V1 name: move to `ProjectOwner.Email` (`.project_owner.email`)."""
@@ -239,11 +251,11 @@ class ProjectSummaryBase(ResponseModel):
         return cast("datetime | None", read_path(self, ("current_status", "timestamp")))
 
 
-class SetProjectDataRequestBase(RequestModel):
+class SetProjectDataRequestBase(ApiRequestModel):
     pass
 
 
-class StatusHistoryEntryBase(ResponseModel):
+class StatusHistoryEntryBase(ApiResponseModel):
     @property
     def ReportAsLastChangedBy(self) -> str | None:
         """Deprecated V1 name: rename to `ReportAsChangedBy` (`.report_as_changed_by`)."""
@@ -267,7 +279,7 @@ class StatusHistoryEntryBase(ResponseModel):
         return cast("str | None", read_path(self, ("report_as_changed_by",)))
 
 
-class SubmittedProjectBase(ResponseModel):
+class SubmittedProjectBase(ApiResponseModel):
     @property
     def Status(self) -> str | None:
         """Deprecated V1 name: move to `CurrentStatus.Name` (`.current_status.name`)."""

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from powerclerk._base import RequestModel, ResponseModel
 from powerclerk._model_bases import (
     AllProjectDataBase,
+    ApiRequestModel,
+    ApiResponseModel,
     AttachmentMetadataBase,
     CurrentStatusBase,
     DataFieldInputBase,
@@ -29,7 +30,7 @@ from powerclerk._model_bases import (
 )
 
 
-class AttachmentSchema(ResponseModel):
+class AttachmentSchema(ApiResponseModel):
     """
     An attachment definition of a form.
 
@@ -41,7 +42,7 @@ class AttachmentSchema(ResponseModel):
     name: str | None = Field(None, alias="Name")
 
 
-class CreateMfaSessionTokenRequest(RequestModel):
+class CreateMfaSessionTokenRequest(ApiRequestModel):
     """
     Lifetime of the new session token.
 
@@ -77,7 +78,7 @@ class CurrentStatus(CurrentStatusBase):
     """
 
 
-class CustomListChoicesResponse(ResponseModel):
+class CustomListChoicesResponse(ApiResponseModel):
     """
     Answer of GetCustomListChoices.
 
@@ -116,7 +117,7 @@ class DataFieldInput(DataFieldInputBase):
     """
 
 
-class DataFieldProperties(ResponseModel):
+class DataFieldProperties(ApiResponseModel):
     """
     Type-specific settings of a data field.
 
@@ -186,7 +187,7 @@ class DataFieldValue(DataFieldValueBase):
     """
 
 
-class ErrorBody(ResponseModel):
+class ErrorBody(ApiResponseModel):
     """
     Body of an error answer. The shape is not documented for V1 or V2 (only 429 is); this model accepts the usual message keys and keeps any other key.
 
@@ -212,7 +213,7 @@ class ErrorBody(ResponseModel):
     """
 
 
-class ExportField(ResponseModel):
+class ExportField(ApiResponseModel):
     """
     One exported field with its current value and last change.
 
@@ -228,7 +229,7 @@ class ExportField(ResponseModel):
     current_value: Any = Field(None, alias="CurrentValue")
 
 
-class ExportGroup(ResponseModel):
+class ExportGroup(ApiResponseModel):
     """
     A group of exported fields.
 
@@ -252,7 +253,7 @@ class FormStatus(FormStatusBase):
     name: str = Field(..., alias="Name")
 
 
-class GetProjectByNumberRequest(ResponseModel):
+class GetProjectByNumberRequest(ApiResponseModel):
     """
     Project numbers to look up. The V2 JSON shape is not documented (V1 sent a namespaced XML list); ProjectNumbers is a guess and other keys are passed through.
 
@@ -286,7 +287,7 @@ class InquiryNote(InquiryNoteBase):
     """
 
 
-class InquiryNoteResponse(ResponseModel):
+class InquiryNoteResponse(ApiResponseModel):
     """
     Answer of SetInquiryNote.
 
@@ -299,7 +300,7 @@ class InquiryNoteResponse(ResponseModel):
     """
 
 
-class InquiryNotesResponse(ResponseModel):
+class InquiryNotesResponse(ApiResponseModel):
     """
     Answer of GetNotesInInquiryThread.
 
@@ -312,7 +313,7 @@ class InquiryNotesResponse(ResponseModel):
     """
 
 
-class InquiryThread(ResponseModel):
+class InquiryThread(ApiResponseModel):
     """
     One inquiry thread.
 
@@ -324,7 +325,7 @@ class InquiryThread(ResponseModel):
     external_thread_id: str | None = Field(None, alias="ExternalThreadId")
 
 
-class InquiryThreadResponse(ResponseModel):
+class InquiryThreadResponse(ApiResponseModel):
     """
     Answer of SetInquiryThreadStatus and SetInquiryThreadExternalId.
 
@@ -337,7 +338,7 @@ class InquiryThreadResponse(ResponseModel):
     """
 
 
-class InquiryThreadUpdateRequest(ResponseModel):
+class InquiryThreadUpdateRequest(ApiResponseModel):
     """
     Body of the inquiry-thread setters. V1 required a namespaced XML body whose content was not retrieved; send an empty object unless you know better. Any key is passed through.
 
@@ -345,7 +346,7 @@ class InquiryThreadUpdateRequest(ResponseModel):
     """
 
 
-class InquiryThreadsResponse(ResponseModel):
+class InquiryThreadsResponse(ApiResponseModel):
     """
     Answer of GetInquiryThreads.
 
@@ -358,7 +359,7 @@ class InquiryThreadsResponse(ResponseModel):
     """
 
 
-class MfaSessionTokenResponse(ResponseModel):
+class MfaSessionTokenResponse(ApiResponseModel):
     """
     The created session token.
 
@@ -381,7 +382,7 @@ class MfaSessionTokenResponse(ResponseModel):
     """
 
 
-class Program(ResponseModel):
+class Program(ApiResponseModel):
     """
     One program.
 
@@ -392,7 +393,7 @@ class Program(ResponseModel):
     name: str | None = Field(None, alias="Name")
 
 
-class ProgramStatus(ResponseModel):
+class ProgramStatus(ApiResponseModel):
     """
     One workflow status of a program.
 
@@ -407,7 +408,7 @@ class ProgramStatus(ResponseModel):
     name: str | None = Field(None, alias="Name")
 
 
-class ProgramsResponse(ResponseModel):
+class ProgramsResponse(ApiResponseModel):
     """
     Answer of GetPrograms.
 
@@ -420,7 +421,7 @@ class ProgramsResponse(ResponseModel):
     """
 
 
-class ProjectAttachment(ResponseModel):
+class ProjectAttachment(ApiResponseModel):
     """
     An attachment definition of a project form and the uploaded file, if any.
     """
@@ -462,7 +463,7 @@ class ProjectData(ProjectDataBase):
     attachments: list[ProjectAttachment] = Field(..., alias="Attachments")
 
 
-class ProjectDataFilter(ResponseModel):
+class ProjectDataFilter(ApiResponseModel):
     """
     One data-field filter of GetProjectsByData.
 
@@ -489,7 +490,7 @@ class ProjectDataResponse(ProjectDataResponseBase):
     project: ProjectData = Field(..., alias="Project")
 
 
-class ProjectExport(ResponseModel):
+class ProjectExport(ApiResponseModel):
     """
     Exported project header and field groups.
 
@@ -510,7 +511,7 @@ class ProjectExport(ResponseModel):
     data: list[ExportGroup] | None = Field(None, alias="Data")
 
 
-class ProjectExportResponse(ResponseModel):
+class ProjectExportResponse(ApiResponseModel):
     """
     Answer of GetExportProject.
 
@@ -520,7 +521,7 @@ class ProjectExportResponse(ResponseModel):
     project: ProjectExport | None = Field(None, alias="Project")
 
 
-class ProjectOwner(ResponseModel):
+class ProjectOwner(ApiResponseModel):
     """
     A person (the project owner) by name and e-mail.
     """
@@ -552,7 +553,7 @@ class ProjectSummary(ProjectSummaryBase):
     current_status: CurrentStatus = Field(..., alias="CurrentStatus")
 
 
-class ProjectsResponse(ResponseModel):
+class ProjectsResponse(ApiResponseModel):
     """
     Answer of GetProjects, GetProjectByNumber and GetProjectsByData.
     """
@@ -564,7 +565,7 @@ class ProjectsResponse(ResponseModel):
     """
 
 
-class SetAssigneeRequest(ResponseModel):
+class SetAssigneeRequest(ApiResponseModel):
     """
     The new assignee. Nothing about this body is documented; AssigneeEmail mirrors SetProjectOwner's OwnerEmail and any other key is passed through.
 
@@ -577,7 +578,7 @@ class SetAssigneeRequest(ResponseModel):
     """
 
 
-class SetAttachmentMetadataRequest(RequestModel):
+class SetAttachmentMetadataRequest(ApiRequestModel):
     """
     New approval status and note.
 
@@ -599,7 +600,7 @@ class SetAttachmentMetadataRequest(RequestModel):
     """
 
 
-class SetInquiryNoteRequest(ResponseModel):
+class SetInquiryNoteRequest(ApiResponseModel):
     """
     The note to add. The JSON shape is not documented; the keys below are guesses and any other key is passed through.
 
@@ -620,7 +621,7 @@ class SetInquiryNoteRequest(ResponseModel):
     """
 
 
-class SetProjectDataProject(RequestModel):
+class SetProjectDataProject(ApiRequestModel):
     """
     Wrapper of the data fields to save.
     """
@@ -642,7 +643,7 @@ class SetProjectDataRequest(SetProjectDataRequestBase):
     project: SetProjectDataProject = Field(..., alias="Project")
 
 
-class SetProjectOwnerRequest(RequestModel):
+class SetProjectOwnerRequest(ApiRequestModel):
     """
     The new owner.
     """
@@ -653,7 +654,7 @@ class SetProjectOwnerRequest(RequestModel):
     owner_email: str = Field(..., alias="OwnerEmail")
 
 
-class SetProjectOwnerResponse(ResponseModel):
+class SetProjectOwnerResponse(ApiResponseModel):
     """
     Answer of SetProjectOwner.
     """
@@ -661,7 +662,7 @@ class SetProjectOwnerResponse(ResponseModel):
     owner: ProjectOwner = Field(..., alias="Owner")
 
 
-class SetProjectStatusReportAsRequest(RequestModel):
+class SetProjectStatusReportAsRequest(ApiRequestModel):
     """
     The history entry to change and how to report it.
 
@@ -719,7 +720,7 @@ class StatusHistoryEntry(StatusHistoryEntryBase):
     report_as_changed_by: str | None = Field(None, alias="ReportAsChangedBy")
 
 
-class StatusHistoryResponse(ResponseModel):
+class StatusHistoryResponse(ApiResponseModel):
     """
     Answer of GetProjectStatusHistory.
 
@@ -732,7 +733,7 @@ class StatusHistoryResponse(ResponseModel):
     """
 
 
-class StatusListResponse(ResponseModel):
+class StatusListResponse(ApiResponseModel):
     """
     Answer of GetStatusList.
 
@@ -761,7 +762,7 @@ class SubmittedProject(SubmittedProjectBase):
     current_status: CurrentStatus = Field(..., alias="CurrentStatus")
 
 
-class UntypedResponse(ResponseModel):
+class UntypedResponse(ApiResponseModel):
     """
     Answer of an operation whose answer shape is undocumented; keeps whatever keys the server sends.
 
@@ -769,7 +770,7 @@ class UntypedResponse(ResponseModel):
     """
 
 
-class Uploader(ResponseModel):
+class Uploader(ApiResponseModel):
     """
     The person who uploaded the file.
     """
@@ -795,7 +796,7 @@ class AllProjectData(AllProjectDataBase):
     attachments: list[ProjectAttachment] | None = Field(None, alias="Attachments")
 
 
-class AllProjectDataResponse(ResponseModel):
+class AllProjectDataResponse(ApiResponseModel):
     """
     Answer of GetAllProjectData.
 
@@ -832,7 +833,7 @@ class AttachmentMetadata(AttachmentMetadataBase):
     uploader: Uploader | None = Field(None, alias="Uploader")
 
 
-class AttachmentMetadataResponse(ResponseModel):
+class AttachmentMetadataResponse(ApiResponseModel):
     """
     Answer of GetAttachmentMetadata and SetAttachmentMetadata.
 
@@ -889,7 +890,7 @@ class FormSchema(FormSchemaBase):
     """
 
 
-class FormSchemaResponse(ResponseModel):
+class FormSchemaResponse(ApiResponseModel):
     """
     Answer of GetFormSchema.
 
@@ -899,7 +900,7 @@ class FormSchemaResponse(ResponseModel):
     form_schema: FormSchema = Field(..., alias="FormSchema")
 
 
-class FormsResponse(ResponseModel):
+class FormsResponse(ApiResponseModel):
     """
     Answer of GetForms.
 
@@ -912,7 +913,7 @@ class FormsResponse(ResponseModel):
     """
 
 
-class GetProjectsByDataRequest(ResponseModel):
+class GetProjectsByDataRequest(ApiResponseModel):
     """
     Data-field filters. V1 sent Field items with a Content value; the V2 JSON key names are a guess and other keys are passed through.
 
@@ -942,7 +943,7 @@ class NewProject(NewProjectBase):
     forms: list[Form] = Field(..., alias="Forms")
 
 
-class NewProjectResponse(ResponseModel):
+class NewProjectResponse(ApiResponseModel):
     """
     Answer of CreateNewProject.
     """
@@ -950,7 +951,7 @@ class NewProjectResponse(ResponseModel):
     project: NewProject = Field(..., alias="Project")
 
 
-class SubmitProjectResponse(ResponseModel):
+class SubmitProjectResponse(ApiResponseModel):
     """
     Answer of SubmitProject.
     """

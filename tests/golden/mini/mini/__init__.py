@@ -5,6 +5,7 @@ A tiny API used by the generator's golden test.
 """
 
 from . import types
+from ._batch import BatchFailedError, BatchResult, BulkResult, RecordOutcome
 from ._client import AsyncMini, Mini
 from ._exceptions import (
     APIConnectionError,
@@ -26,6 +27,7 @@ from ._exceptions import (
 from ._migration import MOVES, from_v1
 from ._operations import CONFIG, OPERATIONS
 from ._spec import Operation
+from ._uploads import FileTooLargeError, IncompleteUploadError
 
 __version__ = "1.0.0"
 
@@ -53,5 +55,11 @@ __all__ = [
     "InternalServerError",
     "ResponseValidationError",
     "MfaConfigurationError",
+    "BatchResult",
+    "BulkResult",
+    "RecordOutcome",
+    "BatchFailedError",
+    "FileTooLargeError",
+    "IncompleteUploadError",
     "__version__",
 ]

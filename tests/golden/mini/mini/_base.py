@@ -9,21 +9,48 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+# Lower-cased key -> canonical wire name, per model class (built on first use).
+_FOLDED_KEYS: dict[type, dict[str, str]] = {}
 
-class _WireModel(BaseModel):
+
+class WireModel(BaseModel):
+    """Base of every generated model: wire names in and out."""
+
     # Other wire names the server may send for a field (from the spec's `aliases:`), by the
     # canonical wire name they stand for.
     _wire_aliases: ClassVar[Mapping[str, str]] = {}
+    # Set for APIs whose server matches keys ignoring case (`keys: case_insensitive`).
+    _case_insensitive_keys: ClassVar[bool] = False
+
+    @classmethod
+    def _folded_keys(cls) -> dict[str, str]:
+        folded = _FOLDED_KEYS.get(cls)
+        if folded is None:
+            folded = {}
+            for name, field in cls.model_fields.items():
+                wire = field.alias or name
+                folded.setdefault(wire.lower(), wire)
+                folded.setdefault(name.lower(), name)
+            for alias, canonical in cls._wire_aliases.items():
+                folded.setdefault(alias.lower(), canonical)
+            _FOLDED_KEYS[cls] = folded
+        return folded
 
     @model_validator(mode="before")
     @classmethod
     def _accept_wire_aliases(cls, data: Any) -> Any:
-        if not cls._wire_aliases or not isinstance(data, Mapping):
+        if not isinstance(data, Mapping) or not (cls._wire_aliases or cls._case_insensitive_keys):
             return data
         renamed = dict(data)
         for alias, canonical in cls._wire_aliases.items():
             if alias in renamed and canonical not in renamed:
                 renamed[canonical] = renamed.pop(alias)
+        if cls._case_insensitive_keys:
+            folded = cls._folded_keys()
+            for key in list(renamed):
+                target = folded.get(key.lower()) if isinstance(key, str) else None
+                if target is not None and target != key and target not in renamed:
+                    renamed[target] = renamed.pop(key)
         return renamed
 
     def to_wire(self) -> dict[str, Any]:
@@ -31,19 +58,19 @@ class _WireModel(BaseModel):
         return self.model_dump(mode="python", by_alias=True, exclude_unset=True)
 
 
-class RequestModel(_WireModel):
+class RequestModel(WireModel):
     """A request body: a misspelt or unknown key is an error before anything is sent."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
-class ResponseModel(_WireModel):
+class ResponseModel(WireModel):
     """A response: unknown keys are kept (in `model_extra`), so a new server field never breaks."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
-def to_wire_body(model: type[_WireModel], body: _WireModel | Mapping[str, Any]) -> dict[str, Any]:
+def to_wire_body(model: type[WireModel], body: WireModel | Mapping[str, Any]) -> dict[str, Any]:
     """Validate a request body (a model or a mapping) before sending, and return its wire form."""
     value = body if isinstance(body, model) else model.model_validate(body)
     return value.to_wire()

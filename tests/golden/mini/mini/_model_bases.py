@@ -4,16 +4,28 @@ as deprecated read-only aliases of their V2 location (both come only from the sp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from ._base import ResponseModel
+from ._base import RequestModel, ResponseModel
 from ._legacy import read_path, warn_legacy
 
 if TYPE_CHECKING:
     from .types import *  # noqa: F403  (the annotations below name generated models)
 
 
-class WidgetBase(ResponseModel):
+class ApiRequestModel(RequestModel):
+    """Base of every request model of Mini API."""
+
+    _case_insensitive_keys: ClassVar[bool] = False
+
+
+class ApiResponseModel(ResponseModel):
+    """Base of every response model of Mini API."""
+
+    _case_insensitive_keys: ClassVar[bool] = False
+
+
+class WidgetBase(ApiResponseModel):
     @property
     def OwnerEmail(self) -> str | None:
         """Deprecated V1 name: move to `Owner.Email` (`.owner.email`)."""

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ._spec import ApiConfig, Environment, Operation, Pagination, Param
+from ._spec import (
+    ApiConfig,
+    Environment,
+    Operation,
+    Pagination,
+    Param,
+)
 
 CONFIG = ApiConfig(
     name="mini",

@@ -26,6 +26,44 @@ class Pagination:
 
 
 @dataclass(frozen=True, slots=True)
+class Batch:
+    records: str  # wire name of the body's list of records, which a bulk helper splits
+    keep: tuple[str, ...]  # body fields repeated in every batch
+
+
+@dataclass(frozen=True, slots=True)
+class FileLimit:
+    field: str  # wire name of the body field carrying the file
+    encoding: Literal["base64"]
+    max_bytes: int  # decoded size
+    name_field: str  # "" = none
+
+
+@dataclass(frozen=True, slots=True)
+class Presigned:
+    """Dotted wire paths into a create call's answer, and request fields filled from the file."""
+
+    uri: str
+    headers: str
+    method: str
+    expires_at: str
+    size_field: str
+    name_field: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchShape:
+    """Wire names of the parts of a batch answer."""
+
+    success: str
+    records: str
+    record_errors: str
+    messages: str
+    support_id: str
+    error_description: str
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     wire_name: str
     python_name: str
@@ -47,6 +85,9 @@ class Operation:
     pagination: Pagination | None
     v1_wire_name: str
     v1_path: str
+    batch: Batch | None = None
+    file: FileLimit | None = None
+    presigned: Presigned | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +117,4 @@ class ApiConfig:
     quota_status: int  # 0 = none; a quota response is never retried
     default_content_type: str
     error_message_fields: tuple[str, ...]  # JSON error body keys holding a message, in order
+    batch_result: BatchShape | None = None

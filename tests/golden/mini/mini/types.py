@@ -7,22 +7,21 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from mini._base import RequestModel, ResponseModel
-from mini._model_bases import WidgetBase
+from mini._model_bases import ApiRequestModel, ApiResponseModel, WidgetBase
 
 
-class ErrorBody(ResponseModel):
+class ErrorBody(ApiResponseModel):
     message: str | None = Field(None, alias="Message")
 
 
-class NewWidget(RequestModel):
+class NewWidget(ApiRequestModel):
     model_config = ConfigDict(
         extra="forbid",
     )
     color: Literal["red", "blue"] = Field(..., alias="Color")
 
 
-class Owner(ResponseModel):
+class Owner(ApiResponseModel):
     email: str | None = Field(None, alias="Email")
 
 
@@ -40,5 +39,5 @@ class Widget(WidgetBase):
     color: str | None = Field(None, alias="Color")
 
 
-class WidgetList(ResponseModel):
+class WidgetList(ApiResponseModel):
     widgets: list[Widget] = Field(..., alias="Widgets")

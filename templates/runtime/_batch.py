@@ -1,0 +1,398 @@
+"""Batch imports: pair every input record with the errors the server echoed for it, and split a
+large list of records into batches. The shape of an answer comes from the spec (`batch_result`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+import pydantic
+from pydantic import BaseModel
+
+from ._base import WireModel, to_wire_body
+from ._exceptions import APIError, APIStatusError
+from ._spec import BatchShape, Operation
+
+if TYPE_CHECKING:
+    from ._base_client import AsyncAPIClient, SyncAPIClient
+
+R = TypeVar("R", bound=BaseModel)
+OnFailure = Literal["continue", "stop"]
+Progress = bool | Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """One input record and what the server said about it (no messages: it was accepted)."""
+
+    index: int  # position in the caller's list
+    record: Any  # the record as the caller passed it
+    error_messages: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_messages
+
+
+@dataclass(slots=True)
+class BatchResult(Generic[R]):
+    """The answer to one batch call, with every record next to its errors."""
+
+    response: R
+    success: bool
+    outcomes: list[RecordOutcome]
+    messages: list[str]
+    support_id: str | None
+    unmatched: list[Mapping[str, Any]]  # echoed failing records no input could be matched to
+
+    @property
+    def failed(self) -> list[RecordOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def ok(self) -> bool:
+        return self.success and not self.failed and not self.unmatched
+
+
+@dataclass(slots=True)
+class BulkResult(Generic[R]):
+    """Every batch of a bulk import; `outcomes` covers every record the caller passed."""
+
+    batches: list[BatchResult[R]] = field(default_factory=list)
+    outcomes: list[RecordOutcome] = field(default_factory=list)
+    not_sent: list[RecordOutcome] = field(default_factory=list)  # after a stop on failure
+    stopped: bool = False
+
+    @property
+    def failed(self) -> list[RecordOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.stopped and not self.failed and all(b.ok for b in self.batches)
+
+
+class BatchFailedError(APIError):
+    """Raised in strict mode: carries the whole result, so nothing the server said is lost."""
+
+    def __init__(self, result: BatchResult[Any] | BulkResult[Any]) -> None:
+        self.result = result
+        failed = result.failed
+        first = next((o.error_messages[0] for o in failed if o.error_messages), "")
+        messages = result.messages if isinstance(result, BatchResult) else [
+            m for b in result.batches for m in b.messages
+        ]
+        detail = first or (messages[0] if messages else "the server reported a failure")
+        super().__init__(f"{len(failed)} of {len(result.outcomes)} record(s) failed: {detail}")
+
+
+def _truthy(value: Any) -> bool:
+    # The API spells success as true, "true" or "True".
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _text(value: Any) -> str:
+    """A comparable form of an echoed or sent value (5000, 5000.0, "5000" and Decimal agree)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal) or isinstance(value, str):
+        try:
+            return format(Decimal(str(value)).normalize(), "f")
+        except InvalidOperation:
+            return str(value)
+    return str(value)
+
+
+def _scalars(record: Any, skip: str) -> set[tuple[str, str]]:
+    """(lower-cased key, value) pairs anywhere in a record, for matching echoes to inputs."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(record, Mapping):
+        for key, value in record.items():
+            if key == skip:
+                continue
+            if isinstance(value, Mapping | list):
+                found |= _scalars(value, skip)
+            elif value is not None and value != "":
+                found.add((str(key).lower(), _text(value)))
+    elif isinstance(record, list):
+        for item in record:
+            found |= _scalars(item, skip)
+    return found
+
+
+def _errors(record: Any, key: str) -> list[str]:
+    """Every error message in an echoed record, at whatever level the server put it."""
+    if isinstance(record, list):
+        return [m for item in record for m in _errors(item, key)]
+    if not isinstance(record, Mapping):
+        return []
+    own = record.get(key) or []
+    nested = [m for k, v in record.items() if k != key for m in _errors(v, key)]
+    return [str(m) for m in own] + nested
+
+
+def _echoes(records: Any) -> list[Mapping[str, Any]]:
+    """Echoed records flattened: the API nests them one list deeper for some operations."""
+    if isinstance(records, Mapping):
+        return [records]
+    if isinstance(records, list):
+        return [r for item in records for r in _echoes(item)]
+    return []
+
+
+def build_result(
+    shape: BatchShape,
+    response: R,
+    body: Mapping[str, Any],
+    sent: Sequence[Any],
+    originals: Sequence[Any],
+    indexes: Sequence[int] | None = None,
+) -> BatchResult[R]:
+    """Pair the server's answer with the records sent (wire form) and as the caller gave them."""
+    messages = [str(m) for m in body.get(shape.messages) or []] if shape.messages else []
+    if shape.error_description and body.get(shape.error_description):
+        messages.insert(0, str(body[shape.error_description]))
+    if shape.success in body:
+        success = _truthy(body[shape.success])
+    else:  # an answer with no success flag fails only if it describes an error
+        success = not (shape.error_description and body.get(shape.error_description))
+    signatures = [_scalars(record, shape.record_errors) for record in sent]
+    errors: dict[int, list[str]] = {}
+    unmatched: list[Mapping[str, Any]] = []
+    for echo in _echoes(body.get(shape.records)):
+        found = _errors(echo, shape.record_errors)
+        if not found:
+            continue
+        mine = _scalars(echo, shape.record_errors)
+        best, best_score = -1, 0
+        for i, signature in enumerate(signatures):
+            score = len(mine & signature)
+            if i not in errors and score > best_score:
+                best, best_score = i, score
+        if best < 0:
+            unmatched.append(echo)
+        else:
+            errors[best] = found
+    if not success and not errors and not unmatched:
+        # A failure with no per-record detail concerns every record of the batch.
+        detail = messages or ["the server rejected the batch without details"]
+        errors = {i: detail for i in range(len(sent))}
+    support = body.get(shape.support_id) if shape.support_id else None
+    positions = range(len(originals)) if indexes is None else indexes
+    return BatchResult(
+        response=response,
+        success=success,
+        outcomes=[
+            RecordOutcome(position, original, tuple(errors.get(i, ())))
+            for i, (position, original) in enumerate(zip(positions, originals, strict=True))
+        ],
+        messages=messages,
+        support_id=str(support) if support else None,
+        unmatched=unmatched,
+    )
+
+
+def _shape(client: SyncAPIClient | AsyncAPIClient, op: Operation) -> BatchShape:
+    shape = client._config.batch_result
+    if shape is None or op.batch is None:
+        raise ValueError(f"{op.python_name} is not a batch operation")
+    return shape
+
+
+def _answer(exc: APIStatusError, shape: BatchShape) -> Mapping[str, Any] | None:
+    """A 4xx whose body is a batch answer is data (which records failed), not an error."""
+    body = exc.body
+    if exc.status_code < 500 and isinstance(body, Mapping) and (
+        shape.success in body or shape.records in body
+    ):
+        return body
+    return None
+
+
+def _parsed(model: type[R], body: Mapping[str, Any], exc: APIStatusError) -> R:
+    try:
+        return model.model_validate(body)
+    except pydantic.ValidationError:
+        raise exc from None
+
+
+def send_batch(
+    client: SyncAPIClient, op: Operation, model: type[R], wire: dict[str, Any], *,
+    path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+    strict: bool = False, originals: Sequence[Any] | None = None,
+    indexes: Sequence[int] | None = None,
+) -> BatchResult[R]:
+    """One batch call; a partial failure is returned as data unless `strict`."""
+    shape = _shape(client, op)
+    sent = wire.get(op.batch.records) or [] if op.batch else []
+    try:
+        response = client.request(op, path=path, query=query, json=wire)
+        parsed, body = client.parse_model(response, model), response.json()
+    except APIStatusError as exc:
+        answer = _answer(exc, shape)
+        if answer is None:
+            raise
+        parsed, body = _parsed(model, answer, exc), answer
+    result = build_result(shape, parsed, body, sent, sent if originals is None else originals,
+                          indexes)
+    if strict and not result.ok:
+        raise BatchFailedError(result)
+    return result
+
+
+async def send_batch_async(
+    client: AsyncAPIClient, op: Operation, model: type[R], wire: dict[str, Any], *,
+    path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+    strict: bool = False, originals: Sequence[Any] | None = None,
+    indexes: Sequence[int] | None = None,
+) -> BatchResult[R]:
+    """One batch call; a partial failure is returned as data unless `strict`."""
+    shape = _shape(client, op)
+    sent = wire.get(op.batch.records) or [] if op.batch else []
+    try:
+        response = await client.request(op, path=path, query=query, json=wire)
+        parsed, body = client.parse_model(response, model), response.json()
+    except APIStatusError as exc:
+        answer = _answer(exc, shape)
+        if answer is None:
+            raise
+        parsed, body = _parsed(model, answer, exc), answer
+    result = build_result(shape, parsed, body, sent, sent if originals is None else originals,
+                          indexes)
+    if strict and not result.ok:
+        raise BatchFailedError(result)
+    return result
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """One batch, ready to send: its records that passed validation, and those that did not."""
+
+    wire: dict[str, Any] | None  # None: no valid record left to send
+    indexes: list[int]  # positions, in the caller's list, of the records in `wire`
+    originals: list[Any]
+    rejected: list[RecordOutcome]
+
+
+def _validated_chunk(
+    op: Operation, request_model: type[WireModel], records: Sequence[Any], start: int,
+    keep: Mapping[str, Any],
+) -> _Chunk:
+    """Validate a batch before sending; a record the model rejects fails alone, not its batch."""
+    assert op.batch is not None
+    pending = list(enumerate(records, start))
+    rejected: list[RecordOutcome] = []
+    kept = {k: v for k, v in keep.items() if v is not None}
+    while pending:
+        try:
+            wire = to_wire_body(request_model, {**kept, op.batch.records: [r for _, r in pending]})
+            return _Chunk(wire, [i for i, _ in pending], [r for _, r in pending], rejected)
+        except pydantic.ValidationError as exc:
+            bad: dict[int, list[str]] = {}
+            for error in exc.errors(include_url=False):
+                loc = error["loc"]
+                if len(loc) >= 2 and loc[0] == op.batch.records and isinstance(loc[1], int):
+                    where = ".".join(map(str, loc[2:])) or "record"
+                    bad.setdefault(loc[1], []).append(f"{where}: {error['msg']}")
+            if not bad:
+                raise  # the shared fields (e.g. options) are wrong: no record can be sent
+            rejected += [RecordOutcome(pending[i][0], pending[i][1], tuple(m))
+                         for i, m in sorted(bad.items())]
+            pending = [p for i, p in enumerate(pending) if i not in bad]
+    return _Chunk(None, [], [], rejected)
+
+
+def _reporter(progress: Progress, total: int) -> Callable[[int], None]:
+    if callable(progress):
+        return lambda done: progress(done, total)
+    if not progress:
+        return lambda done: None
+
+    def bar(done: int) -> None:
+        filled = 30 * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} records")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return bar
+
+
+def _check(batch_size: int, on_failure: str) -> None:
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    if on_failure not in ("continue", "stop"):
+        raise ValueError("on_failure must be 'continue' or 'stop'")
+
+
+def _record(bulk: BulkResult[R], chunk: _Chunk, result: BatchResult[R] | None) -> bool:
+    """Add a batch to the bulk result; True when it failed."""
+    outcomes = list(chunk.rejected)
+    if result is not None:
+        bulk.batches.append(result)
+        outcomes += result.outcomes
+    bulk.outcomes += sorted(outcomes, key=lambda o: o.index)
+    return bool(chunk.rejected) or (result is not None and not result.ok)
+
+
+def _stop(bulk: BulkResult[Any], records: Sequence[Any], after: int) -> None:
+    bulk.stopped = True
+    bulk.not_sent = [RecordOutcome(i, r, ("not sent: an earlier batch failed",))
+                     for i, r in enumerate(records[after:], after)]
+
+
+def send_batches(
+    client: SyncAPIClient, op: Operation, model: type[R], request_model: type[WireModel],
+    records: Sequence[Any], keep: Mapping[str, Any], *, batch_size: int,
+    on_failure: OnFailure, progress: Progress, strict: bool,
+    path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+) -> BulkResult[R]:
+    """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
+    _check(batch_size, on_failure)
+    bulk: BulkResult[R] = BulkResult()
+    report = _reporter(progress, len(records))
+    for start in range(0, len(records), batch_size):
+        chunk = _validated_chunk(op, request_model, records[start:start + batch_size], start, keep)
+        result = None
+        if chunk.wire is not None:
+            result = send_batch(client, op, model, chunk.wire, path=path, query=query,
+                                originals=chunk.originals, indexes=chunk.indexes)
+        failed = _record(bulk, chunk, result)
+        report(min(start + batch_size, len(records)))
+        if failed and on_failure == "stop":
+            _stop(bulk, records, start + batch_size)
+            break
+    if strict and not bulk.ok:
+        raise BatchFailedError(bulk)
+    return bulk
+
+
+async def send_batches_async(
+    client: AsyncAPIClient, op: Operation, model: type[R], request_model: type[WireModel],
+    records: Sequence[Any], keep: Mapping[str, Any], *, batch_size: int,
+    on_failure: OnFailure, progress: Progress, strict: bool,
+    path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+) -> BulkResult[R]:
+    """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
+    _check(batch_size, on_failure)
+    bulk: BulkResult[R] = BulkResult()
+    report = _reporter(progress, len(records))
+    for start in range(0, len(records), batch_size):
+        chunk = _validated_chunk(op, request_model, records[start:start + batch_size], start, keep)
+        result = None
+        if chunk.wire is not None:
+            result = await send_batch_async(client, op, model, chunk.wire, path=path, query=query,
+                                            originals=chunk.originals, indexes=chunk.indexes)
+        failed = _record(bulk, chunk, result)
+        report(min(start + batch_size, len(records)))
+        if failed and on_failure == "stop":
+            _stop(bulk, records, start + batch_size)
+            break
+    if strict and not bulk.ok:
+        raise BatchFailedError(bulk)
+    return bulk
+
