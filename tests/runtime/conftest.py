@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 RUNTIME = Path(__file__).resolve().parents[2] / "templates" / "runtime"
-MODULES = ("_spec", "_exceptions", "_ratelimit", "_auth", "_base_client", "_files")
+MODULES = tuple(sorted(p.stem for p in RUNTIME.glob("_*.py")))  # every runtime module
 
 CLIENT_ID = "client-id-1"
 CLIENT_SECRET = "cs-SUPERSECRET-4f1b"
