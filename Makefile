@@ -6,7 +6,7 @@ READY := $(VENV)/.ready
 APIS := $(notdir $(patsubst %/,%,$(dir $(wildcard specs/*/api.yaml))))
 INSTALLED := $(VENV)/.generated-installed
 
-.PHONY: generate test check lint stale mypy emulator bench clean
+.PHONY: generate test check lint stale mypy emulator bench clean pull-schemas
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ mypy: $(INSTALLED)
 
 emulator: $(READY)
 	$(BIN)/python -m emulator --api-dir specs/powerclerk --port 8400
+
+# make pull-schemas API=<name> [FORCE=1]; credentials come from <API>_* environment variables.
+pull-schemas: $(READY)
+	$(if $(API),,$(error set API=<name>, e.g. make pull-schemas API=ebuilder))
+	$(BIN)/apigen pull-schemas $(API) $(if $(FORCE),--force)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench.py

@@ -9,6 +9,7 @@ from pathlib import Path
 from generator import __version__
 from generator.errors import SpecError
 from generator.pipeline import build, generate
+from generator.pull import pull_command
 
 EXIT_OK, EXIT_STALE, EXIT_SPEC = 0, 1, 2
 
@@ -26,7 +27,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="write nothing; exit 1 if generated/ differs from what the specs give",
     )
+    pull = sub.add_parser(
+        "pull-schemas", help="store each operation's schemas in specs/<api>/schemas/"
+    )
+    pull.add_argument("api", help="API folder name")
+    pull.add_argument("--specs", type=Path, default=Path("specs"), help="default: specs")
+    pull.add_argument("--force", action="store_true", help="refetch schemas already stored")
+    pull.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="requests per second (default: the spec's rate limit; 0: no pacing)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "pull-schemas":
+        return pull_command(args.specs, args.api, force=args.force, rate=args.rate)
 
     try:
         if args.check:

@@ -308,6 +308,7 @@ class Api:
     v1_shut_down: str = ""
     v1_changes: tuple[Change, ...] = ()
     keys_case_insensitive: bool = False
+    numbers_as_strings: bool = False
     batch_result: BatchResultShape | None = None
     schema_discovery: SchemaDiscovery | None = None
 
@@ -621,6 +622,7 @@ def build_api(documents: list[Document]) -> Api:
         v1_shut_down=str(v1.get("shut_down", "")),
         v1_changes=tuple(_change(c) for c in v1.get("changes", ())),
         keys_case_insensitive=api_spec.get("keys") == "case_insensitive",
+        numbers_as_strings=bool(api_spec.get("accept_numbers_as_strings", False)),
         batch_result=BatchResultShape(**api_spec["batch_result"])
         if "batch_result" in api_spec
         else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.enrich import Finding, enrich
 from generator.format import format_tree
 from generator.ir import Api, build_api
 from generator.load import load_api_dir
@@ -33,12 +34,20 @@ def load_api(api_dir: Path) -> Api:
     return build_api(documents)
 
 
+def enriched_api(api_dir: Path) -> tuple[Api, list[Finding]]:
+    """The API with the fields its pulled schemas add (specs/<api>/schemas/), if any."""
+    api = load_api(api_dir)
+    schemas = api_dir / "schemas"
+    return enrich(api, schemas) if schemas.is_dir() else (api, [])
+
+
 def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
     """Generate every API in memory and return what writing it would change."""
     rendered: dict[str, str] = {}
-    apis = [load_api(d) for d in api_dirs(specs, names)]
-    for api in apis:
-        for rel, text in render_package(api).items():
+    loaded = [enriched_api(d) for d in api_dirs(specs, names)]
+    apis = [api for api, _ in loaded]
+    for api, findings in loaded:
+        for rel, text in render_package(api, findings).items():
             rendered[f"{api.name}/{rel}"] = text
     formatted = format_tree(rendered)
     return [

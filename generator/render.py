@@ -3,12 +3,14 @@ the IR and the helpers registered here; runtime modules in templates/runtime/ ar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from generator import __version__
+from generator.enrich import Finding
 from generator.ir import Api, Model, Operation, Param, TypeRef
 from generator.models import needs_custom_base, render_models
 from generator.names import snake
@@ -202,17 +204,22 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_package(api: Api) -> dict[str, str]:
+def render_package(api: Api, findings: Sequence[Finding] = ()) -> dict[str, str]:
     """Every file of generated/<api>/, by path relative to that folder."""
     env = _environment()
     ctx = Context(api)
     pkg = api.name
-    common = {"api": api, "ctx": ctx, "header": header(api), "version": __version__}
+    common = {
+        "api": api,
+        "ctx": ctx,
+        "header": header(api),
+        "version": __version__,
+        "findings": list(findings),
+    }
     files: dict[str, str] = {}
     for template, target in (
         ("package/pyproject.toml.jinja", "pyproject.toml"),
         ("package/README.md.jinja", "README.md"),
-        ("package/MIGRATION.md.jinja", "MIGRATION.md"),
         ("package/__init__.py.jinja", f"{pkg}/__init__.py"),
         ("package/_client.py.jinja", f"{pkg}/_client.py"),
         ("package/_operations.py.jinja", f"{pkg}/_operations.py"),
@@ -221,6 +228,10 @@ def render_package(api: Api) -> dict[str, str]:
         ("package/resources/__init__.py.jinja", f"{pkg}/resources/__init__.py"),
     ):
         files[target] = env.get_template(template).render(**common)
+    if findings:  # only an API with pulled schemas has an enrichment report
+        files["ENRICHMENT.md"] = env.get_template("package/ENRICHMENT.md.jinja").render(**common)
+    if api.v1_base_path or api.moves:  # an API with no earlier version has nothing to migrate
+        files["MIGRATION.md"] = env.get_template("package/MIGRATION.md.jinja").render(**common)
     resource_template = env.get_template("package/resources/resource.py.jinja")
     for resource in api.resources:
         files[f"{pkg}/resources/{resource.name}.py"] = resource_template.render(

@@ -113,3 +113,17 @@ def test_base64_decoded_size_without_decoding(rt: SimpleNamespace) -> None:
     for size in (0, 1, 2, 3, 1000, 1001):
         text = base64.b64encode(b"x" * size).decode()
         assert rt.decoded_size(text) == size
+
+
+def test_d7_echo_with_a_changed_amount_still_pairs_by_its_other_fields(rt: SimpleNamespace) -> None:
+    sent = [{"accountFundingSourceName": "API Funding 17", "adjustmentItemAmount": 18888.80},
+            {"accountFundingSourceName": "API Funding 18", "adjustmentItemAmount": 18888.80}]
+    body = {"success": False, "records": [{"accountFundingSourceName": "API Funding 18",
+                                           "adjustmentItemAmount": 1888880,
+                                           "errorMessages": ["Funding source already exists"]}]}
+    assert [o.ok for o in _result(rt, body, sent).outcomes] == [True, False]
+
+
+def test_f5_success_with_echoed_records_and_no_errors_is_all_success(rt: SimpleNamespace) -> None:
+    result = _result(rt, {"success": True, "records": [{"a": "1"}]}, [{"a": "1"}])
+    assert result.ok and not result.unmatched

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import ConfigDict
+
 from ._base import RequestModel, ResponseModel
 
 if TYPE_CHECKING:
@@ -15,10 +17,12 @@ if TYPE_CHECKING:
 class ApiRequestModel(RequestModel):
     """Base of every request model of Bulk API."""
 
+    model_config = ConfigDict(coerce_numbers_to_str=True)
     _case_insensitive_keys: ClassVar[bool] = True
 
 
 class ApiResponseModel(ResponseModel):
     """Base of every response model of Bulk API."""
 
+    model_config = ConfigDict(coerce_numbers_to_str=True)
     _case_insensitive_keys: ClassVar[bool] = True

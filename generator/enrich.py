@@ -1,0 +1,412 @@
+"""Merge pulled JSON Schemas (specs/<api>/schemas/<WireName>.<kind>.json) into the IR.
+
+A pulled schema is untrusted server output: it may only add optional fields the YAML lacks.
+The YAML wins on names, aliases, docs and types; what the YAML names but the schema lacks is
+reported as a finding. Names become safe identifiers (the original stays the wire alias) and
+descriptions become plain one-line text."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+from urllib.parse import unquote
+
+from generator.errors import Loc, Problem, SpecError
+from generator.ir import Api, Field, Model, TypeRef
+from generator.load import display_path
+from generator.names import snake
+
+Kind = Literal["request", "response"]
+KINDS: tuple[Kind, ...] = ("request", "response")
+MAX_DESCRIPTION = 500
+_SCALAR_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
+_WHITESPACE = re.compile(r"\s+")
+_ANY = TypeRef("scalar", name="any")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of comparing a pulled schema with the YAML, for ENRICHMENT.md: the file was
+    `pulled` (compared), a field was `added` (then `field` is the new field of `model`), or a
+    `mismatch` the YAML author should look at (a field the schema lacks, an unlike shape)."""
+
+    operation: str  # wire name
+    kind: Kind
+    path: str  # JSON path inside the body: `data[].header.status`; '' is the root
+    message: str
+    category: Literal["pulled", "added", "mismatch"] = "mismatch"
+    model: str = ""
+    field: Field | None = None
+
+
+_CATEGORIES = ("pulled", "added", "mismatch")
+
+
+def schema_file(schemas_dir: Path, wire_name: str, kind: str) -> Path:
+    return schemas_dir / f"{wire_name}.{kind}.json"
+
+
+def inert_text(text: Any) -> str:
+    """Plain one-line text from an untrusted description: no control or format characters
+    (newlines, bidi overrides), single spaces, at most MAX_DESCRIPTION characters."""
+    if not isinstance(text, str):
+        return ""
+    kept = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    return _WHITESPACE.sub(" ", kept).strip()[:MAX_DESCRIPTION].rstrip()
+
+
+class _Schema:
+    """One pulled schema file: `$ref`, `allOf`, nullable type arrays and single-branch
+    `anyOf`/`oneOf` resolved on demand, with malformed input raised as a SpecError."""
+
+    def __init__(self, path: Path):
+        self.shown = display_path(path)
+        try:
+            self.root = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            self.fail(f"not a readable JSON file: {exc}")
+        if not isinstance(self.root, dict):
+            self.fail(f"a pulled schema must be a JSON object, not {type(self.root).__name__}")
+        try:  # a lone surrogate (`"\ud800"`) would only fail later, when files are written
+            json.dumps(self.root, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail("holds text that is not valid Unicode (a lone surrogate)")
+        # Every reference is checked now, not only those the walk happens to reach.
+        for node in _objects(self.root):
+            if "$ref" in node:
+                self.resolve(node)
+
+    def fail(self, message: str, key: str = "") -> NoReturn:
+        raise SpecError([Problem(Loc(self.shown), key, message)])
+
+    def _target(self, ref: Any) -> Any:
+        if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
+            self.fail(f"unsupported $ref {ref!r} (only local '#/...' references)", "$ref")
+        node = self.root
+        for raw in ref[2:].split("/") if ref != "#" else ():
+            token = unquote(raw).replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                self.fail(f"$ref {ref!r} points to nothing", "$ref")
+        return node
+
+    def resolve(self, node: Any, chain: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """The effective schema of `node` as one dict (None: several alternatives remain).
+        `chain` holds the references followed without descending, to catch `$ref` cycles."""
+        if isinstance(node, bool):
+            return {}  # `true` accepts anything; `false` cannot describe a field either
+        if not isinstance(node, dict):
+            self.fail(f"a schema must be an object, found {json.dumps(node)[:60]}")
+        if "$ref" in node:
+            ref = node["$ref"]
+            if ref in chain:
+                self.fail(f"$ref cycle: {' -> '.join((*chain, ref))}", "$ref")
+            target = self.resolve(self._target(ref), (*chain, ref))
+            # Draft-07 ignores siblings of $ref; a description beside it is still worth keeping.
+            if target is not None and "description" in node:
+                target = {**target, "description": node["description"]}
+            return target
+        schema = dict(node)
+        for keyword in ("anyOf", "oneOf"):
+            if keyword not in schema:
+                continue
+            branches = self._list(schema.pop(keyword), keyword)
+            real = [b for b in branches if not _is_null(self.resolve(b, chain))]
+            branch = self.resolve(real[0], chain) if len(real) == 1 else None
+            if branch is None:
+                return None
+            schema = _merge(schema, branch, null=len(real) < len(branches))
+        if "allOf" in schema:
+            for part in self._list(schema.pop("allOf"), "allOf"):
+                resolved = self.resolve(part, chain)
+                if resolved is None:
+                    return None
+                schema = _merge(schema, resolved, null=False)
+        for keyword in ("properties", "definitions", "$defs"):
+            if keyword in schema and not isinstance(schema[keyword], dict):
+                self.fail(f"'{keyword}' must be an object", keyword)
+        if "type" in schema and not all(isinstance(t, str) for t in _types(schema)):
+            self.fail(f"'type' must be a string or a list of strings: {schema['type']!r}", "type")
+        return schema
+
+    def _list(self, value: Any, keyword: str) -> list[Any]:
+        if not isinstance(value, list):
+            self.fail(f"'{keyword}' must be an array", keyword)
+        return value
+
+
+def _objects(value: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object inside `value` (iteratively: pulled files may be deeply nested)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            yield item
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+
+
+def _types(schema: dict[str, Any]) -> list[Any]:
+    value = schema.get("type")
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _is_null(schema: dict[str, Any] | None) -> bool:
+    return schema is not None and _types(schema) == ["null"]
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], null: bool) -> dict[str, Any]:
+    """`allOf` members (or the one real `anyOf` branch) folded into one schema; `null`: the
+    branch was one of a nullable pair, so null stays allowed."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if key == "properties" and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        elif key == "type" and "type" in merged:
+            theirs = _types(extra)
+            both = [t for t in _types(merged) if t in theirs or (t == "null" and null)]
+            merged["type"] = both or theirs
+        else:
+            merged.setdefault(key, value)
+    if null and "type" in merged and "null" not in _types(merged):
+        merged["type"] = [*_types(merged), "null"]
+    return merged
+
+
+def _model_of(ref: TypeRef) -> tuple[str, str] | None:
+    """(model, container) when a YAML type holds a model: ('Item', 'list') for list[Item]."""
+    if ref.kind == "model":
+        return ref.name, ""
+    if ref.kind in ("list", "map") and ref.item is not None and ref.item.kind == "model":
+        return ref.item.name, ref.kind
+    return None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A property the YAML lacks, as first seen (operations in IR order, properties sorted)."""
+
+    wire: str
+    type: TypeRef
+    nullable: bool
+    description: str
+    file: str
+
+
+Where = tuple[str, Kind, str]  # operation, kind, JSON path
+
+
+class _Walk:
+    """Walks YAML models alongside pulled schemas, collecting candidates and findings."""
+
+    def __init__(self, api: Api):
+        self.models = {m.name: m for m in api.models}
+        self.fold = api.keys_case_insensitive
+        self.candidates: dict[str, dict[str, _Candidate]] = {}
+        self.findings: list[Finding] = []
+        # Where each candidate was met, as (where, model, wire name), for per-operation notes.
+        self.met: list[tuple[Where, str, str]] = []
+
+    def key(self, name: str) -> str:
+        return name.casefold() if self.fold else name
+
+    def node(
+        self, schema: _Schema, raw: Any, model: Model, where: Where, visiting: frozenset[Any]
+    ) -> None:
+        op, kind, path = where
+        if (model.name, id(raw)) in visiting:  # a recursive model inside a recursive schema
+            return
+        visiting = visiting | {(model.name, id(raw))}
+        resolved = schema.resolve(raw)
+        props = resolved.get("properties") if resolved is not None else None
+        if not props:
+            what = "alternatives" if resolved is None else "no properties"
+            message = f"the pulled schema has {what} where the YAML has {model.name}; not compared"
+            self.findings.append(Finding(op, kind, path, message, model=model.name))
+            return
+        known: dict[str, Field] = {}
+        for f in model.fields:
+            for name in (f.wire_name, *f.aliases):
+                known.setdefault(self.key(name), f)
+        pending = self.candidates.setdefault(model.name, {})
+        pending_keys = {self.key(wire): wire for wire in pending}
+        matched: set[str] = set()
+        for wire in sorted(props):
+            here = _join(path, wire)
+            field = known.get(self.key(wire))
+            if field is not None:
+                matched.add(field.wire_name)
+                self.nested(schema, props[wire], field, (op, kind, here), visiting)
+                continue
+            first = pending_keys.setdefault(self.key(wire), wire)
+            if first == wire:  # a case variant of a pending name is that same field
+                if wire not in pending:
+                    pending[wire] = self.candidate(schema, wire, props[wire])
+                self.met.append(((op, kind, here), model.name, wire))
+        for f in model.fields:
+            if f.wire_name not in matched:
+                message = f"the YAML names `{f.wire_name}` but the pulled schema lacks it"
+                here = _join(path, f.wire_name)
+                self.findings.append(Finding(op, kind, here, message, model=model.name))
+
+    def nested(
+        self, schema: _Schema, raw: Any, field: Field, where: Where, visiting: frozenset[Any]
+    ) -> None:
+        """Recurse where the YAML field holds a model (or a list/map of one)."""
+        held = _model_of(field.type)
+        if held is None or held[0] not in self.models:
+            return
+        name, container = held
+        if not container:
+            self.node(schema, raw, self.models[name], where, visiting)
+            return
+        resolved = schema.resolve(raw)
+        inner = None
+        if resolved is not None and container == "list" and "array" in _types(resolved):
+            inner = resolved.get("items")
+        elif resolved is not None and container == "map":
+            inner = resolved.get("additionalProperties")
+        op, kind, path = where
+        if not isinstance(inner, dict):
+            message = f"the YAML has {field.type} but the pulled schema has no such shape"
+            self.findings.append(Finding(op, kind, path, message, model=name))
+            return
+        suffix = "[]" if container == "list" else "{}"
+        self.node(schema, inner, self.models[name], (op, kind, path + suffix), visiting)
+
+    def candidate(self, schema: _Schema, wire: str, raw: Any) -> _Candidate:
+        resolved = schema.resolve(raw)
+        types = _types(resolved) if resolved is not None else []
+        description = inert_text(resolved.get("description")) if resolved is not None else ""
+        return _Candidate(
+            wire=wire,
+            type=self.new_type(schema, resolved),
+            # a schema that does not say (alternatives, no type) is read as nullable
+            nullable="null" in types or not types,
+            description=description,
+            file=Path(schema.shown).name,
+        )
+
+    def new_type(self, schema: _Schema, resolved: dict[str, Any] | None, depth: int = 0) -> TypeRef:
+        """A pulled property's type; nested objects become `map[any]`/`any`, never models."""
+        types = [t for t in _types(resolved) if t != "null"] if resolved is not None else []
+        if resolved is None or len(types) != 1:
+            return _ANY
+        if types[0] in _SCALAR_TYPES:
+            return TypeRef("scalar", name=_SCALAR_TYPES[types[0]])  # date-time stays a string
+        if types[0] == "array":
+            items = resolved.get("items")
+            # depth: a list of lists of ... may be recursive through $ref
+            if not isinstance(items, dict | bool) or depth > 3:
+                return TypeRef("list", item=_ANY)
+            return TypeRef("list", item=self.new_type(schema, schema.resolve(items), depth + 1))
+        if types[0] == "object" and not resolved.get("properties"):
+            return TypeRef("map", item=_ANY)
+        return _ANY
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+# Members of the generated models' base classes (pydantic's BaseModel and the runtime's
+# WireModel) that a field must not shadow; `model_*` is pydantic's own namespace.
+_BASE_MEMBERS = frozenset(
+    {
+        "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw",
+        "schema", "schema_json", "update_forward_refs", "validate", "to_wire",
+    }
+)  # fmt: skip
+
+
+def _python_name(wire: str, taken: set[str]) -> str:
+    base = snake(wire)
+    if base.startswith("model_"):
+        base = f"field_{base.rstrip('_')}"
+    elif base in _BASE_MEMBERS:
+        base = f"{base}_"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _taken(model: Model) -> set[str]:
+    """Names a new field's attribute may not take: every name of the existing fields (an
+    attribute equal to another field's wire name would make input ambiguous) and the
+    deprecated V1 attributes of the model's base."""
+    names = {n for f in model.fields for n in (f.python_name, f.wire_name, *f.aliases)}
+    for mv in model.moves:
+        if mv.legacy_name:
+            names.update((mv.legacy_name, snake(mv.legacy_name)))
+    return names
+
+
+def _field(candidate: _Candidate, taken: set[str]) -> Field:
+    source = f"From pulled schema {candidate.file}."
+    return Field(
+        wire_name=candidate.wire,
+        python_name=_python_name(candidate.wire, taken),
+        type=candidate.type,
+        nullable=candidate.nullable,
+        description=f"{candidate.description} {source}" if candidate.description else source,
+        confidence="inferred",
+    )
+
+
+def _pulled(api: Api, schemas_dir: Path) -> Iterator[tuple[str, Kind, Path, str]]:
+    """(operation, kind, file, model) of every pulled schema of the API, in IR order."""
+    for op in api.operations:
+        for kind in KINDS:
+            path = schema_file(schemas_dir, op.wire_name, kind)
+            if path.is_file():
+                payload = op.body if kind == "request" else op.response
+                yield op.wire_name, kind, path, payload.model if payload.kind == "json" else ""
+
+
+def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[Finding]]:
+    """The API with the fields the pulled schemas add, and every finding, in IR order."""
+    walk = _Walk(api)
+    for op, kind, file, root in _pulled(api, schemas_dir):
+        schema = _Schema(file)
+        walk.findings.append(Finding(op, kind, "", f"compared with schemas/{file.name}", "pulled"))
+        if root not in walk.models:
+            message = f"pulled {file.name}, but the operation has no JSON {kind} model; ignored"
+            walk.findings.append(Finding(op, kind, "", message))
+            continue
+        walk.node(schema, schema.root, walk.models[root], (op, kind, ""), frozenset())
+
+    added: dict[tuple[str, str], Field] = {}
+    models = []
+    for model in api.models:
+        taken = _taken(model)
+        fresh = []
+        for candidate in walk.candidates.get(model.name, {}).values():
+            field = _field(candidate, taken)
+            taken.add(field.python_name)
+            added[model.name, candidate.wire] = field
+            fresh.append(field)
+        models.append(replace(model, fields=(*model.fields, *fresh)) if fresh else model)
+
+    findings = list(walk.findings)
+    for (op, kind, path), model_name, wire in walk.met:
+        field = added[model_name, wire]
+        message = f"added `{model_name}.{field.python_name}` ({field.type})"
+        findings.append(Finding(op, kind, path, message, "added", model_name, field))
+    order = {(op.wire_name, kind): i for i, op in enumerate(api.operations) for kind in KINDS}
+    findings.sort(
+        key=lambda f: (order[f.operation, f.kind], _CATEGORIES.index(f.category), f.path, f.message)
+    )
+    return replace(api, models=tuple(models)), findings
