@@ -30,6 +30,55 @@ def _row(name: str, samples: list[float], budget: float, baseline: float = 0.0) 
     )
 
 
+def _commitments_body(records: int) -> dict[str, object]:
+    """A Commitments/Import body with `records` header+items records, keys as a user writes them."""
+    return {
+        "options": {"projectIdentifier": "ProjectName", "abortOnException": False},
+        "data": [
+            {
+                "header": {
+                    "projectIdentifier": "My Project A",
+                    "commitmentType": "Contract",
+                    "CommitmentNumber": f"C-{i:05d}",
+                    "description": "Bench commitment",
+                    "companyName": "ACME Corp",
+                    "DefaultRetainagePercent": "10",
+                    "customFields": {"commitment cf 1": "value"},
+                },
+                "items": [
+                    {
+                        "commitmentItemNumber": f"{j:03d}",
+                        "budgetLineItem": "b1.1000",
+                        "amount": "5000.25",
+                        "quantity": 2,
+                        "fundingSources": {"fund 1": "1"},
+                    }
+                    for j in range(2)
+                ],
+            }
+            for i in range(records)
+        ],
+    }
+
+
+def _in_process(fn: object, runs: int = 21) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _validate_and_serialize_500() -> list[float]:
+    from ebuilder._base_client import encode_json
+    from ebuilder.types import CommitmentsImportRequest
+
+    body = _commitments_body(500)
+    CommitmentsImportRequest.model_validate(body)  # first use builds the schema: not timed
+    return _in_process(lambda: encode_json(CommitmentsImportRequest.model_validate(body).to_wire()))
+
+
 def main() -> None:
     apis = sorted(p.parent.name for p in (ROOT / "specs").glob("*/api.yaml"))
     python = sys.executable
@@ -48,6 +97,14 @@ def main() -> None:
     print(_row("`apigen generate` (all APIs)", _time([python, "-m", "generator", "generate"]), 3.0))
     for api in apis:
         print(_row(f"`import {api}`", _time([python, "-c", f"import {api}"]), 0.2, interpreter))
+    if "ebuilder" in apis:
+        print(
+            _row(
+                "validate + serialize a 500-record Commitments/Import body (21 runs)",
+                _validate_and_serialize_500(),
+                0.025,
+            )
+        )
 
 
 if __name__ == "__main__":

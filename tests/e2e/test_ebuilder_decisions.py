@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
-
 from ebuilder import OPERATIONS, EBuilder, types
 from ebuilder._base_client import encode_json
+from pydantic import ValidationError
 
 EXPECTED_ROUTES = {
     "AccountCodeOptionsImport": ("POST", "/AccountCodeOptions/Import"),
@@ -42,7 +41,9 @@ EXPECTED_ROUTES = {
     "MasterCommitmentsImport": ("POST", "/MasterCommitments/Import"),
     "NonCostProcessesImport": ("POST", "/NonCostProcesses/Import"),
     "ProcessInstancesCommentsCreate": (
-        "POST", "/ProcessInstances/{processInstanceId}/Comments/Create"),
+        "POST",
+        "/ProcessInstances/{processInstanceId}/Comments/Create",
+    ),
     "ProjectFundingSourcesImport": ("POST", "/ProjectFundingSources/Import"),
     "ProjectsImport": ("POST", "/Projects/Import"),
 }
@@ -63,8 +64,9 @@ def test_a4_comment_path_parameter() -> None:
 
 
 def test_a6_process_prefix_travels_only_in_options() -> None:
-    assert not any(p.wire_name.lower() == "processprefix"
-                   for o in OPERATIONS.values() for p in o.params)
+    assert not any(
+        p.wire_name.lower() == "processprefix" for o in OPERATIONS.values() for p in o.params
+    )
     assert "processPrefix" in {f.alias for f in types.ProcessImportOptions.model_fields.values()}
 
 
@@ -85,7 +87,8 @@ def test_b3_b4_document_bodies_are_flat_single_objects() -> None:
 def test_b5_flat_non_cost_rows_are_refused_before_sending() -> None:
     with pytest.raises(ValidationError):
         types.NonCostProcessesImportRequest.model_validate(
-            {"data": [{"projectIdentifier": "P", "processCounter": "58"}]})
+            {"data": [{"projectIdentifier": "P", "processCounter": "58"}]}
+        )
 
 
 def test_b6_the_single_record_update_has_no_bulk_helper() -> None:
@@ -96,23 +99,48 @@ def test_b6_the_single_record_update_has_no_bulk_helper() -> None:
 
 
 def test_c1_c14_pascal_case_in_canonical_camel_case_out() -> None:
-    sent = _wire(types.BudgetChangesImportRequest, {
-        "options": {"ProjectIdentifier": "ProjectName", "AbortOnException": False},
-        "data": [{"header": {"ProjectIdentifier": "P", "BudgetChangeNumber": "015",
-                             "ReasonCode": "R", "Description": "d", "DateOfChange": "09/01/2023"},
-                  "items": [{"ItemNumber": "001", "ChangeItemAmount": 5000,
-                             "BudgetLineItem": "b1.1000"}]}]})
+    sent = _wire(
+        types.BudgetChangesImportRequest,
+        {
+            "options": {"ProjectIdentifier": "ProjectName", "AbortOnException": False},
+            "data": [
+                {
+                    "header": {
+                        "ProjectIdentifier": "P",
+                        "BudgetChangeNumber": "015",
+                        "ReasonCode": "R",
+                        "Description": "d",
+                        "DateOfChange": "09/01/2023",
+                    },
+                    "items": [
+                        {"ItemNumber": "001", "ChangeItemAmount": 5000, "BudgetLineItem": "b1.1000"}
+                    ],
+                }
+            ],
+        },
+    )
     assert sent["options"] == {"projectIdentifier": "ProjectName", "abortOnException": False}
-    assert set(sent["data"][0]["header"]) == {"projectIdentifier", "budgetChangeNumber",
-                                              "reasonCode", "description", "dateOfChange"}
-    assert set(sent["data"][0]["items"][0]) == {"itemNumber", "changeItemAmount",
-                                                "budgetLineItem"}
+    assert set(sent["data"][0]["header"]) == {
+        "projectIdentifier",
+        "budgetChangeNumber",
+        "reasonCode",
+        "description",
+        "dateOfChange",
+    }
+    assert set(sent["data"][0]["items"][0]) == {"itemNumber", "changeItemAmount", "budgetLineItem"}
 
 
 def test_c7_date_of_change_sent_in_each_tables_spelling() -> None:
     header = types.CommitmentChangeHeader.model_validate(
-        {"projectIdentifier": "P", "commitmentNumber": "1", "commitmentChangeNumber": "2",
-         "dateOfChange": "09/01/2023", "reasonCode": "R", "description": "d"})
+        {
+            "projectIdentifier": "P",
+            "commitmentNumber": "1",
+            "commitmentChangeNumber": "2",
+            "dateOfChange": "09/01/2023",
+            "reasonCode": "R",
+            "description": "d",
+        }
+    )
     assert header.to_wire()["dateofChange"] == "09/01/2023"
 
 
@@ -124,7 +152,8 @@ def test_c8_notice_to_proceed_either_spelling() -> None:
 
 def test_c9_allowance_alias_is_sent_under_the_canonical_name() -> None:
     item = types.CommitmentProcessItem.model_validate(
-        {"budgetLineItem": "b1", "isAllowanceItem": True})
+        {"budgetLineItem": "b1", "isAllowanceItem": True}
+    )
     assert item.to_wire() == {"budgetLineItem": "b1", "isAllowance": True}
 
 
@@ -134,9 +163,13 @@ def test_c10_id_suffix_casing() -> None:
 
 
 def test_c11_address_stays_at_its_level() -> None:
-    sent = _wire(types.ContactsImportRow, {
-        "header": {"companyName": "C", "address": "1 Company Rd"},
-        "items": [{"firstName": "A", "lastName": "B", "address": "2 Home St"}]})
+    sent = _wire(
+        types.ContactsImportRow,
+        {
+            "header": {"companyName": "C", "address": "1 Company Rd"},
+            "items": [{"firstName": "A", "lastName": "B", "address": "2 Home St"}],
+        },
+    )
     assert sent["header"]["address"] == "1 Company Rd"
     assert sent["items"][0]["address"] == "2 Home St"
 
@@ -163,33 +196,51 @@ def test_d2_amounts_as_numbers_or_numeric_strings_go_out_as_numbers(amount: Any)
 @pytest.mark.parametrize("flag", [True, "true"])
 def test_d3_approval_requested_bool_or_string(flag: Any) -> None:
     header = types.CommitmentProcessHeader.model_validate(
-        {"projectIdentifier": "P", "approvalRequested": flag})
+        {"projectIdentifier": "P", "approvalRequested": flag}
+    )
     assert header.to_wire()["approvalRequested"] == flag
 
 
 @pytest.mark.parametrize("value", [True, "ProjectName"])
 def test_d4_documents_create_project_identifier_bool_or_string(value: Any) -> None:
-    body = {"projectName": "P", "folderPath": "/Documents", "fileName": "a.pdf", "fileSize": 1,
-            "projectIdentifier": value}
+    body = {
+        "projectName": "P",
+        "folderPath": "/Documents",
+        "fileName": "a.pdf",
+        "fileSize": 1,
+        "projectIdentifier": value,
+    }
     assert _wire(types.DocumentCreateRequest, body)["projectIdentifier"] == value
 
 
 def test_d8_upload_headers_are_strings_and_file_size_an_integer() -> None:
-    answer = types.DocumentsCreateResponse.model_validate({"success": True, "uploadParameters": {
-        "uri": "https://s3.example/x", "headers": {"content-Length": "204800"},
-        "httpMethod": "PUT", "expiresAt": "2023-09-01T18:00:00.000+00:00"}})
+    answer = types.DocumentsCreateResponse.model_validate(
+        {
+            "success": True,
+            "uploadParameters": {
+                "uri": "https://s3.example/x",
+                "headers": {"content-Length": "204800"},
+                "httpMethod": "PUT",
+                "expiresAt": "2023-09-01T18:00:00.000+00:00",
+            },
+        }
+    )
     assert answer.upload_parameters is not None
     assert answer.upload_parameters.headers == {"content-Length": "204800"}
     with pytest.raises(ValidationError):
         types.DocumentCreateRequest.model_validate(
-            {"projectName": "P", "folderPath": "/D", "fileName": "a", "fileSize": "big"})
+            {"projectName": "P", "folderPath": "/D", "fileName": "a", "fileSize": "big"}
+        )
 
 
 def test_e1_project_identifier_required_only_where_documented() -> None:
     for model in (types.CommitmentChangeProcessImportOptions, types.CommitmentStatusUpdateOptions):
         with pytest.raises(ValidationError):
-            model.model_validate({"processPrefix": "CCP", "importMode": "Entity"}
-                                 if "Process" in model.__name__ else {})
+            model.model_validate(
+                {"processPrefix": "CCP", "importMode": "Entity"}
+                if "Process" in model.__name__
+                else {}
+            )
     assert types.CostImportOptions.model_validate({}).to_wire() == {}
 
 
@@ -203,23 +254,36 @@ def test_e6_only_documented_enumerations_are_enforced() -> None:
     with pytest.raises(ValidationError):
         types.ProcessImportOptions.model_validate({"processPrefix": "CP", "importMode": "entity"})
     header = types.CommitmentProcessHeader.model_validate(
-        {"projectIdentifier": "P", "status": "Any Tenant Status"})
+        {"projectIdentifier": "P", "status": "Any Tenant Status"}
+    )
     assert header.to_wire()["status"] == "Any Tenant Status"
 
 
 @pytest.mark.parametrize("date", ["05.28.2021", "09/01/2023", "2023-09-01", "2018-05-28T00:00:00"])
 def test_g1_dates_pass_through_unchanged(date: str) -> None:
     header = types.CommitmentHeader.model_validate(
-        {"projectIdentifier": "P", "commitmentType": "Contract", "commitmentNumber": "1",
-         "description": "d", "companyName": "C", "commitmentDate": date})
+        {
+            "projectIdentifier": "P",
+            "commitmentType": "Contract",
+            "commitmentNumber": "1",
+            "description": "d",
+            "companyName": "C",
+            "commitmentDate": date,
+        }
+    )
     assert header.to_wire()["commitmentDate"] == date
 
 
 def test_h7_commitment_change_processes_have_no_cost_number_option() -> None:
     with pytest.raises(ValidationError):
         types.CommitmentChangeProcessImportOptions.model_validate(
-            {"processPrefix": "CCP", "importMode": "Entity", "projectIdentifier": "ProjectName",
-             "updatesOnlyViaCostNumber": True})
+            {
+                "processPrefix": "CCP",
+                "importMode": "Entity",
+                "projectIdentifier": "ProjectName",
+                "updatesOnlyViaCostNumber": True,
+            }
+        )
 
 
 def test_h10_project_rows_have_no_state() -> None:
@@ -232,7 +296,8 @@ def test_comment_limits_are_checked_before_sending() -> None:
         types.CommentCreateRequest.model_validate({"commentText": ""})
     with pytest.raises(ValidationError):
         types.CommentCreateRequest.model_validate(
-            {"commentText": "x", "documents": ["00000000-0000-0000-0000-000000000000"] * 101})
+            {"commentText": "x", "documents": ["00000000-0000-0000-0000-000000000000"] * 101}
+        )
     with pytest.raises(ValidationError):
         types.CommentCreateRequest.model_validate({"commentText": "x" * 1_000_001})
     assert types.CommentCreateRequest.model_validate({"commentText": "x" * 1_000_000})

@@ -9,9 +9,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import ebuilder
+import pytest
 from ebuilder import OPERATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +44,11 @@ def _lost(original: Any, sent: Any, where: str = "$") -> list[str]:
     if isinstance(original, list):
         if not isinstance(sent, list) or len(sent) != len(original):
             return [f"{where}: list changed"]
-        return [p for i, (a, b) in enumerate(zip(original, sent, strict=True))
-                for p in _lost(a, b, f"{where}[{i}]")]
+        return [
+            p
+            for i, (a, b) in enumerate(zip(original, sent, strict=True))
+            for p in _lost(a, b, f"{where}[{i}]")
+        ]
     if original == sent and type(original) is type(sent):
         return []
     a, b = _number(original), _number(sent)

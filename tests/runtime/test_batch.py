@@ -9,9 +9,14 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-SHAPE_ARGS = dict(success="success", records="records", record_errors="errorMessages",
-                  messages="messages", support_id="supportId",
-                  error_description="errorDescription")
+SHAPE_ARGS = dict(
+    success="success",
+    records="records",
+    record_errors="errorMessages",
+    messages="messages",
+    support_id="supportId",
+    error_description="errorDescription",
+)
 
 
 class Answer(BaseModel):
@@ -24,28 +29,60 @@ def _result(rt: SimpleNamespace, body: dict[str, Any], sent: list[Any]) -> Any:
 
 
 def test_flat_echo_is_paired_with_its_record_whatever_the_key_case(rt: SimpleNamespace) -> None:
-    sent = [{"projectIdentifier": "A", "commitmentNumber": "1001", "status": "Void"},
-            {"projectIdentifier": "A", "commitmentNumber": "1002", "status": "Void"},
-            {"projectIdentifier": "A", "commitmentNumber": "1003", "status": "Void"}]
-    body = {"success": False, "supportId": "05L7TRJ", "messages": ["Error in Import."],
-            "records": [{"projectIdentifier": "A", "CommitmentNumber": "1002", "status": "Void",
-                         "errorMessages": ["Commitment must be in approved status"]}]}
+    sent = [
+        {"projectIdentifier": "A", "commitmentNumber": "1001", "status": "Void"},
+        {"projectIdentifier": "A", "commitmentNumber": "1002", "status": "Void"},
+        {"projectIdentifier": "A", "commitmentNumber": "1003", "status": "Void"},
+    ]
+    body = {
+        "success": False,
+        "supportId": "05L7TRJ",
+        "messages": ["Error in Import."],
+        "records": [
+            {
+                "projectIdentifier": "A",
+                "CommitmentNumber": "1002",
+                "status": "Void",
+                "errorMessages": ["Commitment must be in approved status"],
+            }
+        ],
+    }
     result = _result(rt, body, sent)
     assert [o.ok for o in result.outcomes] == [True, False, True]
     assert result.outcomes[1].error_messages == ("Commitment must be in approved status",)
-    assert (result.support_id, result.messages, result.ok) == ("05L7TRJ", ["Error in Import."],
-                                                               False)
+    assert (result.support_id, result.messages, result.ok) == (
+        "05L7TRJ",
+        ["Error in Import."],
+        False,
+    )
 
 
 def test_header_items_echo_collects_item_errors(rt: SimpleNamespace) -> None:
-    sent = [{"header": {"projectIdentifier": "P", "commitmentNumber": "001"},
-             "items": [{"commitmentItemNumber": "001", "budgetLineItem": "b1.1000"}]},
-            {"header": {"projectIdentifier": "P", "commitmentNumber": "002"},
-             "items": [{"commitmentItemNumber": "001", "amount": 5000}]}]
-    body = {"success": False, "records": [
-        {"header": {"projectIdentifier": "P", "commitmentNumber": "001"},
-         "items": [{"commitmentItemNumber": "001", "budgetLineItem": "b1.1000",
-                    "errorMessages": ["Commitment Item Amount is required"]}]}]}
+    sent = [
+        {
+            "header": {"projectIdentifier": "P", "commitmentNumber": "001"},
+            "items": [{"commitmentItemNumber": "001", "budgetLineItem": "b1.1000"}],
+        },
+        {
+            "header": {"projectIdentifier": "P", "commitmentNumber": "002"},
+            "items": [{"commitmentItemNumber": "001", "amount": 5000}],
+        },
+    ]
+    body = {
+        "success": False,
+        "records": [
+            {
+                "header": {"projectIdentifier": "P", "commitmentNumber": "001"},
+                "items": [
+                    {
+                        "commitmentItemNumber": "001",
+                        "budgetLineItem": "b1.1000",
+                        "errorMessages": ["Commitment Item Amount is required"],
+                    }
+                ],
+            }
+        ],
+    }
     result = _result(rt, body, sent)
     assert result.outcomes[0].error_messages == ("Commitment Item Amount is required",)
     assert result.outcomes[1].ok
@@ -53,8 +90,10 @@ def test_header_items_echo_collects_item_errors(rt: SimpleNamespace) -> None:
 
 def test_list_of_lists_echo_and_numbers_compared_by_value(rt: SimpleNamespace) -> None:
     sent = [{"option": "578", "amount": 18888.80}, {"option": "579", "amount": 5000}]
-    body = {"success": False, "records": [[{"option": "579", "amount": "5000.00",
-                                            "errorMessages": ["Option exists"]}]]}
+    body = {
+        "success": False,
+        "records": [[{"option": "579", "amount": "5000.00", "errorMessages": ["Option exists"]}]],
+    }
     result = _result(rt, body, sent)
     assert [o.ok for o in result.outcomes] == [True, False]
 
@@ -66,14 +105,17 @@ def test_success_spellings(rt: SimpleNamespace, flag: object) -> None:
 
 
 def test_failure_without_records_fails_every_record(rt: SimpleNamespace) -> None:
-    result = _result(rt, {"success": False, "messages": ["Project name already exists."]},
-                     [{"projectName": "X"}])
+    result = _result(
+        rt, {"success": False, "messages": ["Project name already exists."]}, [{"projectName": "X"}]
+    )
     assert result.outcomes[0].error_messages == ("Project name already exists.",)
 
 
 def test_error_description_variant_without_success_flag(rt: SimpleNamespace) -> None:
-    body = {"errorDescription": "There are error(s) in the request.",
-            "messages": ["Invalid type. Expected Boolean but got String. Path 'isPrivate'."]}
+    body = {
+        "errorDescription": "There are error(s) in the request.",
+        "messages": ["Invalid type. Expected Boolean but got String. Path 'isPrivate'."],
+    }
     result = _result(rt, body, [{"commentText": "x"}])
     assert not result.success and not result.ok
     assert result.messages[0] == "There are error(s) in the request."
@@ -87,8 +129,9 @@ def test_echo_matching_no_record_is_kept_as_unmatched(rt: SimpleNamespace) -> No
 
 
 def test_strict_error_carries_the_result(rt: SimpleNamespace) -> None:
-    result = _result(rt, {"success": False, "records": [{"a": "1", "errorMessages": ["bad"]}]},
-                     [{"a": "1"}])
+    result = _result(
+        rt, {"success": False, "records": [{"a": "1", "errorMessages": ["bad"]}]}, [{"a": "1"}]
+    )
     error = rt.BatchFailedError(result)
     assert error.result is result and "1 of 1 record(s) failed: bad" in str(error)
 
@@ -116,11 +159,20 @@ def test_base64_decoded_size_without_decoding(rt: SimpleNamespace) -> None:
 
 
 def test_d7_echo_with_a_changed_amount_still_pairs_by_its_other_fields(rt: SimpleNamespace) -> None:
-    sent = [{"accountFundingSourceName": "API Funding 17", "adjustmentItemAmount": 18888.80},
-            {"accountFundingSourceName": "API Funding 18", "adjustmentItemAmount": 18888.80}]
-    body = {"success": False, "records": [{"accountFundingSourceName": "API Funding 18",
-                                           "adjustmentItemAmount": 1888880,
-                                           "errorMessages": ["Funding source already exists"]}]}
+    sent = [
+        {"accountFundingSourceName": "API Funding 17", "adjustmentItemAmount": 18888.80},
+        {"accountFundingSourceName": "API Funding 18", "adjustmentItemAmount": 18888.80},
+    ]
+    body = {
+        "success": False,
+        "records": [
+            {
+                "accountFundingSourceName": "API Funding 18",
+                "adjustmentItemAmount": 1888880,
+                "errorMessages": ["Funding source already exists"],
+            }
+        ],
+    }
     assert [o.ok for o in _result(rt, body, sent).outcomes] == [True, False]
 
 

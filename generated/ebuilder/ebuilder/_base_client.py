@@ -101,6 +101,12 @@ def encode_json(value: Any) -> bytes:
         if isinstance(obj, Decimal):
             if not obj.is_finite():
                 raise ValueError(f"{obj} has no JSON representation")
+            # Most amounts are integers or floats of the very same value: encoded natively.
+            if obj == obj.to_integral_value():
+                return int(obj)
+            as_float = float(obj)
+            if Decimal(repr(as_float)) == obj:
+                return as_float
             decimals.append(str(obj))
             return f"{marker}:{len(decimals) - 1}"
         if isinstance(obj, date | dtime):

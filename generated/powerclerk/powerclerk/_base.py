@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-# Lower-cased key -> canonical wire name, per model class (built on first use).
+# Per model class, built on first use: the keys it takes as they are, and lower-cased key ->
+# canonical wire name.
+_KNOWN_KEYS: dict[type, frozenset[str]] = {}
 _FOLDED_KEYS: dict[type, dict[str, str]] = {}
 
 
@@ -34,6 +36,7 @@ class WireModel(BaseModel):
             for alias, canonical in cls._wire_aliases.items():
                 folded.setdefault(alias.lower(), canonical)
             _FOLDED_KEYS[cls] = folded
+            _KNOWN_KEYS[cls] = frozenset(folded.values())
         return folded
 
     @model_validator(mode="before")
@@ -41,12 +44,14 @@ class WireModel(BaseModel):
     def _accept_wire_aliases(cls, data: Any) -> Any:
         if not isinstance(data, Mapping) or not (cls._wire_aliases or cls._case_insensitive_keys):
             return data
+        folded = cls._folded_keys()
+        if _KNOWN_KEYS[cls].issuperset(data.keys()):
+            return data  # the common case: every key is already canonical
         renamed = dict(data)
         for alias, canonical in cls._wire_aliases.items():
             if alias in renamed and canonical not in renamed:
                 renamed[canonical] = renamed.pop(alias)
         if cls._case_insensitive_keys:
-            folded = cls._folded_keys()
             for key in list(renamed):
                 target = folded.get(key.lower()) if isinstance(key, str) else None
                 if target is not None and target != key and target not in renamed:
