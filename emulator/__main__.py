@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8400)
     parser.add_argument("--rate-limit", type=int, default=60, help="operations per window")
     parser.add_argument("--rate-window", type=float, default=60.0, help="seconds")
-    parser.add_argument("--token-lifetime", type=int, default=3600, help="seconds")
+    parser.add_argument("--token-lifetime", type=int, default=None,
+                        help="seconds (default: the spec's)")
     args = parser.parse_args(argv)
     settings = Settings(rate_limit=args.rate_limit, rate_window=args.rate_window,
                         token_lifetime=args.token_lifetime)

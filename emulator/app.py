@@ -4,37 +4,53 @@ before the operation's handler (or the generic one)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
+import math
 import os
 import re
 import tempfile
-from math import ceil
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator import powerclerk
+from emulator import ebuilder, powerclerk, presigned
 from emulator.auth import Auth
-from emulator.errors import ApiError
+from emulator.batch import Batch, echoes_lists
+from emulator.discovery import changed, model_schema, requested_kind
+from emulator.errors import ApiError, InvalidRequest, support_id
 from emulator.faults import Faults
 from emulator.generic import placeholder
-from emulator.handler import Behaviour, Call, Handler, Upload
+from emulator.handler import Behaviour, Call, Handler, Upload, stream_to_file
 from emulator.ratelimit import RateLimiter
 from emulator.settings import Client, Settings
-from emulator.validation import model_validator, problems, read_params
+from emulator.validation import (
+    canonical_document,
+    field_aliases,
+    jsonnet_message,
+    model_validator,
+    problems,
+    read_params,
+    schema_validator,
+)
 from generator.ir import Api, Operation, build_api
 from generator.load import load_api_dir
 from generator.validate import validate
 
-BEHAVIOURS: dict[str, Behaviour] = {"powerclerk": powerclerk.BEHAVIOUR}
-_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
+BEHAVIOURS: dict[str, Behaviour] = {
+    "powerclerk": powerclerk.BEHAVIOUR,
+    "ebuilder": ebuilder.BEHAVIOUR,
+}
+_ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def load_api(api_dir: Path) -> Api:
@@ -52,49 +68,110 @@ class Emulator:
         self.auth = Auth(settings)
         self.limiter = RateLimiter()
         self.faults = Faults()
+        self.presigned = presigned.PresignedUploads()
         self.behaviour = BEHAVIOURS.get(api.name, Behaviour())
         self.state = self.behaviour.make_state() if self.behaviour.make_state else None
         self._validators: dict[tuple[str, bool], Draft202012Validator] = {}
+        # (model, schema change) -> (served schema, its validator)
+        self._schemas: dict[tuple[str, str], tuple[dict, Draft202012Validator]] = {}
+        self._aliases = field_aliases(api)
+        self._fold = str.casefold if api.keys_case_insensitive else str
+        shape = api.batch_result
+        self._jsonnet = bool(shape and shape.error_description)  # Json.NET-style messages
 
     def reset(self) -> None:
-        """Seeded state, no MFA session tokens or faults, zero counters; access tokens stay
-        valid so that a client kept across tests keeps working."""
+        """Seeded state, no MFA session tokens, faults or pending uploads, zero counters;
+        access tokens stay valid so that a client kept across tests keeps working."""
         if self.state is not None:
             self.state.reset()
         self.auth.reset()
         self.limiter.reset()
         self.faults.reset()
+        self.presigned.reset()
 
     def validator(self, model: str, *, closed: bool = False) -> Draft202012Validator:
         if (model, closed) not in self._validators:
             self._validators[model, closed] = model_validator(self.api, model, closed=closed)
         return self._validators[model, closed]
 
+    def schema(self, op: Operation, kind: str) -> tuple[dict, Draft202012Validator] | None:
+        """The request or response schema of `op` as served and enforced, with the change
+        `settings.schema_changes` asks for; None when that payload is not JSON."""
+        payload = op.body if kind == "request" else op.response
+        if payload.kind != "json":
+            return None
+        change = self.settings.schema_changes.get(op.wire_name, {}).get(kind)
+        key = (payload.model, json.dumps(change, sort_keys=True))
+        if key not in self._schemas:
+            schema = model_schema(self.api, payload.model)
+            if change:
+                schema = changed(schema, change)
+            self._schemas[key] = schema, schema_validator(schema)
+        return self._schemas[key]
+
     # -- one operation ------------------------------------------------------------------
 
     async def handle(self, op: Operation, request: Request) -> Response:
         upload = None
         try:
+            query = self._query(request, [op])
+            if requested_kind(self.api, query):
+                return self._discover(op, request, query)
             handler = self.behaviour.handlers.get(op.wire_name)
-            call, upload = await self._prepare(op, handler, request)
+            call, upload = await self._prepare(op, handler, request, query)
             return self._answer(op, self._run(op, handler, call))
         except ApiError as exc:
-            return JSONResponse(exc.body(), exc.status, headers=exc.headers)
+            return self._error(exc)
         finally:
             if upload is not None:  # a handler that kept the file has moved it away
                 with contextlib.suppress(FileNotFoundError):
                     upload.path.unlink()
+
+    async def discover_only(self, ops: list[Operation], request: Request) -> Response:
+        """Any method on an operation's path: a schema request, or 405."""
+        try:
+            query = self._query(request, ops)
+            if not requested_kind(self.api, query):
+                raise ApiError(405, f"Method {request.method} is not allowed here.")
+            return self._discover(ops[0], request, query)
+        except ApiError as exc:
+            return self._error(exc)
+
+    def _discover(self, op: Operation, request: Request, query: QueryParams) -> Response:
+        self._check_access(op, request, None)
+        kind = requested_kind(self.api, query)
+        served = self.schema(op, kind or "request")
+        if served is None:
+            raise ApiError(404, f"{op.wire_name} has no JSON {kind} body.")
+        return JSONResponse(served[0])
+
+    def _query(self, request: Request, ops: list[Operation]) -> QueryParams:
+        """The query, with names matched case-insensitively when the spec says keys are."""
+        query = request.query_params
+        if not self.api.keys_case_insensitive:
+            return query
+        names = [p.wire_name for op in ops for p in op.params_in("query")]
+        if self.api.schema_discovery:
+            names += [self.api.schema_discovery.flag, self.api.schema_discovery.kind]
+        known = {name.casefold(): name for name in names}
+        return QueryParams([(known.get(k.casefold(), k), v) for k, v in query.multi_items()])
 
     def _check_access(self, op: Operation, request: Request, handler: Handler | None) -> Client:
         api, settings = self.api, self.settings
         key = self.auth.api_key(request, api.api_key_header) if api.api_key_header else ""
         client = self.auth.client(request)
         limit, window = settings.rate_limit, settings.rate_window
-        wait = self.limiter.admit(key or client.client_id, limit, window)
+        # An API without a published rate limit is only counted, never throttled.
+        wait = self.limiter.admit(key or client.client_id, limit if api.rate_limit else math.inf,
+                                  window)
         if wait is not None:
-            headers = {"Retry-After": str(max(1, ceil(wait)))} if settings.send_retry_after else {}
+            retry = {"Retry-After": str(max(1, math.ceil(wait)))}
+            headers = retry if settings.send_retry_after else {}
             status = api.rate_limit.status if api.rate_limit else 429
             raise ApiError(status, "Too Many Requests", headers=headers)
+        if api.quota_status and not self.limiter.admit_daily(client.client_id,
+                                                             settings.daily_quota):
+            raise ApiError(api.quota_status, "API rate limit exceeded", support_id=False)
         if op.mfa == "required" and client.mfa_totp_secret is None:
             raise ApiError(401, f"MFA is required: {op.wire_name} needs an MFA-enabled account.")
         self.auth.check_mfa(request, client, api.mfa_otp_header, api.mfa_session_header,
@@ -104,7 +181,7 @@ class Emulator:
         return client
 
     async def _prepare(
-        self, op: Operation, handler: Handler | None, request: Request
+        self, op: Operation, handler: Handler | None, request: Request, query: QueryParams
     ) -> tuple[Call, Upload | None]:
         client = self._check_access(op, request, handler)
         fault = self.faults.take(op.wire_name)
@@ -112,17 +189,19 @@ class Emulator:
             await asyncio.sleep(fault.delay)
             if fault.status is not None:
                 raise ApiError(fault.status, f"Injected failure ({fault.status}).")
-        params = read_params(op.params, request.query_params, request.headers)
-        body, upload = None, None
+        params = read_params(op.params, query, request.headers)
+        body, batch, upload = None, None, None
         if op.body.kind == "json":
-            body = await self._json_body(op, request)
+            body, batch = await self._json_body(op, request)
+            upload = self._embedded_file(op, body)
         elif op.body.kind == "binary":
-            upload = await _stream_to_file(request, self._upload_dir())
+            upload = await stream_to_file(request, self._upload_dir())
         call = Call(self.api, op, client, self.auth, dict(request.path_params), params,
-                    request.headers, body, upload, self.state)
+                    request.headers, body, upload, self.state, self.settings,
+                    str(request.base_url).rstrip("/"), batch, self.presigned)
         return call, upload
 
-    async def _json_body(self, op: Operation, request: Request) -> Any:
+    async def _json_body(self, op: Operation, request: Request) -> tuple[Any, Batch | None]:
         raw = await request.body()
         if not raw.strip():
             # No body at all reads as {}: some setters' models have no required key.
@@ -132,21 +211,75 @@ class Emulator:
         try:
             body = json.loads(raw)
         except ValueError as exc:
-            raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
-        errors = problems(self.validator(op.body.model), body)
+            raise InvalidRequest(400, f"The request body is not valid JSON: {exc}") from None
+        served = self.schema(op, "request")
+        assert served is not None  # a JSON body has a schema
+        schema, validator = served
+        body = canonical_document(schema, body, self._aliases, self._fold,
+                                  coerce=self.api.numbers_as_strings)
+        errors = sorted(validator.iter_errors(body), key=lambda e: [str(p) for p in e.path])
+        batch = self._batch(op, body)
+        if batch is not None:  # problems inside one record fail that record only
+            records, rest = op.batch.records if op.batch else "", []
+            for error in errors:
+                path = list(error.absolute_path)
+                if len(path) > 1 and path[0] == records and isinstance(path[1], int):
+                    batch.fail_path(path[1], self._message(error), path[2:])
+                else:
+                    rest.append(error)
+            errors = rest
         if errors:
-            raise ApiError(400, f"The request body does not match {op.body.model}.", errors)
-        return body
+            raise self._invalid(op, [self._message(e) for e in errors])
+        return body, batch
+
+    def _invalid(self, op: Operation, messages: list[str]) -> InvalidRequest:
+        summary = ("There are error(s) in the request." if self._jsonnet  # Json.NET's summary
+                   else f"The request body does not match {op.body.model}.")
+        return InvalidRequest(400, summary, messages)
+
+    def _message(self, error: Any) -> str:
+        return jsonnet_message(error) if self._jsonnet else problems_text(error)
+
+    def _batch(self, op: Operation, body: Any) -> Batch | None:
+        shape = self.api.batch_result
+        if op.batch is None or shape is None or not isinstance(body, dict):
+            return None
+        records = body.get(op.batch.records)
+        if not isinstance(records, list):
+            return None
+        return Batch(shape, records, lists=echoes_lists(self.api, op),
+                     failure_status=self.settings.partial_failure_status)
+
+    def _embedded_file(self, op: Operation, body: Any) -> Upload | None:
+        """A base64 file inside the JSON body (spec `file`), decoded to a temporary file after
+        the size check."""
+        spec = op.file
+        if spec is None or spec.encoding != "base64" or not isinstance(body, dict):
+            return None
+        try:
+            data = base64.b64decode(body.get(spec.field) or "", validate=True)
+        except binascii.Error:
+            raise self._invalid(op, [f"{spec.field} is not valid base64."]) from None
+        limit = self.settings.base64_limit or spec.max_bytes
+        if limit and len(data) > limit:
+            raise ApiError(400, f"File size exceeds the {limit / 1048576:g} MB limit.")
+        fd, name = tempfile.mkstemp(prefix="upload-", dir=self._upload_dir())
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        file_name = body.get(spec.name_field) if spec.name_field else None
+        return Upload(Path(name), "application/octet-stream", file_name)
 
     def _upload_dir(self) -> Path | None:
         """Uploads land next to the stored files so that keeping one is a rename."""
         return getattr(self.state, "files_dir", None)
 
+    def lock(self) -> Any:
+        return getattr(self.state, "lock", None) or contextlib.nullcontext()
+
     def _run(self, op: Operation, handler: Handler | None, call: Call) -> Any:
         if handler is None:
             return generic_answer(self.api, op)
-        lock = getattr(self.state, "lock", None) or contextlib.nullcontext()
-        with lock:
+        with self.lock():
             return handler.fn(call)
 
     def _answer(self, op: Operation, result: Any) -> Response:
@@ -161,6 +294,28 @@ class Emulator:
                 raise ApiError(500, message, errors)
         return JSONResponse(result)
 
+    def _error(self, exc: ApiError) -> Response:
+        """An error in the API's own shape: its batch_result fields when it has them."""
+        shape = self.api.batch_result
+        if shape is None:
+            return JSONResponse(exc.body(), exc.status, headers=exc.headers)
+        body: dict[str, Any]
+        if isinstance(exc, InvalidRequest) and shape.error_description:
+            body = {shape.error_description: exc.message}
+            messages = exc.errors
+        else:
+            body = {shape.success: False}
+            messages = [exc.message, *exc.errors]
+        if shape.messages:
+            body[shape.messages] = messages
+        if shape.support_id and exc.support_id:
+            body[shape.support_id] = support_id()
+        return JSONResponse(body, exc.status, headers=exc.headers)
+
+
+def problems_text(error: Any) -> str:
+    return f"{error.json_path}: {error.message}"
+
 
 def generic_answer(api: Api, op: Operation) -> Any:
     """The smallest answer the spec allows, for operations no handler implements yet."""
@@ -171,27 +326,17 @@ def generic_answer(api: Api, op: Operation) -> Any:
     return None
 
 
-async def _stream_to_file(request: Request, directory: Path | None) -> Upload:
-    """Write the raw body to a temporary file chunk by chunk; uploads may be large."""
-    fd, name = tempfile.mkstemp(prefix="upload-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in request.stream():
-                out.write(chunk)
-    except BaseException:  # e.g. the client went away mid-upload
-        os.unlink(name)
-        raise
-    match = _FILENAME.search(request.headers.get("Content-Disposition", ""))
-    return Upload(
-        path=Path(name),
-        content_type=request.headers.get("Content-Type", "application/octet-stream"),
-        file_name=match.group(1) if match else None,
-    )
-
-
 def _route_order(op: Operation) -> tuple:
     # Literal segments sort before {params}: /Projects/ByNumber must win over /Projects/{Id}.
     return tuple((seg.startswith("{"), seg) for seg in op.path.strip("/").split("/"))
+
+
+def _route(path: str, endpoint: Any, methods: list[str], api: Api, name: str | None = None
+           ) -> Route:
+    route = Route(path, endpoint, methods=methods, name=name)
+    if api.keys_case_insensitive:  # ASP.NET-style routing: /api/v2/noncostprocesses/import
+        route.path_regex = re.compile(route.path_regex.pattern, re.IGNORECASE)
+    return route
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -200,8 +345,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(api_dir: Path, settings: Settings) -> Starlette:
-    emulator = Emulator(load_api(api_dir), settings)
-    api = emulator.api
+    api = load_api(api_dir)
+    if settings.token_lifetime is None:
+        settings.token_lifetime = api.auth.token_lifetime_seconds
+    emulator = Emulator(api, settings)
 
     def endpoint(op: Operation):
         async def run(request: Request) -> Response:
@@ -209,15 +356,33 @@ def create_app(api_dir: Path, settings: Settings) -> Starlette:
 
         return run
 
+    def schema_only(ops: list[Operation]):
+        async def run(request: Request) -> Response:
+            return await emulator.discover_only(ops, request)
+
+        return run
+
     async def token(request: Request) -> Response:
         emulator.limiter.count_token_request()
-        return await emulator.auth.token_endpoint(request)
+        return await emulator.auth.token_endpoint(request, emulator.behaviour.token_type)
 
-    routes = [Route(api.auth.token_path or settings.token_path, token, methods=["POST"])]
-    routes += [
-        Route(api.base_path + op.path, endpoint(op), methods=[op.method], name=op.wire_name)
-        for op in sorted(api.operations, key=_route_order)
-    ]
+    async def upload(request: Request) -> Response:
+        return await emulator.presigned.receive(request, emulator._upload_dir(), emulator.lock())
+
+    ordered = sorted(api.operations, key=_route_order)
+    routes = [_route(api.auth.token_path or settings.token_path, token, ["POST"], api)]
+    routes += [_route(api.base_path + op.path, endpoint(op), [op.method], api, op.wire_name)
+               for op in ordered]
+    routes += [_route(api.base_path + alias, endpoint(op), [op.method], api)
+               for op in ordered for alias in emulator.behaviour.path_aliases.get(op.wire_name, ())]
+    if api.schema_discovery:  # after the operations: only methods no operation takes land here
+        by_path: dict[str, list[Operation]] = {}
+        for op in ordered:
+            by_path.setdefault(op.path, []).append(op)
+        routes += [_route(api.base_path + path, schema_only(ops), _ANY_METHOD, api)
+                   for path, ops in by_path.items()]
+    if any(op.presigned_upload for op in api.operations):
+        routes.append(Route(presigned.PATH, upload, methods=["PUT"]))
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.emulator = emulator
     return app

@@ -57,7 +57,7 @@ class Auth:
 
     # -- token endpoint ------------------------------------------------------------------
 
-    async def token_endpoint(self, request: Request) -> JSONResponse:
+    async def token_endpoint(self, request: Request, token_type: str = "Bearer") -> JSONResponse:
         # Parsed by hand: starlette's form parser needs python-multipart.
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
@@ -77,11 +77,11 @@ class Auth:
         if client is None or not secrets.compare_digest(client.client_secret, secret):
             return JSONResponse({"error": "invalid_client"}, status_code=401)
         token = secrets.token_urlsafe(32)
-        lifetime = self.settings.token_lifetime
+        lifetime = self.settings.token_lifetime or 0  # resolved from the spec by create_app
         with self._lock:
             self._tokens[token] = (client.client_id, time.monotonic() + lifetime)
         return JSONResponse(
-            {"access_token": token, "token_type": "Bearer", "expires_in": lifetime},
+            {"access_token": token, "token_type": token_type, "expires_in": lifetime},
             headers={"Cache-Control": "no-store"},
         )
 

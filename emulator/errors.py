@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+import string
+
+_SUPPORT_CHARS = string.ascii_uppercase + string.digits
+
 
 class ApiError(Exception):
     def __init__(
@@ -10,12 +15,15 @@ class ApiError(Exception):
         message: str,
         errors: list[str] | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        support_id: bool = True,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors or []
         self.headers = headers or {}
+        self.support_id = support_id  # APIs with batch results tag failures with one
 
     def body(self) -> dict:
         body: dict = {"Message": self.message}
@@ -24,5 +32,14 @@ class ApiError(Exception):
         return body
 
 
+class InvalidRequest(ApiError):
+    """The request document itself does not match the spec (as opposed to a business rule)."""
+
+
 def not_found(kind: str, ident: str) -> ApiError:
     return ApiError(404, f"{kind} '{ident}' was not found.")
+
+
+def support_id() -> str:
+    """What e-Builder-style APIs quote in failures for their support desk: 7 of [A-Z0-9]."""
+    return "".join(secrets.choice(_SUPPORT_CHARS) for _ in range(7))

@@ -1,4 +1,5 @@
-"""Per-API-key sliding-window rate limit, plus the traffic counters tests read."""
+"""Per-API-key sliding-window rate limit, the daily quota per API user, and the traffic
+counters tests read."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 
 @dataclass
@@ -13,6 +15,8 @@ class Traffic:
     requests: int = 0  # API operations seen (after the key was recognised)
     rate_limited: int = 0  # 429 answers sent
     token_requests: int = 0
+    quota_exceeded: int = 0  # daily-quota answers sent
+    daily_calls: dict[tuple[str, date], int] = field(default_factory=lambda: defaultdict(int))
     # monotonic time of every API operation, per API key, including rejected ones
     timestamps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
@@ -46,3 +50,13 @@ class RateLimiter:
                 return accepted[0] + window - now
             accepted.append(now)
             return None
+
+    def admit_daily(self, user: str, quota: int) -> bool:
+        """Count one call against the user's quota for the current UTC day; False once spent."""
+        today = datetime.now(UTC).date()
+        with self._lock:
+            self.traffic.daily_calls[user, today] += 1
+            if self.traffic.daily_calls[user, today] > quota:
+                self.traffic.quota_exceeded += 1
+                return False
+            return True

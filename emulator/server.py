@@ -14,7 +14,7 @@ from emulator.app import Emulator, create_app
 from emulator.auth import Auth
 from emulator.faults import Faults
 from emulator.ratelimit import Traffic
-from emulator.settings import ADMIN_CLIENT, DEMO_CLIENT, MFA_CLIENT, Settings
+from emulator.settings import ADMIN_CLIENT, API_USER, DEMO_CLIENT, MFA_CLIENT, Settings
 
 
 class EmulatorServer:
@@ -23,12 +23,13 @@ class EmulatorServer:
     demo_client = DEMO_CLIENT
     admin_client = ADMIN_CLIENT
     mfa_client = MFA_CLIENT
+    api_user = API_USER  # password grant: username = client_id, password = the API key
 
     def __init__(self, api_dir: Path, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
+        self.app = create_app(Path(api_dir), self.settings)  # fills spec-derived defaults
         self._defaults = Settings()
         self._defaults.restore(self.settings)  # what reset() returns to
-        self.app = create_app(Path(api_dir), self.settings)
         self.emulator: Emulator = self.app.state.emulator
         self.port = 0
         self._server: uvicorn.Server | None = None

@@ -23,7 +23,10 @@ ADMIN_CLIENT = Client("admin-client", "admin-secret", "admin-api-key", is_admin=
 MFA_CLIENT = Client(
     "mfa-client", "mfa-secret", "mfa-api-key", mfa_totp_secret="JBSWY3DPEHPK3PXPJBSWY3DP"
 )
-DEMO_CLIENTS = (DEMO_CLIENT, ADMIN_CLIENT, MFA_CLIENT)
+# A password-grant API user: the API key is the password (e-Builder style).
+API_USER = Client("api.user@emulator.test", "EMUKEY0123456789ABCDEFGHIJKLMN",
+                  "EMUKEY0123456789ABCDEFGHIJKLMN")
+DEMO_CLIENTS = (DEMO_CLIENT, ADMIN_CLIENT, MFA_CLIENT, API_USER)
 
 
 @dataclass
@@ -33,12 +36,25 @@ class Settings:
     rate_limit: int = 60  # operations per API key ...
     rate_window: float = 60.0  # ... per this many seconds (sliding window)
     send_retry_after: bool = False  # the real API documents no Retry-After header
-    token_lifetime: int = 3600
+    token_lifetime: int | None = None  # None: the spec's auth.token_lifetime_seconds
     token_path: str = "/connect/token"
     mfa_session_max_minutes: int = 24 * 60
     # Check every handler answer against the spec's response model (500 when it drifts).
     validate_responses: bool = True
     clients: tuple[Client, ...] = field(default=DEMO_CLIENTS)
+    # APIs whose spec has a daily quota: calls per API user per UTC day.
+    daily_quota: int = 15000
+    # Bulk imports (spec batch_result): HTTP status of an answer with failed records, and the
+    # form of `success` on success: "documented" (per operation, as the API's docs show it),
+    # "boolean" or "string".
+    partial_failure_status: int = 200
+    success_form: str = "documented"
+    upload_window: float = 300.0  # seconds a pre-signed upload URI stays valid
+    base64_limit: int | None = None  # decoded bytes of a file in a JSON body; None: the spec's
+    # Served (and, for requests, enforced) schema changes, to exercise enrichment and drift:
+    # {wire_name: {"request"|"response": {"add": {path: schema}, "remove": [path],
+    #  "retype": {path: type or schema}}}}; paths as in moves: "data[].header.note".
+    schema_changes: dict[str, dict[str, dict]] = field(default_factory=dict)
 
     def client_by_id(self, client_id: str) -> Client | None:
         return next((c for c in self.clients if c.client_id == client_id), None)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from jsonschema.exceptions import best_match
 from starlette.datastructures import Headers, QueryParams
 
 from emulator.errors import ApiError
@@ -49,7 +52,11 @@ FORMATS = _checker()
 def model_validator(api: Api, model: str, *, closed: bool = False) -> Draft202012Validator:
     """Validates what `model` describes; `closed` also refuses keys the spec does not declare
     (models without any field stay open), which is how the emulator checks its own answers."""
-    schema = validator_schema(api, model)
+    return schema_validator(validator_schema(api, model), closed=closed)
+
+
+def schema_validator(schema: dict[str, Any], *, closed: bool = False) -> Draft202012Validator:
+    """A validator of `schema` (changed in place when `closed`)."""
     if closed:
         for definition in schema["$defs"].values():
             if definition["properties"]:
@@ -120,3 +127,144 @@ def read_params(params: tuple[Param, ...], query: QueryParams, headers: Headers)
     if errors:
         raise ApiError(400, "The request parameters are invalid.", errors)
     return values
+
+
+# -- key matching (spec `keys: case_insensitive`, field aliases) ------------------------------
+
+
+def field_aliases(api: Api) -> dict[str, dict[str, str]]:
+    """model name -> {alias: wire name}, from the fields' `aliases`."""
+    return {
+        m.name: {alias: f.wire_name for f in m.fields for alias in f.aliases}
+        for m in api.models
+        if any(f.aliases for f in m.fields)
+    }
+
+
+def _alternatives(defs: dict[str, Any], node: dict[str, Any]) -> list[tuple[dict, str]]:
+    """The concrete schemas `node` may stand for ($ref and anyOf resolved), each with the name
+    of the model it came from ('' for inline schemas)."""
+    found, todo = [], [(node, "")]
+    while todo:
+        current, model = todo.pop(0)
+        if "$ref" in current:
+            name = current["$ref"].rsplit("/", 1)[-1]
+            todo.append((defs[name], name))
+        elif "anyOf" in current:
+            todo.extend((option, model) for option in current["anyOf"])
+        else:
+            found.append((current, model))
+    return found
+
+
+def canonical_document(
+    schema: dict[str, Any],
+    document: Any,
+    aliases: dict[str, dict[str, str]],
+    fold: Callable[[str], str],
+    *,
+    coerce: bool = False,
+) -> Any:
+    """`document` with every object key renamed to the property it matches under `fold` (or to
+    the wire name of a matching alias). Keys of open maps (no properties) stay as sent; a key
+    that matches nothing, or whose property is already filled, stays too, for validation to
+    report. With `coerce` (spec accept_numbers_as_strings), scalars are read as Json.NET reads
+    them: a number where only a string fits becomes its text, a numeric string where only a
+    number fits becomes that number."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: dict[str, Any], value: Any) -> Any:
+        options = _alternatives(defs, node)
+        if isinstance(value, dict):
+            props: dict[str, Any] = {}
+            names: dict[str, str] = {}
+            open_values = [o["additionalProperties"] for o, _ in options
+                           if isinstance(o.get("additionalProperties"), dict)]
+            for option, model in options:
+                props.update(option.get("properties", {}))
+                names.update({fold(k): k for k in option.get("properties", {})})
+                names.update({fold(a): w for a, w in aliases.get(model, {}).items()})
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                name = names.get(fold(key), key)
+                if name in out:
+                    name = key
+                sub = props.get(name) or (open_values[0] if open_values else {})
+                out[name] = walk(sub, item)
+            return out
+        if isinstance(value, list):
+            items = [o["items"] for o, _ in options if isinstance(o.get("items"), dict)]
+            return [walk(items[0], v) for v in value] if items else value
+        return _coerced(value, {o.get("type") for o, _ in options}) if coerce else value
+
+    return walk(schema, document)
+
+
+def _coerced(value: Any, types: set[Any]) -> Any:
+    if None in types or isinstance(value, bool):  # an open schema takes anything as it is
+        return value
+    if isinstance(value, int | float) and "string" in types and not types & {"number", "integer"}:
+        return str(value)
+    if isinstance(value, str) and types & {"number", "integer"} and "string" not in types:
+        with contextlib.suppress(InvalidOperation):
+            number = Decimal(value.strip())
+            if number.is_finite():
+                return int(number) if number == number.to_integral_value() else float(number)
+    return value
+
+
+# -- Json.NET Schema wording, for APIs that answer validation errors that way ---------------
+
+_JSON_TYPES = {bool: "Boolean", int: "Integer", float: "Float", str: "String", list: "Array",
+               dict: "Object", type(None): "Null"}
+
+
+def _jsonnet_path(path: Any) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _expected_types(schema: dict[str, Any]) -> list[str] | None:
+    options = schema.get("anyOf", [schema])
+    names = []
+    for option in options:
+        if "$ref" in option:
+            names.append("Object")
+        elif isinstance(option.get("type"), str):
+            names.append(option["type"].title())
+        else:
+            return None
+    return names
+
+
+def jsonnet_message(error: ValidationError) -> str:
+    """'Invalid type. Expected Boolean but got String. Path 'isPrivate'.' and its siblings."""
+    kind, bound, value = error.validator, error.validator_value, error.instance
+    expected = _expected_types(error.schema) if kind in ("type", "anyOf") else None
+    got = _JSON_TYPES.get(type(value), "Object")
+    if kind == "anyOf" and error.context and (expected is None or got in expected
+                                               or (got == "Integer" and "Number" in expected)):
+        return jsonnet_message(best_match(error.context))  # right type, something deeper failed
+    if expected is not None:
+        text = f"Invalid type. Expected {', '.join(expected)} but got {got}."
+    elif kind == "required":
+        missing = ", ".join(p for p in bound if p not in value)
+        text = f"Required properties are missing from object: {missing}."
+    elif kind == "additionalProperties":
+        extra = ", ".join(k for k in value if k not in error.schema.get("properties", {}))
+        text = (f"Property '{extra}' has not been defined and the schema does not allow "
+                "additional properties.")
+    elif kind in ("maxItems", "minItems"):
+        word = "exceeds maximum" if kind == "maxItems" else "is less than minimum"
+        text = f"Array item count {len(value)} {word} count of {bound}."
+    elif kind in ("maxLength", "minLength"):
+        word = "exceeds maximum" if kind == "maxLength" else "is less than minimum"
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        text = f"String '{shown}' {word} length of {bound}."
+    elif kind == "enum":
+        text = f"Value {value!r} is not defined in enum."
+    else:
+        text = error.message[:1].upper() + error.message[1:] + "."
+    return f"{text} Path '{_jsonnet_path(error.absolute_path)}'."

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator.server import EmulatorServer
-from emulator.settings import ADMIN_CLIENT, DEMO_CLIENT, MFA_CLIENT, Client, Settings
+from emulator.settings import ADMIN_CLIENT, API_USER, DEMO_CLIENT, MFA_CLIENT, Client, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -17,8 +17,10 @@ SPECS = ROOT / "specs"
 DEMO = DEMO_CLIENT
 ADMIN = ADMIN_CLIENT
 MFA = MFA_CLIENT
+# e-Builder style password grant: username = EB_USER.client_id, password = EB_USER.api_key.
+EB_USER = API_USER
 
-__all__ = ["ADMIN", "DEMO", "MFA", "Client", "start_emulator"]
+__all__ = ["ADMIN", "DEMO", "EB_USER", "MFA", "Client", "start_emulator"]
 
 
 def start_emulator(api_dir: Path, **settings: object) -> EmulatorServer:
@@ -37,3 +39,16 @@ def emulator(powerclerk_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
     """The PowerClerk emulator with seeded state, default settings and zero counters."""
     powerclerk_emulator.reset()
     yield powerclerk_emulator
+
+
+@pytest.fixture(scope="session")
+def ebuilder_emulator() -> Iterator[EmulatorServer]:
+    with start_emulator(SPECS / "ebuilder") as server:
+        yield server
+
+
+@pytest.fixture
+def eb_emulator(ebuilder_emulator: EmulatorServer) -> Iterator[EmulatorServer]:
+    """The e-Builder emulator with seeded state, default settings and zero counters."""
+    ebuilder_emulator.reset()
+    yield ebuilder_emulator

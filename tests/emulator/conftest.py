@@ -11,7 +11,7 @@ import pytest
 from emulator.server import EmulatorServer
 from emulator.settings import Client
 from emulator.state import PROGRAM_ID
-from tests.conftest import DEMO
+from tests.conftest import DEMO, EB_USER
 
 APPLICATION = "XXUC5V2KKAGV"  # the seeded application form (custom id APPLICATION)
 
@@ -87,3 +87,20 @@ def submitted_project(http: httpx.Client) -> dict:
     response = http.post(path)
     assert response.status_code == 200, response.text
     return response.json()["Project"]
+
+
+def eb_token(server: EmulatorServer, client: Client = EB_USER) -> str:
+    """A token from the e-Builder-style password grant (the API key is the password)."""
+    response = httpx.post(server.token_url, data={
+        "grant_type": "password", "username": client.client_id, "password": client.api_key,
+    })
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+@pytest.fixture
+def eb(eb_emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    """An httpx client on the e-Builder emulator's base path, authenticated as EB_USER."""
+    with httpx.Client(base_url=eb_emulator.api_url, timeout=30,
+                      headers={"Authorization": f"Bearer {eb_token(eb_emulator)}"}) as http:
+        yield http

@@ -198,10 +198,11 @@ def test_rate_limiter_holds_any_window_server_side(make_client, make_op, emu):
     elapsed = time.monotonic() - started
     stamps = sorted(h.t for h in emu.calls())
     assert len(stamps) == 13 == limit * 2 + 3
-    # Any `limit + 1` consecutive arrivals span at least a window. The limiter's guarantee is on
-    # its own clock; arrival times add a few ms of loopback/GIL jitter, hence the allowance.
+    # Any `limit + 1` consecutive arrivals span about a window. The limiter's exact guarantee is
+    # tested on its own clock (test_rate_limiter_unit); arrival times here also carry loopback
+    # and GIL jitter, tens of ms when the suite's other servers share this process.
     spans = [stamps[i + limit] - stamps[i] for i in range(len(stamps) - limit)]
-    assert min(spans) >= window - 0.05, spans
+    assert min(spans) >= window - 0.1, spans
     assert elapsed >= 2 * window - 0.05  # 13 calls at 5 per window must wait two windows
     # How close to the full rate it runs is a throughput figure: `make bench`, not a test.
 

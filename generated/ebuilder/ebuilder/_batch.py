@@ -206,11 +206,16 @@ def _shape(client: SyncAPIClient | AsyncAPIClient, op: Operation) -> BatchShape:
     return shape
 
 
+# Statuses that judge the records sent; auth, quota and rate-limit answers stay errors.
+_RECORD_STATUSES = (400, 409, 422)
+
+
 def _answer(exc: APIStatusError, shape: BatchShape) -> Mapping[str, Any] | None:
-    """A 4xx whose body is a batch answer is data (which records failed), not an error."""
+    """A rejection of the records whose body is a batch answer is data (which records failed),
+    not an error."""
     body = exc.body
     if (
-        exc.status_code < 500
+        exc.status_code in _RECORD_STATUSES
         and isinstance(body, Mapping)
         and (shape.success in body or shape.records in body)
     ):
