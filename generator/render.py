@@ -167,8 +167,10 @@ class Context:
             if (op.wire_name in mv.operations) or (not mv.operations and m.name in reach)
         ]
 
-    def example_model(self, name: str) -> Any:
-        return self.example(TypeRef("model", name=name))
+    def example_model(self, name: str, *leave_out: str) -> Any:
+        """Example body of a model; `leave_out` names fields the client fills in itself."""
+        example = self.example(TypeRef("model", name=name))
+        return {k: v for k, v in example.items() if k not in leave_out}
 
     def example(self, ref: TypeRef, depth: int = 0) -> Any:
         """A small example value of a type, for README snippets (required fields only)."""
