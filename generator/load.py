@@ -4,36 +4,35 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+import yaml
 
 from generator.errors import Loc, Problem, SpecError
+
+# libyaml's C parser when present (it ships in PyYAML's wheels): YAML parsing is most of the
+# time of a warm `generate`.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Path_ = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class Document:
-    """One parsed spec file. `data` keeps ruamel's position info for error messages."""
+    """One parsed spec file: plain data, and where each key and list item sits in the file."""
 
     path: str
     data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     def loc(self, keys: Sequence[str | int] = ()) -> Loc:
         """Where the key at `keys` (or its nearest ancestor that has a position) sits."""
-        node, line, col = self.data, 0, 0
-        for key in keys:
-            lc = getattr(node, "lc", None)
-            if isinstance(node, CommentedMap) and key in node:
-                line, col = lc.key(key) if lc is not None else (line, col)
-            elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
-                line, col = lc.item(key) if lc is not None else (line, col)
-            else:
-                break
-            node = node[key]
+        keys = tuple(keys)
+        while keys and keys not in self.positions:
+            keys = keys[:-1]
+        line, col = self.positions.get(keys, (0, 0))
         return Loc(self.path, line + 1, col + 1)
 
 
@@ -44,27 +43,62 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def _positions(node: yaml.Node, path: Path_, out: dict[Path_, tuple[int, int]],
+               problems: list[tuple[int, int, str]]) -> None:
+    """Record the position of every mapping key and sequence item; note duplicate keys, which a
+    plain YAML load would silently drop."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            mark = (key_node.start_mark.line, key_node.start_mark.column)
+            if key in seen:
+                problems.append((*mark, f"duplicate key {key!r}"))
+            seen.add(key)
+            out[(*path, key)] = mark
+            _positions(value_node, (*path, key), out, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            out[(*path, index)] = (item.start_mark.line, item.start_mark.column)
+            _positions(item, (*path, index), out, problems)
+
+
+def _parse(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Loc(shown, mark.line + 1, mark.column + 1) if mark else Loc(shown)
+        return None, [Problem(loc, "", f"malformed YAML: {exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(Loc(shown), "", f"malformed YAML: {exc}")]
+    positions: dict[Path_, tuple[int, int]] = {}
+    duplicates: list[tuple[int, int, str]] = []
+    if node is not None:
+        _positions(node, (), positions, duplicates)
+    problems = [Problem(Loc(shown, line + 1, col + 1), "", message)
+                for line, col, message in duplicates]
+    return Document(shown, data if data is not None else {}, positions), problems
+
+
 def load_api_dir(api_dir: Path) -> list[Document]:
     """Parse every `*.yaml` file of one API, in name order, reporting all syntax errors at once."""
     files = sorted(api_dir.glob("*.yaml"))
     if not files:
         raise SpecError([Problem(Loc(display_path(api_dir)), "", "no *.yaml spec files here")])
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     documents, problems = [], []
     for file in files:
         shown = display_path(file)
         try:
-            data = yaml.load(file.read_text(encoding="utf-8"))
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            loc = Loc(shown, mark.line + 1, mark.column + 1) if mark else Loc(shown)
-            problems.append(Problem(loc, "", f"malformed YAML: {exc.problem or exc.context}"))
-            continue
+            text = file.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError) as exc:
             problems.append(Problem(Loc(shown), "", f"cannot read file: {exc}"))
             continue
-        documents.append(Document(shown, data if data is not None else CommentedMap()))
+        document, found = _parse(text, shown)
+        problems += found
+        if document is not None:
+            documents.append(document)
     if problems:
         raise SpecError(problems)
     return documents

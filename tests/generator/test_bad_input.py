@@ -21,6 +21,8 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 CASES = {
+    "duplicate_key": ("widgets.yaml", "    method: GET\n", "    method: GET\n    method: POST\n",
+                      r"duplicate key 'method'", None),
     "malformed_yaml": ("widgets.yaml", "  list:\n", "  list: [\n", r"malformed YAML", None),
     "unknown_key": (
         "widgets.yaml",
