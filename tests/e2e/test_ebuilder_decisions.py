@@ -3,14 +3,28 @@ in the spec and checked here on the generated client: what it accepts, what it s
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from ebuilder import OPERATIONS, EBuilder, types
+from ebuilder import OPERATIONS, EBuilder, FileTooLargeError, types
 from ebuilder._base_client import encode_json
+from ebuilder._batch import build_result
+from ebuilder._operations import CONFIG
 from pydantic import ValidationError
+
+from emulator.server import EmulatorServer
+from generator.pipeline import load_api
+from generator.pull import PLACEHOLDER, Credentials, pull_schemas
+from tests.conftest import EB_USER
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = json.loads((ROOT / "tests/fixtures/ebuilder/seed_examples.json").read_text())["examples"]
+BY_ROUTE = {(op.method, op.path): op for op in OPERATIONS.values()}
 
 EXPECTED_ROUTES = {
     "AccountCodeOptionsImport": ("POST", "/AccountCodeOptions/Import"),
@@ -306,3 +320,200 @@ def test_comment_limits_are_checked_before_sending() -> None:
 def test_base_url_is_required() -> None:
     with pytest.raises(TypeError):
         EBuilder(username="u", password="p")  # type: ignore[call-arg]
+
+
+def _example(kind: str, method: str, path: str) -> dict[str, Any]:
+    return next(  # type: ignore[no-any-return]
+        e["body"] for e in EXAMPLES if (e["kind"], e["method"], e["path"]) == (kind, method, path)
+    )
+
+
+def _client(server: EmulatorServer, **extra: Any) -> EBuilder:
+    return EBuilder(
+        base_url=server.base_url, username=EB_USER.client_id, password=EB_USER.api_key, **extra
+    )
+
+
+def test_a7_schema_discovery_uses_each_operations_method_and_always_names_the_kind(
+    tmp_path: Path,
+) -> None:
+    asked: list[tuple[str, str, dict[str, str]]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json={"access_token": "t"})
+        asked.append((request.method, request.url.path, dict(request.url.params)))
+        return httpx.Response(200, json={"type": "object"})
+
+    report = pull_schemas(
+        load_api(ROOT / "specs" / "ebuilder"),
+        tmp_path,
+        Credentials("http://eb.test", "http://eb.test/token", "user", "secret"),
+        rate=1000,
+        progress=io.StringIO(),
+        transport=httpx.MockTransport(answer),
+    )
+    assert report.ok and report.stored
+    routes = {
+        (op.method, "/api/v2" + op.path.replace("{processInstanceId}", PLACEHOLDER))
+        for op in OPERATIONS.values()
+    }
+    assert {(method, path) for method, path, _ in asked} == routes
+    assert {path for method, path, _ in asked if method == "PUT"} == {
+        "/api/v2/BudgetChanges/Status",
+        "/api/v2/CommitmentChanges/Status",
+        "/api/v2/CommitmentChanges",
+        "/api/v2/Commitments/StatusUpdate",
+    }
+    comments = [q for _, path, q in asked if path.endswith("/Comments/Create")]
+    assert sorted(q["schemaType"] for q in comments) == ["request", "response"]
+    assert all(q["schema"] == "true" and q["schemaType"] for _, _, q in asked)
+
+
+def test_b5_the_emulator_refuses_flat_non_cost_rows_like_the_spec(
+    eb_emulator: EmulatorServer,
+) -> None:
+    token = httpx.post(
+        eb_emulator.token_url,
+        data={"grant_type": "password", "username": EB_USER.client_id, "password": EB_USER.api_key},
+    ).json()["access_token"]
+    answer = httpx.post(
+        eb_emulator.api_url + "/NonCostProcesses/Import",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "options": {"processPrefix": "RFI", "importMode": "Entity"},
+            "data": [{"projectIdentifier": "My Project A", "subject": "Flat row"}],
+        },
+    ).json()
+    assert answer["success"] in (False, "false"), answer
+    assert "header" in json.dumps(answer)
+    assert not any(
+        p.fields.get("subject") == "Flat row" for p in eb_emulator.state.processes.values()
+    )
+
+
+def test_b9_d6_g2_grid_cells_sit_inside_row_data() -> None:
+    with pytest.raises(ValidationError):
+        types.DynamicGridRow.model_validate(
+            {"rowNumber": "1", "columnVariableName": "C", "columnData": "x", "rowData": []}
+        )
+    cells = [
+        {"columnVariableName": "Custom_Decimal_column", "columnData": "12.50"},
+        {"columnVariableName": "Custom_Date_Column", "columnData": "09/01/2023"},
+    ]
+    row = types.DynamicGridRow.model_validate({"rowNumber": 1, "rowData": cells})
+    assert row.to_wire() == {"rowNumber": "1", "rowData": cells}
+
+
+def test_e4_budget_line_item_required_only_in_commitment_process_items() -> None:
+    with pytest.raises(ValidationError):
+        types.CommitmentProcessItem.model_validate({"amount": 1})
+    assert types.CommitmentProcessItem.model_validate({"budgetLineItem": "b1"})
+    assert types.CommitmentItem.model_validate({"amount": 1}).to_wire() == {"amount": 1}
+    change = {"commitmentChangeItemNumber": "1", "commitmentItemNumber": "1", "amount": 1}
+    assert "budgetLineItem" not in _wire(types.CommitmentChangeItem, change)
+
+
+def test_e5_h5_project_identifier_where_each_master_or_account_model_says() -> None:
+    def aliases(model: type[Any]) -> set[str]:
+        return {f.alias for f in model.model_fields.values()}
+
+    for header in (
+        types.AccountFundingProcessHeader,
+        types.MasterCommitmentHeader,
+        types.MasterCommitmentProcessHeader,
+    ):
+        assert "projectIdentifier" not in aliases(header), header.__name__
+    assert types.MasterCommitmentChangeProcessHeader.model_fields[
+        "project_identifier"
+    ].is_required()
+    with pytest.raises(ValidationError):
+        types.MasterCommitmentChangeProcessHeader.model_validate({"masterCommitmentNumber": "M"})
+    assert "projectIdentifier" in aliases(types.CostImportOptions)  # MasterCommitments options
+    for header in (types.NonCostProcessHeader, types.CommitmentProcessHeader):
+        assert header.model_fields["project_identifier"].is_required()
+
+
+@pytest.mark.parametrize(
+    "example",
+    [e for e in EXAMPLES if e["kind"] == "success"],
+    ids=lambda e: f"{e['method']} {e['path']}",
+)
+def test_f1_every_seed_success_example_reads_as_success(example: dict[str, Any]) -> None:
+    op = BY_ROUTE[(example["method"], example["path"])]
+    parsed = getattr(types, op.response_model).model_validate(example["body"])
+    assert parsed.success is True
+
+
+def test_h3_process_counter_with_prefix_or_bare(eb_emulator: EmulatorServer) -> None:
+    options = {"processPrefix": "RFI", "importMode": "Entity"}
+    rows = [
+        {"header": {"projectIdentifier": "My Project A", "processCounter": counter, **extra}}
+        for counter, extra in (("RFI-0023", {}), ("23", {"trackingPrefix": "RFI"}))
+    ]
+    for row in rows:
+        row["header"].update(
+            step="Review", action="Comment", comment=row["header"]["processCounter"]
+        )
+    with _client(eb_emulator) as eb:
+        result = eb.non_cost_processes.import_(body={"options": options, "data": rows})
+    assert result.ok, result.failed
+    instance = next(p for p in eb_emulator.state.processes.values() if p.counter == "RFI-0023")
+    assert [comment for _, _, comment in instance.actions][-2:] == ["RFI-0023", "23"]
+
+
+def test_h4_preferred_lookup_names_are_accepted() -> None:
+    lookup = {"projectIdentifier": "My Project A", "commitmentChangeNumber": "CC-1"}
+    assert _wire(types.CommitmentChangeLookup, lookup) == lookup
+
+
+def test_h6_c3_status_update_error_echo_keeps_both_messages_on_its_record() -> None:
+    sent = _example("request", "PUT", "/Commitments/StatusUpdate")["data"]
+    body = _example("error", "PUT", "/Commitments/StatusUpdate")
+    assert sent[0]["CommitmentNumber"] == "1002"  # PascalCase in, camelCase in the echo
+    result = build_result(
+        CONFIG.batch_result, types.ImportResponse.model_validate(body), body, sent, sent
+    )
+    assert not result.ok and not result.unmatched
+    assert result.outcomes[0].error_messages == (
+        "Commitment must be in approved status",
+        "current status is Void",
+    )
+
+
+def test_h8_documents_name_the_project_by_project_name() -> None:
+    create = {"folderPath": "/D", "fileName": "a.pdf", "fileSize": 1}
+    upload = {"folderPath": "/D", "fileName": "a.pdf", "base64EncodedFile": "eA=="}
+    for model, body in (
+        (types.DocumentCreateRequest, create),
+        (types.DocumentUploadRequest, upload),
+    ):
+        assert model.model_fields["project_name"].is_required()
+        with pytest.raises(ValidationError):
+            model.model_validate(body)
+        assert _wire(model, {**body, "projectName": "P"})["projectName"] == "P"
+    with pytest.raises(ValidationError):  # projectIdentifier does not stand in for it
+        types.DocumentCreateRequest.model_validate({**create, "projectIdentifier": "P"})
+
+
+def test_h11_the_upload_limit_is_three_mib_of_decoded_file(
+    eb_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    limit = 3 * 1024 * 1024
+    body = {"projectName": "My Project A", "folderPath": "/Documents/Reports"}
+    over, at = tmp_path / "over.pdf", tmp_path / "at.pdf"
+    over.write_bytes(b"x" * (limit + 1))
+    at.write_bytes(b"x" * limit)
+    with _client(eb_emulator) as eb:
+        before = eb_emulator.traffic.requests
+        with pytest.raises(FileTooLargeError):
+            eb.documents.upload_file(over, body=body)
+        assert eb_emulator.traffic.requests == before  # refused without a request
+        assert eb.documents.upload_file(at, body=body).success
+
+
+def test_h12_guids_need_not_be_version_4() -> None:
+    guid = "948576E3-4daa-2512-408b-ae444a45af58"
+    comment = types.CommentCreateRequest.model_validate({"commentText": "x", "documents": [guid]})
+    assert comment.to_wire()["documents"] == [guid]
+    assert _wire(types.CommitmentChangeLookup, {"projectID": guid}) == {"projectID": guid}
