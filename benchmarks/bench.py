@@ -11,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 7
+BUDGETS = {"powerclerk": 2.0}
 
 
 def _time(cmd: list[str]) -> list[float]:
@@ -22,12 +23,11 @@ def _time(cmd: list[str]) -> list[float]:
     return samples
 
 
-def _row(name: str, samples: list[float], budget: float, baseline: float = 0.0) -> str:
+def _row(name: str, samples: list[float], budget: float | None, baseline: float = 0.0) -> str:
     median = statistics.median(samples) - baseline
-    return (
-        f"| {name} | {median:.3f} | {min(samples) - baseline:.3f}–{max(samples) - baseline:.3f}"
-        f" | {budget:.1f} | {median / budget:.2f} |"
-    )
+    spread = f"{min(samples) - baseline:.3f}–{max(samples) - baseline:.3f}"
+    judged = f"{budget:g} | {median / budget:.2f}" if budget else "— | —"
+    return f"| {name} | {median:.3f} | {spread} | {judged} |"
 
 
 def _commitments_body(records: int) -> dict[str, object]:
@@ -91,7 +91,7 @@ def main() -> None:
             _row(
                 f"`apigen generate {api}` (warm, nothing to write)",
                 _time([python, "-m", "generator", "generate", api]),
-                2.0,
+                BUDGETS.get(api),  # the issues set one for PowerClerk alone, and for all APIs
             )
         )
     print(_row("`apigen generate` (all APIs)", _time([python, "-m", "generator", "generate"]), 3.0))
