@@ -6,7 +6,7 @@ READY := $(VENV)/.ready
 APIS := $(notdir $(patsubst %/,%,$(dir $(wildcard specs/*/api.yaml))))
 INSTALLED := $(VENV)/.generated-installed
 
-.PHONY: generate test check lint stale mypy emulator bench clean pull-schemas
+.PHONY: generate test check lint stale mypy emulator bench clean pull-schemas drift
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ emulator: $(READY)
 pull-schemas: $(READY)
 	$(if $(API),,$(error set API=<name>, e.g. make pull-schemas API=ebuilder))
 	$(BIN)/apigen pull-schemas $(API) $(if $(FORCE),--force)
+
+# make drift API=<name> [FAIL_ON=breaking] [FORMAT=text|markdown|json] [IGNORE=file] [UPDATE=1]
+# Exit status: 0 clean, 1 findings at or above FAIL_ON, 2 the check could not run.
+drift: $(READY)
+	$(if $(API),,$(error set API=<name>, e.g. make drift API=ebuilder))
+	$(BIN)/apigen drift $(API) --fail-on $(or $(FAIL_ON),breaking) --format $(or $(FORMAT),text) $(if $(IGNORE),--ignore-file $(IGNORE)) $(if $(UPDATE),--update)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench.py

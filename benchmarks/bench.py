@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the emulator and test fixtures, for the drift budget
 RUNS = 7
 BUDGETS = {"powerclerk": 2.0}
 
@@ -79,6 +80,58 @@ def _validate_and_serialize_500() -> list[float]:
     return _in_process(lambda: encode_json(CommitmentsImportRequest.model_validate(body).to_wire()))
 
 
+def _compare_60_schemas() -> list[float]:
+    """Normalize and compare every e-Builder request and response schema (already fetched)."""
+    import copy
+
+    from generator.diff import compare
+    from generator.pipeline import load_api
+    from generator.schema import validator_schema
+
+    api = load_api(ROOT / "specs" / "ebuilder")
+    pairs = [
+        (op.wire_name, kind, validator_schema(api, model))
+        for op in api.operations
+        for kind, model in (("request", op.body.model), ("response", op.response.model))
+        if model
+    ]
+    live = [copy.deepcopy(schema) for _, _, schema in pairs]
+
+    def run() -> None:
+        for (operation, kind, schema), revision in zip(pairs, live, strict=True):
+            compare(schema, revision, direction=kind, operation=operation)  # type: ignore[arg-type]
+
+    return _in_process(run, runs=11)
+
+
+def _drift_against_emulator(python: str) -> list[float]:
+    """`apigen drift ebuilder` end to end (fetch included) against a local emulator."""
+    import os
+
+    from emulator.settings import API_USER
+    from tests.conftest import SPECS, start_emulator
+
+    with start_emulator(SPECS / "ebuilder") as server:
+        env = {
+            **os.environ,
+            "EBUILDER_BASE_URL": server.base_url,
+            "EBUILDER_USERNAME": API_USER.client_id,
+            "EBUILDER_PASSWORD": API_USER.api_key,
+        }
+        samples = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            subprocess.run(
+                [python, "-m", "generator", "drift", "ebuilder"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            samples.append(time.perf_counter() - start)
+    return samples
+
+
 def main() -> None:
     apis = sorted(p.parent.name for p in (ROOT / "specs").glob("*/api.yaml"))
     python = sys.executable
@@ -103,6 +156,20 @@ def main() -> None:
                 "validate + serialize a 500-record Commitments/Import body (21 runs)",
                 _validate_and_serialize_500(),
                 0.025,
+            )
+        )
+        print(
+            _row(
+                "drift: compare all 60 e-Builder schemas, already fetched (11 runs)",
+                _compare_60_schemas(),
+                0.5,
+            )
+        )
+        print(
+            _row(
+                "drift: full `apigen drift ebuilder` against the emulator, fetch included",
+                _drift_against_emulator(python),
+                10.0,
             )
         )
 

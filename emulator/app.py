@@ -7,6 +7,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import copy
 import json
 import math
 import os
@@ -26,7 +27,7 @@ from starlette.routing import Route
 from emulator import ebuilder, powerclerk, presigned
 from emulator.auth import Auth
 from emulator.batch import Batch, echoes_lists
-from emulator.discovery import changed, model_schema, requested_kind
+from emulator.discovery import requested_kind, served_schema
 from emulator.errors import ApiError, InvalidRequest, support_id
 from emulator.faults import Faults
 from emulator.generic import placeholder
@@ -101,11 +102,10 @@ class Emulator:
         if payload.kind != "json":
             return None
         change = self.settings.schema_changes.get(op.wire_name, {}).get(kind)
-        key = (payload.model, json.dumps(change, sort_keys=True))
+        replacement = self.settings.schema_replacements.get(op.wire_name, {}).get(kind)
+        key = (payload.model, json.dumps([change, replacement], sort_keys=True))
         if key not in self._schemas:
-            schema = model_schema(self.api, payload.model)
-            if change:
-                schema = changed(schema, change)
+            schema = served_schema(self.api, payload.model, change, replacement)
             self._schemas[key] = schema, schema_validator(schema)
         return self._schemas[key]
 
@@ -140,6 +140,9 @@ class Emulator:
     def _discover(self, op: Operation, request: Request, query: QueryParams) -> Response:
         self._check_access(op, request, None)
         kind = requested_kind(self.api, query)
+        raw = self.settings.schema_replacements.get(op.wire_name, {}).get(kind or "request")
+        if isinstance(raw, str):
+            return Response(raw, media_type="text/html")
         served = self.schema(op, kind or "request")
         if served is None:
             raise ApiError(404, f"{op.wire_name} has no JSON {kind} body.")
@@ -287,6 +290,9 @@ class Emulator:
             return result
         if result is None:
             return Response(status_code=204)
+        mutation = self.settings.response_mutations.get(op.wire_name)
+        if mutation is not None:  # drifting on purpose: validation would only turn it into a 500
+            return JSONResponse(mutated(result, mutation))
         if self.settings.validate_responses and op.response.kind == "json":
             errors = problems(self.validator(op.response.model, closed=True), result)
             if errors:  # the handler drifted from the spec: say so loudly
@@ -315,6 +321,35 @@ class Emulator:
 
 def problems_text(error: Any) -> str:
     return f"{error.json_path}: {error.message}"
+
+
+def mutated(document: Any, mutation: dict[str, Any]) -> Any:
+    """A copy of a handler answer with one `settings.response_mutations` entry applied."""
+    document = copy.deepcopy(document)
+    for path, value in mutation.get("add", {}).items():
+        for owner, name in _owners(document, path):
+            owner[name] = copy.deepcopy(value)
+    for path in mutation.get("remove", []):
+        for owner, name in _owners(document, path):
+            owner.pop(name, None)
+    for path, value in mutation.get("retype", {}).items():
+        for owner, name in _owners(document, path):
+            if name in owner:  # retyping an absent key would be an addition
+                owner[name] = copy.deepcopy(value)
+    return document
+
+
+def _owners(document: Any, path: str) -> list[tuple[dict[str, Any], str]]:
+    """Every object that holds the last key of `path` ("Projects[].ProjectOwner.Email"), with
+    that key; `[]` fans out over a list, a missing step yields nothing."""
+    *walk, last = path.split(".")
+    nodes = [document]
+    for part in walk:
+        name = part.removesuffix("[]")
+        nodes = [n[name] for n in nodes if isinstance(n, dict) and n.get(name) is not None]
+        if part.endswith("[]"):
+            nodes = [item for n in nodes if isinstance(n, list) for item in n]
+    return [(n, last) for n in nodes if isinstance(n, dict)]
 
 
 def generic_answer(api: Api, op: Operation) -> Any:

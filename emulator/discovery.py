@@ -1,7 +1,7 @@
 """Schema discovery (spec `schema_discovery`): any operation answers `?schema=true` with the JSON
 schema of its request or response body instead of running. `settings.schema_changes` serves a
-changed schema (a property added, removed or retyped) so that enrichment and drift can be
-exercised; request changes are enforced too."""
+changed schema (a property added, removed or retyped) and `settings.schema_replacements` a whole
+other one, so that enrichment and drift can be exercised; request changes are enforced too."""
 
 from __future__ import annotations
 
@@ -48,6 +48,17 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for value in node for r in _refs(value)]
     return []
+
+
+def served_schema(
+    api: Api, model: str, change: dict[str, Any] | None, replacement: Any
+) -> dict[str, Any]:
+    """The schema of `model` as served: the replacement when it is a schema, else the derived
+    one with `change` applied."""
+    if isinstance(replacement, dict):
+        return copy.deepcopy(replacement)
+    schema = model_schema(api, model)
+    return changed(schema, change) if change else schema
 
 
 def changed(schema: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:

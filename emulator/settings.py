@@ -51,10 +51,18 @@ class Settings:
     success_form: str = "documented"
     upload_window: float = 300.0  # seconds a pre-signed upload URI stays valid
     base64_limit: int | None = None  # decoded bytes of a file in a JSON body; None: the spec's
+    # Live answers that drift from the spec, for the contract probe: {wire_name: {"add":
+    # {path: value}, "remove": [path], "retype": {path: value}}}, paths like
+    # "Projects[].ProjectOwner.Email". A mutated answer skips validate_responses.
+    response_mutations: dict[str, dict] = field(default_factory=dict)
     # Served (and, for requests, enforced) schema changes, to exercise enrichment and drift:
     # {wire_name: {"request"|"response": {"add": {path: schema}, "remove": [path],
     #  "retype": {path: type or schema}}}}; paths as in moves: "data[].header.note".
     schema_changes: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # Whole schemas served verbatim instead of the derived (and changed) one, to exercise any
+    # drift: {wire_name: {"request"|"response": JSON Schema}}. A request replacement is also
+    # enforced. A string is served as text/html, the way a proxy's error page would be.
+    schema_replacements: dict[str, dict[str, dict | str]] = field(default_factory=dict)
 
     def client_by_id(self, client_id: str) -> Client | None:
         return next((c for c in self.clients if c.client_id == client_id), None)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from generator import __version__
+from generator.drift import drift_command
 from generator.errors import SpecError
 from generator.pipeline import build, generate
 from generator.pull import pull_command
@@ -39,7 +40,24 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="requests per second (default: the spec's rate limit; 0: no pacing)",
     )
+    dr = sub.add_parser("drift", help="compare the live API with the specs (exit 0/1/2)")
+    dr.add_argument("api", help="API folder name")
+    dr.add_argument("--specs", type=Path, default=Path("specs"), help="default: specs")
+    dr.add_argument("--fail-on", default="breaking",
+                    choices=["breaking", "potentially-breaking", "non-breaking"])
+    dr.add_argument("--format", dest="fmt", default="text", choices=["text", "markdown", "json"])
+    dr.add_argument("--ignore-file", type=Path, default=None, help="YAML of accepted changes")
+    dr.add_argument("--update", action="store_true",
+                    help="store the live schemas in specs/<api>/schemas/")
+    dr.add_argument("--operation", dest="operations", action="append", default=[],
+                    help="only this operation (repeatable)")
+    dr.add_argument("--rate", type=float, default=None,
+                    help="requests per second (0: no pacing)")
     args = parser.parse_args(argv)
+    if args.command == "drift":
+        return drift_command(args.specs, args.api, fail_on=args.fail_on, fmt=args.fmt,
+                             ignore_file=args.ignore_file, update=args.update,
+                             operations=args.operations, rate=args.rate)
     if args.command == "pull-schemas":
         return pull_command(args.specs, args.api, force=args.force, rate=args.rate)
 

@@ -38,6 +38,15 @@ class PullError(RuntimeError):
     """The run cannot go on at all (no access token)."""
 
 
+class FetchError(ValueError):
+    """One schema could not be fetched; `status` is the HTTP status when the server answered
+    (drift tells a removed endpoint, 404/405, from a failure)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Credentials:
     """Where and as whom to pull. `identity` is the username or client id."""
@@ -152,7 +161,7 @@ def _jobs(api: Api) -> list[tuple[Operation, Kind]]:
 def _fetch(
     http: httpx.Client, api: Api, creds: Credentials, token: str, op: Operation, kind: Kind
 ) -> dict[str, Any]:
-    """One schema as a JSON object; ValueError says why there is none."""
+    """One schema as a JSON object; FetchError says why there is none."""
     assert api.schema_discovery is not None
     discovery = api.schema_discovery
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -167,16 +176,19 @@ def _fetch(
             headers=headers,
         )
     except httpx.HTTPError as exc:
-        raise ValueError(f"request failed: {type(exc).__name__}") from None
+        raise FetchError(f"request failed: {type(exc).__name__}") from None
     if not response.is_success:
         detail = inert_text(response.text)[:200]
-        raise ValueError(f"HTTP {response.status_code}" + (f": {detail}" if detail else ""))
+        raise FetchError(
+            f"HTTP {response.status_code}" + (f": {detail}" if detail else ""),
+            response.status_code,
+        )
     try:
         payload = response.json()
     except ValueError:
-        raise ValueError("the answer is not JSON") from None
+        raise FetchError("the answer is not JSON") from None
     if not isinstance(payload, dict):
-        raise ValueError(f"the answer is a JSON {type(payload).__name__}, not an object")
+        raise FetchError(f"the answer is a JSON {type(payload).__name__}, not an object")
     return payload
 
 

@@ -1,0 +1,485 @@
+"""`apigen drift <api>`: compare what the live API says about itself with what the clients were
+generated from, and fail CI on the changes that matter.
+
+For an API with `schema_discovery`, every operation's live request and response schema is
+compared with its baseline: the committed pulled schema (specs/<api>/schemas/<Wire>.<kind>.json)
+when there is one, else the schema `generate` builds the model from. An operation whose schema
+requests answer 404/405 is reported as `endpoint-removed`. Operations the live API has and the
+specs lack are not reported: discovery only answers for paths we already know, and the API
+publishes no list of its operations. APIs without `schema_discovery` go to the contract probe
+(generator/probe.py).
+
+Exit status: 0 no finding at or above `--fail-on`; 1 such findings; 2 the check could not be
+completed (unreachable, refused credentials, an answer that is not a JSON object, any schema that
+could not be fetched, a bad ignore file). A failed fetch never reads as "no drift"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+import httpx
+import yaml
+
+from generator.diff import compare, compare_endpoints
+from generator.enrich import Kind, schema_file
+from generator.errors import SpecError
+from generator.findings import LEVELS, Finding, Level, at_least
+from generator.ir import Api
+from generator.pipeline import enriched_api
+from generator.pull import (
+    TIMEOUT,
+    Credentials,
+    FetchError,
+    MissingSetting,
+    PullError,
+    _fetch,
+    _jobs,
+    _Pacer,
+    _progress,
+    _redact,
+    _token,
+    _write_atomic,
+    credentials_from_env,
+)
+from generator.schema import validator_schema
+
+Format = Literal["text", "markdown", "json"]
+FORMATS: tuple[Format, ...] = ("text", "markdown", "json")
+REPORT_VERSION = 1
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_GONE = (404, 405)  # what a schema request to an operation the API dropped answers
+_ENTRY_KEYS = {"rule", "operation", "path", "reason", "expires"}
+_CELL = 60  # longest old/new value shown in a Markdown cell
+
+
+class ConfigError(ValueError):
+    """The ignore file or the command's arguments are unusable."""
+
+
+# -- ignore file ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IgnoreEntry:
+    """One accepted change. `operation` and `path` may hold `*` (any run of characters)."""
+
+    index: int  # 1-based position in the file, to name the entry in messages
+    rule: str
+    operation: str
+    path: str
+    reason: str
+    expires: dt.date | None = None
+
+    def matches(self, finding: Finding) -> bool:
+        # Never by message: wording may change, rule/operation/path are the stable identity.
+        return (
+            finding.rule == self.rule
+            and _glob(self.operation).fullmatch(finding.operation) is not None
+            and _glob(self.path).fullmatch(finding.path) is not None
+        )
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and today > self.expires  # valid through that day
+
+    def describe(self) -> str:
+        return f"ignore entry #{self.index} ({self.rule} {self.operation} {self.path})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "operation": self.operation,
+            "path": self.path,
+            "reason": self.reason,
+            "expires": self.expires.isoformat() if self.expires else None,
+        }
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    # Not fnmatch: JSON paths contain `[]`, which fnmatch would read as a character class.
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+
+
+def load_ignores(path: Path) -> list[IgnoreEntry]:
+    """`ignore:` - a list of {rule, operation, path, reason, expires?: YYYY-MM-DD}."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not a readable YAML file: {exc}") from None
+    raw = document.get("ignore") if isinstance(document, dict) else None
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path}: expected a mapping with an `ignore:` list of entries")
+    return [_entry(path, index, item) for index, item in enumerate(raw, 1)]
+
+
+def _entry(path: Path, index: int, item: Any) -> IgnoreEntry:
+    where = f"{path}: ignore entry #{index}"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: must be a mapping")
+    where += f" ({item.get('rule', '?')} {item.get('operation', '*')} {item.get('path', '*')})"
+    unknown = sorted(set(map(str, item)) - _ENTRY_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    # The rule is never a wildcard: one entry accepts one kind of change.
+    values = {"rule": item.get("rule"), "operation": item.get("operation", "*"),
+              "path": item.get("path", "*")}
+    for key, value in values.items():
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where}: `{key}` must be a non-empty string")
+    reason = item.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ConfigError(f"{where}: has no `reason`; say why the change is accepted")
+    expires = item.get("expires")
+    if isinstance(expires, str):  # YAML reads an unquoted YYYY-MM-DD as a date already
+        try:
+            expires = dt.date.fromisoformat(expires)
+        except ValueError:
+            pass
+    if expires is not None and type(expires) is not dt.date:
+        raise ConfigError(f"{where}: `expires` must be a date, YYYY-MM-DD")
+    return IgnoreEntry(index, values["rule"], values["operation"], values["path"],
+                       reason.strip(), expires)
+
+
+# -- the check -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    operation: str
+    kind: Kind | None  # None: the whole run (token, connection)
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operation": self.operation, "kind": self.kind, "message": self.message}
+
+    def __str__(self) -> str:
+        what = f"{self.operation} {self.kind}" if self.kind else self.operation or "run"
+        return f"{what}: {self.message}"
+
+
+@dataclass
+class DriftResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FetchFailure] = field(default_factory=list)
+    live: dict[tuple[str, Kind], dict[str, Any]] = field(default_factory=dict)
+    compared: int = 0
+
+
+def baseline(api: Api, schemas_dir: Path, wire_name: str, kind: Kind, model: str
+             ) -> dict[str, Any]:
+    """The committed pulled schema when there is one, else the schema `generate` uses."""
+    pulled = schema_file(schemas_dir, wire_name, kind)
+    if pulled.is_file():
+        loaded = json.loads(pulled.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            return loaded
+        raise ConfigError(f"{pulled}: a pulled schema must be a JSON object")
+    return validator_schema(api, model)
+
+
+def check_drift(
+    api: Api,
+    schemas_dir: Path,
+    credentials: Credentials,
+    *,
+    operations: Sequence[str] = (),
+    rate: float | None = None,
+    progress: TextIO | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> DriftResult:
+    """Fetch every live schema of `operations` (default: all) and compare each with its
+    baseline. Failures are collected, not raised, except those that stop the whole run."""
+    if rate is None and api.rate_limit is not None:
+        rate = api.rate_limit.operations / api.rate_limit.per_seconds
+    jobs = [(op, kind) for op, kind in _jobs(api) if not operations or op.wire_name in operations]
+    result, pacer, width = DriftResult(), _Pacer(rate), [0]
+    secrets = credentials.secrets()
+    answers: dict[str, dict[Kind, int | None]] = {}  # operation -> kind -> failed status
+    with httpx.Client(timeout=TIMEOUT, transport=transport) as http:
+        pacer.wait()
+        try:
+            token = _token(http, credentials, api)
+        except PullError as exc:
+            result.errors.append(FetchFailure("", None, _redact(str(exc), secrets)))
+            return result
+        secrets = (*secrets, token)
+        for done, (op, kind) in enumerate(jobs):
+            if progress is not None:
+                _progress(progress, done, len(jobs), f"{op.wire_name}.{kind}", width)
+            pacer.wait()
+            try:
+                result.live[op.wire_name, kind] = _fetch(http, api, credentials, token, op, kind)
+                answers.setdefault(op.wire_name, {})[kind] = None
+            except FetchError as exc:
+                message = _redact(str(exc), secrets)
+                if exc.status in (401, 403):  # every further call would be refused too
+                    result.errors.append(FetchFailure(op.wire_name, kind, message))
+                    return result
+                answers.setdefault(op.wire_name, {})[kind] = exc.status
+                if exc.status not in _GONE:
+                    result.errors.append(FetchFailure(op.wire_name, kind, message))
+        if progress is not None:
+            _progress(progress, len(jobs), len(jobs), "done", width)
+            progress.write("\n")
+    gone = {name for name, kinds in answers.items() if all(s in _GONE for s in kinds.values())}
+    for name, kinds in answers.items():
+        if name not in gone:  # one kind answers, the other is gone: not a clean removal
+            result.errors += [
+                FetchFailure(name, kind, f"HTTP {status}, while its other schema answers")
+                for kind, status in kinds.items() if status in _GONE
+            ]
+    result.findings += compare_endpoints(sorted(answers), sorted(set(answers) - gone))
+    for op, kind in jobs:
+        live = result.live.get((op.wire_name, kind))
+        if live is None:
+            continue
+        model = (op.body if kind == "request" else op.response).model
+        base = baseline(api, schemas_dir, op.wire_name, kind, model)
+        result.findings += compare(base, live, direction=kind, operation=op.wire_name)
+        result.compared += 1
+    return result
+
+
+def update_schemas(result: DriftResult, schemas_dir: Path) -> list[Path]:
+    """Store every live schema the way `pull-schemas` does, for a reviewable PR."""
+    schemas_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for (wire_name, kind), schema in sorted(result.live.items()):
+        target = schema_file(schemas_dir, wire_name, kind)
+        _write_atomic(target, json.dumps(schema, sort_keys=True, indent=2) + "\n")
+        written.append(target)
+    return written
+
+
+# -- applying the ignore file and deciding ----------------------------------------------------
+
+
+@dataclass
+class Report:
+    api: str
+    fail_on: Level
+    findings: list[Finding]
+    ignored: list[tuple[Finding, IgnoreEntry]]
+    expired: list[IgnoreEntry]
+    unused: list[IgnoreEntry]
+    errors: list[FetchFailure]
+    compared: int = 0
+
+    def summary(self) -> dict[Level, int]:
+        return {level: sum(f.level == level for f in self.findings) for level in LEVELS[::-1]}
+
+    def exit_code(self) -> int:
+        if self.errors:
+            return EXIT_ERROR
+        failing = any(at_least(f.level, self.fail_on) for f in self.findings)
+        return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": REPORT_VERSION,
+            "api": self.api,
+            "fail_on": self.fail_on,
+            "findings": [f.to_json() for f in self.findings],
+            "ignored": [{"finding": f.to_json(), "entry": e.to_json()} for f, e in self.ignored],
+            "expired_ignores": [e.to_json() for e in self.expired],
+            "errors": [e.to_json() for e in self.errors],
+            "summary": self.summary(),
+        }
+
+
+def apply_ignores(
+    api: str,
+    fail_on: Level,
+    findings: list[Finding],
+    entries: list[IgnoreEntry],
+    errors: list[FetchFailure],
+    today: dt.date,
+) -> Report:
+    """Drop the findings a live entry accepts; an expired entry applies no more and becomes a
+    breaking finding of its own, so that CI makes someone look again."""
+    live = [e for e in entries if not e.expired(today)]
+    expired = [e for e in entries if e.expired(today)]
+    kept, ignored, used = [], [], set()
+    for finding in findings:
+        entry = next((e for e in live if e.matches(finding)), None)
+        if entry is None:
+            kept.append(finding)
+        else:
+            ignored.append((finding, entry))
+            used.add(entry.index)
+    kept += [
+        Finding(
+            "ignore-entry-expired", "breaking", "endpoint", e.operation, e.path,
+            old=e.expires.isoformat() if e.expires else None, new=None,
+            message=f"{e.describe()} expired; its reason was: {e.reason}",
+        )
+        for e in expired
+    ]
+    unused = [e for e in live if e.index not in used]
+    return Report(api, fail_on, sorted(kept, key=Finding.sort_key), ignored, expired, unused,
+                  errors)
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def _verdict(report: Report) -> str:
+    counts = ", ".join(f"{n} {level}" for level, n in report.summary().items())
+    tail = f"; {len(report.ignored)} ignored" if report.ignored else ""
+    code = report.exit_code()
+    if code == EXIT_ERROR:  # never "no drift" when something could not be checked
+        verdict = f"INCOMPLETE: {len(report.errors)} error(s), drift unknown"
+    elif code == EXIT_FINDINGS:
+        verdict = f"FAIL: findings at or above {report.fail_on}"
+    else:
+        verdict = f"pass (fail on {report.fail_on})"
+    return f"{report.api}: {counts}{tail}; {report.compared} schema(s) compared — {verdict}"
+
+
+def render_text(report: Report) -> str:
+    lines = [f"drift {report.api}"]
+    lines += [f"  {f}" for f in report.findings]
+    if report.ignored:
+        lines.append("ignored:")
+        lines += [f"  {f.rule} {f.operation} {f.path} — {e.reason}" for f, e in report.ignored]
+    if report.errors:
+        lines.append("errors (these schemas were not checked):")
+        lines += [f"  {e}" for e in report.errors]
+    lines += [f"note: {e.describe()} matched nothing; remove it?" for e in report.unused]
+    lines.append(_verdict(report))
+    return "\n".join(lines) + "\n"
+
+
+def _text(text: str) -> str:
+    """Safe inside a Markdown table cell (server text may hold pipes and backticks)."""
+    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
+
+
+def _value(value: Any) -> str:
+    text = "" if value is None else json.dumps(value, sort_keys=True)
+    return _text(text if len(text) <= _CELL else text[: _CELL - 1] + "…")
+
+
+def render_markdown(report: Report) -> str:
+    """For $GITHUB_STEP_SUMMARY and PR comments."""
+    lines = [f"### API drift: {report.api}", ""]
+    if report.findings:
+        lines += ["| level | rule | operation | path | old → new | python surface |",
+                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"| {f.level} | `{f.rule}` | {_text(f.operation)} | `{_text(f.path)}` "
+            f"| {_value(f.old)} → {_value(f.new)} | {'yes' if f.codegen else ''} |"
+            for f in report.findings
+        ]
+        lines.append("")
+    if report.ignored:
+        lines.append(f"<details><summary>{len(report.ignored)} ignored</summary>\n")
+        lines += [f"- `{f.rule}` {f.operation} `{f.path}`: {e.reason}" for f, e in report.ignored]
+        lines += ["", "</details>", ""]
+    if report.errors:
+        lines += ["**Errors** (these schemas were not checked):", ""]
+        lines += [f"- {_text(str(e))}" for e in report.errors]
+        lines.append("")
+    lines += [f"> note: {e.describe()} matched nothing" for e in report.unused]
+    lines.append(f"**{_verdict(report)}**")
+    return "\n".join(lines) + "\n"
+
+
+def render(report: Report, fmt: Format) -> str:
+    if fmt == "json":
+        return json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n"
+    return render_markdown(report) if fmt == "markdown" else render_text(report)
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def drift_command(
+    specs: Path,
+    api_name: str,
+    *,
+    fail_on: Level = "breaking",
+    fmt: Format = "text",
+    ignore_file: Path | None = None,
+    update: bool = False,
+    operations: Sequence[str] = (),
+    rate: float | None = None,
+    environ: Mapping[str, str] = os.environ,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    today: dt.date | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
+    """The whole `apigen drift` command; returns its exit status (see the module docstring).
+    The report goes to `out`; errors are also told on `err`."""
+    if fail_on not in LEVELS or fmt not in FORMATS:
+        print(f"apigen drift: --fail-on is one of {LEVELS}, --format one of {FORMATS}", file=err)
+        return EXIT_ERROR
+    api_dir = specs / api_name
+    try:
+        entries = load_ignores(ignore_file) if ignore_file else []
+        api, _ = enriched_api(api_dir)
+        unknown = sorted(set(operations) - {op.wire_name for op in api.operations})
+        if unknown:
+            raise ConfigError(f"no operation {', '.join(unknown)} in the {api_name} spec")
+        if api.schema_discovery is None:
+            if update or operations:
+                raise ConfigError(f"--update and --operation need schema_discovery, which "
+                                  f"{api_name} lacks")
+            result = _probe(api, environ, err)
+        else:
+            credentials = credentials_from_env(api, environ)
+            result = check_drift(
+                api, api_dir / "schemas", credentials, operations=operations, rate=rate,
+                progress=err if err.isatty() else None, transport=transport,
+            )
+        if update:
+            written = update_schemas(result, api_dir / "schemas")
+            print(f"apigen drift: {len(written)} live schema(s) written to {api_dir / 'schemas'}",
+                  file=err)
+    except SpecError as exc:
+        for problem in exc.problems:
+            print(problem, file=err)
+        return EXIT_ERROR
+    except (ConfigError, MissingSetting, OSError, ValueError) as exc:
+        print(f"apigen drift: {exc}", file=err)
+        return EXIT_ERROR
+    report = apply_ignores(api.name, fail_on, result.findings, entries, result.errors,
+                           today or dt.date.today())
+    report.compared = result.compared
+    out.write(render(report, fmt))
+    for error in report.errors:
+        print(f"apigen drift: {error}", file=err)
+    return report.exit_code()
+
+
+def _probe(api: Api, environ: Mapping[str, str], err: TextIO) -> DriftResult:
+    """An API that cannot describe itself is checked by reading live answers against the
+    response models (generator/probe.py); its findings get the same ignores and reports."""
+    try:
+        from generator.probe import ProbeError, run_probe  # only this path needs it
+    except ImportError:
+        raise ConfigError(f"{api.name} has no schema_discovery and the contract probe "
+                          "(generator/probe.py) is not available") from None
+    credentials = credentials_from_env(api, environ)
+    program_var = f"{api.name.upper()}_PROGRAM_ID"
+    program = environ.get(program_var, "")
+    if not program:  # as `apigen probe`: every call stays inside one sandbox program
+        raise MissingSetting(f"set the environment variable {program_var} (sandbox program)")
+    try:
+        probed = run_probe(api, base_url=credentials.base_url, token_url=credentials.token_url,
+                           client_id=credentials.identity, client_secret=credentials.secret,
+                           api_key=credentials.api_key, program_id=program)
+    except ProbeError as exc:
+        return DriftResult(errors=[FetchFailure("", None, str(exc))])
+    for wire_name, why in probed.skipped:
+        print(f"apigen drift: skipped {wire_name}: {why}", file=err)
+    return DriftResult(findings=probed.findings, compared=len(probed.called))
