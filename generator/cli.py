@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 
 from generator import __version__
-from generator.drift import drift_command
 from generator.errors import SpecError
 from generator.pipeline import build, generate
-from generator.pull import pull_command
 
 EXIT_OK, EXIT_STALE, EXIT_SPEC = 0, 1, 2
 
@@ -54,11 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     dr.add_argument("--rate", type=float, default=None,
                     help="requests per second (0: no pacing)")
     args = parser.parse_args(argv)
+    # The drift and pull commands need httpx; `generate` should not pay for importing it.
     if args.command == "drift":
+        from generator.drift import drift_command
+
         return drift_command(args.specs, args.api, fail_on=args.fail_on, fmt=args.fmt,
                              ignore_file=args.ignore_file, update=args.update,
                              operations=args.operations, rate=args.rate)
     if args.command == "pull-schemas":
+        from generator.pull import pull_command
+
         return pull_command(args.specs, args.api, force=args.force, rate=args.rate)
 
     try:
