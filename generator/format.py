@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
+from generator import __version__, cache
 from generator.errors import Loc, Problem, SpecError
 
 
@@ -15,12 +17,27 @@ def _ruff() -> list[str]:
     return [sys.executable, "-m", "ruff"]
 
 
-def format_tree(files: dict[str, str]) -> dict[str, str]:
-    """Return the files after `ruff check --fix` then `ruff format`; non-Python files unchanged.
+def _digest(files: dict[str, str], rel: str) -> str:
+    """Everything ruff's answer for one file depends on: ruff, its settings, path and content."""
+    package_config = files.get(f"{rel.split('/')[0]}/pyproject.toml", "")
+    return cache.key(
+        __version__, version("ruff"), Path(__file__).read_bytes(), package_config, rel, files[rel]
+    )
 
-    The tree is formatted in a scratch folder, with the package's own pyproject.toml (ruff
-    settings) at its root, so that the result is what `ruff` finds in generated/ later.
+
+def format_tree(files: dict[str, str]) -> dict[str, str]:
+    """Return the files after `ruff check --fix` then `ruff format` (Python files and Python
+    blocks in Markdown); files ruff leaves alone come back unchanged.
+
+    The tree is formatted in a scratch folder, with each package's own pyproject.toml (ruff
+    settings) at its root, so that the result is what `ruff` finds in generated/ later. Only
+    files the cache has not seen go through ruff.
     """
+    digests = {rel: _digest(files, rel) for rel in files}
+    result = {rel: cache.get("format", digests[rel]) for rel in files}
+    todo = sorted(rel for rel, text in result.items() if text is None)
+    if not todo:
+        return {rel: text for rel, text in result.items() if text is not None}
     with tempfile.TemporaryDirectory(prefix="apigen-") as tmp:
         root = Path(tmp)
         for rel, text in files.items():
@@ -29,7 +46,7 @@ def format_tree(files: dict[str, str]) -> dict[str, str]:
             target.write_text(text, encoding="utf-8")
         for args in (["check", "--fix-only", "--exit-zero", "--quiet"], ["format", "--quiet"]):
             done = subprocess.run(
-                [*_ruff(), *args, "."], cwd=root, capture_output=True, text=True, check=False
+                [*_ruff(), *args, *todo], cwd=root, capture_output=True, text=True, check=False
             )
             if done.returncode != 0:
                 raise SpecError(
@@ -42,4 +59,8 @@ def format_tree(files: dict[str, str]) -> dict[str, str]:
                         )
                     ]
                 )
-        return {rel: (root / rel).read_text(encoding="utf-8") for rel in files}
+        for rel in todo:
+            formatted = (root / rel).read_text(encoding="utf-8")
+            cache.put("format", digests[rel], formatted)
+            result[rel] = formatted
+    return {rel: text for rel, text in result.items() if text is not None}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import json
 import warnings
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from datamodel_code_generator import (
@@ -17,6 +19,7 @@ from datamodel_code_generator import (
     generate,
 )
 
+from generator import __version__, cache
 from generator.ir import Api, Model
 from generator.schema import api_schema
 
@@ -56,12 +59,24 @@ def _drop_class(source: str, name: str) -> str:
 
 
 def render_models(api: Api, header: str) -> str:
-    """The source of `<api>/types.py`."""
+    """The source of `<api>/types.py` (from the cache when the same inputs were seen before)."""
     aliases = {f"{m.name}.{f.wire_name}": f.python_name for m in api.models for f in m.fields}
+    schema = json.dumps(_input_schema(api))
+    digest = cache.key(
+        __version__,
+        version("datamodel-code-generator"),
+        Path(__file__).read_bytes(),
+        schema,
+        json.dumps(aliases),
+        header,
+    )
+    hit = cache.get("models", digest)
+    if hit is not None:
+        return hit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # the default-formatter notice
         source = generate(
-            json.dumps(_input_schema(api)),
+            schema,
             input_file_type=InputFileType.JsonSchema,
             output_model_type=DataModelType.PydanticV2BaseModel,
             target_python_version=PythonVersion.PY_310,
@@ -81,4 +96,6 @@ def render_models(api: Api, header: str) -> str:
             use_title_as_name=True,
         )
     assert isinstance(source, str)
-    return _drop_class(source, _ROOT)
+    models = _drop_class(source, _ROOT)
+    cache.put("models", digest, models)
+    return models
