@@ -6,6 +6,7 @@ large list of records into batches. The shape of an answer comes from the spec (
 from __future__ import annotations
 
 import sys
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -164,6 +165,12 @@ def build_result(
     else:  # an answer with no success flag fails only if it describes an error
         success = not (shape.error_description and body.get(shape.error_description))
     signatures = [_scalars(record, shape.record_errors) for record in sent]
+    # (key, value) -> the records holding it; a value every record shares tells none apart, so
+    # scoring only uses the others (and stays linear when a whole batch is echoed back).
+    holders: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, signature in enumerate(signatures):
+        for pair in signature:
+            holders[pair].append(i)
     errors: dict[int, list[str]] = {}
     unmatched: list[Mapping[str, Any]] = []
     for echo in _echoes(body.get(shape.records)):
@@ -171,15 +178,19 @@ def build_result(
         if not found:
             continue
         mine = _scalars(echo, shape.record_errors)
-        best, best_score = -1, 0
-        for i, signature in enumerate(signatures):
-            score = len(mine & signature)
-            if i not in errors and score > best_score:
-                best, best_score = i, score
-        if best < 0:
-            unmatched.append(echo)
-        else:
+        scores: Counter[int] = Counter()
+        for pair in mine:
+            if len(holders.get(pair, ())) < len(sent):
+                scores.update(i for i in holders.get(pair, ()) if i not in errors)
+        if not scores:  # nothing distinctive: the best overlap among records still free
+            scores.update(
+                {i: len(mine & s) for i, s in enumerate(signatures) if i not in errors and mine & s}
+            )
+        if scores:
+            best = max(scores.items(), key=lambda item: (item[1], -item[0]))[0]
             errors[best] = found
+        else:
+            unmatched.append(echo)
     if not success and not errors and not unmatched:
         # A failure with no per-record detail concerns every record of the batch.
         detail = messages or ["the server rejected the batch without details"]
