@@ -176,3 +176,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    import runtime  # beside this file: run-time figures against the emulators
+
+    runtime.main()
