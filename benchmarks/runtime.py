@@ -38,8 +38,10 @@ def _per_call(fn: Callable[[], object], calls: int) -> list[float]:
 def _row(name: str, samples: list[float], unit: str, note: str = "") -> str:
     scale = 1000.0 if unit == "ms" else 1.0
     median = statistics.median(samples) * scale
-    return (f"| {name} | {median:.3f} {unit} | {min(samples) * scale:.3f}–"
-            f"{max(samples) * scale:.3f} {unit} | {note} |")
+    return (
+        f"| {name} | {median:.3f} {unit} | {min(samples) * scale:.3f}–"
+        f"{max(samples) * scale:.3f} {unit} | {note} |"
+    )
 
 
 def powerclerk_overhead() -> list[str]:
@@ -49,22 +51,38 @@ def powerclerk_overhead() -> list[str]:
     rows = []
     with start_emulator(SPECS / "powerclerk", rate_limit=10**9) as server:
         creds = ADMIN_CLIENT
-        with PowerClerk(base_url=server.base_url, token_url=server.token_url,
-                        client_id=creds.client_id, client_secret=creds.client_secret,
-                        api_key=creds.api_key, rate_limit=None) as pc:
+        with PowerClerk(
+            base_url=server.base_url,
+            token_url=server.token_url,
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+            api_key=creds.api_key,
+            rate_limit=None,
+        ) as pc:
             for _ in range(100):
                 pc.projects.create(PROGRAM_ID)
             ours = _per_call(lambda: pc.projects.list(PROGRAM_ID, limit=100), 30)
-        token = httpx.post(server.token_url, data={
-            "grant_type": "client_credentials", "client_id": creds.client_id,
-            "client_secret": creds.client_secret}).json()["access_token"]
+        token = httpx.post(
+            server.token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": creds.client_id,
+                "client_secret": creds.client_secret,
+            },
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "X-ApiKey": creds.api_key}
         url = f"{server.base_url}/services/v2/Programs/{PROGRAM_ID}/Projects"
         with httpx.Client(headers=headers) as raw:
             bare = _per_call(lambda: raw.get(url, params={"limit": 100}).json(), 30)
     ratio = statistics.median(ours) / statistics.median(bare)
-    rows.append(_row("GetProjects, 100 projects: generated client (typed models)", ours, "ms",
-                     f"{ratio:.2f}× raw httpx (goal ≤ 1.15×)"))
+    rows.append(
+        _row(
+            "GetProjects, 100 projects: generated client (typed models)",
+            ours,
+            "ms",
+            f"{ratio:.2f}× raw httpx (goal ≤ 1.15×)",
+        )
+    )
     rows.append(_row("GetProjects, 100 projects: raw httpx (`.json()`)", bare, "ms"))
     return rows
 
@@ -79,28 +97,51 @@ def ebuilder_overhead() -> list[str]:
     def body() -> dict[str, object]:
         """500 new commitments (numbers never reused, so every import succeeds)."""
         batch = next(batches)
-        return {"options": {"projectIdentifier": "ProjectName"}, "data": [
-            {"header": {"projectIdentifier": "My Project A", "commitmentType": "Contract",
-                        "commitmentNumber": f"B-{batch}-{i}", "description": "bench",
-                        "companyName": "ACME Corp"},
-             "items": [{"commitmentItemNumber": "001", "budgetLineItem": "b1.1000",
-                        "amount": 10}]} for i in range(500)]}
+        return {
+            "options": {"projectIdentifier": "ProjectName"},
+            "data": [
+                {
+                    "header": {
+                        "projectIdentifier": "My Project A",
+                        "commitmentType": "Contract",
+                        "commitmentNumber": f"B-{batch}-{i}",
+                        "description": "bench",
+                        "companyName": "ACME Corp",
+                    },
+                    "items": [
+                        {"commitmentItemNumber": "001", "budgetLineItem": "b1.1000", "amount": 10}
+                    ],
+                }
+                for i in range(500)
+            ],
+        }
 
     with start_emulator(SPECS / "ebuilder", daily_quota=10**9) as server:
-        with EBuilder(base_url=server.base_url, username=API_USER.client_id,
-                      password=API_USER.api_key) as eb:
+        with EBuilder(
+            base_url=server.base_url, username=API_USER.client_id, password=API_USER.api_key
+        ) as eb:
             ours = _per_call(lambda: eb.commitments.import_(body=body()), 3)
-        token = httpx.post(f"{server.base_url}/api/v2/Authenticate", data={
-            "grant_type": "password", "username": API_USER.client_id,
-            "password": API_USER.api_key}).json()["access_token"]
-        with httpx.Client(headers={"Authorization": f"Bearer {token}",
-                                   "Content-Type": "application/json"}) as raw:
+        token = httpx.post(
+            f"{server.base_url}/api/v2/Authenticate",
+            data={
+                "grant_type": "password",
+                "username": API_USER.client_id,
+                "password": API_USER.api_key,
+            },
+        ).json()["access_token"]
+        with httpx.Client(
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        ) as raw:
             url = f"{server.base_url}/api/v2/Commitments/Import"
             bare = _per_call(lambda: raw.post(url, content=encode_json(body())).json(), 3)
     ratio = statistics.median(ours) / statistics.median(bare)
     return [
-        _row("Commitments/Import, 500 records: generated client (validated, paired)", ours, "ms",
-             f"{ratio:.2f}× raw httpx (goal ≤ 1.15×)"),
+        _row(
+            "Commitments/Import, 500 records: generated client (validated, paired)",
+            ours,
+            "ms",
+            f"{ratio:.2f}× raw httpx (goal ≤ 1.15×)",
+        ),
         _row("Commitments/Import, 500 records: raw httpx", bare, "ms"),
     ]
 
@@ -112,9 +153,15 @@ def throughput() -> list[str]:
     limit, window, windows = 20, 2.0, 4
     with start_emulator(SPECS / "powerclerk", rate_limit=limit, rate_window=window) as server:
         creds = ADMIN_CLIENT
-        with PowerClerk(base_url=server.base_url, token_url=server.token_url,
-                        client_id=creds.client_id, client_secret=creds.client_secret,
-                        api_key=creds.api_key, rate_limit=limit, rate_window=window) as pc:
+        with PowerClerk(
+            base_url=server.base_url,
+            token_url=server.token_url,
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+            api_key=creds.api_key,
+            rate_limit=limit,
+            rate_window=window,
+        ) as pc:
             pc.programs.list_statuses(PROGRAM_ID)  # token and connection ready
             done, start = 0, time.perf_counter()
             while time.perf_counter() - start < window * windows:
@@ -123,8 +170,10 @@ def throughput() -> list[str]:
             elapsed = time.perf_counter() - start
         rejected = server.traffic.rate_limited
     share = done / (limit * elapsed / window)
-    return [f"| throughput at {limit} ops per {window:g} s for {elapsed:.1f} s | {done} ops | "
-            f"{share:.1%} of the limit | {rejected} × 429 (goal ≥ 97%, zero 429s) |"]
+    return [
+        f"| throughput at {limit} ops per {window:g} s for {elapsed:.1f} s | {done} ops | "
+        f"{share:.1%} of the limit | {rejected} × 429 (goal ≥ 97%, zero 429s) |"
+    ]
 
 
 _MEMORY_CHILD = r"""
@@ -149,8 +198,10 @@ print(before, after_up, after_down)
 def memory() -> list[str]:
     """Peak RSS growth of a client process moving a 200 MB file up and down."""
     size = 200 * 1024 * 1024
-    with tempfile.TemporaryDirectory() as tmp, \
-            start_emulator(SPECS / "powerclerk", rate_limit=10**9) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        start_emulator(SPECS / "powerclerk", rate_limit=10**9) as server,
+    ):
         big = Path(tmp) / "big.bin"
         with big.open("wb") as out:
             block = os.urandom(1024 * 1024)
@@ -158,13 +209,29 @@ def memory() -> list[str]:
                 out.write(block)
         creds = ADMIN_CLIENT
         done = subprocess.run(
-            [sys.executable, "-c", _MEMORY_CHILD, str(ROOT), server.base_url, server.token_url,
-             creds.client_id, creds.client_secret, creds.api_key, PROGRAM_ID, str(big)],
-            capture_output=True, text=True, check=True)
+            [
+                sys.executable,
+                "-c",
+                _MEMORY_CHILD,
+                str(ROOT),
+                server.base_url,
+                server.token_url,
+                creds.client_id,
+                creds.client_secret,
+                creds.api_key,
+                PROGRAM_ID,
+                str(big),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         before, up, down = (int(v) for v in done.stdout.split())
     grow_up, grow_down = (up - before) / 1024, (down - before) / 1024
-    return [f"| peak RSS growth, 200 MB upload then download | {grow_up:.1f} MB up, "
-            f"{grow_down:.1f} MB down | goal ≤ 32 MB | client process only |"]
+    return [
+        f"| peak RSS growth, 200 MB upload then download | {grow_up:.1f} MB up, "
+        f"{grow_down:.1f} MB down | goal ≤ 32 MB | client process only |"
+    ]
 
 
 def main() -> None:
