@@ -9,9 +9,13 @@ cache off. A cache that cannot be read or written only costs time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+from importlib.metadata import version
 from pathlib import Path
+
+from generator import __version__
 
 
 def _root() -> Path | None:
@@ -34,29 +38,54 @@ def key(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
-def _path(kind: str, digest: str) -> Path | None:
+@functools.cache
+def stage_inputs(stage_file: str, *tools: str) -> tuple[str | bytes, ...]:
+    """What every key of one stage starts with: the generator's version, the stage's own code
+    and the versions of the tools it runs (read once per process: a key is made per file)."""
+    return (__version__, Path(stage_file).read_bytes(), *(f"{t} {version(t)}" for t in tools))
+
+
+def directory(kind: str) -> Path | None:
+    """The folder of one kind of entry (None when the cache is off)."""
     root = _root()
-    return None if root is None else root / kind / digest[:2] / digest
+    return None if root is None else root / kind
 
 
-def get(kind: str, digest: str) -> str | None:
+def _path(kind: str, digest: str) -> Path | None:
+    folder = directory(kind)
+    return None if folder is None else folder / digest[:2] / digest
+
+
+def get_bytes(kind: str, digest: str) -> bytes | None:
     path = _path(kind, digest)
     if path is None:
         return None
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except OSError:
         return None
 
 
-def put(kind: str, digest: str, text: str) -> None:
+def put_bytes(kind: str, digest: str, data: bytes) -> None:
     path = _path(kind, digest)
     if path is None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{digest}.{os.getpid()}.tmp")
-        temp.write_text(text, encoding="utf-8")
+        temp.write_bytes(data)
         os.replace(temp, path)  # readers never see half an entry
     except OSError:
         pass
+
+
+def get(kind: str, digest: str) -> str | None:
+    data = get_bytes(kind, digest)
+    try:
+        return None if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:  # a damaged entry is a miss
+        return None
+
+
+def put(kind: str, digest: str, text: str) -> None:
+    put_bytes(kind, digest, text.encode("utf-8"))

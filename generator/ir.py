@@ -3,6 +3,7 @@ documents; it knows nothing of YAML positions or templates."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +18,8 @@ PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 
 def _split_union(expr: str) -> list[str]:
     """`boolean|list[string|integer]` -> ['boolean', 'list[string|integer]'] (top level only)."""
+    if "|" not in expr:
+        return [expr]
     parts, depth, start = [], 0, 0
     for i, char in enumerate(expr):
         depth += {"[": 1, "]": -1}.get(char, 0)
@@ -34,6 +37,7 @@ class TypeRef:
     options: tuple[TypeRef, ...] = ()  # alternatives of a union
 
     @staticmethod
+    @functools.cache  # a large spec spells the same few types thousands of times
     def parse(expr: str) -> TypeRef:
         alternatives = _split_union(expr)
         if len(alternatives) > 1:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import os
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from generator import cache
 from generator.errors import Loc, Problem, SpecError
 
 # libyaml's C parser when present (it ships in PyYAML's wheels): YAML parsing is most of the
@@ -26,6 +30,7 @@ class Document:
     path: str
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict, compare=False)
+    digest: str = field(default="", compare=False)  # of the file's text, for later caches
 
     def loc(self, keys: Sequence[str | int] = ()) -> Loc:
         """Where the key at `keys` (or its nearest ancestor that has a position) sits."""
@@ -63,23 +68,55 @@ def _positions(node: yaml.Node, path: Path_, out: dict[Path_, tuple[int, int]],
             _positions(item, (*path, index), out, problems)
 
 
-def _parse(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
+def _parse(text: str, shown: str) -> tuple[Any, dict[Path_, tuple[int, int]], list[Problem]]:
+    loader = _LOADER(text)
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Loc(shown, mark.line + 1, mark.column + 1) if mark else Loc(shown)
-        return None, [Problem(loc, "", f"malformed YAML: {exc.problem or exc.context}")]
+        return None, {}, [Problem(loc, "", f"malformed YAML: {exc.problem or exc.context}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(Loc(shown), "", f"malformed YAML: {exc}")]
+        return None, {}, [Problem(Loc(shown), "", f"malformed YAML: {exc}")]
+    finally:
+        loader.dispose()
     positions: dict[Path_, tuple[int, int]] = {}
     duplicates: list[tuple[int, int, str]] = []
     if node is not None:
         _positions(node, (), positions, duplicates)
     problems = [Problem(Loc(shown, line + 1, col + 1), "", message)
                 for line, col, message in duplicates]
-    return Document(shown, data if data is not None else {}, positions), problems
+    return data if data is not None else {}, positions, problems
+
+
+class _ParsedUnpickler(pickle.Unpickler):
+    """Loads a cached parse: YAML's plain types, and nothing that could run code."""
+
+    _ALLOWED = {("datetime", n) for n in ("date", "datetime", "timedelta", "timezone")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self._ALLOWED:
+            return getattr(datetime, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a YAML type")
+
+
+def _parse_cached(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
+    """Parse a file, or reuse the parse of the same text (YAML is most of a warm run's time)."""
+    digest = cache.key(*cache.stage_inputs(__file__, "pyyaml"), text)
+    hit = cache.get_bytes("parse", digest)
+    if hit is not None:
+        try:
+            data, positions = _ParsedUnpickler(io.BytesIO(hit)).load()
+            return Document(shown, data, positions, digest), []
+        except Exception:  # a damaged entry is a miss
+            pass
+    data, positions, problems = _parse(text, shown)
+    if data is None:
+        return None, problems
+    if not problems:
+        cache.put_bytes("parse", digest, pickle.dumps((data, positions), protocol=5))
+    return Document(shown, data, positions, digest), problems
 
 
 def load_api_dir(api_dir: Path) -> list[Document]:
@@ -95,7 +132,7 @@ def load_api_dir(api_dir: Path) -> list[Document]:
         except (UnicodeDecodeError, OSError) as exc:
             problems.append(Problem(Loc(shown), "", f"cannot read file: {exc}"))
             continue
-        document, found = _parse(text, shown)
+        document, found = _parse_cached(text, shown)
         problems += found
         if document is not None:
             documents.append(document)

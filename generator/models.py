@@ -1,29 +1,28 @@
-"""Stage 5: JSON Schema -> pydantic v2 source with datamodel-code-generator, called once per API
-as a library. Python names come from the IR (scoped aliases), so templates and models agree."""
+"""Stage 5: JSON Schema -> pydantic v2 source with datamodel-code-generator, called as a library
+on content-defined chunks of an API's models, each cached on its own. Python names come from the
+IR (scoped aliases), so templates and models agree."""
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import hashlib
 import json
+import multiprocessing
+import os
+import threading
 import warnings
-from importlib.metadata import version
-from pathlib import Path
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from datamodel_code_generator import (
-    DataModelType,
-    DatetimeClassType,
-    InputFileType,
-    LiteralType,
-    PythonVersion,
-    generate,
-)
-
-from generator import __version__, cache
+from generator import cache
 from generator.ir import Api, Model
 from generator.schema import api_schema
 
-_ROOT = "ApigenAllModels"  # datamodel-code-generator always emits a root class; we drop it
+_ROOT = "ApigenChunk"  # datamodel-code-generator always emits a root class; we drop it
+# A chunk ends after a model whose name hashes to 0 modulo this: about 32 models a chunk.
+_CHUNK_SPLIT = 32
 
 
 def base_class(api: Api, model: Model) -> str:
@@ -38,41 +37,55 @@ def needs_custom_base(model: Model) -> bool:
     return bool(model.moves or any(f.aliases for f in model.fields))
 
 
-def _input_schema(api: Api) -> dict[str, Any]:
-    schema = api_schema(api)
-    for model in api.models:
-        schema["$defs"][model.name]["customBasePath"] = base_class(api, model)
-    schema["title"] = _ROOT
-    schema["anyOf"] = [{"$ref": f"#/$defs/{m.name}"} for m in api.models]
-    return schema
+def chunks(names: list[str]) -> list[list[str]]:
+    """Content-defined chunks of the model names (in name order): a chunk boundary depends only
+    on the name before it, so adding, removing or editing a model changes its own chunk alone,
+    and an edit re-runs datamodel-code-generator on a few dozen models, not on all of them."""
+    out: list[list[str]] = [[]]
+    for name in names:
+        out[-1].append(name)
+        if int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") % _CHUNK_SPLIT == 0:
+            out.append([])
+    return [chunk for chunk in out if chunk]
 
 
-def _drop_class(source: str, name: str) -> str:
-    tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            assert node.end_lineno is not None
-            del lines[node.lineno - 1 : node.end_lineno]
-            break
-    return "".join(lines)
+def _refs(node: Any, found: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            found.add(ref.rsplit("/", 1)[-1])
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+    return found
 
 
-def render_models(api: Api, header: str) -> str:
-    """The source of `<api>/types.py` (from the cache when the same inputs were seen before)."""
-    aliases = {f"{m.name}.{f.wire_name}": f.python_name for m in api.models for f in m.fields}
-    schema = json.dumps(_input_schema(api))
-    digest = cache.key(
-        __version__,
-        version("datamodel-code-generator"),
-        Path(__file__).read_bytes(),
-        schema,
-        json.dumps(aliases),
-        header,
+def _chunk_input(api: Api, defs: dict[str, Any], models: list[Model]) -> tuple[str, str]:
+    """(JSON Schema, aliases) of one chunk. Models of other chunks that it refers to appear as
+    empty stand-ins, so references resolve; their classes are dropped from the output."""
+    names = {m.name for m in models}
+    chunk = {m.name: {**defs[m.name], "customBasePath": base_class(api, m)} for m in models}
+    for other in sorted(_refs(chunk, set()) - names):
+        chunk[other] = {"type": "object", "title": other}
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": _ROOT,
+              "$defs": chunk}
+    aliases = {f"{m.name}.{f.wire_name}": f.python_name for m in models for f in m.fields}
+    return json.dumps(schema), json.dumps(aliases)
+
+
+def _generate(schema: str, aliases: str) -> str:
+    """datamodel-code-generator on one chunk (a module-level function, so workers can run it)."""
+    from datamodel_code_generator import (  # its import is paid only when a chunk misses
+        DataModelType,
+        DatetimeClassType,
+        InputFileType,
+        LiteralType,
+        PythonVersion,
+        generate,
     )
-    hit = cache.get("models", digest)
-    if hit is not None:
-        return hit
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # the default-formatter notice
         source = generate(
@@ -80,9 +93,9 @@ def render_models(api: Api, header: str) -> str:
             input_file_type=InputFileType.JsonSchema,
             output_model_type=DataModelType.PydanticV2BaseModel,
             target_python_version=PythonVersion.PY_310,
-            aliases=aliases,
+            aliases=json.loads(aliases),
             disable_timestamp=True,
-            custom_file_header=header,
+            custom_file_header="",
             formatters=[],  # ruff formats the whole tree once, later
             use_standard_collections=True,
             use_union_operator=True,
@@ -96,6 +109,105 @@ def render_models(api: Api, header: str) -> str:
             use_title_as_name=True,
         )
     assert isinstance(source, str)
-    models = _drop_class(source, _ROOT)
-    cache.put("models", digest, models)
-    return models
+    return source
+
+
+def _split(source: str, keep: set[str]) -> tuple[list[str], str]:
+    """(import statements, class definitions) of one chunk's output, keeping only the classes
+    of its own models (not the root class, not the stand-ins)."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    imports, classes = [], []
+    for node in tree.body:
+        assert node.end_lineno is not None
+        text = "".join(lines[node.lineno - 1 : node.end_lineno])
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            imports.append(text.strip())
+        elif isinstance(node, ast.ClassDef):
+            if node.name in keep:
+                classes.append(text.rstrip() + "\n")
+        else:  # the generator emits nothing else today; fail loudly if that changes
+            raise AssertionError(f"unexpected statement in generated models: {text[:80]!r}")
+    return imports, "\n\n".join(classes)
+
+
+def _generate_chunk(schema: str, aliases: str, keep: list[str]) -> str:
+    """One chunk's imports and classes, as JSON (the form the cache keeps)."""
+    imports, classes = _split(_generate(schema, aliases), set(keep))
+    return json.dumps({"imports": imports, "classes": classes})
+
+
+def _import_generator() -> None:
+    import datamodel_code_generator.parser.jsonschema  # noqa: F401  (about 0.3 s)
+
+
+_workers: ProcessPoolExecutor | None = None
+
+
+@contextlib.contextmanager
+def workers() -> Iterator[None]:
+    """Worker processes for datamodel-code-generator, started when a run begins: one imports it
+    while the specs load and render, so that a run that regenerates a chunk after an edit does
+    not wait for that import, and a cold run fills every CPU.
+
+    Workers are forked (spawning would re-run the caller's main module), and only from a
+    single-threaded process, where no other thread can hold a lock across the fork. Otherwise,
+    or with one CPU, chunks are generated in this process."""
+    global _workers
+    cpus = os.cpu_count() or 1
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if cpus < 2 or not forkable or threading.active_count() > 1 or _workers is not None:
+        yield
+        return
+    pool = ProcessPoolExecutor(
+        cpus, mp_context=multiprocessing.get_context("fork"), initializer=_import_generator
+    )
+    pool.submit(int)  # starts the first worker; more start when chunks are submitted
+    _workers = pool
+    try:
+        yield
+    finally:
+        _workers = None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run(todo: list[tuple[str, str, list[str]]]) -> list[str]:
+    if _workers is None:
+        return [_generate_chunk(*args) for args in todo]
+    return list(_workers.map(_generate_chunk, *zip(*todo, strict=True)))
+
+
+def _cached_chunk(digest: str) -> dict[str, Any] | None:
+    text = cache.get("models", digest)
+    try:
+        return None if text is None else dict(json.loads(text))
+    except ValueError:  # a damaged entry is a miss
+        return None
+
+
+def render_models(api: Api, header: str) -> str:
+    """The source of `<api>/types.py`: each chunk's classes from the cache when the same inputs
+    were seen before, the others from datamodel-code-generator (in parallel when many)."""
+    defs = api_schema(api)["$defs"]
+    by_name = {m.name: m for m in api.models}
+    todo = []
+    for names in chunks(list(by_name)):
+        schema, aliases = _chunk_input(api, defs, [by_name[name] for name in names])
+        todo.append((schema, aliases, names))
+    stage = cache.stage_inputs(__file__, "datamodel-code-generator")
+    digests = [cache.key(*stage, schema, aliases) for schema, aliases, _ in todo]
+    outputs = [_cached_chunk(digest) for digest in digests]
+    missing = [i for i, out in enumerate(outputs) if out is None]
+    for i, chunk in zip(missing, _run([todo[i] for i in missing]), strict=True):
+        outputs[i] = json.loads(chunk)
+        cache.put("models", digests[i], chunk)
+    imports: dict[str, None] = {}
+    bodies = []
+    for output in outputs:
+        assert output is not None
+        imports.update(dict.fromkeys(output["imports"]))
+        bodies.append(output["classes"])
+    # `from __future__` must come first; ruff sorts and merges the rest later.
+    future = "from __future__ import annotations"
+    imports.pop(future, None)
+    return "\n\n".join([header, future, "\n".join(sorted(imports)), *bodies]) + "\n"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 import unicodedata
@@ -32,6 +33,7 @@ def _ascii_words(name: str) -> list[str]:
     return [w for w in _NON_WORD.split(_BOUNDARY.sub("_", text)) if w]
 
 
+@functools.cache  # pure, and called for every field of every model
 def snake(name: str, fallback: str = "field") -> str:
     """`CurrentStatus` -> `current_status`; `GPP / JV Firm?` -> `gpp_jv_firm`; `if` -> `if_`."""
     words = _ascii_words(name)
@@ -41,6 +43,7 @@ def snake(name: str, fallback: str = "field") -> str:
     return f"{ident}_" if ident in _RESERVED else ident
 
 
+@functools.cache
 def pascal(name: str, fallback: str = "Model") -> str:
     """`commitments` -> `Commitments`; `inquiry_threads` -> `InquiryThreads`."""
     words = _ascii_words(name)

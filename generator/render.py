@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from generator import __version__
+from generator import __version__, cache
 from generator.enrich import Finding
 from generator.ir import Api, Model, Operation, Param, TypeRef
 from generator.models import needs_custom_base, render_models
@@ -192,9 +192,34 @@ class Context:
         }
 
 
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates. Jinja checks each against its template's source before use; the
+    folder is keyed on this module and Jinja's version, since the compiled code also depends on
+    the environment's options. A cache that cannot be written only costs time."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    folder = cache.directory("jinja")
+    if folder is None:
+        return None
+    folder = folder / cache.key(*cache.stage_inputs(__file__, "jinja2"))[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _BytecodeCache(str(folder))
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -6,24 +6,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import cache
+from functools import cache as memoize
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-
+from generator import cache
 from generator.errors import Loc, Problem, SpecError
 from generator.ir import PATH_PARAM, PLACEHOLDER, TypeRef, envelope_models
 from generator.load import Document
 from generator.names import is_identifier, snake
 
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
 META_SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
 
 
-@cache
+@memoize
+def _meta_schema_bytes() -> bytes:
+    return META_SCHEMA_PATH.read_bytes()
+
+
+@memoize
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(META_SCHEMA_PATH.read_text(encoding="utf-8")))
+    # Imported here: a warm run, whose documents all passed before, never needs jsonschema.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(_meta_schema_bytes()))
 
 
 def _expected(error: ValidationError) -> str:
@@ -448,9 +458,24 @@ class _Checker:
                 )
 
 
+def _meta_schema_problems(doc: Document) -> list[Problem]:
+    """check_meta_schema, skipped for a document whose same text passed before (a warm run's
+    main cost); only a pass is remembered, so every problem is reported afresh."""
+    if not doc.digest:
+        return check_meta_schema(doc)
+    digest = cache.key(*cache.stage_inputs(__file__, "jsonschema"), _meta_schema_bytes(),
+                       doc.digest)
+    if cache.get("meta-schema", digest) is not None:
+        return []
+    problems = check_meta_schema(doc)
+    if not problems:
+        cache.put("meta-schema", digest, "pass")
+    return problems
+
+
 def validate(documents: list[Document]) -> None:
     """Raise SpecError listing every problem in one API's documents."""
-    problems = [p for doc in documents for p in check_meta_schema(doc)]
+    problems = [p for doc in documents for p in _meta_schema_problems(doc)]
     if not problems:
         problems = _Checker(documents).run()
     if problems:

@@ -5,6 +5,7 @@ reuses what did not change."""
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 
 from generator import render
 from generator.cli import main
+from generator.models import chunks
+from generator.pipeline import load_api
 from tests.generator.conftest import FIXTURE_SPECS, ROOT
 
 
@@ -107,3 +110,76 @@ def test_a_summary_edit_reuses_the_models_and_reformats_only_what_changed(
     assert _entries(cache, "models") == models  # models do not depend on a summary
     new = _entries(cache, "format") - formatted
     assert 1 <= len(new) <= 2  # the resource module and the README, nothing else
+
+
+def test_a_one_model_edit_in_a_large_api_regenerates_one_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.synthetic import edit_one_operation, write_spec
+
+    monkeypatch.setenv("APIGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("APIGEN_NO_CACHE", raising=False)
+    api_dir = write_spec(tmp_path / "specs", 60)
+    api = load_api(api_dir)
+    assert len(chunks([m.name for m in api.models])) > 3  # the case worth testing
+    out = ["--specs", str(tmp_path / "specs"), "--out", str(tmp_path / "out")]
+    assert main(["generate", *out]) == 0
+    models = _entries(tmp_path / "cache", "models")
+
+    edit_one_operation(api_dir)
+    assert main(["generate", *out]) == 0
+    assert len(_entries(tmp_path / "cache", "models") - models) == 1
+    monkeypatch.setenv("APIGEN_NO_CACHE", "1")
+    assert main(["generate", *out[:2], "--out", str(tmp_path / "cold")]) == 0
+    assert _tree(tmp_path / "out") == _tree(tmp_path / "cold")
+    assert "added1" in (tmp_path / "out" / "synth60" / "synth60" / "types.py").read_text()
+
+
+def test_chunk_boundaries_depend_only_on_the_names_around_them() -> None:
+    names = [f"Model{i:04d}" for i in range(400)]
+    before = chunks(names)
+    after = chunks(sorted([*names, "Model0100a"]))
+    changed = [c for c in after if c not in before]
+    assert len(changed) == 1 and "Model0100a" in changed[0]
+    assert sum(before, []) == names  # every model once, in order
+
+
+def test_a_spec_that_passed_before_and_then_breaks_is_reported(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ["--specs", str(work / "specs"), "--out", str(work / "out")]
+    assert main(["generate", *out]) == 0
+    widgets = work / "specs" / "mini" / "widgets.yaml"
+    good = widgets.read_text()
+    widgets.write_text(good.replace("    method: GET\n", "    method: FETCH\n", 1))
+    assert main(["generate", *out]) == 2
+    assert "widgets.yaml" in capsys.readouterr().err
+    widgets.write_text(good)  # back to text the caches have seen: served from them again
+    assert main(["generate", *out]) == 0
+
+
+def test_damaged_or_hostile_cache_entries_are_misses(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = ["--specs", str(work / "specs"), "--out", str(work / "out")]
+    assert main(["generate", *out]) == 0
+    marker = work / "pwned"
+    hostile = pickle.dumps(_Hostile(str(marker)))
+    for entry in (work / "cache").rglob("*"):
+        if entry.is_file():
+            entry.write_bytes(hostile if entry.parent.parent.name == "parse" else b"\xff{")
+    shutil.rmtree(work / "out")
+    monkeypatch.setenv("APIGEN_NO_CACHE", "1")
+    assert main(["generate", "--specs", str(work / "specs"), "--out", str(work / "cold")]) == 0
+    monkeypatch.delenv("APIGEN_NO_CACHE")
+    assert main(["generate", *out]) == 0
+    assert not marker.exists()  # a cached parse is never a way to run code
+    assert _tree(work / "out") == _tree(work / "cold")
+
+
+class _Hostile:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (open, (self.path, "w"))

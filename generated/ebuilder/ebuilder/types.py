@@ -35,6 +35,22 @@ class AccountCodeOption(ApiRequestModel):
     """
 
 
+class AccountCodeOptionsImportRequest(ApiRequestModel):
+    """
+    The rows to import (no options object).
+
+    Envelope `header_items`, expanded for this operation.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    data: list[AccountCodeOptionsImportRow] = Field(..., alias="data")
+    """
+    The records, each a header with its items.
+    """
+
+
 class AccountCodeSegment(ApiRequestModel):
     """
     The segment whose options are imported (row header).
@@ -2928,177 +2944,6 @@ class ProjectFundingSourcesImportRow(ApiRequestModel):
     """
 
 
-class ProjectRow(ApiRequestModel):
-    """
-    A project. Decision (H10): its own address fields (no state, unlike companies).
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    project_name: str = Field(..., alias="projectName")
-    """
-    Project name (must not exist yet).
-    """
-    project_admin_user_name: str | None = Field(None, alias="projectAdminUserName")
-    """
-    User name of the project administrator.
-    """
-    project_status: str | None = Field(None, alias="projectStatus")
-    """
-    Initial project status (e.g. "Active").
-    """
-    description: str | None = Field(None, alias="description")
-    """
-    Project description.
-    """
-    address: str | None = Field(None, alias="address")
-    """
-    Project address.
-    """
-    city: str | None = Field(None, alias="city")
-    """
-    City.
-    """
-    zip: str | None = Field(None, alias="zip")
-    """
-    ZIP/postal code.
-    """
-    country: str | None = Field(None, alias="country")
-    """
-    Country.
-    """
-    start_date: str | None = Field(None, alias="startDate")
-    """
-    Project start date, e.g. "2023-09-01". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
-    """
-    target_date: str | None = Field(None, alias="targetDate")
-    """
-    Target completion date.
-    """
-    allow_user_logins: str | None = Field(None, alias="allowUserLogins")
-    """
-    Whether to allow user logins, "yes" or "no" (D5).
-    """
-    deny_techsupport_access: str | None = Field(None, alias="denyTechsupportAccess")
-    """
-    Whether to deny support access, "0" or "1" (D5).
-    """
-    workflow_due_date_offset: str | None = Field(None, alias="workflowDueDateOffset")
-    """
-    Workflow due date offset (a string, D5).
-    """
-    project_webcam_url: str | None = Field(None, alias="projectWebcamUrl")
-    """
-    Project webcam URL.
-    """
-    custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
-    """
-    Project custom fields by display name; person fields as "Last Name, First Name" (e.g. "projectManager": "Johnson, Mary").
-    """
-
-
-class ProjectTemplate(ApiRequestModel):
-    """
-    The project template to copy. Decision (D5): importUsers and importProjectGroups are typed string in the seed (example "true") while their siblings are booleans; they accept a boolean or a string and are sent as given.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    project_name: str | None = Field(None, alias="projectName")
-    """
-    Name of the project template to apply.
-    """
-    import_users: bool | str | None = Field(None, alias="importUsers")
-    """
-    Whether to import users from the template (string "true" in the seed).
-    """
-    import_project_groups: bool | str | None = Field(None, alias="importProjectGroups")
-    """
-    Whether to import project groups (string "true" in the seed).
-    """
-    import_document_folder_permissions: bool | None = Field(
-        None, alias="importDocumentFolderPermissions"
-    )
-    """
-    Whether to import document folder permissions.
-    """
-    apply_document_folder_permissions_to_files: bool | None = Field(
-        None, alias="applyDocumentFolderPermissionsToFiles"
-    )
-    """
-    Whether to apply folder permissions to files.
-    """
-    import_document_folder_subscriptions: bool | None = Field(
-        None, alias="importDocumentFolderSubscriptions"
-    )
-    """
-    Whether to import folder subscriptions.
-    """
-    copy_document_folder_files: bool | None = Field(None, alias="copyDocumentFolderFiles")
-    """
-    Whether to copy document folder files.
-    """
-    import_calendar_settings_with_exceptions: bool | None = Field(
-        None, alias="importCalendarSettingsWithExceptions"
-    )
-    """
-    Whether to import calendar settings with exceptions.
-    """
-    import_project_level_options_for_custom_and_process_data_fields: bool | None = Field(
-        None, alias="importProjectLevelOptionsForCustomAndProcessDataFields"
-    )
-    """
-    Whether to import project-level options for custom and process data fields.
-    """
-
-
-class ScheduleTemplate(ApiRequestModel):
-    """
-    The schedule template to apply.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    template_name: str | None = Field(None, alias="templateName")
-    """
-    Schedule template name.
-    """
-    manager_role: str | None = Field(None, alias="managerRole")
-    """
-    Manager role name.
-    """
-    manager_user: str | None = Field(None, alias="managerUser")
-    """
-    Manager user name.
-    """
-
-
-class UploadParameters(ApiResponseModel):
-    """
-    The pre-signed upload (step 2 of Documents/Create).
-    """
-
-    uri: str = Field(..., alias="uri")
-    """
-    Pre-signed S3 URI; use exactly as returned.
-    """
-    headers: dict[str, str] = Field(..., alias="headers")
-    """
-    Headers to send verbatim with the upload (content-Length, content-Type, x-amz-meta-s-aid/pid/fid/vn). Decision (C13, D8): a string map sent back exactly as received, odd casing and numeric-looking string values included.
-    """
-    http_method: str | None = Field(None, alias="httpMethod")
-    """
-    HTTP method of the upload (PUT).
-    """
-    expires_at: str | None = Field(None, alias="expiresAt")
-    """
-    Expiry of the URI, e.g. "2023-09-01T18:00:00.000+00:00" (5 minutes after the call). Kept as a string (G1); the upload helper parses it.
-    """
-
-
 class AccountCodeOptionsImportRow(ApiRequestModel):
     """
     One record of the import.
@@ -3616,6 +3461,193 @@ class ProjectFundingSourcesImportRequest(ApiRequestModel):
     """
 
 
+class NonCostProcessesImportDynamicGridRequest(ApiRequestModel):
+    """
+    The rows to import (no options object).
+
+    Envelope `header_items`, expanded for this operation.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    data: list[NonCostProcessesImportDynamicGridRow] = Field(..., alias="data")
+    """
+    The records, each a header with its items.
+    """
+
+
+class ProjectRow(ApiRequestModel):
+    """
+    A project. Decision (H10): its own address fields (no state, unlike companies).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    project_name: str = Field(..., alias="projectName")
+    """
+    Project name (must not exist yet).
+    """
+    project_admin_user_name: str | None = Field(None, alias="projectAdminUserName")
+    """
+    User name of the project administrator.
+    """
+    project_status: str | None = Field(None, alias="projectStatus")
+    """
+    Initial project status (e.g. "Active").
+    """
+    description: str | None = Field(None, alias="description")
+    """
+    Project description.
+    """
+    address: str | None = Field(None, alias="address")
+    """
+    Project address.
+    """
+    city: str | None = Field(None, alias="city")
+    """
+    City.
+    """
+    zip: str | None = Field(None, alias="zip")
+    """
+    ZIP/postal code.
+    """
+    country: str | None = Field(None, alias="country")
+    """
+    Country.
+    """
+    start_date: str | None = Field(None, alias="startDate")
+    """
+    Project start date, e.g. "2023-09-01". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    """
+    target_date: str | None = Field(None, alias="targetDate")
+    """
+    Target completion date.
+    """
+    allow_user_logins: str | None = Field(None, alias="allowUserLogins")
+    """
+    Whether to allow user logins, "yes" or "no" (D5).
+    """
+    deny_techsupport_access: str | None = Field(None, alias="denyTechsupportAccess")
+    """
+    Whether to deny support access, "0" or "1" (D5).
+    """
+    workflow_due_date_offset: str | None = Field(None, alias="workflowDueDateOffset")
+    """
+    Workflow due date offset (a string, D5).
+    """
+    project_webcam_url: str | None = Field(None, alias="projectWebcamUrl")
+    """
+    Project webcam URL.
+    """
+    custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
+    """
+    Project custom fields by display name; person fields as "Last Name, First Name" (e.g. "projectManager": "Johnson, Mary").
+    """
+
+
+class ProjectTemplate(ApiRequestModel):
+    """
+    The project template to copy. Decision (D5): importUsers and importProjectGroups are typed string in the seed (example "true") while their siblings are booleans; they accept a boolean or a string and are sent as given.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    project_name: str | None = Field(None, alias="projectName")
+    """
+    Name of the project template to apply.
+    """
+    import_users: bool | str | None = Field(None, alias="importUsers")
+    """
+    Whether to import users from the template (string "true" in the seed).
+    """
+    import_project_groups: bool | str | None = Field(None, alias="importProjectGroups")
+    """
+    Whether to import project groups (string "true" in the seed).
+    """
+    import_document_folder_permissions: bool | None = Field(
+        None, alias="importDocumentFolderPermissions"
+    )
+    """
+    Whether to import document folder permissions.
+    """
+    apply_document_folder_permissions_to_files: bool | None = Field(
+        None, alias="applyDocumentFolderPermissionsToFiles"
+    )
+    """
+    Whether to apply folder permissions to files.
+    """
+    import_document_folder_subscriptions: bool | None = Field(
+        None, alias="importDocumentFolderSubscriptions"
+    )
+    """
+    Whether to import folder subscriptions.
+    """
+    copy_document_folder_files: bool | None = Field(None, alias="copyDocumentFolderFiles")
+    """
+    Whether to copy document folder files.
+    """
+    import_calendar_settings_with_exceptions: bool | None = Field(
+        None, alias="importCalendarSettingsWithExceptions"
+    )
+    """
+    Whether to import calendar settings with exceptions.
+    """
+    import_project_level_options_for_custom_and_process_data_fields: bool | None = Field(
+        None, alias="importProjectLevelOptionsForCustomAndProcessDataFields"
+    )
+    """
+    Whether to import project-level options for custom and process data fields.
+    """
+
+
+class ScheduleTemplate(ApiRequestModel):
+    """
+    The schedule template to apply.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    template_name: str | None = Field(None, alias="templateName")
+    """
+    Schedule template name.
+    """
+    manager_role: str | None = Field(None, alias="managerRole")
+    """
+    Manager role name.
+    """
+    manager_user: str | None = Field(None, alias="managerUser")
+    """
+    Manager user name.
+    """
+
+
+class UploadParameters(ApiResponseModel):
+    """
+    The pre-signed upload (step 2 of Documents/Create).
+    """
+
+    uri: str = Field(..., alias="uri")
+    """
+    Pre-signed S3 URI; use exactly as returned.
+    """
+    headers: dict[str, str] = Field(..., alias="headers")
+    """
+    Headers to send verbatim with the upload (content-Length, content-Type, x-amz-meta-s-aid/pid/fid/vn). Decision (C13, D8): a string map sent back exactly as received, odd casing and numeric-looking string values included.
+    """
+    http_method: str | None = Field(None, alias="httpMethod")
+    """
+    HTTP method of the upload (PUT).
+    """
+    expires_at: str | None = Field(None, alias="expiresAt")
+    """
+    Expiry of the URI, e.g. "2023-09-01T18:00:00.000+00:00" (5 minutes after the call). Kept as a string (G1); the upload helper parses it.
+    """
+
+
 class ProjectImportOptions(ApiRequestModel):
     """
     Options and templates of Projects/Import. The tables have no Required column (E3): all optional.
@@ -3671,36 +3703,4 @@ class ProjectsImportRequest(ApiRequestModel):
     data: list[ProjectRow] = Field(..., alias="data")
     """
     The records, one flat object each.
-    """
-
-
-class AccountCodeOptionsImportRequest(ApiRequestModel):
-    """
-    The rows to import (no options object).
-
-    Envelope `header_items`, expanded for this operation.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    data: list[AccountCodeOptionsImportRow] = Field(..., alias="data")
-    """
-    The records, each a header with its items.
-    """
-
-
-class NonCostProcessesImportDynamicGridRequest(ApiRequestModel):
-    """
-    The rows to import (no options object).
-
-    Envelope `header_items`, expanded for this operation.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    data: list[NonCostProcessesImportDynamicGridRow] = Field(..., alias="data")
-    """
-    The records, each a header with its items.
     """

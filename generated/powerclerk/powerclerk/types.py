@@ -240,6 +240,117 @@ class ExportGroup(ApiResponseModel):
     fields: list[ExportField] | None = Field(None, alias="Fields")
 
 
+class AllProjectData(AllProjectDataBase):
+    """
+    Latest submitted values of all forms of a project.
+
+    Inferred, not documented: Assumed from GetProjectData's documented shape and the seed's change list.
+    """
+
+    project_id: str = Field(..., alias="ProjectId")
+    program_id: str = Field(..., alias="ProgramId")
+    project_number: str | None = Field(None, alias="ProjectNumber")
+    url: str | None = Field(None, alias="Url")
+    last_change_timestamp: datetime | None = Field(None, alias="LastChangeTimestamp")
+    current_status: CurrentStatus | None = Field(None, alias="CurrentStatus")
+    data_fields: list[DataFieldValue] | None = Field(None, alias="DataFields")
+    attachments: list[ProjectAttachment] | None = Field(None, alias="Attachments")
+
+
+class AllProjectDataResponse(ApiResponseModel):
+    """
+    Answer of GetAllProjectData.
+
+    Inferred, not documented: Seed lists the same response changes as GetProjectData; the shape is assumed to be GetProjectData's without CanSubmit.
+    """
+
+    project: AllProjectData = Field(..., alias="Project")
+
+
+class AttachmentMetadata(AttachmentMetadataBase):
+    """
+    Metadata of an attachment.
+
+    Inferred, not documented: V1 reference getattachmentmetadata sample plus the seed's V2 changes; the JSON types of FileSize and the status values are not confirmed.
+    """
+
+    attachment_id: str | None = Field(None, alias="AttachmentId")
+    attachment_name: str | None = Field(None, alias="AttachmentName")
+    file_name: str | None = Field(None, alias="FileName")
+    file_size: int | None = Field(None, alias="FileSize")
+    """
+    Bytes; a string in V1 XML.
+    """
+    attachment_status: str | None = Field(None, alias="AttachmentStatus")
+    """
+    Approval status, e.g. Approved, Rejected, Pending (V1 values).
+    """
+    note: str | None = Field(None, alias="Note")
+    """
+    Reviewer's note. V1 SetAttachmentMetadata takes a Note and answers with the metadata; whether V2 returns it is not documented.
+
+    Inferred, not documented.
+    """
+    uploader: Uploader | None = Field(None, alias="Uploader")
+
+
+class AttachmentMetadataResponse(ApiResponseModel):
+    """
+    Answer of GetAttachmentMetadata and SetAttachmentMetadata.
+
+    Inferred, not documented: V1 root AttachmentMetadataResponse with child AttachmentMetadata; the V2 JSON wrapping is assumed to match.
+    """
+
+    attachment_metadata: AttachmentMetadata = Field(..., alias="AttachmentMetadata")
+
+
+class Form(FormBase):
+    """
+    A form of a program, as embedded in the CreateNewProject response (documented) and, by assumption, as listed by GetForms.
+    """
+
+    form_id: str = Field(..., alias="FormId")
+    custom_id: str | None = Field(None, alias="CustomId")
+    """
+    Null when no custom id is set.
+    """
+    program_id: str | None = Field(None, alias="ProgramId")
+    name: str = Field(..., alias="Name")
+    available_in_statuses: list[FormStatus] | None = Field(None, alias="AvailableInStatuses")
+    """
+    Statuses in which the form is available.
+    """
+
+
+class FormSchema(FormSchemaBase):
+    """
+    A form with its data fields and attachment definitions. Only Name, Properties, HierarchyLevel and Choices are confirmed by the seed; collection names are assumed.
+
+    Inferred, not documented: Seed, migration section "GetFormSchema"; reference section 4.4 (reconstructed).
+    """
+
+    form_id: str | None = Field(None, alias="FormId")
+    custom_id: str | None = Field(None, alias="CustomId")
+    name: str | None = Field(None, alias="Name")
+    """
+    Was Title in V1.
+    """
+    data_fields: list[DataFieldSchema] | None = Field(None, alias="DataFields")
+    """
+    Inferred, not documented.
+    """
+    attachments: list[AttachmentSchema] | None = Field(None, alias="Attachments")
+    """
+    Inferred, not documented.
+    """
+    available_in_statuses: list[FormStatus] | None = Field(None, alias="AvailableInStatuses")
+    """
+    Assumed from the seed's GetFormSchema note "Status.Deleted has been removed".
+
+    Inferred, not documented.
+    """
+
+
 class FormStatus(FormStatusBase):
     """
     A status in which a form is available.
@@ -300,14 +411,37 @@ class InquiryNoteResponse(ApiResponseModel):
     """
 
 
-class InquiryNotesResponse(ApiResponseModel):
+class FormSchemaResponse(ApiResponseModel):
     """
-    Answer of GetNotesInInquiryThread.
+    Answer of GetFormSchema.
 
-    Inferred, not documented: Container and field names not retrieved.
+    Inferred, not documented: Root key assumed from the name FormSchema used by the seed.
     """
 
-    notes: list[InquiryNote] | None = Field(None, alias="Notes")
+    form_schema: FormSchema = Field(..., alias="FormSchema")
+
+
+class FormsResponse(ApiResponseModel):
+    """
+    Answer of GetForms.
+
+    Inferred, not documented: Container name not retrieved (reference section 2.2 #2).
+    """
+
+    forms: list[Form] | None = Field(None, alias="Forms")
+    """
+    Inferred, not documented.
+    """
+
+
+class GetProjectsByDataRequest(ApiResponseModel):
+    """
+    Data-field filters. V1 sent Field items with a Content value; the V2 JSON key names are a guess and other keys are passed through.
+
+    Inferred, not documented: Seed migration section "GetProjectsByData" (Field.Content); shape otherwise unknown.
+    """
+
+    fields: list[ProjectDataFilter] | None = Field(None, alias="Fields")
     """
     Inferred, not documented.
     """
@@ -438,6 +572,63 @@ class ProjectAttachment(ApiResponseModel):
     """
 
 
+class ProjectDataFilter(ApiResponseModel):
+    """
+    One data-field filter of GetProjectsByData.
+
+    Inferred, not documented: Seed names Field.Content; the field identifier key is assumed.
+    """
+
+    data_field_id: str | None = Field(None, alias="DataFieldId")
+    """
+    Public or custom id.
+
+    Inferred, not documented.
+    """
+    content: str = Field(..., alias="Content")
+    """
+    Value to match; yyyy-MM-dd for DateTime data fields.
+    """
+
+
+class InquiryNotesResponse(ApiResponseModel):
+    """
+    Answer of GetNotesInInquiryThread.
+
+    Inferred, not documented: Container and field names not retrieved.
+    """
+
+    notes: list[InquiryNote] | None = Field(None, alias="Notes")
+    """
+    Inferred, not documented.
+    """
+
+
+class NewProject(NewProjectBase):
+    """
+    The project just created, with the forms of its program.
+    """
+
+    project_id: str = Field(..., alias="ProjectId")
+    program_id: str = Field(..., alias="ProgramId")
+    project_number: str | None = Field(None, alias="ProjectNumber")
+    """
+    Null until first submission.
+    """
+    url: str = Field(..., alias="Url")
+    last_change_timestamp: datetime = Field(..., alias="LastChangeTimestamp")
+    current_status: CurrentStatus = Field(..., alias="CurrentStatus")
+    forms: list[Form] = Field(..., alias="Forms")
+
+
+class NewProjectResponse(ApiResponseModel):
+    """
+    Answer of CreateNewProject.
+    """
+
+    project: NewProject = Field(..., alias="Project")
+
+
 class ProjectData(ProjectDataBase):
     """
     The values of one project form.
@@ -463,64 +654,6 @@ class ProjectData(ProjectDataBase):
     attachments: list[ProjectAttachment] = Field(..., alias="Attachments")
 
 
-class ProjectDataFilter(ApiResponseModel):
-    """
-    One data-field filter of GetProjectsByData.
-
-    Inferred, not documented: Seed names Field.Content; the field identifier key is assumed.
-    """
-
-    data_field_id: str | None = Field(None, alias="DataFieldId")
-    """
-    Public or custom id.
-
-    Inferred, not documented.
-    """
-    content: str = Field(..., alias="Content")
-    """
-    Value to match; yyyy-MM-dd for DateTime data fields.
-    """
-
-
-class ProjectDataResponse(ProjectDataResponseBase):
-    """
-    Answer of GetProjectData and SetProjectData (draft and non-draft paths).
-    """
-
-    project: ProjectData = Field(..., alias="Project")
-
-
-class ProjectExport(ApiResponseModel):
-    """
-    Exported project header and field groups.
-
-    Inferred, not documented: V1 reference getexportproject (Project attributes Number, Owner, CreatedUTC, ...).
-    """
-
-    number: str | None = Field(None, alias="Number")
-    owner: str | None = Field(None, alias="Owner")
-    created_utc: str | None = Field(None, alias="CreatedUTC")
-    """
-    Timestamp; V1 samples used an odd format (2015-04-16T23-59-45), kept as text.
-    """
-    last_changed_utc: str | None = Field(None, alias="LastChangedUTC")
-    """
-    Timestamp, kept as text.
-    """
-    last_changed_by: str | None = Field(None, alias="LastChangedBy")
-    data: list[ExportGroup] | None = Field(None, alias="Data")
-
-
-class ProjectExportResponse(ApiResponseModel):
-    """
-    Answer of GetExportProject.
-
-    Inferred, not documented: V1 reference getexportproject (XML root ProjectExportDataGetResponse); the V2 JSON shape is assumed to mirror the V1 elements and attributes.
-    """
-
-    project: ProjectExport | None = Field(None, alias="Project")
-
-
 class ProjectOwner(ApiResponseModel):
     """
     A person (the project owner) by name and e-mail.
@@ -531,38 +664,6 @@ class ProjectOwner(ApiResponseModel):
     New in V2 (documented as a string); optional so that from_v1 can translate V1 payloads.
     """
     email: str = Field(..., alias="Email")
-
-
-class ProjectSummary(ProjectSummaryBase):
-    """
-    A project as listed by GetProjects.
-    """
-
-    project_id: str = Field(..., alias="ProjectId")
-    program_id: str = Field(..., alias="ProgramId")
-    project_number: str | None = Field(None, alias="ProjectNumber")
-    """
-    Null until first submission.
-    """
-    url: str = Field(..., alias="Url")
-    """
-    Project landing page.
-    """
-    last_change_timestamp: datetime = Field(..., alias="LastChangeTimestamp")
-    project_owner: ProjectOwner = Field(..., alias="ProjectOwner")
-    current_status: CurrentStatus = Field(..., alias="CurrentStatus")
-
-
-class ProjectsResponse(ApiResponseModel):
-    """
-    Answer of GetProjects, GetProjectByNumber and GetProjectsByData.
-    """
-
-    projects: list[ProjectSummary] = Field(..., alias="Projects")
-    request_timestamp: datetime = Field(..., alias="RequestTimestamp")
-    """
-    Server time of the request; pass it as changed_since when polling.
-    """
 
 
 class SetAssigneeRequest(ApiResponseModel):
@@ -619,28 +720,6 @@ class SetInquiryNoteRequest(ApiResponseModel):
 
     Inferred, not documented.
     """
-
-
-class SetProjectDataProject(ApiRequestModel):
-    """
-    Wrapper of the data fields to save.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    data_fields: list[DataFieldInput] = Field(..., alias="DataFields")
-
-
-class SetProjectDataRequest(SetProjectDataRequestBase):
-    """
-    Values to save on a project form.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    project: SetProjectDataProject = Field(..., alias="Project")
 
 
 class SetProjectOwnerRequest(ApiRequestModel):
@@ -733,6 +812,99 @@ class StatusHistoryResponse(ApiResponseModel):
     """
 
 
+class ProjectDataResponse(ProjectDataResponseBase):
+    """
+    Answer of GetProjectData and SetProjectData (draft and non-draft paths).
+    """
+
+    project: ProjectData = Field(..., alias="Project")
+
+
+class ProjectExport(ApiResponseModel):
+    """
+    Exported project header and field groups.
+
+    Inferred, not documented: V1 reference getexportproject (Project attributes Number, Owner, CreatedUTC, ...).
+    """
+
+    number: str | None = Field(None, alias="Number")
+    owner: str | None = Field(None, alias="Owner")
+    created_utc: str | None = Field(None, alias="CreatedUTC")
+    """
+    Timestamp; V1 samples used an odd format (2015-04-16T23-59-45), kept as text.
+    """
+    last_changed_utc: str | None = Field(None, alias="LastChangedUTC")
+    """
+    Timestamp, kept as text.
+    """
+    last_changed_by: str | None = Field(None, alias="LastChangedBy")
+    data: list[ExportGroup] | None = Field(None, alias="Data")
+
+
+class ProjectExportResponse(ApiResponseModel):
+    """
+    Answer of GetExportProject.
+
+    Inferred, not documented: V1 reference getexportproject (XML root ProjectExportDataGetResponse); the V2 JSON shape is assumed to mirror the V1 elements and attributes.
+    """
+
+    project: ProjectExport | None = Field(None, alias="Project")
+
+
+class ProjectSummary(ProjectSummaryBase):
+    """
+    A project as listed by GetProjects.
+    """
+
+    project_id: str = Field(..., alias="ProjectId")
+    program_id: str = Field(..., alias="ProgramId")
+    project_number: str | None = Field(None, alias="ProjectNumber")
+    """
+    Null until first submission.
+    """
+    url: str = Field(..., alias="Url")
+    """
+    Project landing page.
+    """
+    last_change_timestamp: datetime = Field(..., alias="LastChangeTimestamp")
+    project_owner: ProjectOwner = Field(..., alias="ProjectOwner")
+    current_status: CurrentStatus = Field(..., alias="CurrentStatus")
+
+
+class ProjectsResponse(ApiResponseModel):
+    """
+    Answer of GetProjects, GetProjectByNumber and GetProjectsByData.
+    """
+
+    projects: list[ProjectSummary] = Field(..., alias="Projects")
+    request_timestamp: datetime = Field(..., alias="RequestTimestamp")
+    """
+    Server time of the request; pass it as changed_since when polling.
+    """
+
+
+class SetProjectDataProject(ApiRequestModel):
+    """
+    Wrapper of the data fields to save.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    data_fields: list[DataFieldInput] = Field(..., alias="DataFields")
+
+
+class SetProjectDataRequest(SetProjectDataRequestBase):
+    """
+    Values to save on a project form.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    project: SetProjectDataProject = Field(..., alias="Project")
+
+
 class StatusListResponse(ApiResponseModel):
     """
     Answer of GetStatusList.
@@ -744,22 +916,6 @@ class StatusListResponse(ApiResponseModel):
     """
     Inferred, not documented.
     """
-
-
-class SubmittedProject(SubmittedProjectBase):
-    """
-    The project after submission, with its status.
-    """
-
-    project_id: str = Field(..., alias="ProjectId")
-    program_id: str = Field(..., alias="ProgramId")
-    project_number: str = Field(..., alias="ProjectNumber")
-    """
-    Assigned at first submission.
-    """
-    url: str = Field(..., alias="Url")
-    last_change_timestamp: datetime = Field(..., alias="LastChangeTimestamp")
-    current_status: CurrentStatus = Field(..., alias="CurrentStatus")
 
 
 class UntypedResponse(ApiResponseModel):
@@ -779,176 +935,20 @@ class Uploader(ApiResponseModel):
     email: str | None = Field(None, alias="Email")
 
 
-class AllProjectData(AllProjectDataBase):
+class SubmittedProject(SubmittedProjectBase):
     """
-    Latest submitted values of all forms of a project.
-
-    Inferred, not documented: Assumed from GetProjectData's documented shape and the seed's change list.
+    The project after submission, with its status.
     """
 
     project_id: str = Field(..., alias="ProjectId")
     program_id: str = Field(..., alias="ProgramId")
-    project_number: str | None = Field(None, alias="ProjectNumber")
-    url: str | None = Field(None, alias="Url")
-    last_change_timestamp: datetime | None = Field(None, alias="LastChangeTimestamp")
-    current_status: CurrentStatus | None = Field(None, alias="CurrentStatus")
-    data_fields: list[DataFieldValue] | None = Field(None, alias="DataFields")
-    attachments: list[ProjectAttachment] | None = Field(None, alias="Attachments")
-
-
-class AllProjectDataResponse(ApiResponseModel):
+    project_number: str = Field(..., alias="ProjectNumber")
     """
-    Answer of GetAllProjectData.
-
-    Inferred, not documented: Seed lists the same response changes as GetProjectData; the shape is assumed to be GetProjectData's without CanSubmit.
-    """
-
-    project: AllProjectData = Field(..., alias="Project")
-
-
-class AttachmentMetadata(AttachmentMetadataBase):
-    """
-    Metadata of an attachment.
-
-    Inferred, not documented: V1 reference getattachmentmetadata sample plus the seed's V2 changes; the JSON types of FileSize and the status values are not confirmed.
-    """
-
-    attachment_id: str | None = Field(None, alias="AttachmentId")
-    attachment_name: str | None = Field(None, alias="AttachmentName")
-    file_name: str | None = Field(None, alias="FileName")
-    file_size: int | None = Field(None, alias="FileSize")
-    """
-    Bytes; a string in V1 XML.
-    """
-    attachment_status: str | None = Field(None, alias="AttachmentStatus")
-    """
-    Approval status, e.g. Approved, Rejected, Pending (V1 values).
-    """
-    note: str | None = Field(None, alias="Note")
-    """
-    Reviewer's note. V1 SetAttachmentMetadata takes a Note and answers with the metadata; whether V2 returns it is not documented.
-
-    Inferred, not documented.
-    """
-    uploader: Uploader | None = Field(None, alias="Uploader")
-
-
-class AttachmentMetadataResponse(ApiResponseModel):
-    """
-    Answer of GetAttachmentMetadata and SetAttachmentMetadata.
-
-    Inferred, not documented: V1 root AttachmentMetadataResponse with child AttachmentMetadata; the V2 JSON wrapping is assumed to match.
-    """
-
-    attachment_metadata: AttachmentMetadata = Field(..., alias="AttachmentMetadata")
-
-
-class Form(FormBase):
-    """
-    A form of a program, as embedded in the CreateNewProject response (documented) and, by assumption, as listed by GetForms.
-    """
-
-    form_id: str = Field(..., alias="FormId")
-    custom_id: str | None = Field(None, alias="CustomId")
-    """
-    Null when no custom id is set.
-    """
-    program_id: str | None = Field(None, alias="ProgramId")
-    name: str = Field(..., alias="Name")
-    available_in_statuses: list[FormStatus] | None = Field(None, alias="AvailableInStatuses")
-    """
-    Statuses in which the form is available.
-    """
-
-
-class FormSchema(FormSchemaBase):
-    """
-    A form with its data fields and attachment definitions. Only Name, Properties, HierarchyLevel and Choices are confirmed by the seed; collection names are assumed.
-
-    Inferred, not documented: Seed, migration section "GetFormSchema"; reference section 4.4 (reconstructed).
-    """
-
-    form_id: str | None = Field(None, alias="FormId")
-    custom_id: str | None = Field(None, alias="CustomId")
-    name: str | None = Field(None, alias="Name")
-    """
-    Was Title in V1.
-    """
-    data_fields: list[DataFieldSchema] | None = Field(None, alias="DataFields")
-    """
-    Inferred, not documented.
-    """
-    attachments: list[AttachmentSchema] | None = Field(None, alias="Attachments")
-    """
-    Inferred, not documented.
-    """
-    available_in_statuses: list[FormStatus] | None = Field(None, alias="AvailableInStatuses")
-    """
-    Assumed from the seed's GetFormSchema note "Status.Deleted has been removed".
-
-    Inferred, not documented.
-    """
-
-
-class FormSchemaResponse(ApiResponseModel):
-    """
-    Answer of GetFormSchema.
-
-    Inferred, not documented: Root key assumed from the name FormSchema used by the seed.
-    """
-
-    form_schema: FormSchema = Field(..., alias="FormSchema")
-
-
-class FormsResponse(ApiResponseModel):
-    """
-    Answer of GetForms.
-
-    Inferred, not documented: Container name not retrieved (reference section 2.2 #2).
-    """
-
-    forms: list[Form] | None = Field(None, alias="Forms")
-    """
-    Inferred, not documented.
-    """
-
-
-class GetProjectsByDataRequest(ApiResponseModel):
-    """
-    Data-field filters. V1 sent Field items with a Content value; the V2 JSON key names are a guess and other keys are passed through.
-
-    Inferred, not documented: Seed migration section "GetProjectsByData" (Field.Content); shape otherwise unknown.
-    """
-
-    fields: list[ProjectDataFilter] | None = Field(None, alias="Fields")
-    """
-    Inferred, not documented.
-    """
-
-
-class NewProject(NewProjectBase):
-    """
-    The project just created, with the forms of its program.
-    """
-
-    project_id: str = Field(..., alias="ProjectId")
-    program_id: str = Field(..., alias="ProgramId")
-    project_number: str | None = Field(None, alias="ProjectNumber")
-    """
-    Null until first submission.
+    Assigned at first submission.
     """
     url: str = Field(..., alias="Url")
     last_change_timestamp: datetime = Field(..., alias="LastChangeTimestamp")
     current_status: CurrentStatus = Field(..., alias="CurrentStatus")
-    forms: list[Form] = Field(..., alias="Forms")
-
-
-class NewProjectResponse(ApiResponseModel):
-    """
-    Answer of CreateNewProject.
-    """
-
-    project: NewProject = Field(..., alias="Project")
 
 
 class SubmitProjectResponse(ApiResponseModel):
