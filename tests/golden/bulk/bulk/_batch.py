@@ -164,7 +164,13 @@ def build_result(
         success = _truthy(body[shape.success])
     else:  # an answer with no success flag fails only if it describes an error
         success = not (shape.error_description and body.get(shape.error_description))
-    signatures = [_scalars(record, shape.record_errors) for record in sent]
+    failed = [
+        (echo, found)
+        for echo in _echoes(body.get(shape.records))
+        if (found := _errors(echo, shape.record_errors))
+    ]
+    # Only an answer that echoes failed records needs the records sent indexed (most don't).
+    signatures = [_scalars(record, shape.record_errors) for record in sent] if failed else []
     # (key, value) -> the records holding it; a value every record shares tells none apart, so
     # scoring only uses the others (and stays linear when a whole batch is echoed back).
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -173,10 +179,7 @@ def build_result(
             holders[pair].append(i)
     errors: dict[int, list[str]] = {}
     unmatched: list[Mapping[str, Any]] = []
-    for echo in _echoes(body.get(shape.records)):
-        found = _errors(echo, shape.record_errors)
-        if not found:
-            continue
+    for echo, found in failed:
         mine = _scalars(echo, shape.record_errors)
         scores: Counter[int] = Counter()
         for pair in mine:
