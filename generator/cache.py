@@ -79,6 +79,11 @@ def put_bytes(kind: str, digest: str, data: bytes) -> None:
         pass
 
 
+def has(kind: str, digest: str) -> bool:
+    path = _path(kind, digest)
+    return path is not None and path.is_file()
+
+
 def get(kind: str, digest: str) -> str | None:
     data = get_bytes(kind, digest)
     try:

@@ -18,21 +18,36 @@ def _ruff() -> list[str]:
     return [find_ruff_bin()]
 
 
-def _digest(files: dict[str, str], rel: str) -> str:
+def stage_key() -> tuple[str | bytes, ...]:
+    """What every result of this stage depends on besides its input (for callers' caches)."""
+    return cache.stage_inputs(__file__, "ruff")
+
+
+def _digest(files: dict[str, str], rel: str, rules: str = "") -> str:
     """Everything ruff's answer for one file depends on: ruff, its settings, path and content."""
     package_config = files.get(f"{rel.split('/')[0]}/pyproject.toml", "")
-    return cache.key(*cache.stage_inputs(__file__, "ruff"), package_config, rel, files[rel])
+    return cache.key(*stage_key(), package_config, rules, rel, files[rel])
 
 
-def format_tree(files: dict[str, str]) -> dict[str, str]:
+def remember_formatted(files: dict[str, str], rel: str) -> None:
+    """Record that files[rel] is already what format_tree would make of it, so that a later
+    format_tree skips it. Only the cache holds the claim: a run without the cache formats the
+    file again, which is how the tests check every such claim against ruff."""
+    digest = _digest(files, rel)
+    if not cache.has("format", digest):
+        cache.put("format", digest, files[rel])
+
+
+def format_tree(files: dict[str, str], only_rules: str = "") -> dict[str, str]:
     """Return the files after `ruff check --fix` then `ruff format` (Python files and Python
-    blocks in Markdown); files ruff leaves alone come back unchanged.
+    blocks in Markdown); files ruff leaves alone come back unchanged. `only_rules` replaces the
+    package's rule selection (the models stage sorts a block of imports with "I" alone).
 
     The tree is formatted in a scratch folder, with each package's own pyproject.toml (ruff
     settings) at its root, so that the result is what `ruff` finds in generated/ later. Only
     files the cache has not seen go through ruff.
     """
-    digests = {rel: _digest(files, rel) for rel in files}
+    digests = {rel: _digest(files, rel, only_rules) for rel in files}
     result = {rel: cache.get("format", digests[rel]) for rel in files}
     todo = sorted(rel for rel, text in result.items() if text is None)
     if not todo:
@@ -43,7 +58,10 @@ def format_tree(files: dict[str, str]) -> dict[str, str]:
             target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        for args in (["check", "--fix-only", "--exit-zero", "--quiet"], ["format", "--quiet"]):
+        check = ["check", "--fix-only", "--exit-zero", "--quiet"]
+        if only_rules:  # instead of the package's own selection
+            check += ["--select", only_rules]
+        for args in (check, ["format", "--quiet"]):
             done = subprocess.run(
                 [*_ruff(), *args, *todo], cwd=root, capture_output=True, text=True, check=False
             )

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from generator import cache
+from generator.format import format_tree, remember_formatted, stage_key
 from generator.ir import Api, Model
 from generator.schema import api_schema
 
@@ -185,29 +186,71 @@ def _cached_chunk(digest: str) -> dict[str, Any] | None:
         return None
 
 
-def render_models(api: Api, header: str) -> str:
-    """The source of `<api>/types.py`: each chunk's classes from the cache when the same inputs
-    were seen before, the others from datamodel-code-generator (in parallel when many)."""
+_FUTURE = "from __future__ import annotations"
+
+
+def _package_frame(package: str, ruff_config: str) -> dict[str, str]:
+    """What ruff must see around a module to judge it as in the package: the settings, and the
+    package's __init__.py (without it, ruff sorts the package's own imports as third-party)."""
+    return {f"{package}/pyproject.toml": ruff_config, f"{package}/{package}/__init__.py": ""}
+
+
+def _format_chunks(api: Api, ruff_config: str, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each chunk as a module of its own (its imports, its classes) through ruff, in one call,
+    at the path types.py has, so ruff decides exactly as it would for the whole file; then its
+    imports and classes again, now in their final form."""
+    package = api.name
+    files = _package_frame(package, ruff_config)
+    for n, chunk in enumerate(raw):
+        imports = [i for i in chunk["imports"] if i != _FUTURE]
+        files[f"{package}/{package}/_chunk{n}.py"] = (
+            "\n\n".join([_FUTURE, "\n".join(imports), chunk["classes"]]) + "\n"
+        )
+    formatted = format_tree(files)
+    out = []
+    for n, chunk in enumerate(raw):
+        source = formatted[f"{package}/{package}/_chunk{n}.py"]
+        imports, classes = _split(source, set(chunk["names"]))
+        out.append({"imports": [i for i in imports if i != _FUTURE], "classes": classes})
+    return out
+
+
+def render_models(api: Api, header: str, ruff_config: str) -> str:
+    """The source of `<api>/types.py`, already formatted with the package's ruff settings
+    (`ruff_config`, its pyproject.toml). Each chunk's classes come from the cache when the same
+    inputs were seen before, the others from datamodel-code-generator (in parallel when many)
+    and ruff; the imports of all chunks are then merged and sorted. Only that small block and
+    the chunks that changed go through ruff, not the whole file."""
     defs = api_schema(api)["$defs"]
     by_name = {m.name: m for m in api.models}
     todo = []
     for names in chunks(list(by_name)):
         schema, aliases = _chunk_input(api, defs, [by_name[name] for name in names])
         todo.append((schema, aliases, names))
-    stage = cache.stage_inputs(__file__, "datamodel-code-generator")
+    stage = (
+        *cache.stage_inputs(__file__, "datamodel-code-generator"),
+        *stage_key(),
+        ruff_config,
+        api.name,
+    )
     digests = [cache.key(*stage, schema, aliases) for schema, aliases, _ in todo]
     outputs = [_cached_chunk(digest) for digest in digests]
     missing = [i for i, out in enumerate(outputs) if out is None]
-    for i, chunk in zip(missing, _run([todo[i] for i in missing]), strict=True):
-        outputs[i] = json.loads(chunk)
-        cache.put("models", digests[i], chunk)
-    imports: dict[str, None] = {}
-    bodies = []
-    for output in outputs:
-        assert output is not None
-        imports.update(dict.fromkeys(output["imports"]))
-        bodies.append(output["classes"])
-    # `from __future__` must come first; ruff sorts and merges the rest later.
-    future = "from __future__ import annotations"
-    imports.pop(future, None)
-    return "\n\n".join([header, future, "\n".join(sorted(imports)), *bodies]) + "\n"
+    if missing:
+        raw = [
+            {**json.loads(chunk), "names": todo[i][2]}
+            for i, chunk in zip(missing, _run([todo[i] for i in missing]), strict=True)
+        ]
+        for i, chunk in zip(missing, _format_chunks(api, ruff_config, raw), strict=True):
+            outputs[i] = chunk
+            cache.put("models", digests[i], json.dumps(chunk))
+    done = [output for output in outputs if output is not None]
+    imports = {statement: None for output in done for statement in output["imports"]}
+    types = f"{api.name}/{api.name}/types.py"
+    prelude = "\n\n".join([header, _FUTURE, "\n".join(sorted(imports))]) + "\n"
+    files = {**_package_frame(api.name, ruff_config), types: prelude}
+    prelude = format_tree(files, only_rules="I")[types]  # each import is used: sort, keep all
+    bodies = [output["classes"].strip("\n") for output in done]
+    files[types] = "\n\n\n".join([prelude.rstrip("\n"), *bodies]) + "\n"
+    remember_formatted(files, types)
+    return files[types]

@@ -266,6 +266,6 @@ def render_package(api: Api, findings: Sequence[Finding] = ()) -> dict[str, str]
         )
     for runtime in sorted((TEMPLATES / "runtime").glob("*.py")):
         files[f"{pkg}/{runtime.name}"] = f"{header(api)}\n{runtime.read_text(encoding='utf-8')}"
-    files[f"{pkg}/types.py"] = render_models(api, header(api))
+    files[f"{pkg}/types.py"] = render_models(api, header(api), files["pyproject.toml"])
     files[f"{pkg}/py.typed"] = ""
     return files
