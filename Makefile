@@ -6,7 +6,7 @@ READY := $(VENV)/.ready
 APIS := $(notdir $(patsubst %/,%,$(dir $(wildcard specs/*/api.yaml))))
 INSTALLED := $(VENV)/.generated-installed
 
-.PHONY: generate test check lint stale mypy emulator bench clean pull-schemas drift
+.PHONY: generate openapi test check lint stale mypy emulator bench clean pull-schemas drift
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ $(INSTALLED): $(READY) $(wildcard generated/*/pyproject.toml)
 generate: $(READY)
 	$(BIN)/apigen generate
 	$(MAKE) --no-print-directory $(INSTALLED)
+
+# Only generated/<api>/openapi.json (`make generate` writes it too, with everything else).
+openapi: $(READY)
+	$(BIN)/apigen openapi
 
 test: check $(INSTALLED)
 	$(BIN)/python -m pytest -q

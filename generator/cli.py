@@ -8,7 +8,7 @@ from pathlib import Path
 
 from generator import __version__
 from generator.errors import SpecError
-from generator.pipeline import build, generate
+from generator.pipeline import build, export_openapi, generate
 
 EXIT_OK, EXIT_STALE, EXIT_SPEC = 0, 1, 2
 
@@ -26,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="write nothing; exit 1 if generated/ differs from what the specs give",
     )
+    export = sub.add_parser(
+        "openapi", help="write only generated/<api>/openapi.json (OpenAPI 3.1) from the specs"
+    )
+    export.add_argument("apis", nargs="*", help="API folder names (default: all)")
+    export.add_argument("--specs", type=Path, default=Path("specs"), help="default: specs")
+    export.add_argument("--out", type=Path, default=Path("generated"), help="default: generated")
     pull = sub.add_parser(
         "pull-schemas", help="store each operation's schemas in specs/<api>/schemas/"
     )
@@ -65,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         return pull_command(args.specs, args.api, force=args.force, rate=args.rate)
 
     try:
-        if args.check:
+        if args.command == "openapi":
+            changed = export_openapi(args.specs, args.out, args.apis)
+        elif args.check:
             stale = [
                 f"{p.root}/{rel}"
                 for p in build(args.specs, args.out, args.apis)
@@ -82,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_STALE
             print("generated/ is current")
             return EXIT_OK
-        changed = generate(args.specs, args.out, args.apis)
+        else:
+            changed = generate(args.specs, args.out, args.apis)
     except SpecError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -9,6 +9,9 @@ from pathlib import Path
 from generator import cache
 from generator.errors import Loc, Problem, SpecError
 
+# What ruff formats: Python, and the Python blocks of Markdown.
+_RUFF_FILES = (".py", ".pyi", ".md")
+
 
 def _ruff() -> list[str]:
     # The ruff installed with this interpreter's packages, so the pinned version is what runs;
@@ -47,14 +50,18 @@ def format_tree(files: dict[str, str], only_rules: str = "") -> dict[str, str]:
     settings) at its root, so that the result is what `ruff` finds in generated/ later. Only
     files the cache has not seen go through ruff.
     """
-    digests = {rel: _digest(files, rel, only_rules) for rel in files}
-    result = {rel: cache.get("format", digests[rel]) for rel in files}
+    ours = [rel for rel in files if rel.endswith(_RUFF_FILES)]
+    digests = {rel: _digest(files, rel, only_rules) for rel in ours}
+    result = {rel: cache.get("format", digests[rel]) if rel in digests else text
+              for rel, text in files.items()}
     todo = sorted(rel for rel, text in result.items() if text is None)
     if not todo:
         return {rel: text for rel, text in result.items() if text is not None}
     with tempfile.TemporaryDirectory(prefix="apigen-") as tmp:
         root = Path(tmp)
-        for rel, text in files.items():
+        # Every file ruff reads, settings included; others (openapi.json) are not its business.
+        for rel in [*ours, *(r for r in files if r.endswith("pyproject.toml"))]:
+            text = files[rel]
             target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")

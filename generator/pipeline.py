@@ -10,6 +10,7 @@ from generator.format import format_tree
 from generator.ir import Api, build_api
 from generator.load import load_api_dir
 from generator.models import workers
+from generator.openapi import render_openapi
 from generator.render import render_package
 from generator.validate import validate
 from generator.write import Plan, apply, plan
@@ -63,6 +64,18 @@ def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
         )
         for api in apis
     ]
+
+
+def export_openapi(specs: Path, out: Path, names: list[str] | None = None) -> list[str]:
+    """Write only <out>/<api>/openapi.json (the same bytes `generate` writes there); return the
+    paths that changed."""
+    plans = [
+        plan(out / api.name, {"openapi.json": render_openapi(api)}, prune=False)
+        for api, _ in (enriched_api(d) for d in api_dirs(specs, names))
+    ]
+    for p in plans:
+        apply(p)
+    return [f"{p.root.name}/{rel}" for p in plans for rel in p.changed]
 
 
 def generate(specs: Path, out: Path, names: list[str] | None = None) -> list[str]:

@@ -14,6 +14,7 @@ from generator.enrich import Finding
 from generator.ir import Api, Model, Operation, Param, TypeRef
 from generator.models import needs_custom_base, render_models
 from generator.names import snake
+from generator.openapi import render_openapi
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -268,4 +269,5 @@ def render_package(api: Api, findings: Sequence[Finding] = ()) -> dict[str, str]
         files[f"{pkg}/{runtime.name}"] = f"{header(api)}\n{runtime.read_text(encoding='utf-8')}"
     files[f"{pkg}/types.py"] = render_models(api, header(api), files["pyproject.toml"])
     files[f"{pkg}/py.typed"] = ""
+    files["openapi.json"] = render_openapi(api)
     return files

@@ -40,13 +40,17 @@ def type_schema(ref: TypeRef) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": type_schema(ref.item)}
 
 
+def constraints_schema(constraints: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """Spec constraints (`max_length: 5`) as JSON Schema keywords (`maxLength: 5`)."""
+    return {_CONSTRAINT_KEYS[key]: value for key, value in constraints}
+
+
 def field_schema(field: Field, strict_enums: bool) -> dict[str, Any]:
     schema = type_schema(field.type)
     # Response models stay tolerant: a new enum member from the server must not break reading.
     if field.enum and strict_enums:
         schema["enum"] = list(field.enum)
-    for key, value in field.constraints:
-        schema[_CONSTRAINT_KEYS[key]] = value
+    schema.update(constraints_schema(field.constraints))
     if field.nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
     description = _flag_inferred(field.description, field.confidence, "")

@@ -20,14 +20,16 @@ class Plan:
         return sorted([*self.write, *self.delete])
 
 
-def plan(root: Path, files: dict[str, str]) -> Plan:
+def plan(root: Path, files: dict[str, str], prune: bool = True) -> Plan:
+    """Writes for the files whose bytes differ; with `prune`, deletions for files under `root`
+    that are no longer produced."""
     result = Plan(root)
     for rel, text in sorted(files.items()):
         data = text.encode("utf-8")
         target = root / rel
         if not target.is_file() or target.read_bytes() != data:
             result.write[rel] = data
-    if root.is_dir():
+    if prune and root.is_dir():
         for path in sorted(root.rglob("*")):
             rel = path.relative_to(root).as_posix()
             if path.is_file() and rel not in files and not _ignored(rel):
