@@ -24,6 +24,17 @@ class WireModel(BaseModel):
     # Set for APIs whose server matches keys ignoring case (`keys: case_insensitive`).
     _case_insensitive_keys: ClassVar[bool] = False
 
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict the API expects: wire names, only the fields that were set."""
+        return self.model_dump(mode="python", by_alias=True, exclude_unset=True)
+
+
+class AcceptsOtherKeys(WireModel):
+    """Mixed into the models that take keys other than their canonical wire names (the spec's
+    `aliases:`, or any spelling of a key for `keys: case_insensitive` APIs). Only they pay for
+    this check: pydantic calls it from Python for every object it validates.
+    """
+
     @classmethod
     def _folded_keys(cls) -> dict[str, str]:
         folded = _FOLDED_KEYS.get(cls)
@@ -57,10 +68,6 @@ class WireModel(BaseModel):
                 if target is not None and target != key and target not in renamed:
                     renamed[target] = renamed.pop(key)
         return renamed
-
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON-ready dict the API expects: wire names, only the fields that were set."""
-        return self.model_dump(mode="python", by_alias=True, exclude_unset=True)
 
 
 class RequestModel(WireModel):

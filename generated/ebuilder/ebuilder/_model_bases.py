@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import ConfigDict
 
-from ._base import RequestModel, ResponseModel
+from ._base import AcceptsOtherKeys, RequestModel, ResponseModel
 
 if TYPE_CHECKING:
     from .types import *  # noqa: F403  (the annotations below name generated models)
 
 
-class ApiRequestModel(RequestModel):
+class ApiRequestModel(AcceptsOtherKeys, RequestModel):
     """Base of every request model of e-Builder (Trimble Unity Construct) Import API v2."""
 
     model_config = ConfigDict(coerce_numbers_to_str=True)
     _case_insensitive_keys: ClassVar[bool] = True
 
 
-class ApiResponseModel(ResponseModel):
+class ApiResponseModel(AcceptsOtherKeys, ResponseModel):
     """Base of every response model of e-Builder (Trimble Unity Construct) Import API v2."""
 
     model_config = ConfigDict(coerce_numbers_to_str=True)

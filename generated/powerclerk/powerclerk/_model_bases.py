@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from ._base import RequestModel, ResponseModel
+from ._base import AcceptsOtherKeys, RequestModel, ResponseModel
 from ._legacy import read_path, warn_legacy
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class AttachmentMetadataBase(ApiResponseModel):
         return cast("str | None", read_path(self, ("uploader", "email")))
 
 
-class CurrentStatusBase(ApiResponseModel):
+class CurrentStatusBase(AcceptsOtherKeys, ApiResponseModel):
     _wire_aliases: ClassVar[Mapping[str, str]] = {
         "PublicId": "StatusId",
     }
