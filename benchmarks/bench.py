@@ -1,13 +1,20 @@
-"""`make bench`: wall time of `apigen generate` per API and of `import <package>`, as medians
-(with min-max) over repeated fresh processes. Prints a Markdown table; asserts nothing."""
+"""`make bench`: generation and run-time figures, ours beside openapi-python-client's from the
+same run, and the budgets the issues set; medians (with min-max) over repeated fresh processes.
+Writes benchmarks/RESULTS.md and prints it; asserts nothing."""
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import generation
+import peer
+import runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the emulator and test fixtures, for the drift budget
@@ -132,50 +139,100 @@ def _drift_against_emulator(python: str) -> list[float]:
     return samples
 
 
-def main() -> None:
+def _import_times() -> list[str]:
+    """`import` of each generated package, ours and the peer's, net of interpreter start."""
+    rows = []
+    ours_start = statistics.median(_time([sys.executable, "-c", "pass"]))
+    peer_python = str(peer.PYTHON)
+    peer_start = statistics.median(_time([peer_python, "-c", "pass"]))
+    for api in ("powerclerk", "ebuilder"):
+        ours = _time([sys.executable, "-c", f"import {api}"])
+        rows.append(_row(f"`import {api}` (client, resources, all models)", ours, 0.2,
+                         ours_start))
+        path = peer.WORK / "peer-clients" / f"peer_{api}"
+        statement = (f"import sys; sys.path.insert(0, {str(path)!r}); "
+                     f"import peer_{api}.client, peer_{api}.models")
+        rows.append(_row(f"peer: `import peer_{api}.client, peer_{api}.models`",
+                         _time([peer_python, "-c", statement]), None, peer_start))
+    return rows
+
+
+def budgets() -> list[str]:
     apis = sorted(p.parent.name for p in (ROOT / "specs").glob("*/api.yaml"))
     python = sys.executable
-    interpreter = statistics.median(_time([python, "-c", "pass"]))
-    print(f"{RUNS} runs each; import times exclude interpreter start-up ({interpreter:.3f} s)\n")
-    print("| measure | median s | min–max s | budget s | median / budget |")
-    print("|---|---|---|---|---|")
+    rows = [
+        f"{RUNS} fresh processes each; import times are net of interpreter start.",
+        "",
+        "| measure | median s | min–max s | budget s | median / budget |",
+        "|---|---|---|---|---|",
+    ]
     for api in apis:
-        print(
+        rows.append(
             _row(
                 f"`apigen generate {api}` (warm, nothing to write)",
                 _time([python, "-m", "generator", "generate", api]),
                 BUDGETS.get(api),  # the issues set one for PowerClerk alone, and for all APIs
             )
         )
-    print(_row("`apigen generate` (all APIs)", _time([python, "-m", "generator", "generate"]), 3.0))
-    for api in apis:
-        print(_row(f"`import {api}`", _time([python, "-c", f"import {api}"]), 0.2, interpreter))
-    if "ebuilder" in apis:
-        print(
-            _row(
-                "validate + serialize a 500-record Commitments/Import body (21 runs)",
-                _validate_and_serialize_500(),
-                0.025,
-            )
+    rows.append(
+        _row("`apigen generate` (all APIs)", _time([python, "-m", "generator", "generate"]), 3.0)
+    )
+    rows += _import_times()
+    rows.append(
+        _row(
+            "validate + serialize a 500-record Commitments/Import body (21 runs)",
+            _validate_and_serialize_500(),
+            0.025,
         )
-        print(
-            _row(
-                "drift: compare all 60 e-Builder schemas, already fetched (11 runs)",
-                _compare_60_schemas(),
-                0.5,
-            )
+    )
+    rows.append(
+        _row(
+            "drift: compare all 60 e-Builder schemas, already fetched (11 runs)",
+            _compare_60_schemas(),
+            0.5,
         )
-        print(
-            _row(
-                "drift: full `apigen drift ebuilder` against the emulator, fetch included",
-                _drift_against_emulator(python),
-                10.0,
-            )
+    )
+    rows.append(
+        _row(
+            "drift: full `apigen drift ebuilder` against the emulator, fetch included",
+            _drift_against_emulator(python),
+            10.0,
         )
+    )
+    return rows
+
+
+def main() -> None:
+    started = time.time()
+    version = peer.ensure_installed()
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, peer {version}. "
+        "Medians with min–max over repeated fresh processes; ratios are to the peer or to raw "
+        "httpx measured in the same run. This machine is shared, so single figures are noisy.",
+        "",
+        "## Generation: ours against openapi-python-client",
+        "",
+        generation.__doc__ or "",
+        "",
+        *generation.table(),
+        "",
+        "## Run time",
+        "",
+        *runtime.sections(),
+        "",
+        "## Budgets and import time",
+        "",
+        *budgets(),
+        "",
+        f"(`make bench` took {(time.time() - started) / 60:.1f} min.)",
+    ]
+    text = "\n".join(parts) + "\n"
+    (ROOT / "benchmarks" / "RESULTS.md").write_text(text, encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":
     main()
-    import runtime  # beside this file: run-time figures against the emulators
-
-    runtime.main()

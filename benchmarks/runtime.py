@@ -4,18 +4,21 @@ Called by bench.py; prints Markdown rows; asserts nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import peer
 
 ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "generated"
 sys.path.insert(0, str(ROOT))
 
 from emulator.settings import ADMIN_CLIENT, API_USER  # noqa: E402
@@ -23,16 +26,41 @@ from emulator.state import PROGRAM_ID  # noqa: E402
 from tests.conftest import SPECS, start_emulator  # noqa: E402
 
 
-def _per_call(fn: Callable[[], object], calls: int) -> list[float]:
-    """Seconds per call, one sample per batch of `calls` (after a warm-up call)."""
-    fn()
-    samples = []
-    for _ in range(7):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - start) / calls)
-    return samples
+@contextlib.contextmanager
+def _server(api: str, **settings: object) -> Iterator[dict[str, str]]:
+    """An emulator in a process of its own; yields its base, API and token URLs."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1])\n"
+        "from tests.conftest import SPECS, start_emulator\n"
+        "with start_emulator(SPECS / sys.argv[2], **json.loads(sys.argv[3])) as s:\n"
+        "    print(json.dumps({'base_url': s.base_url, 'api_url': s.api_url,"
+        " 'token_url': s.token_url}), flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(ROOT), api, json.dumps(settings)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        yield json.loads(child.stdout.readline())
+    finally:
+        child.stdin.close()  # the server stops when its input ends
+        child.wait(timeout=30)
+
+
+def _client(scenario: str, client: str, config: dict[str, str]) -> list[float]:
+    python = str(peer.PYTHON) if client == "peer" else sys.executable
+    done = subprocess.run(
+        [python, str(ROOT / "benchmarks" / "clients.py"), scenario, client, json.dumps(config)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{client} client, {scenario}: {done.stderr}")
+    return [float(v) for v in json.loads(done.stdout)]
 
 
 def _row(name: str, samples: list[float], unit: str, note: str = "") -> str:
@@ -44,106 +72,62 @@ def _row(name: str, samples: list[float], unit: str, note: str = "") -> str:
     )
 
 
-def powerclerk_overhead() -> list[str]:
-    """GetProjects, a page of 100 projects: generated client vs raw httpx, same server."""
-    from powerclerk import PowerClerk
+def _compare(scenario: str, label: str, config: dict[str, str]) -> list[str]:
+    """Rows for raw httpx, ours and the peer, each client in its own process, same server."""
+    times = {client: _client(scenario, client, config) for client in ("raw", "ours", "peer")}
+    raw = statistics.median(times["raw"])
+    ours = statistics.median(times["ours"])
+    peer_time = statistics.median(times["peer"])
+    return [
+        _row(f"{label}: raw httpx (JSON decoded)", times["raw"], "ms"),
+        _row(
+            f"{label}: ours (typed models)",
+            times["ours"],
+            "ms",
+            f"{ours / raw:.2f}× raw httpx (goal ≤ 1.15×); {ours / peer_time:.2f}× the peer",
+        ),
+        _row(
+            f"{label}: openapi-python-client",
+            times["peer"],
+            "ms",
+            f"{peer_time / raw:.2f}× raw httpx",
+        ),
+    ]
 
-    rows = []
-    with start_emulator(SPECS / "powerclerk", rate_limit=10**9) as server:
-        creds = ADMIN_CLIENT
-        with PowerClerk(
-            base_url=server.base_url,
-            token_url=server.token_url,
-            client_id=creds.client_id,
-            client_secret=creds.client_secret,
-            api_key=creds.api_key,
-            rate_limit=None,
-        ) as pc:
+
+def overhead() -> list[str]:
+    """GetProjects (a page of 100) and Commitments/Import (500 records), three clients each."""
+    creds = ADMIN_CLIENT
+    with _server("powerclerk", rate_limit=10**9) as urls:
+        from powerclerk import PowerClerk
+
+        with PowerClerk(base_url=urls["base_url"], token_url=urls["token_url"],
+                        client_id=creds.client_id, client_secret=creds.client_secret,
+                        api_key=creds.api_key, rate_limit=None) as pc:
             for _ in range(100):
                 pc.projects.create(PROGRAM_ID)
-            ours = _per_call(lambda: pc.projects.list(PROGRAM_ID, limit=100), 30)
-        token = httpx.post(
-            server.token_url,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": creds.client_id,
-                "client_secret": creds.client_secret,
-            },
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}", "X-ApiKey": creds.api_key}
-        url = f"{server.base_url}/services/v2/Programs/{PROGRAM_ID}/Projects"
-        with httpx.Client(headers=headers) as raw:
-            bare = _per_call(lambda: raw.get(url, params={"limit": 100}).json(), 30)
-    ratio = statistics.median(ours) / statistics.median(bare)
-    rows.append(
-        _row(
-            "GetProjects, 100 projects: generated client (typed models)",
-            ours,
-            "ms",
-            f"{ratio:.2f}× raw httpx (goal ≤ 1.15×)",
-        )
-    )
-    rows.append(_row("GetProjects, 100 projects: raw httpx (`.json()`)", bare, "ms"))
-    return rows
-
-
-def ebuilder_overhead() -> list[str]:
-    """A 500-record Commitments/Import: generated client vs raw httpx posting the same JSON."""
-    from ebuilder import EBuilder
-    from ebuilder._base_client import encode_json
-
-    batches = iter(range(10**6))
-
-    def body() -> dict[str, object]:
-        """500 new commitments (numbers never reused, so every import succeeds)."""
-        batch = next(batches)
-        return {
-            "options": {"projectIdentifier": "ProjectName"},
-            "data": [
-                {
-                    "header": {
-                        "projectIdentifier": "My Project A",
-                        "commitmentType": "Contract",
-                        "commitmentNumber": f"B-{batch}-{i}",
-                        "description": "bench",
-                        "companyName": "ACME Corp",
-                    },
-                    "items": [
-                        {"commitmentItemNumber": "001", "budgetLineItem": "b1.1000", "amount": 10}
-                    ],
-                }
-                for i in range(500)
-            ],
+        config = {
+            **urls,
+            "grant": "client_credentials",
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "api_key": creds.api_key,
+            "program_id": PROGRAM_ID,
+            "peer_path": str(peer.generate_client(GENERATED / "powerclerk" / "openapi.json",
+                                                  "peer_powerclerk")),
         }
-
-    with start_emulator(SPECS / "ebuilder", daily_quota=10**9) as server:
-        with EBuilder(
-            base_url=server.base_url, username=API_USER.client_id, password=API_USER.api_key
-        ) as eb:
-            ours = _per_call(lambda: eb.commitments.import_(body=body()), 3)
-        token = httpx.post(
-            f"{server.base_url}/api/v2/Authenticate",
-            data={
-                "grant_type": "password",
-                "username": API_USER.client_id,
-                "password": API_USER.api_key,
-            },
-        ).json()["access_token"]
-        with httpx.Client(
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        ) as raw:
-            url = f"{server.base_url}/api/v2/Commitments/Import"
-            bare = _per_call(lambda: raw.post(url, content=encode_json(body())).json(), 3)
-    ratio = statistics.median(ours) / statistics.median(bare)
-    return [
-        _row(
-            "Commitments/Import, 500 records: generated client (validated, paired)",
-            ours,
-            "ms",
-            f"{ratio:.2f}× raw httpx (goal ≤ 1.15×)",
-        ),
-        _row("Commitments/Import, 500 records: raw httpx", bare, "ms"),
-    ]
+        rows = _compare("projects", "GetProjects, 100 projects", config)
+    with _server("ebuilder", daily_quota=10**9) as urls:
+        config = {
+            **urls,
+            "grant": "password",
+            "username": API_USER.client_id,
+            "password": API_USER.api_key,
+            "peer_path": str(peer.generate_client(GENERATED / "ebuilder" / "openapi.json",
+                                                  "peer_ebuilder")),
+        }
+        rows += _compare("import", "Commitments/Import, 500 records", config)
+    return rows
 
 
 def throughput() -> list[str]:
@@ -234,22 +218,23 @@ def memory() -> list[str]:
     ]
 
 
-def main() -> None:
-    print("\n| run time (loopback emulators) | median | min–max | note |")
-    print("|---|---|---|---|")
-    for row in powerclerk_overhead() + ebuilder_overhead():
-        print(row)
-    print()
-    print("| throughput | operations | share | rejections |")
-    print("|---|---|---|---|")
-    for row in throughput():
-        print(row)
-    print()
-    print("| memory | growth | goal | scope |")
-    print("|---|---|---|---|")
-    for row in memory():
-        print(row)
+def sections() -> list[str]:
+    """Markdown tables: per-call overhead, throughput under the rate limit, memory."""
+    return [
+        "| run time (client and server in separate processes, loopback) | median | min–max "
+        "| ratio |",
+        "|---|---|---|---|",
+        *overhead(),
+        "",
+        "| throughput | operations | share | rejections |",
+        "|---|---|---|---|",
+        *throughput(),
+        "",
+        "| memory | growth | goal | scope |",
+        "|---|---|---|---|",
+        *memory(),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    print("\n".join(sections()))

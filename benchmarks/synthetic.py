@@ -163,12 +163,20 @@ def write_spec(root: Path, operations: int) -> Path:
     return api_dir
 
 
+def add_field(api_dir: Path, model: str, name: str) -> None:
+    """Give `model` (in whichever spec file defines it) one more optional string field."""
+    for path in sorted(api_dir.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if model in (doc.get("models") or {}):
+            doc["models"][model]["fields"][name] = {"type": "string"}
+            _dump(path, doc)
+            return
+    raise KeyError(f"no model {model} in {api_dir}")
+
+
 def edit_one_operation(api_dir: Path, generation: int = 1) -> None:
     """Give operation 0's header model one more optional field (a new name each generation)."""
-    path = api_dir / "res000.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    doc["models"]["Record0Header"]["fields"][f"added{generation}"] = {"type": "string"}
-    _dump(path, doc)
+    add_field(api_dir, "Record0Header", f"added{generation}")
 
 
 def _dump(path: Path, doc: object) -> None:
