@@ -5,14 +5,12 @@ IR (scoped aliases), so templates and models agree."""
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
 import threading
 import warnings
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -138,44 +136,17 @@ def _generate_chunk(schema: str, aliases: str, keep: list[str]) -> str:
     return json.dumps({"imports": imports, "classes": classes})
 
 
-def _import_generator() -> None:
-    import datamodel_code_generator.parser.jsonschema  # noqa: F401  (about 0.3 s)
-
-
-_workers: ProcessPoolExecutor | None = None
-
-
-@contextlib.contextmanager
-def workers() -> Iterator[None]:
-    """Worker processes for datamodel-code-generator, started when a run begins: one imports it
-    while the specs load and render, so that a run that regenerates a chunk after an edit does
-    not wait for that import, and a cold run fills every CPU.
+def _workers(misses: int) -> ProcessPoolExecutor | None:
+    """Worker processes for the chunks to generate, or None to generate them in this process
+    (nothing to do, one CPU, or other threads running).
 
     Workers are forked (spawning would re-run the caller's main module), and only from a
-    single-threaded process, where no other thread can hold a lock across the fork. Otherwise,
-    or with one CPU, chunks are generated in this process."""
-    global _workers
+    single-threaded process, where no other thread can hold a lock across the fork."""
     cpus = os.cpu_count() or 1
     forkable = "fork" in multiprocessing.get_all_start_methods()
-    if cpus < 2 or not forkable or threading.active_count() > 1 or _workers is not None:
-        yield
-        return
-    pool = ProcessPoolExecutor(
-        cpus, mp_context=multiprocessing.get_context("fork"), initializer=_import_generator
-    )
-    pool.submit(int)  # starts the first worker; more start when chunks are submitted
-    _workers = pool
-    try:
-        yield
-    finally:
-        _workers = None
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run(todo: list[tuple[str, str, list[str]]]) -> list[str]:
-    if _workers is None:
-        return [_generate_chunk(*args) for args in todo]
-    return list(_workers.map(_generate_chunk, *zip(*todo, strict=True)))
+    if misses == 0 or cpus < 2 or not forkable or threading.active_count() > 1:
+        return None
+    return ProcessPoolExecutor(min(misses, cpus), mp_context=multiprocessing.get_context("fork"))
 
 
 def _cached_chunk(digest: str) -> dict[str, Any] | None:
@@ -215,42 +186,68 @@ def _format_chunks(api: Api, ruff_config: str, raw: list[dict[str, Any]]) -> lis
     return out
 
 
-def render_models(api: Api, header: str, ruff_config: str) -> str:
-    """The source of `<api>/types.py`, already formatted with the package's ruff settings
-    (`ruff_config`, its pyproject.toml). Each chunk's classes come from the cache when the same
-    inputs were seen before, the others from datamodel-code-generator (in parallel when many)
-    and ruff; the imports of all chunks are then merged and sorted. Only that small block and
-    the chunks that changed go through ruff, not the whole file."""
-    defs = api_schema(api)["$defs"]
-    by_name = {m.name: m for m in api.models}
-    todo = []
-    for names in chunks(list(by_name)):
-        schema, aliases = _chunk_input(api, defs, [by_name[name] for name in names])
-        todo.append((schema, aliases, names))
-    stage = (
-        *cache.stage_inputs(__file__, "datamodel-code-generator"),
-        *stage_key(),
-        ruff_config,
-        api.name,
-    )
-    digests = [cache.key(*stage, schema, aliases) for schema, aliases, _ in todo]
-    outputs = [_cached_chunk(digest) for digest in digests]
-    missing = [i for i, out in enumerate(outputs) if out is None]
-    if missing:
-        raw = [
-            {**json.loads(chunk), "names": todo[i][2]}
-            for i, chunk in zip(missing, _run([todo[i] for i in missing]), strict=True)
-        ]
-        for i, chunk in zip(missing, _format_chunks(api, ruff_config, raw), strict=True):
-            outputs[i] = chunk
-            cache.put("models", digests[i], json.dumps(chunk))
-    done = [output for output in outputs if output is not None]
-    imports = {statement: None for output in done for statement in output["imports"]}
-    types = f"{api.name}/{api.name}/types.py"
-    prelude = "\n\n".join([header, _FUTURE, "\n".join(sorted(imports))]) + "\n"
-    files = {**_package_frame(api.name, ruff_config), types: prelude}
-    prelude = format_tree(files, only_rules="I")[types]  # each import is used: sort, keep all
-    bodies = [output["classes"].strip("\n") for output in done]
-    files[types] = "\n\n\n".join([prelude.rstrip("\n"), *bodies]) + "\n"
-    remember_formatted(files, types)
-    return files[types]
+class ModelsJob:
+    """`<api>/types.py` in the making: started before the templates render, finished after.
+
+    The chunks the cache lacks go to worker processes at once, so that datamodel-code-generator
+    (its import alone takes 0.3 s) runs while this process renders the templates; a run whose
+    chunks are all cached starts no process at all."""
+
+    def __init__(self, api: Api, header: str, ruff_config: str) -> None:
+        self.api, self.header, self.ruff_config = api, header, ruff_config
+        defs = api_schema(api)["$defs"]
+        by_name = {m.name: m for m in api.models}
+        self.todo = []
+        for names in chunks(list(by_name)):
+            schema, aliases = _chunk_input(api, defs, [by_name[name] for name in names])
+            self.todo.append((schema, aliases, names))
+        stage = (
+            *cache.stage_inputs(__file__, "datamodel-code-generator"),
+            *stage_key(),
+            ruff_config,
+            api.name,
+        )
+        self.digests = [cache.key(*stage, schema, aliases) for schema, aliases, _ in self.todo]
+        self.outputs = [_cached_chunk(digest) for digest in self.digests]
+        self.missing = [i for i, out in enumerate(self.outputs) if out is None]
+        self.pool = _workers(len(self.missing))
+        self.futures = [
+            self.pool.submit(_generate_chunk, *self.todo[i]) for i in self.missing
+        ] if self.pool else []
+
+    def __enter__(self) -> ModelsJob:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def result(self) -> str:
+        """The source of types.py, already formatted with the package's ruff settings. Each
+        chunk's classes come from the cache or from datamodel-code-generator and ruff; the
+        imports of all chunks are then merged and sorted. Only that small block and the chunks
+        that changed go through ruff, not the whole file."""
+        api, ruff_config = self.api, self.ruff_config
+        if self.missing:
+            fresh = (
+                [future.result() for future in self.futures]
+                if self.pool
+                else [_generate_chunk(*self.todo[i]) for i in self.missing]
+            )
+            raw = [
+                {**json.loads(chunk), "names": self.todo[i][2]}
+                for i, chunk in zip(self.missing, fresh, strict=True)
+            ]
+            for i, chunk in zip(self.missing, _format_chunks(api, ruff_config, raw), strict=True):
+                self.outputs[i] = chunk
+                cache.put("models", self.digests[i], json.dumps(chunk))
+        done = [output for output in self.outputs if output is not None]
+        imports = {statement: None for output in done for statement in output["imports"]}
+        types = f"{api.name}/{api.name}/types.py"
+        prelude = "\n\n".join([self.header, _FUTURE, "\n".join(sorted(imports))]) + "\n"
+        files = {**_package_frame(api.name, ruff_config), types: prelude}
+        prelude = format_tree(files, only_rules="I")[types]  # each import is used: keep all
+        bodies = [output["classes"].strip("\n") for output in done]
+        files[types] = "\n\n\n".join([prelude.rstrip("\n"), *bodies]) + "\n"
+        remember_formatted(files, types)
+        return files[types]

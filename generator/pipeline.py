@@ -9,7 +9,6 @@ from generator.enrich import Finding, enrich
 from generator.format import format_tree
 from generator.ir import Api, build_api
 from generator.load import load_api_dir
-from generator.models import workers
 from generator.openapi import render_openapi
 from generator.render import render_package
 from generator.validate import validate
@@ -46,12 +45,11 @@ def enriched_api(api_dir: Path) -> tuple[Api, list[Finding]]:
 def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
     """Generate every API in memory and return what writing it would change."""
     rendered: dict[str, str] = {}
-    with workers():
-        loaded = [enriched_api(d) for d in api_dirs(specs, names)]
-        apis = [api for api, _ in loaded]
-        for api, findings in loaded:
-            for rel, text in render_package(api, findings).items():
-                rendered[f"{api.name}/{rel}"] = text
+    loaded = [enriched_api(d) for d in api_dirs(specs, names)]
+    apis = [api for api, _ in loaded]
+    for api, findings in loaded:
+        for rel, text in render_package(api, findings).items():
+            rendered[f"{api.name}/{rel}"] = text
     formatted = format_tree(rendered)
     return [
         plan(
