@@ -69,4 +69,6 @@ def generate_client(openapi: Path, package: str) -> Path:
     )
     if done.returncode != 0 or not (out / package).is_dir():
         raise RuntimeError(f"{PEER} could not generate {openapi}: {done.stdout}{done.stderr}")
+    # Byte-compiled, as an installed package would be (our packages are too, see bench.py).
+    subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(out)], check=True)
     return out

@@ -72,9 +72,14 @@ def _row(name: str, samples: list[float], unit: str, note: str = "") -> str:
     )
 
 
-def _compare(scenario: str, label: str, config: dict[str, str]) -> list[str]:
-    """Rows for raw httpx, ours and the peer, each client in its own process, same server."""
-    times = {client: _client(scenario, client, config) for client in ("raw", "ours", "peer")}
+def _compare(scenario: str, label: str, config: dict[str, str], rounds: int = 3) -> list[str]:
+    """Rows for raw httpx, ours and the peer, each client in its own process, same server; the
+    clients take turns over `rounds` rounds, so that a slow spell of this shared machine does
+    not fall on one client alone."""
+    times: dict[str, list[float]] = {"raw": [], "ours": [], "peer": []}
+    for _ in range(rounds):
+        for client, samples in times.items():
+            samples += _client(scenario, client, config)
     raw = statistics.median(times["raw"])
     ours = statistics.median(times["ours"])
     peer_time = statistics.median(times["peer"])
