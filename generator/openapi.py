@@ -1,25 +1,29 @@
 """Stage 6b: IR -> an OpenAPI 3.1 document, equivalent to the spec, for Swagger UI, Postman,
 schemathesis and other generators. Schemas are the JSON Schema the models are generated from
 (generator/schema.py, 2020-12, which OpenAPI 3.1 takes as is); what OpenAPI has no word for
-(batches, pagination, V1 moves, inferred shapes) is kept in `x-apigen-*` extensions."""
+(batches, pagination, files in JSON, V1 moves, inferred shapes) is kept in `x-apigen-*`
+extensions."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from generator.ir import Api, Model, Operation, Param, TypeRef
+from generator.ir import Api, Change, Environment, Model, Move, Operation, Param, Payload, TypeRef
 from generator.schema import api_schema, constraints_schema, type_schema
 
-_COMPONENTS = "#/components/schemas/"
+_SCHEMAS = "#/components/schemas/"
 _BINARY = {"type": "string", "format": "binary"}
+_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")  # the order of a Path Item Object
+# Names of the shared MFA header parameters under components/parameters.
+_MFA_PARAMETERS = ("MfaOneTimePassword", "MfaSessionToken")
 
 
 def _repoint(node: Any) -> Any:
     """The same schema with `#/$defs/X` references pointing at `#/components/schemas/X`."""
     if isinstance(node, dict):
         return {
-            k: (_COMPONENTS + v.removeprefix("#/$defs/") if k == "$ref" else _repoint(v))
+            k: (_SCHEMAS + v.removeprefix("#/$defs/") if k == "$ref" else _repoint(v))
             for k, v in node.items()
         }
     if isinstance(node, list):
@@ -28,68 +32,121 @@ def _repoint(node: Any) -> Any:
 
 
 def _ref(model: str) -> dict[str, str]:
-    return {"$ref": _COMPONENTS + model}
+    return {"$ref": _SCHEMAS + model}
 
 
 def _paragraphs(*parts: str) -> str:
     return "\n\n".join(p.strip() for p in parts if p and p.strip())
 
 
+def _present(**values: Any) -> dict[str, Any]:
+    """Only the values the spec gave (extensions leave out empty keys)."""
+    return {k: v for k, v in values.items() if v not in ("", (), [], None)}
+
+
+def _move(move: Move) -> dict[str, Any]:
+    return _present(
+        kind=move.kind,
+        **{"from": move.from_path},  # a keyword in Python, the spec's own key
+        to=move.to_path,
+        field=move.field,
+        old=move.old,
+        new=move.new,
+        operations=list(move.operations),
+        direction=move.direction,
+        note=move.note,
+    )
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return _present(
+        kind=change.kind,
+        direction=change.direction,
+        param=change.param,
+        **{"from": change.from_},
+        to=change.to,
+        note=change.note,
+    )
+
+
 def _schemas(api: Api) -> dict[str, Any]:
-    schemas = _repoint(api_schema(api)["$defs"])
+    schemas: dict[str, Any] = _repoint(api_schema(api)["$defs"])
     for model in api.models:
         if model.moves:
             schemas[model.name]["x-apigen-v1-moves"] = [_move(mv) for mv in model.moves]
-    return dict(schemas)
+    for op in api.operations:
+        if op.file:  # a file inside the JSON body (a field validation checked exists)
+            field = schemas[op.body.model]["properties"][op.file.field]
+            field["contentEncoding"] = op.file.encoding
+    return schemas
 
 
-def _move(move: Any) -> dict[str, Any]:
-    out = {"kind": move.kind, "from": move.from_path, "to": move.to_path, "field": move.field,
-           "old": move.old, "new": move.new, "operations": list(move.operations),
-           "direction": move.direction, "note": move.note}
-    return {k: v for k, v in out.items() if v}
+def _token_url(api: Api, env: Environment | None) -> str:
+    """As the client resolves it: the environment's own, else `token_path` on its host. With no
+    environment the path stays relative, and OpenAPI resolves it against the server's host."""
+    if env is None:
+        return api.auth.token_path
+    return env.token_url or env.base_url.rstrip("/") + api.auth.token_path
 
 
-def _security(api: Api) -> tuple[dict[str, Any], list[dict[str, list[str]]]]:
-    schemes: dict[str, Any] = {}
+def _security_schemes(api: Api) -> dict[str, Any]:
     auth = api.auth
-    if auth.kind in ("oauth2_client_credentials", "oauth2_password"):
-        token_url = next((e.token_url for e in api.environments if e.token_url), auth.token_path)
-        flow = "clientCredentials" if auth.kind == "oauth2_client_credentials" else "password"
-        others = [f"{e.name}: {e.token_url}" for e in api.environments[1:] if e.token_url]
-        schemes["oauth2"] = {
+    first, *others = api.environments or (None,)
+    other_urls = "; ".join(f"{env.name}: {_token_url(api, env)}" for env in others if env)
+    flow = "clientCredentials" if auth.kind == "oauth2_client_credentials" else "password"
+    schemes: dict[str, Any] = {
+        "oauth2": {
             "type": "oauth2",
             "description": _paragraphs(
                 auth.description,
                 f"Access tokens last {auth.token_lifetime_seconds} s.",
-                f"Token URL of the other environments: {'; '.join(others)}." if others else "",
+                f"Token URL of the other environments: {other_urls}." if other_urls else "",
             ),
-            "flows": {flow: {"tokenUrl": token_url, "scopes": {}}},
+            "flows": {flow: {"tokenUrl": _token_url(api, first), "scopes": {}}},
         }
+    }
     if api.api_key_header:
         schemes["apiKey"] = {"type": "apiKey", "in": "header", "name": api.api_key_header}
-    # Every listed scheme is needed at once (OAuth token and API key together).
-    return schemes, [{name: [] for name in schemes}] if schemes else []
+    return schemes
+
+
+def _mfa_parameters(api: Api) -> dict[str, Any]:
+    headers = (api.mfa_otp_header, api.mfa_session_header)
+    either = f"MFA: send {headers[0]} or {headers[1]} when MFA is enabled for the API user."
+    return {
+        name: {
+            "name": header,
+            "in": "header",
+            "required": False,
+            "description": _paragraphs(either, api.mfa_description),
+            "schema": {"type": "string"},
+        }
+        for name, header in zip(_MFA_PARAMETERS, headers, strict=True)
+    }
 
 
 def _param_schema(param: Param) -> dict[str, Any]:
     schema = type_schema(TypeRef.parse(param.type))
+    # A list parameter (sent repeated) constrains its items.
+    values = schema.get("items", schema)
     if param.enum:
-        schema["enum"] = list(param.enum)
+        values["enum"] = list(param.enum)
+    values.update(constraints_schema(param.constraints))
     if param.default is not None:
         schema["default"] = param.default
-    schema.update(constraints_schema(param.constraints))
     return schema
 
 
-def _parameter(param: Param) -> dict[str, Any]:
+def _parameter(api: Api, param: Param) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": param.wire_name,
         "in": param.location,
-        "required": param.required or param.location == "path",
+        "required": param.required,
     }
+    identifier = dict(api.identifiers).get(param.wire_name) if param.location == "path" else None
     description = _paragraphs(
         param.description,
+        f"Accepts {identifier}." if identifier else "",
         f"Format: {param.format}." if param.format else "",
         "Inferred, not documented." if param.confidence == "inferred" else "",
     )
@@ -101,36 +158,17 @@ def _parameter(param: Param) -> dict[str, Any]:
     return out
 
 
-def _mfa_parameters(api: Api, op: Operation) -> list[dict[str, Any]]:
-    headers = [h for h in (api.mfa_otp_header, api.mfa_session_header) if h]
-    if not headers or op.mfa == "never":
-        return []
-    when = "required by this operation" if op.mfa == "required" else "needed when MFA is enabled"
-    return [
-        {
-            "name": header,
-            "in": "header",
-            "required": False,
-            "description": _paragraphs(f"MFA ({when}; send one of {', '.join(headers)}).",
-                                       api.mfa_description),
-            "schema": {"type": "string"},
-        }
-        for header in headers
-    ]
+def _content(payload: Payload) -> dict[str, Any]:
+    if payload.kind == "binary":
+        return {payload.content_type or "application/octet-stream": {"schema": _BINARY}}
+    return {payload.content_type or "application/json": {"schema": _ref(payload.model)}}
 
 
-def _request_body(models: dict[str, Model], op: Operation) -> dict[str, Any] | None:
+def _request_body(models: dict[str, Model], op: Operation) -> dict[str, Any]:
     body = op.body
-    if body.kind == "none":
-        return None
-    if body.kind == "binary":
-        content = {body.content_type or "application/octet-stream": {"schema": _BINARY}}
-        return {"required": True, "content": content}
-    required = any(f.required for f in models[body.model].fields)
-    out: dict[str, Any] = {
-        "required": required,
-        "content": {"application/json": {"schema": _ref(body.model)}},
-    }
+    # As in the client: a JSON body is optional when its model has no required field.
+    required = body.kind == "binary" or any(f.required for f in models[body.model].fields)
+    out: dict[str, Any] = {"required": required, "content": _content(body)}
     if body.description:
         out["description"] = body.description
     return out
@@ -138,12 +176,11 @@ def _request_body(models: dict[str, Model], op: Operation) -> dict[str, Any] | N
 
 def _responses(api: Api, op: Operation) -> dict[str, Any]:
     response = op.response
-    success: dict[str, Any] = {"description": response.description or "Success."}
-    if response.kind == "json":
-        success["content"] = {"application/json": {"schema": _ref(response.model)}}
-    elif response.kind == "binary":
-        success["content"] = {response.content_type or "application/octet-stream":
-                              {"schema": _BINARY}}
+    default = "Success." if response.kind != "none" else "Success, no body."
+    success: dict[str, Any] = {"description": response.description or default}
+    if response.kind != "none":
+        success["content"] = _content(response)
+    # The spec gives no success status; every documented answer is 200.
     out: dict[str, Any] = {"200": success}
     if api.rate_limit:
         out[str(api.rate_limit.status)] = {"$ref": "#/components/responses/RateLimited"}
@@ -154,123 +191,174 @@ def _responses(api: Api, op: Operation) -> dict[str, Any]:
 
 
 def _operation(api: Api, models: dict[str, Model], op: Operation) -> dict[str, Any]:
-    notes = []
-    if op.deprecated:
-        notes.append(f"Deprecated: {op.deprecated}")
-    if op.admin_only:
-        notes.append("Admin users only.")
-    if op.confidence == "inferred":
-        notes.append(f"Inferred, not documented: {op.source}" if op.source else "Inferred.")
-    if not op.idempotent:
-        notes.append("Not idempotent: the generated client never retries it once sent.")
     out: dict[str, Any] = {
         "operationId": op.wire_name,
         "tags": [op.resource],
         "summary": op.summary,
     }
-    description = _paragraphs(op.description, *notes)
+    inferred = f"Inferred, not documented: {op.source}" if op.source else "Inferred."
+    description = _paragraphs(
+        op.description,
+        f"Deprecated: {op.deprecated}" if op.deprecated else "",
+        "Admin users only." if op.admin_only else "",
+        "Requires MFA." if op.mfa == "required" and api.mfa_otp_header else "",
+        inferred if op.confidence == "inferred" else "",
+        "" if op.idempotent else "Not idempotent: the generated client never retries it once sent.",
+    )
     if description:
         out["description"] = description
     if op.deprecated:
         out["deprecated"] = True
-    parameters = [_parameter(p) for p in op.params] + _mfa_parameters(api, op)
+    parameters = [_parameter(api, p) for p in op.params]
+    if api.mfa_otp_header:
+        parameters += [{"$ref": f"#/components/parameters/{name}"} for name in _MFA_PARAMETERS]
     if parameters:
         out["parameters"] = parameters
-    body = _request_body(models, op)
-    if body:
-        out["requestBody"] = body
+    if op.body.kind != "none":
+        out["requestBody"] = _request_body(models, op)
     out["responses"] = _responses(api, op)
     out.update(_extensions(op))
     return out
 
 
 def _extensions(op: Operation) -> dict[str, Any]:
-    """What the generated client does with an operation beyond plain HTTP."""
+    """What the spec says of an operation beyond plain HTTP, and its generated client method."""
     out: dict[str, Any] = {"x-apigen-method": f"{op.resource}.{op.python_name}"}
     if op.confidence != "documented":
         out["x-apigen-confidence"] = op.confidence
     if op.paginate:
         page = op.paginate
-        out["x-apigen-pagination"] = {
-            "style": page.style, "limit": page.limit_param, "offset": page.offset_param,
-            "maxPage": page.max_page, "items": page.items,
-        }
+        out["x-apigen-pagination"] = _present(
+            style=page.style,
+            limit=page.limit_param,
+            offset=page.offset_param,
+            maxPage=page.max_page,
+            items=page.items,
+        )
     if op.batch:
-        out["x-apigen-batch"] = {"records": op.batch.records, "keep": list(op.batch.keep)}
+        out["x-apigen-batch"] = _present(records=op.batch.records, keep=list(op.batch.keep))
     if op.file:
-        out["x-apigen-file"] = {"field": op.file.field, "encoding": op.file.encoding,
-                                "maxBytes": op.file.max_bytes}
+        out["x-apigen-file"] = _present(
+            field=op.file.field,
+            encoding=op.file.encoding,
+            maxBytes=op.file.max_bytes,
+            nameField=op.file.name_field,
+        )
     if op.presigned_upload:
         up = op.presigned_upload
-        out["x-apigen-presigned-upload"] = {"uri": up.uri, "headers": up.headers,
-                                            "method": up.method}
+        out["x-apigen-presigned-upload"] = _present(
+            uri=up.uri,
+            headers=up.headers,
+            method=up.method,
+            expiresAt=up.expires_at,
+            sizeField=up.size_field,
+            nameField=up.name_field,
+        )
     if op.v1:
-        out["x-apigen-v1"] = {
-            "operationId": op.v1.wire_name,
-            "method": op.v1.method,
-            "path": op.v1.path,
-            "changes": [{k: v for k, v in vars(c).items() if v} for c in op.v1.changes],
-        }
+        out["x-apigen-v1"] = _present(
+            operationId=op.v1.wire_name,
+            method=op.v1.method,
+            path=op.v1.path,
+            changes=[_change(c) for c in op.v1.changes],
+        )
     return out
 
 
 def _servers(api: Api) -> list[dict[str, Any]]:
-    if api.environments:
-        return [
-            {"url": env.base_url + api.base_path, "description": env.description or env.name}
-            for env in api.environments
-        ]
-    # No fixed host (a tenant's own): the base URL is the client's `base_url=` argument.
+    if not api.environments:
+        # No fixed host: the tenant's own (the client's `base_url=` argument).
+        return [{"url": api.base_path or "/", "description": "Relative to the tenant's host."}]
     return [
-        {
-            "url": "{baseUrl}" + api.base_path,
-            "variables": {
-                "baseUrl": {
-                    "default": "https://api.example.com",
-                    "description": "The tenant's host (the client's base_url argument).",
-                }
-            },
-        }
+        {"url": env.base_url + api.base_path, "description": env.description or env.name}
+        for env in api.environments
     ]
 
 
 def _api_notes(api: Api) -> list[str]:
     notes = []
     if api.rate_limit:
-        rl = api.rate_limit
-        notes.append(f"Rate limit: {rl.operations} operations per {rl.per_seconds:g} s "
-                     f"(answered with {rl.status}). {rl.description}")
+        limit = api.rate_limit
+        notes.append(
+            f"Rate limit: {limit.operations} operations per {limit.per_seconds:g} s (answered "
+            f"with {limit.status}). {limit.description}"
+        )
+    if api.quota_status:
+        notes.append(f"Quota: an exhausted quota is answered with {api.quota_status}.")
     if api.keys_case_insensitive:
         notes.append("The server matches JSON keys ignoring case.")
     if api.numbers_as_strings:
-        notes.append("Numbers may also be sent as strings.")
+        notes.append("A JSON number is accepted for a string field (as its text).")
     if len(api.content_types) > 1:
-        notes.append(f"Content types: {', '.join(api.content_types)}; this document describes "
-                     "the JSON form.")
+        notes.append(
+            f"Content types: {', '.join(api.content_types)}; this document describes the JSON form."
+        )
+    if api.schema_discovery:
+        flag, kind = api.schema_discovery.flag, api.schema_discovery.kind
+        notes.append(
+            f"Every operation describes itself: call it with ?{flag}=true&{kind}=request or "
+            "response (no body) for its JSON Schema."
+        )
     if api.v1_base_path:
-        notes.append(f"The V1 API ({api.v1_base_path}) was shut down on {api.v1_shut_down}; "
-                     "each operation's x-apigen-v1 says what moved.")
+        until = f", shut down on {api.v1_shut_down}" if api.v1_shut_down else ""
+        notes.append(
+            f"V1 API: {api.v1_base_path}{until}. x-apigen-v1 (here and on each operation) and "
+            "x-apigen-v1-moves (on schemas) say what changed."
+        )
     return notes
 
 
-def openapi_document(api: Api) -> dict[str, Any]:
-    models = {m.name: m for m in api.models}
-    schemes, security = _security(api)
-    paths: dict[str, dict[str, Any]] = {}
-    for op in api.operations:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(api, models, op)
-    error: dict[str, Any] = {"description": "An error answer."}
+def _components(api: Api) -> dict[str, Any]:
+    fields = ", ".join(api.error_message_fields)
+    error: dict[str, Any] = {
+        "description": f"An error answer; its message is in {fields}." if fields else "An error."
+    }
     if api.error_model:
         error["content"] = {"application/json": {"schema": _ref(api.error_model)}}
     responses: dict[str, Any] = {"Error": error}
     if api.rate_limit:
-        responses["RateLimited"] = {"description": "Too many operations in the window."}
+        limit = api.rate_limit
+        responses["RateLimited"] = {
+            "description": f"More than {limit.operations} operations in {limit.per_seconds:g} s."
+        }
     if api.quota_status:
-        responses["QuotaExceeded"] = {"description": "The daily quota is used up."}
+        responses["QuotaExceeded"] = {"description": "The account's call quota is used up."}
     components: dict[str, Any] = {"schemas": _schemas(api), "responses": responses}
-    if schemes:
-        components["securitySchemes"] = schemes
-    doc: dict[str, Any] = {
+    if api.mfa_otp_header:
+        components["parameters"] = _mfa_parameters(api)
+    components["securitySchemes"] = _security_schemes(api)
+    return components
+
+
+def _api_extensions(api: Api) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if api.v1_base_path:
+        out["x-apigen-v1"] = _present(
+            basePath=api.v1_base_path,
+            shutDown=api.v1_shut_down,
+            changes=[_change(c) for c in api.v1_changes],
+        )
+    if api.batch_result:
+        shape = api.batch_result
+        # How a batch answer reports each record (named in x-apigen-batch operations).
+        out["x-apigen-batch-result"] = _present(
+            success=shape.success,
+            records=shape.records,
+            recordErrors=shape.record_errors,
+            messages=shape.messages,
+            supportId=shape.support_id,
+            errorDescription=shape.error_description,
+        )
+    return out
+
+
+def openapi_document(api: Api) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one API; keys in a fixed order, paths sorted."""
+    models = {m.name: m for m in api.models}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in sorted(api.operations, key=lambda o: (o.path, _METHODS.index(o.method))):
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(api, models, op)
+    components = _components(api)
+    return {
         "openapi": "3.1.0",
         "info": {
             "title": api.title,
@@ -278,16 +366,16 @@ def openapi_document(api: Api) -> dict[str, Any]:
             "description": _paragraphs(api.description, *_api_notes(api)),
         },
         "servers": _servers(api),
+        # Every scheme at once: the OAuth token and, where the API has one, the API key.
+        "security": [{name: [] for name in components["securitySchemes"]}],
+        "tags": [
+            {"name": r.name, "description": r.description} if r.description else {"name": r.name}
+            for r in api.resources
+        ],
+        "paths": paths,
+        "components": components,
+        **_api_extensions(api),
     }
-    if security:
-        doc["security"] = security
-    doc["tags"] = [
-        {"name": r.name, "description": r.description} if r.description else {"name": r.name}
-        for r in api.resources
-    ]
-    doc["paths"] = paths
-    doc["components"] = components
-    return doc
 
 
 def render_openapi(api: Api) -> str:

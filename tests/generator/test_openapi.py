@@ -31,12 +31,21 @@ def _refs(node: Any) -> list[str]:
     return []
 
 
-def _resolve(doc: dict[str, Any], ref: str) -> Any:
+def _resolve(doc: dict[str, Any], node: dict[str, Any]) -> Any:
+    """The node itself, or what its local `$ref` points at (KeyError if nothing)."""
+    if "$ref" not in node:
+        return node
+    ref = node["$ref"]
     assert ref.startswith("#/"), ref
-    node: Any = doc
+    target: Any = doc
     for part in ref[2:].split("/"):
-        node = node[part]
-    return node
+        target = target[part]
+    return target
+
+
+def _parameters(doc: dict[str, Any], exported: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    resolved = (_resolve(doc, p) for p in exported.get("parameters", []))
+    return {(p["name"], p["in"]): p for p in resolved}
 
 
 @pytest.mark.parametrize("api_dir", API_DIRS, ids=lambda p: p.name)
@@ -45,46 +54,94 @@ def test_export_is_valid_openapi_31_with_every_operation_and_model(api_dir: Path
     doc = openapi_document(api)
     validate(doc)  # raises on any violation of the OpenAPI 3.1 schema
     assert doc["openapi"] == "3.1.0"
+    assert doc["info"] == {
+        "title": api.title,
+        "version": api.version,
+        "description": doc["info"]["description"],
+    }
+    assert doc["info"]["description"].startswith(api.description.strip())
     for op in api.operations:
         exported = doc["paths"][op.path][op.method.lower()]
         assert exported["operationId"] == op.wire_name
         assert exported["tags"] == [op.resource]
-        names = {(p["name"], p["in"]) for p in exported.get("parameters", [])}
-        assert {(p.wire_name, p.location) for p in op.params} <= names
+        assert exported["summary"] == op.summary
+        assert exported.get("deprecated", False) == bool(op.deprecated)
+        parameters = _parameters(doc, exported)
+        for param in op.params:
+            out = parameters[(param.wire_name, param.location)]
+            assert out["required"] == param.required
+            assert out.get("deprecated", False) == param.deprecated
+            values = out["schema"].get("items", out["schema"])  # a list constrains its items
+            assert values.get("enum", []) == list(param.enum)
         if op.body.kind == "json":
-            schema = exported["requestBody"]["content"]["application/json"]["schema"]
+            schema = exported["requestBody"]["content"][op.body.content_type]["schema"]
             assert schema == {"$ref": f"#/components/schemas/{op.body.model}"}
+        elif op.body.kind == "binary":
+            media = exported["requestBody"]["content"][op.body.content_type]
+            assert media["schema"] == {"type": "string", "format": "binary"}
+        else:
+            assert "requestBody" not in exported
+        success = exported["responses"]["200"]
         if op.response.kind == "json":
-            schema = exported["responses"]["200"]["content"]["application/json"]["schema"]
+            schema = success["content"][op.response.content_type]["schema"]
             assert schema == {"$ref": f"#/components/schemas/{op.response.model}"}
+        elif op.response.kind == "binary":
+            [media] = success["content"].values()
+            assert media["schema"] == {"type": "string", "format": "binary"}
+        else:
+            assert "content" not in success
+        assert exported["responses"]["default"] == {"$ref": "#/components/responses/Error"}
     operations = sum(len(methods) for methods in doc["paths"].values())
     assert operations == len(api.operations)
     schemas = doc["components"]["schemas"]
-    assert set(schemas) == {m.name for m in api.models}
+    assert list(schemas) == [m.name for m in api.models]
     for model in api.models:
         assert set(schemas[model.name]["properties"]) == {f.wire_name for f in model.fields}
-    for ref in _refs(doc):
-        assert _resolve(doc, ref) is not None
+    error = doc["components"]["responses"]["Error"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": f"#/components/schemas/{api.error_model}"}
+    refs = _refs(doc)
+    assert refs and all(r.startswith("#/components/") for r in refs)  # no `#/$defs/` left
+    for ref in refs:
+        assert _resolve(doc, {"$ref": ref})
 
 
 @pytest.mark.parametrize("api", ["powerclerk", "ebuilder"])
 def test_committed_export_is_what_the_spec_gives(api: str) -> None:
     spec, _ = enriched_api(ROOT / "specs" / api)
-    committed = (ROOT / "generated" / api / "openapi.json").read_text(encoding="utf-8")
-    assert committed == render_openapi(spec)
-    assert render_openapi(spec) == render_openapi(enriched_api(ROOT / "specs" / api)[0])
+    committed = (ROOT / "generated" / api / "openapi.json").read_bytes()
+    assert committed == render_openapi(spec).encode("utf-8")
+    assert committed.endswith(b"}\n")
+    assert json.loads(committed) == openapi_document(spec)
 
 
 def test_security_schemes_follow_the_specs_auth() -> None:
     powerclerk = openapi_document(enriched_api(ROOT / "specs" / "powerclerk")[0])
     schemes = powerclerk["components"]["securitySchemes"]
+    assert set(schemes) == {"oauth2", "apiKey"}
     flow = schemes["oauth2"]["flows"]["clientCredentials"]
-    assert flow["tokenUrl"] == "https://identity.cleanpowerdemo.com/PCITrial/connect/token"
+    assert flow == {
+        "tokenUrl": "https://identity.cleanpowerdemo.com/PCITrial/connect/token",
+        "scopes": {},
+    }
+    other = "production: https://identity.powerclerk.com/connect/token"
+    assert other in schemes["oauth2"]["description"]
     assert schemes["apiKey"] == {"type": "apiKey", "in": "header", "name": "X-ApiKey"}
     assert powerclerk["security"] == [{"oauth2": [], "apiKey": []}]  # both on every call
-    mfa = [p["name"] for p in powerclerk["paths"]["/Programs/{ProgramId}/Projects"]["get"]
-           ["parameters"] if p["in"] == "header"]
-    assert mfa == ["Mfa-One-Time-Password", "Mfa-Session-Token"]
+    assert [s["url"] for s in powerclerk["servers"]] == [
+        "https://api.cleanpowerdemo.com/PCITrial/services/v2",
+        "https://api.powerclerk.com/services/v2",
+    ]
+    # MFA headers are shared parameters of every operation; one operation cannot do without.
+    mfa = powerclerk["components"]["parameters"]
+    assert [p["name"] for p in mfa.values()] == ["Mfa-One-Time-Password", "Mfa-Session-Token"]
+    for methods in powerclerk["paths"].values():
+        for exported in methods.values():
+            headers = _parameters(powerclerk, exported)
+            assert ("Mfa-Session-Token", "header") in headers
+    create = powerclerk["paths"]["/Accounts/MfaSessionTokens"]["post"]
+    assert "Requires MFA." in create["description"]
+    listing = powerclerk["paths"]["/Programs/{ProgramId}/Projects"]["get"]
+    assert "Requires MFA." not in listing.get("description", "")
 
     ebuilder = openapi_document(enriched_api(ROOT / "specs" / "ebuilder")[0])
     schemes = ebuilder["components"]["securitySchemes"]
@@ -95,8 +152,33 @@ def test_security_schemes_follow_the_specs_auth() -> None:
             "flows": {"password": {"tokenUrl": "/api/v2/Authenticate", "scopes": {}}},
         }
     }
-    assert "14399" in schemes["oauth2"]["description"]
-    assert ebuilder["servers"][0]["url"] == "{baseUrl}/api/v2"  # a tenant's own host
+    assert "Access tokens last 14399 s." in schemes["oauth2"]["description"]
+    assert ebuilder["security"] == [{"oauth2": []}]
+    # No fixed host: a relative server (the tenant's), against which the token URL resolves.
+    assert [s["url"] for s in ebuilder["servers"]] == ["/api/v2"]
+    assert "parameters" not in ebuilder["components"]  # no MFA
+
+
+def test_token_path_is_resolved_on_each_environments_host(spec_copy: Path) -> None:
+    api_yaml = spec_copy / "mini" / "api.yaml"
+    text = api_yaml.read_text()
+    text = text.replace(
+        ', token_url: "https://id.example.test/token"}',
+        '}\n    live: {base_url: "https://live.example.test"}',
+    )
+    text = text.replace('"https://sandbox.example.test"', '"https://sandbox.example.test/t1"')
+    text = text.replace(
+        "kind: oauth2_client_credentials,", "kind: oauth2_password, token_path: /token,"
+    )
+    api_yaml.write_text(text)
+    doc = openapi_document(enriched_api(spec_copy / "mini")[0])
+    validate(doc)
+    oauth2 = doc["components"]["securitySchemes"]["oauth2"]
+    assert oauth2["flows"] == {
+        "password": {"tokenUrl": "https://sandbox.example.test/t1/token", "scopes": {}}
+    }
+    assert "live: https://live.example.test/token" in oauth2["description"]
+    assert [s["description"] for s in doc["servers"]] == ["sandbox", "live"]
 
 
 def test_deprecations_inferred_shapes_and_v1_moves_are_carried(spec_copy: Path) -> None:
@@ -121,13 +203,77 @@ def test_deprecations_inferred_shapes_and_v1_moves_are_carried(spec_copy: Path) 
     assert "Deprecated: Use the search instead." in listing["description"]
     offset = next(p for p in listing["parameters"] if p["name"] == "offset")
     assert offset["deprecated"] is True
+    limit = next(p for p in listing["parameters"] if p["name"] == "limit")
+    assert "deprecated" not in limit
     assert doc["components"]["schemas"]["Owner"]["properties"]["Email"]["deprecated"] is True
     create = doc["paths"]["/Shops/{ShopId}/Widgets"]["post"]
+    assert "deprecated" not in create
     assert create["x-apigen-confidence"] == "inferred"
     assert "Inferred, not documented: Inferred from the V1 path." in create["description"]
-    assert create["x-apigen-v1"]["path"] == "/v1/Shops/{ShopId}/NewWidget"
+    assert create["x-apigen-v1"] == {
+        "operationId": "CreateWidget",
+        "method": "POST",
+        "path": "/v1/Shops/{ShopId}/NewWidget",
+        "changes": [
+            {
+                "kind": "path_changed",
+                "from": "/Shops/{ShopId}/NewWidget",
+                "to": "/Shops/{ShopId}/Widgets",
+            }
+        ],
+    }
+    assert doc["x-apigen-v1"] == {
+        "basePath": "/v1",
+        "changes": [{"kind": "prefix", "from": "/v1", "to": "/v2", "note": "all operations"}],
+    }
     moves = doc["components"]["schemas"]["Widget"]["x-apigen-v1-moves"]
-    assert {"kind": "move", "from": "OwnerEmail", "to": "Owner.Email"} in moves
+    assert moves[0] == {"kind": "move", "from": "OwnerEmail", "to": "Owner.Email"}
+    assert listing["x-apigen-pagination"] == {
+        "style": "offset",
+        "limit": "limit",
+        "offset": "offset",
+        "maxPage": 100,
+        "items": "Widgets",
+    }
+    assert doc["paths"]["/Shops/{ShopId}/Widgets"]["post"]["responses"]["429"] == {
+        "$ref": "#/components/responses/RateLimited"
+    }
+
+
+def test_powerclerk_records_its_deprecated_v1_and_downloads() -> None:
+    api, _ = enriched_api(ROOT / "specs" / "powerclerk")
+    doc = openapi_document(api)
+    assert doc["x-apigen-v1"]["shutDown"] == "2026-04-03"
+    assert [c["kind"] for c in doc["x-apigen-v1"]["changes"]] == [c.kind for c in api.v1_changes]
+    path = "/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}"
+    download = doc["paths"][path]["get"]["responses"]["200"]
+    assert download["content"] == {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+    }
+    project_id = _parameters(doc, doc["paths"][path]["get"])[("ProjectId", "path")]
+    assert "ProjectNumber once the project has been submitted" in project_id["description"]
+    assert "application/xml" in doc["info"]["description"]  # what the document leaves out
+
+
+def test_bulk_fixture_marks_batches_and_files() -> None:
+    doc = openapi_document(enriched_api(FIXTURE_SPECS / "bulk")[0])
+    imports = doc["paths"]["/Items/Import"]["post"]
+    assert imports["x-apigen-batch"] == {"records": "data", "keep": ["options"]}
+    assert doc["x-apigen-batch-result"]["recordErrors"] == "errorMessages"
+    upload = doc["paths"]["/Files/Upload"]["post"]
+    assert upload["x-apigen-file"] == {
+        "field": "content",
+        "encoding": "base64",
+        "maxBytes": 1024,
+        "nameField": "fileName",
+    }
+    inline = doc["components"]["schemas"]["InlineFile"]["properties"]["content"]
+    assert inline == {"type": "string", "contentEncoding": "base64"}
+    create = doc["paths"]["/Files/Create"]["post"]
+    assert create["x-apigen-presigned-upload"]["expiresAt"] == "upload.expiresAt"
+    assert imports["responses"]["426"] == {"$ref": "#/components/responses/QuotaExceeded"}
+    assert "Not idempotent" in imports["description"]
+    assert doc["servers"] == [{"url": "/api/v1", "description": "Relative to the tenant's host."}]
 
 
 def test_openapi_command_writes_only_the_export(tmp_path: Path, spec_copy: Path) -> None:
@@ -142,7 +288,7 @@ def test_openapi_command_writes_only_the_export(tmp_path: Path, spec_copy: Path)
     after = tree_digest(out)
     del after["mini/openapi.json"]
     assert after == before  # nothing else touched, nothing deleted
-    assert json.loads(generated)["info"]["title"]
+    assert json.loads(generated)["info"]["title"] == "Mini API"
 
 
 def test_openapi_command_on_a_broken_spec_writes_nothing(
@@ -153,12 +299,3 @@ def test_openapi_command_on_a_broken_spec_writes_nothing(
     assert main(["openapi", "--specs", str(spec_copy), "--out", str(tmp_path / "out")]) == 2
     assert "widgets.yaml" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
-
-
-def test_bulk_fixture_marks_batches_and_files() -> None:
-    doc = openapi_document(enriched_api(FIXTURE_SPECS / "bulk")[0])
-    imports = doc["paths"]["/Items/Import"]["post"]
-    assert imports["x-apigen-batch"] == {"records": "data", "keep": ["options"]}
-    upload = doc["paths"]["/Files/Upload"]["post"]
-    assert upload["x-apigen-file"]["maxBytes"] == 1024
-    assert "426" in imports["responses"]  # the quota answer
