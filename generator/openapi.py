@@ -19,18 +19,6 @@ _METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")  # the order of a Path Item
 _MFA_PARAMETERS = ("MfaOneTimePassword", "MfaSessionToken")
 
 
-def _repoint(node: Any) -> Any:
-    """The same schema with `#/$defs/X` references pointing at `#/components/schemas/X`."""
-    if isinstance(node, dict):
-        return {
-            k: (_SCHEMAS + v.removeprefix("#/$defs/") if k == "$ref" else _repoint(v))
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_repoint(v) for v in node]
-    return node
-
-
 def _ref(model: str) -> dict[str, str]:
     return {"$ref": _SCHEMAS + model}
 
@@ -70,7 +58,7 @@ def _change(change: Change) -> dict[str, Any]:
 
 
 def _schemas(api: Api) -> dict[str, Any]:
-    schemas: dict[str, Any] = _repoint(api_schema(api)["$defs"])
+    schemas: dict[str, Any] = api_schema(api, refs=_SCHEMAS)["$defs"]
     for model in api.models:
         if model.moves:
             schemas[model.name]["x-apigen-v1-moves"] = [_move(mv) for mv in model.moves]
@@ -378,5 +366,21 @@ def openapi_document(api: Api) -> dict[str, Any]:
     }
 
 
+# Objects are laid out one key per line down to this depth (an operation of a path, a schema of
+# the components) and each written on one line below it: a change to an operation or a schema
+# is one changed line in a diff, and the writing takes json's C encoder, which `indent=` turns
+# off (at 1,000 operations, 0.03 s instead of 0.15 s).
+_LAID_OUT_DEPTH = 3
+
+
+def _layout(node: Any, depth: int = 0) -> str:
+    if not isinstance(node, dict) or not node or depth >= _LAID_OUT_DEPTH:
+        return json.dumps(node, ensure_ascii=False)
+    inner = "  " * (depth + 1)
+    items = (f"{inner}{json.dumps(key, ensure_ascii=False)}: {_layout(value, depth + 1)}"
+             for key, value in node.items())
+    return "{\n" + ",\n".join(items) + "\n" + "  " * depth + "}"
+
+
 def render_openapi(api: Api) -> str:
-    return json.dumps(openapi_document(api), indent=2, ensure_ascii=False) + "\n"
+    return _layout(openapi_document(api)) + "\n"

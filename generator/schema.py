@@ -27,17 +27,20 @@ _CONSTRAINT_KEYS = {
 }
 
 
-def type_schema(ref: TypeRef) -> dict[str, Any]:
+DEFS = "#/$defs/"  # where references point; the OpenAPI export puts models elsewhere
+
+
+def type_schema(ref: TypeRef, refs: str = DEFS) -> dict[str, Any]:
     if ref.kind == "union":
-        return {"anyOf": [type_schema(option) for option in ref.options]}
+        return {"anyOf": [type_schema(option, refs) for option in ref.options]}
     if ref.kind == "scalar":
         return dict(_SCALARS[ref.name])
     if ref.kind == "model":
-        return {"$ref": f"#/$defs/{ref.name}"}
+        return {"$ref": refs + ref.name}
     assert ref.item is not None
     if ref.kind == "list":
-        return {"type": "array", "items": type_schema(ref.item)}
-    return {"type": "object", "additionalProperties": type_schema(ref.item)}
+        return {"type": "array", "items": type_schema(ref.item, refs)}
+    return {"type": "object", "additionalProperties": type_schema(ref.item, refs)}
 
 
 def constraints_schema(constraints: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
@@ -45,8 +48,8 @@ def constraints_schema(constraints: tuple[tuple[str, Any], ...]) -> dict[str, An
     return {_CONSTRAINT_KEYS[key]: value for key, value in constraints}
 
 
-def field_schema(field: Field, strict_enums: bool) -> dict[str, Any]:
-    schema = type_schema(field.type)
+def field_schema(field: Field, strict_enums: bool, refs: str = DEFS) -> dict[str, Any]:
+    schema = type_schema(field.type, refs)
     # Response models stay tolerant: a new enum member from the server must not break reading.
     if field.enum and strict_enums:
         schema["enum"] = list(field.enum)
@@ -61,12 +64,12 @@ def field_schema(field: Field, strict_enums: bool) -> dict[str, Any]:
     return schema
 
 
-def model_schema(model: Model) -> dict[str, Any]:
+def model_schema(model: Model, refs: str = DEFS) -> dict[str, Any]:
     strict = model.extra == "forbid"
     schema: dict[str, Any] = {
         "type": "object",
         "title": model.name,
-        "properties": {f.wire_name: field_schema(f, strict) for f in model.fields},
+        "properties": {f.wire_name: field_schema(f, strict, refs) for f in model.fields},
     }
     required = [f.wire_name for f in model.fields if f.required]
     if required:
@@ -87,11 +90,11 @@ def _flag_inferred(description: str, confidence: str, source: str) -> str:
     return f"{description}\n\n{note}" if description else note
 
 
-def api_schema(api: Api) -> dict[str, Any]:
-    """Every model of the API under `$defs`, in name order."""
+def api_schema(api: Api, refs: str = DEFS) -> dict[str, Any]:
+    """Every model of the API under `$defs`, in name order; references start with `refs`."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {m.name: model_schema(m) for m in api.models},
+        "$defs": {m.name: model_schema(m, refs) for m in api.models},
     }
 
 
