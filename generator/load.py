@@ -31,6 +31,7 @@ class Document:
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict, compare=False)
     digest: str = field(default="", compare=False)  # of the file's text, for later caches
+    fresh: bool = field(default=False, compare=False)  # parsed now, not taken from the cache
 
     def loc(self, keys: Sequence[str | int] = ()) -> Loc:
         """Where the key at `keys` (or its nearest ancestor that has a position) sits."""
@@ -116,7 +117,7 @@ def _parse_cached(text: str, shown: str) -> tuple[Document | None, list[Problem]
         return None, problems
     if not problems:
         cache.put_bytes("parse", digest, pickle.dumps((data, positions), protocol=5))
-    return Document(shown, data, positions, digest), problems
+    return Document(shown, data, positions, digest, fresh=True), problems
 
 
 def load_api_dir(api_dir: Path) -> list[Document]:

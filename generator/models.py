@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import threading
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from generator import cache
@@ -140,18 +140,53 @@ def _generate_chunk(schema: str, aliases: str, keep: list[str]) -> str:
 _MODELS_PER_WORKER = 300
 
 
-def _workers(misses: int, models: int) -> ProcessPoolExecutor | None:
-    """Worker processes for the chunks to generate, or None to generate them in this process
-    (nothing to do, one CPU, or other threads running).
+def _warm_up() -> None:
+    """Import datamodel-code-generator and run it once (its first run sets itself up)."""
+    schema = {"title": _ROOT, "$defs": {"A": {"type": "object", "title": "A",
+                                              "properties": {"a": {"type": "string"}}}}}
+    _generate(json.dumps(schema), "{}")
 
-    Workers are forked (spawning would re-run the caller's main module), and only from a
-    single-threaded process, where no other thread can hold a lock across the fork."""
-    cpus = os.cpu_count() or 1
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if misses == 0 or cpus < 2 or not forkable or threading.active_count() > 1:
-        return None
-    count = min(misses, cpus, 1 + models // _MODELS_PER_WORKER)
-    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
+
+class Workers:
+    """Worker processes for datamodel-code-generator, one per CPU, forked when a run begins:
+    forked later, each would inherit the loaded specs, and its garbage collector would walk
+    (and copy) all of them. They idle unless used. `warm_up` has the first import and set up
+    the generator (about 0.6 s) as soon as a changed spec file is seen, so that a one-model
+    edit does not wait for that after the templates render.
+
+    Forked, not spawned (spawning would re-run the caller's main module), and only from a
+    single-threaded process, where no other thread can hold a lock across the fork; otherwise,
+    or with one CPU, there are none and chunks are generated in this process."""
+
+    def __init__(self) -> None:
+        cpus = os.cpu_count() or 1
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        alone = threading.active_count() == 1
+        count = cpus if cpus > 1 and forkable and alone else 0
+        context = multiprocessing.get_context("fork") if count else None
+        # One single-process pool per worker, so that a task goes to the worker chosen for it.
+        self.pools = [ProcessPoolExecutor(1, mp_context=context) for _ in range(count)]
+        for pool in self.pools:
+            pool.submit(int)  # forks it now, while this process is small
+        self.warming = False
+
+    def warm_up(self) -> None:
+        if self.pools and not self.warming:
+            self.pools[0].submit(_warm_up)
+            self.warming = True
+
+    def submit(self, todo: list[tuple[str, str, list[str]]]) -> list[Future[str]]:
+        """Start generating chunks on as many workers as they deserve (the warm one first)."""
+        models = sum(len(names) for _, _, names in todo)
+        used = self.pools[: min(len(todo), 1 + models // _MODELS_PER_WORKER)]
+        return [used[n % len(used)].submit(_generate_chunk, *args) for n, args in enumerate(todo)]
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for pool in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _cached_chunk(digest: str) -> dict[str, Any] | None:
@@ -194,11 +229,13 @@ def _format_chunks(api: Api, ruff_config: str, raw: list[dict[str, Any]]) -> lis
 class ModelsJob:
     """`<api>/types.py` in the making: started before the templates render, finished after.
 
-    The chunks the cache lacks go to worker processes at once, so that datamodel-code-generator
-    (its import alone takes 0.3 s) runs while this process renders the templates; a run whose
-    chunks are all cached starts no process at all."""
+    The chunks the cache lacks go to the run's worker processes at once, so that
+    datamodel-code-generator runs while this process renders the templates. Without workers,
+    they are generated here when the result is asked for."""
 
-    def __init__(self, api: Api, header: str, ruff_config: str) -> None:
+    def __init__(
+        self, api: Api, header: str, ruff_config: str, workers: Workers | None = None
+    ) -> None:
         self.api, self.header, self.ruff_config = api, header, ruff_config
         defs = api_schema(api)["$defs"]
         by_name = {m.name: m for m in api.models}
@@ -215,19 +252,8 @@ class ModelsJob:
         self.digests = [cache.key(*stage, schema, aliases) for schema, aliases, _ in self.todo]
         self.outputs = [_cached_chunk(digest) for digest in self.digests]
         self.missing = [i for i, out in enumerate(self.outputs) if out is None]
-        self.pool = _workers(
-            len(self.missing), sum(len(self.todo[i][2]) for i in self.missing)
-        )
-        self.futures = [
-            self.pool.submit(_generate_chunk, *self.todo[i]) for i in self.missing
-        ] if self.pool else []
-
-    def __enter__(self) -> ModelsJob:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        todo = [self.todo[i] for i in self.missing]
+        self.futures = workers.submit(todo) if workers and workers.pools and todo else []
 
     def result(self) -> str:
         """The source of types.py, already formatted with the package's ruff settings. Each
@@ -238,7 +264,7 @@ class ModelsJob:
         if self.missing:
             fresh = (
                 [future.result() for future in self.futures]
-                if self.pool
+                if self.futures
                 else [_generate_chunk(*self.todo[i]) for i in self.missing]
             )
             raw = [

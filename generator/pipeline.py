@@ -8,7 +8,8 @@ from pathlib import Path
 from generator.enrich import Finding, enrich
 from generator.format import format_tree
 from generator.ir import Api, build_api
-from generator.load import load_api_dir
+from generator.load import Document, load_api_dir
+from generator.models import Workers
 from generator.openapi import render_openapi
 from generator.render import render_package
 from generator.validate import validate
@@ -29,15 +30,17 @@ def api_dirs(specs: Path, names: list[str] | None = None) -> list[Path]:
     return dirs
 
 
-def load_api(api_dir: Path) -> Api:
-    documents = load_api_dir(api_dir)
+def load_api(api_dir: Path, documents: list[Document] | None = None) -> Api:
+    documents = load_api_dir(api_dir) if documents is None else documents
     validate(documents)
     return build_api(documents)
 
 
-def enriched_api(api_dir: Path) -> tuple[Api, list[Finding]]:
+def enriched_api(
+    api_dir: Path, documents: list[Document] | None = None
+) -> tuple[Api, list[Finding]]:
     """The API with the fields its pulled schemas add (specs/<api>/schemas/), if any."""
-    api = load_api(api_dir)
+    api = load_api(api_dir, documents)
     schemas = api_dir / "schemas"
     return enrich(api, schemas) if schemas.is_dir() else (api, [])
 
@@ -45,11 +48,17 @@ def enriched_api(api_dir: Path) -> tuple[Api, list[Finding]]:
 def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
     """Generate every API in memory and return what writing it would change."""
     rendered: dict[str, str] = {}
-    loaded = [enriched_api(d) for d in api_dirs(specs, names)]
-    apis = [api for api, _ in loaded]
-    for api, findings in loaded:
-        for rel, text in render_package(api, findings).items():
-            rendered[f"{api.name}/{rel}"] = text
+    with Workers() as workers:
+        loaded = []
+        for api_dir in api_dirs(specs, names):
+            documents = load_api_dir(api_dir)
+            if any(doc.fresh for doc in documents):
+                workers.warm_up()  # some models will likely be regenerated: get ready
+            loaded.append(enriched_api(api_dir, documents))
+        apis = [api for api, _ in loaded]
+        for api, findings in loaded:
+            for rel, text in render_package(api, findings, workers).items():
+                rendered[f"{api.name}/{rel}"] = text
     formatted = format_tree(rendered)
     return [
         plan(

@@ -12,7 +12,7 @@ import jinja2
 from generator import __version__, cache
 from generator.enrich import Finding
 from generator.ir import Api, Model, Operation, Param, TypeRef
-from generator.models import ModelsJob, needs_custom_base
+from generator.models import ModelsJob, Workers, needs_custom_base
 from generator.names import snake
 from generator.openapi import render_openapi
 
@@ -232,7 +232,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_package(api: Api, findings: Sequence[Finding] = ()) -> dict[str, str]:
+def render_package(
+    api: Api, findings: Sequence[Finding] = (), workers: Workers | None = None
+) -> dict[str, str]:
     """Every file of generated/<api>/, by path relative to that folder."""
     env = _environment()
     ctx = Context(api)
@@ -247,34 +249,30 @@ def render_package(api: Api, findings: Sequence[Finding] = ()) -> dict[str, str]
     pyproject = env.get_template("package/pyproject.toml.jinja").render(**common)
     files = {"pyproject.toml": pyproject}
     # The models start first: what the cache lacks is generated in other processes meanwhile.
-    with ModelsJob(api, header(api), ruff_config=pyproject) as models:
-        for template, target in (
-            ("package/README.md.jinja", "README.md"),
-            ("package/__init__.py.jinja", f"{pkg}/__init__.py"),
-            ("package/_client.py.jinja", f"{pkg}/_client.py"),
-            ("package/_operations.py.jinja", f"{pkg}/_operations.py"),
-            ("package/_model_bases.py.jinja", f"{pkg}/_model_bases.py"),
-            ("package/_migration.py.jinja", f"{pkg}/_migration.py"),
-            ("package/resources/__init__.py.jinja", f"{pkg}/resources/__init__.py"),
-        ):
-            files[target] = env.get_template(template).render(**common)
-        if findings:  # only an API with pulled schemas has an enrichment report
-            files["ENRICHMENT.md"] = env.get_template("package/ENRICHMENT.md.jinja").render(
-                **common
-            )
-        if api.v1_base_path or api.moves:  # an API with no earlier version has nothing to migrate
-            files["MIGRATION.md"] = env.get_template("package/MIGRATION.md.jinja").render(
-                **common
-            )
-        resource_template = env.get_template("package/resources/resource.py.jinja")
-        for resource in api.resources:
-            files[f"{pkg}/resources/{resource.name}.py"] = resource_template.render(
-                resource=resource, **common
-            )
-        for runtime in sorted((TEMPLATES / "runtime").glob("*.py")):
-            text = runtime.read_text(encoding="utf-8")
-            files[f"{pkg}/{runtime.name}"] = f"{header(api)}\n{text}"
-        files["openapi.json"] = render_openapi(api)
-        files[f"{pkg}/types.py"] = models.result()
+    models = ModelsJob(api, header(api), pyproject, workers)
+    for template, target in (
+        ("package/README.md.jinja", "README.md"),
+        ("package/__init__.py.jinja", f"{pkg}/__init__.py"),
+        ("package/_client.py.jinja", f"{pkg}/_client.py"),
+        ("package/_operations.py.jinja", f"{pkg}/_operations.py"),
+        ("package/_model_bases.py.jinja", f"{pkg}/_model_bases.py"),
+        ("package/_migration.py.jinja", f"{pkg}/_migration.py"),
+        ("package/resources/__init__.py.jinja", f"{pkg}/resources/__init__.py"),
+    ):
+        files[target] = env.get_template(template).render(**common)
+    if findings:  # only an API with pulled schemas has an enrichment report
+        files["ENRICHMENT.md"] = env.get_template("package/ENRICHMENT.md.jinja").render(**common)
+    if api.v1_base_path or api.moves:  # an API with no earlier version has nothing to migrate
+        files["MIGRATION.md"] = env.get_template("package/MIGRATION.md.jinja").render(**common)
+    resource_template = env.get_template("package/resources/resource.py.jinja")
+    for resource in api.resources:
+        files[f"{pkg}/resources/{resource.name}.py"] = resource_template.render(
+            resource=resource, **common
+        )
+    for runtime in sorted((TEMPLATES / "runtime").glob("*.py")):
+        text = runtime.read_text(encoding="utf-8")
+        files[f"{pkg}/{runtime.name}"] = f"{header(api)}\n{text}"
+    files["openapi.json"] = render_openapi(api)
+    files[f"{pkg}/types.py"] = models.result()
     files[f"{pkg}/py.typed"] = ""
     return files
