@@ -91,7 +91,7 @@ def projects(client: str, c: dict[str, Any]) -> list[float]:
 
 
 def imports(client: str, c: dict[str, Any]) -> list[float]:
-    calls = 3
+    calls = 5
     if client == "raw":
         headers = {"Authorization": f"Bearer {token(c)}", "Content-Type": "application/json"}
         url = f"{c['api_url']}/Commitments/Import"

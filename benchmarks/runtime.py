@@ -72,7 +72,7 @@ def _row(name: str, samples: list[float], unit: str, note: str = "") -> str:
     )
 
 
-def _compare(scenario: str, label: str, config: dict[str, str], rounds: int = 3) -> list[str]:
+def _compare(scenario: str, label: str, config: dict[str, str], rounds: int = 5) -> list[str]:
     """Rows for raw httpx, ours and the peer, each client in its own process, same server; the
     clients take turns over `rounds` rounds, so that a slow spell of this shared machine does
     not fall on one client alone."""
