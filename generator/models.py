@@ -48,25 +48,13 @@ def chunks(names: list[str]) -> list[list[str]]:
     return [chunk for chunk in out if chunk]
 
 
-def _refs(node: Any, found: set[str]) -> set[str]:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            found.add(ref.rsplit("/", 1)[-1])
-        for value in node.values():
-            _refs(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _refs(value, found)
-    return found
-
-
 def _chunk_input(api: Api, defs: dict[str, Any], models: list[Model]) -> tuple[str, str]:
     """(JSON Schema, aliases) of one chunk. Models of other chunks that it refers to appear as
     empty stand-ins, so references resolve; their classes are dropped from the output."""
     names = {m.name for m in models}
     chunk = {m.name: {**defs[m.name], "customBasePath": base_class(api, m)} for m in models}
-    for other in sorted(_refs(chunk, set()) - names):
+    referred = {name for m in models for f in m.fields for name in f.type.models()}
+    for other in sorted(referred - names):
         chunk[other] = {"type": "object", "title": other}
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": _ROOT,
               "$defs": chunk}
