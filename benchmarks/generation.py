@@ -90,7 +90,6 @@ def measure(name: str, make_spec: Callable[[Path], Path], edit: Callable[[Path, 
         shutil.rmtree(work / "peer-cold")
 
     _ours(name, specs, work / "ours", work / "cache")  # the state an edit starts from
-    shutil.copytree(work / "ours", work / "peer", dirs_exist_ok=True)
     _peer(openapi, work / "peer")
     for run in range(1, runs + 1):
         edit(api_dir, run)
@@ -103,11 +102,7 @@ def measure(name: str, make_spec: Callable[[Path], Path], edit: Callable[[Path, 
 
 def _real(name: str) -> tuple[Callable[[Path], Path], Callable[[Path, int], None]]:
     def make(specs: Path) -> Path:
-        target = specs / name
-        shutil.copytree(ROOT / "specs" / name, target, ignore=shutil.ignore_patterns("schemas"))
-        if (ROOT / "specs" / name / "schemas").is_dir():
-            shutil.copytree(ROOT / "specs" / name / "schemas", target / "schemas")
-        return target
+        return Path(shutil.copytree(ROOT / "specs" / name, specs / name))
 
     return make, lambda api_dir, run: add_field(api_dir, REAL_EDITS[name], f"benchEdit{run}")
 
