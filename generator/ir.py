@@ -75,6 +75,7 @@ class Field:
     deprecated: bool = False
     aliases: tuple[str, ...] = ()
     confidence: str = "documented"
+    wire: str = ""  # "string": a decimal sent as its exact text; "" = the type's own JSON form
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,7 @@ def _field(wire: str, spec: dict[str, Any]) -> Field:
         deprecated=bool(spec.get("deprecated", False)),
         aliases=tuple(spec.get("aliases", ())),
         confidence=spec.get("confidence", "documented"),
+        wire=spec.get("wire", ""),
     )
 
 

@@ -225,7 +225,7 @@ class ModelsJob:
         self, api: Api, header: str, ruff_config: str, workers: Workers | None = None
     ) -> None:
         self.api, self.header, self.ruff_config = api, header, ruff_config
-        defs = api_schema(api)["$defs"]
+        defs = api_schema(api, decimal_text_type=f"{api.name}._base.DecimalText")["$defs"]
         by_name = {m.name: m for m in api.models}
         self.todo = []
         for names in chunks(list(by_name)):

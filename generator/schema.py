@@ -25,6 +25,12 @@ _CONSTRAINT_KEYS = {
     "min_items": "minItems",
     "max_items": "maxItems",
 }
+# A `decimal` field with `wire: string`: exact decimal text, no exponent ("5000", "-0.25").
+DECIMAL_TEXT: dict[str, Any] = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+}
 
 
 DEFS = "#/$defs/"  # where references point; the OpenAPI export puts models elsewhere
@@ -48,8 +54,19 @@ def constraints_schema(constraints: tuple[tuple[str, Any], ...]) -> dict[str, An
     return {_CONSTRAINT_KEYS[key]: value for key, value in constraints}
 
 
-def field_schema(field: Field, strict_enums: bool, refs: str = DEFS) -> dict[str, Any]:
-    schema = type_schema(field.type, refs)
+def field_schema(
+    field: Field, strict_enums: bool, refs: str = DEFS, decimal_text_type: str = ""
+) -> dict[str, Any]:
+    """`decimal_text_type`, for the models stage only: the Python type that reads a decimal sent
+    as text and writes it back as text (a `customTypePath` for datamodel-code-generator)."""
+    if field.wire == "string":
+        schema = (
+            {"type": "string", "customTypePath": decimal_text_type}
+            if decimal_text_type
+            else dict(DECIMAL_TEXT)
+        )
+    else:
+        schema = type_schema(field.type, refs)
     # Response models stay tolerant: a new enum member from the server must not break reading.
     if field.enum and strict_enums:
         schema["enum"] = list(field.enum)
@@ -64,12 +81,14 @@ def field_schema(field: Field, strict_enums: bool, refs: str = DEFS) -> dict[str
     return schema
 
 
-def model_schema(model: Model, refs: str = DEFS) -> dict[str, Any]:
+def model_schema(model: Model, refs: str = DEFS, decimal_text_type: str = "") -> dict[str, Any]:
     strict = model.extra == "forbid"
     schema: dict[str, Any] = {
         "type": "object",
         "title": model.name,
-        "properties": {f.wire_name: field_schema(f, strict, refs) for f in model.fields},
+        "properties": {
+            f.wire_name: field_schema(f, strict, refs, decimal_text_type) for f in model.fields
+        },
     }
     required = [f.wire_name for f in model.fields if f.required]
     if required:
@@ -90,11 +109,11 @@ def _flag_inferred(description: str, confidence: str, source: str) -> str:
     return f"{description}\n\n{note}" if description else note
 
 
-def api_schema(api: Api, refs: str = DEFS) -> dict[str, Any]:
+def api_schema(api: Api, refs: str = DEFS, decimal_text_type: str = "") -> dict[str, Any]:
     """Every model of the API under `$defs`, in name order; references start with `refs`."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {m.name: model_schema(m, refs) for m in api.models},
+        "$defs": {m.name: model_schema(m, refs, decimal_text_type) for m in api.models},
     }
 
 

@@ -8,7 +8,6 @@ import hashlib
 import importlib
 import inspect
 import shutil
-import socket
 import sys
 import threading
 import time
@@ -21,11 +20,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.loopback import serve
 
 RUNTIME = Path(__file__).resolve().parents[2] / "templates" / "runtime"
 MODULES = tuple(sorted(p.stem for p in RUNTIME.glob("_*.py")))  # every runtime module
@@ -203,21 +203,8 @@ def server() -> Iterator[str]:
             Route("/{rest:path}", _api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         ]
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
-    sock.close()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture

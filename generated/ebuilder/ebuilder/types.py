@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from ebuilder._base import DecimalText
 from ebuilder._model_bases import (
     ApiRequestModel,
     ApiResponseModel,
@@ -1261,6 +1262,7 @@ class CommitmentProcessItem(CommitmentProcessItemBase):
 
     model_config = ConfigDict(
         extra="forbid",
+        arbitrary_types_allowed=True,
     )
     budget_line_item: str = Field(..., alias="budgetLineItem")
     """
@@ -1286,17 +1288,17 @@ class CommitmentProcessItem(CommitmentProcessItemBase):
     """
     Unit of measure.
     """
-    unit_cost: Decimal | None = Field(None, alias="unitCost")
+    unit_cost: DecimalText | None = Field(None, alias="unitCost")
     """
-    Unit cost. Decision (D2): the table types it string (examples "5000"); it accepts a number or numeric string and is sent as a JSON number.
+    Unit cost. Decision (D2): the table types it string; a number, a Decimal or a numeric string is accepted and sent as its exact decimal text (e.g. "5000").
     """
-    quantity: Decimal | None = Field(None, alias="quantity")
+    quantity: DecimalText | None = Field(None, alias="quantity")
     """
-    Quantity (D2: string in the table, sent as a number).
+    Quantity. Decision (D2): string in the table and the examples ("60"); sent as its exact decimal text.
     """
-    amount: Decimal | None = Field(None, alias="amount")
+    amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount (D2: string in the table, examples "5000"; sent as a number).
+    Amount. Decision (D2): string in the table and the examples ("5000"); sent as its exact decimal text.
     """
     is_allowance: bool | None = Field(None, alias="isAllowance")
     """
@@ -2502,6 +2504,7 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
 
     model_config = ConfigDict(
         extra="forbid",
+        arbitrary_types_allowed=True,
     )
     description: str = Field(..., alias="description")
     """
@@ -2511,9 +2514,9 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
     """
     Item number.
     """
-    amount: Decimal | None = Field(None, alias="amount")
+    amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount (D2: string in the table, examples "100000"; sent as a number).
+    Amount. Decision (D2): string in the table and the examples ("100000"); sent as its exact decimal text.
     """
     retainage_percent: Decimal | None = Field(None, alias="retainagePercent")
     """
@@ -2527,13 +2530,13 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
     """
     Unit of measure.
     """
-    quantity: Decimal | None = Field(None, alias="quantity")
+    quantity: DecimalText | None = Field(None, alias="quantity")
     """
-    Quantity (D2: string in the table, sent as a number).
+    Quantity. Decision (D2): string in the table; sent as its exact decimal text.
     """
-    unit_cost: Decimal | None = Field(None, alias="unitCost")
+    unit_cost: DecimalText | None = Field(None, alias="unitCost")
     """
-    Unit cost (D2: string in the table, sent as a number).
+    Unit cost. Decision (D2): string in the table; sent as its exact decimal text.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -2652,6 +2655,7 @@ class MasterCommitmentProcessItem(MasterCommitmentProcessItemBase):
 
     model_config = ConfigDict(
         extra="forbid",
+        arbitrary_types_allowed=True,
     )
     description: str = Field(..., alias="description")
     """
@@ -2673,17 +2677,17 @@ class MasterCommitmentProcessItem(MasterCommitmentProcessItemBase):
     """
     Unit of measure.
     """
-    quantity: Decimal | None = Field(None, alias="quantity")
+    quantity: DecimalText | None = Field(None, alias="quantity")
     """
-    Quantity (D2: string in the table, sent as a number).
+    Quantity. Decision (D2): string in the table; sent as its exact decimal text.
     """
-    unit_cost: Decimal | None = Field(None, alias="unitCost")
+    unit_cost: DecimalText | None = Field(None, alias="unitCost")
     """
-    Unit cost (D2: string in the table, sent as a number).
+    Unit cost. Decision (D2): string in the table; sent as its exact decimal text.
     """
-    amount: Decimal | None = Field(None, alias="amount")
+    amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount (D2: string in the table, examples "50000"; sent as a number).
+    Amount. Decision (D2): string in the table and the examples ("50000"); sent as its exact decimal text.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
