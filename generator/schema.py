@@ -59,6 +59,7 @@ def field_schema(
 ) -> dict[str, Any]:
     """`decimal_text_type`, for the models stage only: the Python type that reads a decimal sent
     as text and writes it back as text (a `customTypePath` for datamodel-code-generator)."""
+    schema: dict[str, Any]
     if field.wire == "string":
         schema = (
             {"type": "string", "customTypePath": decimal_text_type}

@@ -58,6 +58,8 @@ def _expected(error: ValidationError) -> str:
         return f"{error.instance!r} is neither a model name nor a mapping with 'kind'"
     if error.validator == "propertyNames":
         return f"invalid name {error.instance!r}"
+    if error.validator == "const" and "description" in error.schema:  # the rule, in words
+        return f"{error.instance!r} is not allowed: {error.schema['description']}"
     return error.message
 
 

@@ -207,6 +207,56 @@ def test_d2_amounts_as_numbers_or_numeric_strings_go_out_as_numbers(amount: Any)
     assert json.loads(encode_json(item.to_wire())) == {"amount": 5000}
 
 
+# The item fields the seed types "string" in these three imports (examples "5000", "60",
+# "50000", "100000"); every other amount, quantity and percent stays a JSON number.
+STRING_AMOUNTS = {
+    (model, field)
+    for model in ("CommitmentProcessItem", "MasterCommitmentProcessItem", "MasterCommitmentItem")
+    for field in ("amount", "quantity", "unitCost")
+}
+
+
+def test_d2_only_the_amounts_documented_as_strings_are_sent_as_text() -> None:
+    api = load_api(ROOT / "specs" / "ebuilder")
+    wire_strings = {(m.name, f.wire_name) for m in api.models for f in m.fields if f.wire}
+    assert wire_strings == STRING_AMOUNTS
+
+
+@pytest.mark.parametrize(
+    ("given", "text"),
+    [
+        (Decimal("5000.10"), "5000.10"),  # every digit kept, the trailing zero too
+        (5000, "5000"),
+        ("60", "60"),
+        ("5000.10", "5000.10"),
+        (Decimal("1E+3"), "1000"),  # never an exponent
+        (0.25, "0.25"),
+        ("-12.5", "-12.5"),
+    ],
+)
+@pytest.mark.parametrize(("model", "field"), sorted(STRING_AMOUNTS))
+def test_d2_string_amounts_go_out_as_exact_text(
+    model: str, field: str, given: Any, text: str
+) -> None:
+    cls = getattr(types, model)
+    base = (
+        {"budgetLineItem": "b1.1000"} if model == "CommitmentProcessItem" else {"description": "d"}
+    )
+    item = cls.model_validate({**base, field: given})
+    wire = item.to_wire()
+    assert json.loads(encode_json(wire))[field] == text
+    again = cls.model_validate(json.loads(encode_json(wire)))  # the round trip
+    python = next(name for name, info in cls.model_fields.items() if info.alias == field)
+    assert getattr(again, python) == Decimal(text)
+    assert again.to_wire()[field] == text
+
+
+@pytest.mark.parametrize("given", ["abc", "5,000", "", "NaN", "Infinity", True])
+def test_d2_a_non_numeric_amount_is_refused_client_side(given: Any) -> None:
+    with pytest.raises(ValidationError):
+        types.CommitmentProcessItem.model_validate({"budgetLineItem": "b1.1000", "amount": given})
+
+
 @pytest.mark.parametrize("flag", [True, "true"])
 def test_d3_approval_requested_bool_or_string(flag: Any) -> None:
     header = types.CommitmentProcessHeader.model_validate(

@@ -66,6 +66,13 @@ CASES = {
         r"move target 'Owner.Mail' is not a field path of model Widget",
         "models.Widget.moves.0.to",
     ),
+    "wire_string_off_decimal": (
+        "widgets.yaml",
+        "      Email: {type: string}\n",
+        "      Email: {type: string, wire: string}\n",
+        r"'string' is not allowed: wire: string is only for decimal fields",
+        "models.Owner.fields.Email.type",
+    ),
     "required_cycle": (
         "widgets.yaml",
         "      Email: {type: string}\n",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from generator.cli import main
@@ -253,6 +254,18 @@ def test_powerclerk_records_its_deprecated_v1_and_downloads() -> None:
     project_id = _parameters(doc, doc["paths"][path]["get"])[("ProjectId", "path")]
     assert "ProjectNumber once the project has been submitted" in project_id["description"]
     assert "application/xml" in doc["info"]["description"]  # what the document leaves out
+
+
+def test_ebuilder_amounts_sent_as_text_are_decimal_strings() -> None:
+    doc = openapi_document(enriched_api(ROOT / "specs" / "ebuilder")[0])
+    schemas = doc["components"]["schemas"]
+    amount = schemas["CommitmentProcessItem"]["properties"]["amount"]
+    assert {k: amount[k] for k in ("type", "format")} == {"type": "string", "format": "decimal"}
+    check = Draft202012Validator({"pattern": amount["pattern"]})
+    assert all(check.is_valid(text) for text in ("5000", "5000.10", "-0.25", "60"))
+    assert not any(check.is_valid(text) for text in ("1e3", "5,000", "abc", "", "1."))
+    # where the document types an amount as a number, it stays one
+    assert schemas["CommitmentItem"]["properties"]["amount"]["type"] == "number"
 
 
 def test_bulk_fixture_marks_batches_and_files() -> None:

@@ -474,7 +474,7 @@ class _BaseClient(Generic[_HttpT]):
         return {
             "method": call.op.method,
             "url": call.url,
-            "params": call.params,
+            "params": call.params or None,  # None keeps a query that is part of the URL
             "headers": headers,
             "timeout": self._timeout,
         }

@@ -21,6 +21,7 @@ from ._exceptions import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RedirectError,
     ResponseValidationError,
     UnprocessableEntityError,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "RateLimitError",
     "QuotaExceededError",
     "InternalServerError",
+    "RedirectError",
     "ResponseValidationError",
     "MfaConfigurationError",
     "BatchResult",

@@ -48,6 +48,8 @@ from ._files import (
     guess_content_type,
 )
 from ._ratelimit import RateLimiter
+from ._redirects import STATUS as REDIRECT_STATUS
+from ._redirects import Redirects
 from ._spec import ApiConfig, Operation
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -159,6 +161,7 @@ class _Call:
     headers: dict[str, str]
     body: RequestBody | None
     target: DownloadTarget | None = None
+    authorized: bool = True  # False once a redirect left the origin: no secrets sent there
 
 
 class _Pages:
@@ -199,6 +202,7 @@ class _Attempts:
         self.number = 1
         self._retries = 0
         self._reauthed = False
+        self._redirects = Redirects(call.op.idempotent)
 
     def _replayable(self) -> bool:
         call = self._call
@@ -224,7 +228,9 @@ class _Attempts:
         """Called for a non-2xx response whose body has been read."""
         client, config, op = self._client, self._client._config, self._call.op
         status = response.status_code
-        if status == 401 and not self._reauthed and self._replayable():
+        if status == REDIRECT_STATUS:
+            return self._redirect(response)
+        if status == 401 and self._call.authorized and not self._reauthed and self._replayable():
             # The token may have been revoked early; one fresh token, one more try (not counted).
             self._reauthed = True
             client._tokens.invalidate(token)
@@ -244,6 +250,25 @@ class _Attempts:
                 wait = backoff(self._retries)
             return self._retry(response.request, wait, f"status {status}")
         raise error_from_response(response, cls, config.error_message_fields)
+
+    def _redirect(self, response: httpx.Response) -> float:
+        """Send the call to the 301's Location next (see _redirects), at once."""
+        call = self._call
+        if not self._replayable():
+            why = "the request body is a one-shot stream; send it to the Location again yourself"
+            raise self._redirects.refusal(response, why)
+        target = self._redirects.follow(response)
+        call.url, call.params = target, []  # the Location is the whole URI, query included
+        call.authorized = call.authorized and self._redirects.same_origin
+        self.number += 1
+        self._client._log.debug(
+            "%s %s: 301, sending it to %s%s",
+            response.request.method,
+            response.request.url,
+            target,
+            "" if call.authorized else " without credentials (another origin)",
+        )
+        return 0.0
 
     def after_error(self, exc: httpx.TransportError, request: httpx.Request) -> float:
         """Called inside the `except` for a transport error."""
@@ -440,15 +465,16 @@ class _BaseClient(Generic[_HttpT]):
     def _request_args(self, call: _Call, token: Secret) -> dict[str, Any]:
         """Arguments of `build_request` for one attempt; secrets are added only here."""
         headers = dict(call.headers)
-        headers["Authorization"] = f"Bearer {token.get_secret_value()}"
-        if self._api_key is not None:
-            headers[self._config.api_key_header] = self._api_key.get_secret_value()
-        if self._mfa is not None:
-            headers.update(self._mfa.headers(self._config))  # a fresh code for every attempt
+        if call.authorized:
+            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+            if self._api_key is not None:
+                headers[self._config.api_key_header] = self._api_key.get_secret_value()
+            if self._mfa is not None:
+                headers.update(self._mfa.headers(self._config))  # a fresh code every attempt
         return {
             "method": call.op.method,
             "url": call.url,
-            "params": call.params,
+            "params": call.params or None,  # None keeps a query that is part of the URL
             "headers": headers,
             "timeout": self._timeout,
         }

@@ -5,9 +5,21 @@ names accepted on input."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, PlainSerializer, model_validator
+
+
+def decimal_text(value: Decimal) -> str:
+    """Exact decimal text: every digit kept, never an exponent (Decimal("1E+3") -> "1000")."""
+    return format(value, "f")
+
+
+# A decimal the API documents as a string ("5000"): a number, a Decimal or a numeric string
+# goes in, a Decimal is read, and its exact text is sent (the spec's `wire: string`).
+DecimalText = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str)]
+
 
 # Per model class, built on first use: the keys it takes as they are, and lower-cased key ->
 # canonical wire name.

@@ -178,3 +178,14 @@ def _message(body: Any, fields: tuple[str, ...]) -> str:
         if value not in (None, "", [], {}):
             return json.dumps(value, separators=(",", ":"), default=str)
     return ""
+
+
+class RedirectError(APIStatusError):
+    """A 301 the client did not follow: no Location, a loop, or more hops than allowed (a call
+    that is not idempotent is re-sent to one Location only). Nothing was sent to `location`.
+    `chain` lists every URI the call was sent to, in order."""
+
+    def __init__(self, message: str, *, method: str, url: str, location: str, chain: list[str]):
+        super().__init__(message, status_code=301, method=method, url=url, body=None)
+        self.location = location
+        self.chain = chain
