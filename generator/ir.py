@@ -14,6 +14,12 @@ from generator.names import pascal, snake
 SCALARS = ("string", "integer", "number", "decimal", "boolean", "date", "datetime", "any")
 _TYPE = re.compile(r"^(list|map)\[(.*)\]$")
 PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
+# Formats every generated check understands (client, emulator, OpenAPI), as the pattern a value
+# must match. Other `format` values only describe the wire text. GUIDs: syntax only, any version.
+FORMAT_PATTERNS = {
+    "email": r"^[^@\s]+@[^@\s]+$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+}
 
 
 def _split_union(expr: str) -> list[str]:
@@ -75,6 +81,7 @@ class Field:
     deprecated: bool = False
     aliases: tuple[str, ...] = ()
     confidence: str = "documented"
+    pattern: str = ""  # a string value (each item of a list) must match; from `format` or given
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,34 @@ class Param:
     format: str = ""
     deprecated: bool = False
     confidence: str = "documented"
+    pattern: str = ""  # the value (each value of a list) must match; from `format` or given
+
+    @property
+    def min_length(self) -> int:
+        return int(dict(self.constraints).get("min_length", 0))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a request value lives: a body path (`options.processPrefix`) or a parameter."""
+
+    location: Literal["body", "path", "query", "header"]
+    path: str
+
+    def __str__(self) -> str:
+        return self.path if self.location == "body" else f"{self.location} {self.path}"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """At least one of these places must hold a value (not null, not empty text)."""
+
+    one_of: tuple[Place, ...]
+    confidence: str = "documented"
+    source: str = ""
+
+    def __str__(self) -> str:
+        return " or ".join(map(str, self.one_of)) + ": one is required"
 
 
 @dataclass(frozen=True)
@@ -229,6 +264,7 @@ class Operation:
     batch: Batch | None = None
     file: FileField | None = None
     presigned_upload: PresignedUpload | None = None
+    requires: tuple[Requirement, ...] = ()
 
     def params_in(self, location: str) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.location == location)
@@ -336,6 +372,11 @@ def _constraints(spec: dict[str, Any], keys: tuple[str, ...]) -> tuple[tuple[str
     return tuple((k, spec[k]) for k in keys if k in spec)
 
 
+def pattern_of(spec: dict[str, Any]) -> str:
+    """The pattern a field or parameter spec imposes: its own, else its checked format's."""
+    return spec.get("pattern") or FORMAT_PATTERNS.get(spec.get("format", ""), "")
+
+
 def _field(wire: str, spec: dict[str, Any]) -> Field:
     return Field(
         wire_name=wire,
@@ -352,6 +393,7 @@ def _field(wire: str, spec: dict[str, Any]) -> Field:
         deprecated=bool(spec.get("deprecated", False)),
         aliases=tuple(spec.get("aliases", ())),
         confidence=spec.get("confidence", "documented"),
+        pattern=pattern_of(spec),
     )
 
 
@@ -391,11 +433,17 @@ def _param(wire: str, spec: dict[str, Any]) -> Param:
         description=spec.get("description", ""),
         enum=tuple(spec.get("enum", ())),
         default=spec.get("default"),
-        constraints=_constraints(spec, ("minimum", "maximum")),
+        constraints=_constraints(spec, ("minimum", "maximum", "min_length", "max_length")),
         format=spec.get("format", ""),
         deprecated=bool(spec.get("deprecated", False)),
         confidence=spec.get("confidence", "documented"),
+        pattern=pattern_of(spec),
     )
+
+
+def _requirement(spec: dict[str, Any]) -> Requirement:
+    places = tuple(Place(*next(iter(p.items()))) for p in spec["one_of"])
+    return Requirement(places, spec.get("confidence", "documented"), spec.get("source", ""))
 
 
 def _change(spec: dict[str, Any]) -> Change:
@@ -501,6 +549,7 @@ def _operation(
         presigned_upload=PresignedUpload(**spec["presigned_upload"])
         if "presigned_upload" in spec
         else None,
+        requires=tuple(_requirement(r) for r in spec.get("requires", ())),
     )
 
 

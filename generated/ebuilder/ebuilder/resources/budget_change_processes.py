@@ -39,6 +39,7 @@ class BudgetChangeProcesses:
         self,
         *,
         body: BudgetChangeProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update budget change process instances.
@@ -49,6 +50,7 @@ class BudgetChangeProcesses:
 
         Args:
             body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return send_batch(
             self._client,
@@ -56,7 +58,7 @@ class BudgetChangeProcesses:
             ImportResponse,
             to_wire_body(BudgetChangeProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -107,6 +109,7 @@ class AsyncBudgetChangeProcesses:
         self,
         *,
         body: BudgetChangeProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update budget change process instances.
@@ -117,6 +120,7 @@ class AsyncBudgetChangeProcesses:
 
         Args:
             body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return await send_batch_async(
             self._client,
@@ -124,7 +128,7 @@ class AsyncBudgetChangeProcesses:
             ImportResponse,
             to_wire_body(BudgetChangeProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 

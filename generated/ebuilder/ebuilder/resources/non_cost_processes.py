@@ -41,6 +41,7 @@ class NonCostProcesses:
         self,
         *,
         body: NonCostProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
@@ -51,6 +52,7 @@ class NonCostProcesses:
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return send_batch(
             self._client,
@@ -58,7 +60,7 @@ class NonCostProcesses:
             ImportResponse,
             to_wire_body(NonCostProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -169,6 +171,7 @@ class AsyncNonCostProcesses:
         self,
         *,
         body: NonCostProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
@@ -179,6 +182,7 @@ class AsyncNonCostProcesses:
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return await send_batch_async(
             self._client,
@@ -186,7 +190,7 @@ class AsyncNonCostProcesses:
             ImportResponse,
             to_wire_body(NonCostProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
