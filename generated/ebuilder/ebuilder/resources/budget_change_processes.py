@@ -47,6 +47,7 @@ class BudgetChangeProcesses:
         Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance, typically with step, action and comment; without it a new instance is created. In LineItem mode rows sharing processIdentifier form one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
@@ -117,6 +118,7 @@ class AsyncBudgetChangeProcesses:
         Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance, typically with step, action and comment; without it a new instance is created. In LineItem mode rows sharing processIdentifier form one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.

@@ -47,6 +47,7 @@ class CommitmentChangeProcesses:
         Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does not exist (E1, H7). In Entity mode a header with processCounter (e.g. "CCP-0008") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
@@ -117,6 +118,7 @@ class AsyncCommitmentChangeProcesses:
         Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does not exist (E1, H7). In Entity mode a header with processCounter (e.g. "CCP-0008") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.

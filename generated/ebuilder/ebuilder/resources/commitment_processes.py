@@ -47,6 +47,7 @@ class CommitmentProcesses:
         Creates one or more commitment processes (e.g. processPrefix CP). LineItem mode creates a process with items, and rows sharing processIdentifier form one instance; Entity mode is header-level only and can also update: a row with processCounter (e.g. "CP-0042") updates that instance (status, step, action, comment), a row without one creates a new process. With createAsDraft false the process is submitted immediately (the Start step's Submit action is taken). Person/user fields (Member on Account, Role Member, User on Project) take the form "Last Name, First Name", e.g. "Smith, John". On failure rows are echoed as {header, items} with errorMessages on the failing item (e.g. "Commitment Item Amount is required").
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
@@ -117,6 +118,7 @@ class AsyncCommitmentProcesses:
         Creates one or more commitment processes (e.g. processPrefix CP). LineItem mode creates a process with items, and rows sharing processIdentifier form one instance; Entity mode is header-level only and can also update: a row with processCounter (e.g. "CP-0042") updates that instance (status, step, action, comment), a row without one creates a new process. With createAsDraft false the process is submitted immediately (the Start step's Submit action is taken). Person/user fields (Member on Account, Role Member, User on Project) take the form "Last Name, First Name", e.g. "Smith, John". On failure rows are echoed as {header, items} with errorMessages on the failing item (e.g. "Commitment Item Amount is required").
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.

@@ -47,6 +47,7 @@ class InvoiceProcesses:
         Creates one or more invoice processes (e.g. processPrefix IP) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "IP-0015") is an update (status, step, action, comment); without it a new process is created. In LineItem mode processIdentifier groups line items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/InvoiceProcesses/Import` (InvoiceProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `InvoiceProcessesImportRequest` or a mapping with its wire or Python names.
@@ -117,6 +118,7 @@ class AsyncInvoiceProcesses:
         Creates one or more invoice processes (e.g. processPrefix IP) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "IP-0015") is an update (status, step, action, comment); without it a new process is created. In LineItem mode processIdentifier groups line items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/InvoiceProcesses/Import` (InvoiceProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `InvoiceProcessesImportRequest` or a mapping with its wire or Python names.

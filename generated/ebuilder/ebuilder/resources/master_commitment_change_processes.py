@@ -47,6 +47,7 @@ class MasterCommitmentChangeProcesses:
         Creates one or more master commitment change processes (e.g. processPrefix MCCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCCP-0005") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
@@ -117,6 +118,7 @@ class AsyncMasterCommitmentChangeProcesses:
         Creates one or more master commitment change processes (e.g. processPrefix MCCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCCP-0005") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.

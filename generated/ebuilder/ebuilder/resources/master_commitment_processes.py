@@ -47,6 +47,7 @@ class MasterCommitmentProcesses:
         Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that instance with step, action and comment; without it a new instance is created. Master commitments are account-level: the header has no projectIdentifier (E5, H5), although the examples still send options.projectIdentifier. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/MasterCommitmentProcesses/Import` (MasterCommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python names.
@@ -117,6 +118,7 @@ class AsyncMasterCommitmentProcesses:
         Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that instance with step, action and comment; without it a new instance is created. Master commitments are account-level: the header has no projectIdentifier (E5, H5), although the examples still send options.projectIdentifier. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/MasterCommitmentProcesses/Import` (MasterCommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python names.

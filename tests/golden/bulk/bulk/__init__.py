@@ -21,6 +21,7 @@ from ._exceptions import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RequestValidationError,
     ResponseValidationError,
     UnprocessableEntityError,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "RateLimitError",
     "QuotaExceededError",
     "InternalServerError",
+    "RequestValidationError",
     "ResponseValidationError",
     "MfaConfigurationError",
     "BatchResult",
