@@ -91,7 +91,8 @@ CASES = {
     "pattern_not_a_regex": (
         "widgets.yaml",
         "      offset: {in: query, type: integer}\n",
-        "      offset: {in: query, type: integer}\n      q: {in: query, type: string, pattern: '(x'}\n",
+        "      offset: {in: query, type: integer}\n"
+        "      q: {in: query, type: string, pattern: '(x'}\n",
         r"not a regular expression",
         "operations.list.params.q.pattern",
     ),

@@ -298,3 +298,48 @@ def test_openapi_command_on_a_broken_spec_writes_nothing(
     assert main(["openapi", "--specs", str(spec_copy), "--out", str(tmp_path / "out")]) == 2
     assert "widgets.yaml" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_declared_statuses_follow_the_operation_with_the_error_model() -> None:
+    for api_dir in API_DIRS:
+        api, _ = enriched_api(api_dir)
+        doc = openapi_document(api)
+        for op in api.operations:
+            responses = doc["paths"][op.path][op.method.lower()]["responses"]
+            declared = {s for s in responses if s.isdigit() and s != "200"}
+            expected = {"401"}
+            expected |= {"400"} if op.params or op.body.kind != "none" else set()
+            mfa = bool(api.mfa_otp_header)
+            expected |= {"403"} if op.admin_only or mfa else set()
+            expected |= {"404"} if op.params_in("path") else set()
+            expected |= {str(api.quota_status)} if api.quota_status else set()
+            expected |= {str(api.rate_limit.status)} if api.rate_limit else set()
+            assert declared == expected, (api.name, op.wire_name)
+            error = {"schema": {"$ref": f"#/components/schemas/{api.error_model}"}}
+            for status in declared:
+                content = responses[status].get("content")
+                assert content == ({"application/json": error} if api.error_model else None)
+            assert responses["default"] == {"$ref": "#/components/responses/Error"}
+
+
+def test_request_rules_and_checked_formats_are_exported() -> None:
+    api, _ = enriched_api(ROOT / "specs" / "ebuilder")
+    doc = openapi_document(api)
+    imports = doc["paths"]["/NonCostProcesses/Import"]["post"]
+    assert imports["x-apigen-requires"][0]["oneOf"] == [
+        {"in": "body", "name": "options.processPrefix"},
+        {"in": "query", "name": "processPrefix"},
+    ]
+    assert "Requires one of: `options.processPrefix` in the body or the query parameter " \
+        "`processPrefix`." in imports["description"]
+    comment = doc["paths"]["/ProcessInstances/{processInstanceId}/Comments/Create"]["post"]
+    instance = _parameters(doc, comment)[("processInstanceId", "path")]["schema"]
+    assert instance["format"] == "uuid" and instance["pattern"].startswith("^[0-9a-fA-F]{8}-")
+    documents = doc["components"]["schemas"]["CommentCreateRequest"]["properties"]["documents"]
+    assert documents["items"]["format"] == "uuid" and documents["maxItems"] == 100
+    pc = openapi_document(enriched_api(ROOT / "specs" / "powerclerk")[0])
+    owner = pc["components"]["schemas"]["SetProjectOwnerRequest"]["properties"]["OwnerEmail"]
+    assert owner["format"] == "email" and "pattern" in owner
+    # Answers are read as they come: no format or pattern on response fields.
+    answer = pc["components"]["schemas"]["ProjectOwner"]["properties"]["Email"]
+    assert "pattern" not in json.dumps(answer) and "format" not in json.dumps(answer)
