@@ -68,6 +68,7 @@ class CommitmentProcesses:
         records: Sequence[CommitmentProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -84,6 +85,7 @@ class CommitmentProcesses:
         received them.
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -97,6 +99,7 @@ class CommitmentProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )
 
 
@@ -139,6 +142,7 @@ class AsyncCommitmentProcesses:
         records: Sequence[CommitmentProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -155,6 +159,7 @@ class AsyncCommitmentProcesses:
         received them.
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -168,4 +173,5 @@ class AsyncCommitmentProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )

@@ -70,6 +70,7 @@ class NonCostProcesses:
         records: Sequence[NonCostProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -86,6 +87,7 @@ class NonCostProcesses:
         received them.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -99,6 +101,7 @@ class NonCostProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )
 
     def import_dynamic_grid(
@@ -201,6 +204,7 @@ class AsyncNonCostProcesses:
         records: Sequence[NonCostProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -217,6 +221,7 @@ class AsyncNonCostProcesses:
         received them.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -230,6 +235,7 @@ class AsyncNonCostProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )
 
     async def import_dynamic_grid(
