@@ -14,6 +14,12 @@ from generator.names import pascal, snake
 SCALARS = ("string", "integer", "number", "decimal", "boolean", "date", "datetime", "any")
 _TYPE = re.compile(r"^(list|map)\[(.*)\]$")
 PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
+# Formats every generated check understands (client, emulator, OpenAPI), as the pattern a value
+# must match. Other `format` values only describe the wire text. GUIDs: syntax only, any version.
+FORMAT_PATTERNS = {
+    "email": r"^[^@\s]+@[^@\s]+$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+}
 
 
 def _split_union(expr: str) -> list[str]:
@@ -76,6 +82,7 @@ class Field:
     aliases: tuple[str, ...] = ()
     confidence: str = "documented"
     wire: str = ""  # "string": a decimal sent as its exact text; "" = the type's own JSON form
+    pattern: str = ""  # a string value (each item of a list) must match; from `format` or given
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,34 @@ class Param:
     format: str = ""
     deprecated: bool = False
     confidence: str = "documented"
+    pattern: str = ""  # the value (each value of a list) must match; from `format` or given
+
+    @property
+    def min_length(self) -> int:
+        return int(dict(self.constraints).get("min_length", 0))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a request value lives: a body path (`options.processPrefix`) or a parameter."""
+
+    location: Literal["body", "path", "query", "header"]
+    path: str
+
+    def __str__(self) -> str:
+        return self.path if self.location == "body" else f"{self.location} {self.path}"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """At least one of these places must hold a value (not null, not empty text)."""
+
+    one_of: tuple[Place, ...]
+    confidence: str = "documented"
+    source: str = ""
+
+    def __str__(self) -> str:
+        return " or ".join(map(str, self.one_of)) + ": one is required"
 
 
 @dataclass(frozen=True)
@@ -230,6 +265,7 @@ class Operation:
     batch: Batch | None = None
     file: FileField | None = None
     presigned_upload: PresignedUpload | None = None
+    requires: tuple[Requirement, ...] = ()
 
     def params_in(self, location: str) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.location == location)
@@ -337,6 +373,11 @@ def _constraints(spec: dict[str, Any], keys: tuple[str, ...]) -> tuple[tuple[str
     return tuple((k, spec[k]) for k in keys if k in spec)
 
 
+def pattern_of(spec: dict[str, Any]) -> str:
+    """The pattern a field or parameter spec imposes: its own, else its checked format's."""
+    return spec.get("pattern") or FORMAT_PATTERNS.get(spec.get("format", ""), "")
+
+
 def _field(wire: str, spec: dict[str, Any]) -> Field:
     return Field(
         wire_name=wire,
@@ -354,6 +395,7 @@ def _field(wire: str, spec: dict[str, Any]) -> Field:
         aliases=tuple(spec.get("aliases", ())),
         confidence=spec.get("confidence", "documented"),
         wire=spec.get("wire", ""),
+        pattern=pattern_of(spec),
     )
 
 
@@ -393,11 +435,17 @@ def _param(wire: str, spec: dict[str, Any]) -> Param:
         description=spec.get("description", ""),
         enum=tuple(spec.get("enum", ())),
         default=spec.get("default"),
-        constraints=_constraints(spec, ("minimum", "maximum")),
+        constraints=_constraints(spec, ("minimum", "maximum", "min_length", "max_length")),
         format=spec.get("format", ""),
         deprecated=bool(spec.get("deprecated", False)),
         confidence=spec.get("confidence", "documented"),
+        pattern=pattern_of(spec),
     )
+
+
+def _requirement(spec: dict[str, Any]) -> Requirement:
+    places = tuple(Place(*next(iter(p.items()))) for p in spec["one_of"])
+    return Requirement(places, spec.get("confidence", "documented"), spec.get("source", ""))
 
 
 def _change(spec: dict[str, Any]) -> Change:
@@ -503,6 +551,7 @@ def _operation(
         presigned_upload=PresignedUpload(**spec["presigned_upload"])
         if "presigned_upload" in spec
         else None,
+        requires=tuple(_requirement(r) for r in spec.get("requires", ())),
     )
 
 

@@ -225,7 +225,12 @@ class ModelsJob:
         self, api: Api, header: str, ruff_config: str, workers: Workers | None = None
     ) -> None:
         self.api, self.header, self.ruff_config = api, header, ruff_config
-        defs = api_schema(api, decimal_text_type=f"{api.name}._base.DecimalText")["$defs"]
+        # datamodel-code-generator makes a constrained list item a root model of its own,
+        # which a chunk does not keep: item patterns are checked by the server (and the
+        # OpenAPI export carries them), not by the models.
+        defs = api_schema(
+            api, item_patterns=False, decimal_text_type=f"{api.name}._base.DecimalText"
+        )["$defs"]
         by_name = {m.name: m for m in api.models}
         self.todo = []
         for names in chunks(list(by_name)):

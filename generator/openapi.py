@@ -9,8 +9,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from generator.ir import Api, Change, Environment, Model, Move, Operation, Param, Payload, TypeRef
+from generator.ir import (
+    FORMAT_PATTERNS,
+    Api,
+    Change,
+    Environment,
+    Model,
+    Move,
+    Operation,
+    Param,
+    Payload,
+    Requirement,
+    TypeRef,
+)
 from generator.schema import api_schema, constraints_schema, type_schema
+from generator.statuses import declared_statuses
 
 _SCHEMAS = "#/components/schemas/"
 _BINARY = {"type": "string", "format": "binary"}
@@ -62,11 +75,27 @@ def _schemas(api: Api) -> dict[str, Any]:
     for model in api.models:
         if model.moves:
             schemas[model.name]["x-apigen-v1-moves"] = [_move(mv) for mv in model.moves]
+        for field in model.fields:
+            _add_format(schemas[model.name]["properties"][field.wire_name], field.format)
     for op in api.operations:
         if op.file:  # a file inside the JSON body (a field validation checked exists)
             field = schemas[op.body.model]["properties"][op.file.field]
             field["contentEncoding"] = op.file.encoding
     return schemas
+
+
+def _add_format(schema: dict[str, Any], fmt: str) -> None:
+    """A checked format (email, uuid) also as OpenAPI's own `format`, beside the pattern that the
+    models carry, wherever that pattern is (the value, each item, inside a nullable anyOf)."""
+    if fmt not in FORMAT_PATTERNS:
+        return
+    todo = [schema]
+    while todo:
+        node = todo.pop()
+        if node.get("pattern") == FORMAT_PATTERNS[fmt]:
+            node["format"] = fmt
+        todo.extend([node["items"]] if isinstance(node.get("items"), dict) else [])
+        todo.extend(node.get("anyOf", ()))
 
 
 def _token_url(api: Api, env: Environment | None) -> str:
@@ -120,6 +149,10 @@ def _param_schema(param: Param) -> dict[str, Any]:
     if param.enum:
         values["enum"] = list(param.enum)
     values.update(constraints_schema(param.constraints))
+    if param.pattern:
+        values["pattern"] = param.pattern
+    if param.format in FORMAT_PATTERNS:
+        values["format"] = param.format
     if param.default is not None:
         schema["default"] = param.default
     return schema
@@ -170,12 +203,34 @@ def _responses(api: Api, op: Operation) -> dict[str, Any]:
         success["content"] = _content(response)
     # The spec gives no success status; every documented answer is 200.
     out: dict[str, Any] = {"200": success}
-    if api.rate_limit:
-        out[str(api.rate_limit.status)] = {"$ref": "#/components/responses/RateLimited"}
-    if api.quota_status:
-        out[str(api.quota_status)] = {"$ref": "#/components/responses/QuotaExceeded"}
+    for status, description in declared_statuses(api, op).items():
+        out[str(status)] = {"description": description, **_error_content(api)}
     out["default"] = {"$ref": "#/components/responses/Error"}
     return out
+
+
+def _error_content(api: Api) -> dict[str, Any]:
+    if not api.error_model:
+        return {}
+    return {"content": {"application/json": {"schema": _ref(api.error_model)}}}
+
+
+def _requirement(rule: Requirement) -> dict[str, Any]:
+    return _present(
+        oneOf=[{"in": place.location, "name": place.path} for place in rule.one_of],
+        confidence="" if rule.confidence == "documented" else rule.confidence,
+        source=rule.source,
+    )
+
+
+def _requirement_sentence(rule: Requirement) -> str:
+    places = " or ".join(
+        f"`{p.path}` in the body" if p.location == "body" else f"the {p.location} parameter "
+        f"`{p.path}`"
+        for p in rule.one_of
+    )
+    inferred = " (inferred, not documented)" if rule.confidence == "inferred" else ""
+    return f"Requires one of: {places}{inferred}."
 
 
 def _operation(api: Api, models: dict[str, Model], op: Operation) -> dict[str, Any]:
@@ -191,6 +246,7 @@ def _operation(api: Api, models: dict[str, Model], op: Operation) -> dict[str, A
         "Admin users only." if op.admin_only else "",
         "Requires MFA." if op.mfa == "required" and api.mfa_otp_header else "",
         inferred if op.confidence == "inferred" else "",
+        *(_requirement_sentence(rule) for rule in op.requires),
         "" if op.idempotent else "Not idempotent: the generated client never retries it once sent.",
     )
     if description:
@@ -223,6 +279,8 @@ def _extensions(op: Operation) -> dict[str, Any]:
             maxPage=page.max_page,
             items=page.items,
         )
+    if op.requires:
+        out["x-apigen-requires"] = [_requirement(rule) for rule in op.requires]
     if op.batch:
         out["x-apigen-batch"] = _present(records=op.batch.records, keep=list(op.batch.keep))
     if op.file:
@@ -303,13 +361,6 @@ def _components(api: Api) -> dict[str, Any]:
     if api.error_model:
         error["content"] = {"application/json": {"schema": _ref(api.error_model)}}
     responses: dict[str, Any] = {"Error": error}
-    if api.rate_limit:
-        limit = api.rate_limit
-        responses["RateLimited"] = {
-            "description": f"More than {limit.operations} operations in {limit.per_seconds:g} s."
-        }
-    if api.quota_status:
-        responses["QuotaExceeded"] = {"description": "The account's call quota is used up."}
     components: dict[str, Any] = {"schemas": _schemas(api), "responses": responses}
     if api.mfa_otp_header:
         components["parameters"] = _mfa_parameters(api)

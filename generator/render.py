@@ -28,6 +28,11 @@ _PY_SCALARS = {
     "datetime": "datetime",
     "any": "Any",
 }
+# README values that pass the checked formats (generator/ir.py FORMAT_PATTERNS).
+_FORMAT_EXAMPLES = {
+    "email": "user@example.com",
+    "uuid": "3f2b8c1e-0d4a-4c6b-9e7f-1a2b3c4d5e6f",
+}
 _EXAMPLE_SCALARS: dict[str, Any] = {
     "string": "text",
     "integer": 1,
@@ -187,10 +192,19 @@ class Context:
         if depth > 3:
             return {}
         return {
-            f.wire_name: (f.enum[0] if f.enum else self.example(f.type, depth + 1))
+            f.wire_name: (
+                f.enum[0]
+                if f.enum
+                else _FORMAT_EXAMPLES.get(f.format) or self.example(f.type, depth + 1)
+            )
             for f in model.fields
             if f.required
         }
+
+    @staticmethod
+    def param_example(param: Param) -> str:
+        """A README value for a parameter: one its checked format accepts, else a placeholder."""
+        return _FORMAT_EXAMPLES.get(param.format, f"{param.wire_name}-1")
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):

@@ -55,7 +55,12 @@ def constraints_schema(constraints: tuple[tuple[str, Any], ...]) -> dict[str, An
 
 
 def field_schema(
-    field: Field, strict_enums: bool, refs: str = DEFS, decimal_text_type: str = ""
+    field: Field,
+    strict_enums: bool,
+    refs: str = DEFS,
+    checked: bool = False,
+    items: bool = True,
+    decimal_text_type: str = "",
 ) -> dict[str, Any]:
     """`decimal_text_type`, for the models stage only: the Python type that reads a decimal sent
     as text and writes it back as text (a `customTypePath` for datamodel-code-generator)."""
@@ -72,6 +77,11 @@ def field_schema(
     if field.enum and strict_enums:
         schema["enum"] = list(field.enum)
     schema.update(constraints_schema(field.constraints))
+    if field.pattern and checked:  # of a list: of each item
+        if "items" not in schema:
+            schema["pattern"] = field.pattern
+        elif items:
+            schema["items"]["pattern"] = field.pattern
     if field.nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
     description = _flag_inferred(field.description, field.confidence, "")
@@ -82,13 +92,20 @@ def field_schema(
     return schema
 
 
-def model_schema(model: Model, refs: str = DEFS, decimal_text_type: str = "") -> dict[str, Any]:
+def model_schema(
+    model: Model, refs: str = DEFS, item_patterns: bool = True, decimal_text_type: str = ""
+) -> dict[str, Any]:
     strict = model.extra == "forbid"
+    # Patterns bind what is sent; an answer of the server is read as it comes.
+    checked = strict or model.role == "request"
     schema: dict[str, Any] = {
         "type": "object",
         "title": model.name,
         "properties": {
-            f.wire_name: field_schema(f, strict, refs, decimal_text_type) for f in model.fields
+            f.wire_name: field_schema(
+                f, strict, refs, checked, item_patterns, decimal_text_type
+            )
+            for f in model.fields
         },
     }
     required = [f.wire_name for f in model.fields if f.required]
@@ -110,11 +127,16 @@ def _flag_inferred(description: str, confidence: str, source: str) -> str:
     return f"{description}\n\n{note}" if description else note
 
 
-def api_schema(api: Api, refs: str = DEFS, decimal_text_type: str = "") -> dict[str, Any]:
-    """Every model of the API under `$defs`, in name order; references start with `refs`."""
+def api_schema(
+    api: Api, refs: str = DEFS, item_patterns: bool = True, decimal_text_type: str = ""
+) -> dict[str, Any]:
+    """Every model of the API under `$defs`, in name order; references start with `refs`.
+    `item_patterns=False` leaves out the patterns of list items (see generator/models.py)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": {m.name: model_schema(m, refs, decimal_text_type) for m in api.models},
+        "$defs": {
+            m.name: model_schema(m, refs, item_patterns, decimal_text_type) for m in api.models
+        },
     }
 
 

@@ -5,6 +5,7 @@ the file, line, column and key; all problems are reported together."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache as memoize
 from pathlib import Path
@@ -12,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from generator import cache
 from generator.errors import Loc, Problem, SpecError
-from generator.ir import PATH_PARAM, PLACEHOLDER, TypeRef, envelope_models
+from generator.ir import FORMAT_PATTERNS, PATH_PARAM, PLACEHOLDER, TypeRef, envelope_models
 from generator.load import Document
-from generator.names import is_identifier, snake
+from generator.names import is_identifier, pascal, snake
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -102,6 +103,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self.models: dict[str, tuple[Document, dict[str, Any]]] = {}
         self.api: tuple[Document, dict[str, Any]] | None = None
+        # (resource, operation) -> the model an envelope body expands to
+        self.envelope_bodies: dict[tuple[str, str], str] = {}
 
     def error(self, doc: Document, path: list[str | int], message: str) -> None:
         self.problems.append(Problem(doc.loc(path), ".".join(map(str, path)), message))
@@ -178,6 +181,8 @@ class _Checker:
                 expanded = envelope_models(
                     resource, op_name, body["envelope"], envelope, body["args"]
                 )
+                root = pascal(resource) + pascal(op_name) + envelope["root"]
+                self.envelope_bodies[(resource, op_name)] = root
                 for name, spec in expanded.items():
                     if name in self.models:
                         self.error(
@@ -268,6 +273,7 @@ class _Checker:
                     self.error(
                         doc, [*fpath, "name"], f"{field['name']!r} is not a usable Python name"
                     )
+                self.check_pattern(doc, fpath, field)
                 py = field.get("name") or snake(wire)
                 if py in py_names:
                     self.error(doc, fpath, f"Python name clashes with field {py_names[py]!r}")
@@ -363,6 +369,39 @@ class _Checker:
                         self.error(doc, [*base, part], "a json payload needs a model")
                 self.check_paginate(doc, base, op, api)
                 self.check_file_fields(doc, base, op, models)
+                body_model = self.envelope_bodies.get((resource, name), models.get("body", ""))
+                self.check_requires(doc, base, op, body_model)
+
+    def check_pattern(self, doc: Document, path: list[str | int], spec: dict[str, Any]) -> None:
+        """A pattern must compile, and a checked format or a pattern needs string values."""
+        checked = spec.get("format") in FORMAT_PATTERNS
+        if "pattern" in spec:
+            try:
+                re.compile(spec["pattern"])
+            except re.error as exc:
+                self.error(doc, [*path, "pattern"], f"not a regular expression: {exc}")
+        if (checked or "pattern" in spec) and spec["type"] not in ("string", "list[string]"):
+            key = "pattern" if "pattern" in spec else "format"
+            self.error(
+                doc, [*path, key], f"{key} applies to string values; the type is {spec['type']}"
+            )
+
+    def check_requires(
+        self, doc: Document, base: list[str | int], op: dict[str, Any], body_model: str
+    ) -> None:
+        """Each place of a `requires` rule names a body field path or a declared parameter."""
+        params = op.get("params", {})
+        for i, rule in enumerate(op.get("requires", ())):
+            for j, place in enumerate(rule["one_of"]):
+                ((location, target),) = place.items()
+                path = [*base, "requires", i, "one_of", j, location]
+                if location == "body":
+                    if not body_model:
+                        self.error(doc, path, "the operation has no JSON body model")
+                    elif self.resolve(body_model, target) is None:
+                        self.error(doc, path, f"{target!r} is not a field path of {body_model}")
+                elif params.get(target, {}).get("in") != location:
+                    self.error(doc, path, f"{target!r} is not a {location} parameter here")
 
     def check_file_fields(
         self, doc: Document, base: list[str | int], op: dict[str, Any], models: dict[str, str]
@@ -417,6 +456,7 @@ class _Checker:
                     [*base, "params", wire],
                     f"path parameter {wire!r} does not appear in path {op['path']!r}",
                 )
+            self.check_pattern(doc, [*base, "params", wire], param)
             py = param.get("name") or snake(wire)
             if "name" in param and not is_identifier(param["name"]):
                 self.error(

@@ -21,6 +21,15 @@ class MfaConfigurationError(APIError):
     """The operation requires MFA and the client was built without it (nothing was sent)."""
 
 
+class RequestValidationError(APIError, ValueError):
+    """The request breaks a rule of the operation (a parameter's format, a value one of several
+    places must hold); nothing was sent. `problems` lists each broken rule."""
+
+    def __init__(self, operation: str, problems: list[str]) -> None:
+        super().__init__(f"{operation}: " + "; ".join(problems))
+        self.problems = problems
+
+
 class APIConnectionError(APIError):
     """The server could not be reached or the exchange broke off."""
 

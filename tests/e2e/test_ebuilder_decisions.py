@@ -77,10 +77,16 @@ def test_a4_comment_path_parameter() -> None:
     assert [(p.wire_name, p.location) for p in op.params] == [("processInstanceId", "path")]
 
 
-def test_a6_process_prefix_travels_only_in_options() -> None:
-    assert not any(
-        p.wire_name.lower() == "processprefix" for o in OPERATIONS.values() for p in o.params
-    )
+def test_a6_process_prefix_in_options_or_the_query_one_of_them_required() -> None:
+    process_imports = [o for o in OPERATIONS.values() if o.requires]
+    assert len(process_imports) == 8
+    for op in process_imports:
+        (rule,) = op.requires
+        assert [(p.location, p.path) for p in rule.one_of] == [
+            ("body", "options.processPrefix"),
+            ("query", "processPrefix"),
+        ]
+        assert [p.wire_name for p in op.params if p.location == "query"] == ["processPrefix"]
     assert "processPrefix" in {f.alias for f in types.ProcessImportOptions.model_fields.values()}
 
 

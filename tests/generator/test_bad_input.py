@@ -73,6 +73,43 @@ CASES = {
         r"'string' is not allowed: wire: string is only for decimal fields",
         "models.Owner.fields.Email.type",
     ),
+    "requires_unknown_query_parameter": (
+        "widgets.yaml",
+        "    body: NewWidget\n",
+        "    body: NewWidget\n    requires:\n      - one_of: [body: Color, query: color]\n",
+        r"'color' is not a query parameter here",
+        "operations.create.requires.0.one_of.1.query",
+    ),
+    "requires_unknown_body_path": (
+        "widgets.yaml",
+        "    body: NewWidget\n",
+        "    body: NewWidget\n    requires:\n      - one_of: [body: Shop.Name, path: ShopId]\n",
+        r"'Shop.Name' is not a field path of NewWidget",
+        "operations.create.requires.0.one_of.0.body",
+    ),
+    "inferred_rule_without_source": (
+        "widgets.yaml",
+        "    body: NewWidget\n",
+        "    body: NewWidget\n    requires:\n"
+        "      - {one_of: [path: ShopId, path: ShopId], confidence: inferred}\n",
+        r"'source' is required here",
+        "operations.create.requires.0",
+    ),
+    "pattern_not_a_regex": (
+        "widgets.yaml",
+        "      offset: {in: query, type: integer}\n",
+        "      offset: {in: query, type: integer}\n"
+        "      q: {in: query, type: string, pattern: '(x'}\n",
+        r"not a regular expression",
+        "operations.list.params.q.pattern",
+    ),
+    "format_on_a_number": (
+        "widgets.yaml",
+        "      offset: {in: query, type: integer}\n",
+        "      offset: {in: query, type: integer, format: uuid}\n",
+        r"format applies to string values; the type is integer",
+        "operations.list.params.offset.format",
+    ),
     "required_cycle": (
         "widgets.yaml",
         "      Email: {type: string}\n",

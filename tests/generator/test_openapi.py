@@ -236,9 +236,8 @@ def test_deprecations_inferred_shapes_and_v1_moves_are_carried(spec_copy: Path) 
         "maxPage": 100,
         "items": "Widgets",
     }
-    assert doc["paths"]["/Shops/{ShopId}/Widgets"]["post"]["responses"]["429"] == {
-        "$ref": "#/components/responses/RateLimited"
-    }
+    limited = doc["paths"]["/Shops/{ShopId}/Widgets"]["post"]["responses"]["429"]
+    assert limited["description"].startswith("Rate limit: more than")
 
 
 def test_powerclerk_records_its_deprecated_v1_and_downloads() -> None:
@@ -284,7 +283,7 @@ def test_bulk_fixture_marks_batches_and_files() -> None:
     assert inline == {"type": "string", "contentEncoding": "base64"}
     create = doc["paths"]["/Files/Create"]["post"]
     assert create["x-apigen-presigned-upload"]["expiresAt"] == "upload.expiresAt"
-    assert imports["responses"]["426"] == {"$ref": "#/components/responses/QuotaExceeded"}
+    assert imports["responses"]["426"]["description"] == "The account's call quota is used up."
     assert "Not idempotent" in imports["description"]
     assert doc["servers"] == [{"url": "/api/v1", "description": "Relative to the tenant's host."}]
 
@@ -312,3 +311,48 @@ def test_openapi_command_on_a_broken_spec_writes_nothing(
     assert main(["openapi", "--specs", str(spec_copy), "--out", str(tmp_path / "out")]) == 2
     assert "widgets.yaml" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_declared_statuses_follow_the_operation_with_the_error_model() -> None:
+    for api_dir in API_DIRS:
+        api, _ = enriched_api(api_dir)
+        doc = openapi_document(api)
+        for op in api.operations:
+            responses = doc["paths"][op.path][op.method.lower()]["responses"]
+            declared = {s for s in responses if s.isdigit() and s != "200"}
+            expected = {"401"}
+            expected |= {"400"} if op.params or op.body.kind != "none" else set()
+            mfa = bool(api.mfa_otp_header)
+            expected |= {"403"} if op.admin_only or mfa else set()
+            expected |= {"404"} if op.params_in("path") else set()
+            expected |= {str(api.quota_status)} if api.quota_status else set()
+            expected |= {str(api.rate_limit.status)} if api.rate_limit else set()
+            assert declared == expected, (api.name, op.wire_name)
+            error = {"schema": {"$ref": f"#/components/schemas/{api.error_model}"}}
+            for status in declared:
+                content = responses[status].get("content")
+                assert content == ({"application/json": error} if api.error_model else None)
+            assert responses["default"] == {"$ref": "#/components/responses/Error"}
+
+
+def test_request_rules_and_checked_formats_are_exported() -> None:
+    api, _ = enriched_api(ROOT / "specs" / "ebuilder")
+    doc = openapi_document(api)
+    imports = doc["paths"]["/NonCostProcesses/Import"]["post"]
+    assert imports["x-apigen-requires"][0]["oneOf"] == [
+        {"in": "body", "name": "options.processPrefix"},
+        {"in": "query", "name": "processPrefix"},
+    ]
+    assert "Requires one of: `options.processPrefix` in the body or the query parameter " \
+        "`processPrefix`." in imports["description"]
+    comment = doc["paths"]["/ProcessInstances/{processInstanceId}/Comments/Create"]["post"]
+    instance = _parameters(doc, comment)[("processInstanceId", "path")]["schema"]
+    assert instance["format"] == "uuid" and instance["pattern"].startswith("^[0-9a-fA-F]{8}-")
+    documents = doc["components"]["schemas"]["CommentCreateRequest"]["properties"]["documents"]
+    assert documents["items"]["format"] == "uuid" and documents["maxItems"] == 100
+    pc = openapi_document(enriched_api(ROOT / "specs" / "powerclerk")[0])
+    owner = pc["components"]["schemas"]["SetProjectOwnerRequest"]["properties"]["OwnerEmail"]
+    assert owner["format"] == "email" and "pattern" in owner
+    # Answers are read as they come: no format or pattern on response fields.
+    answer = pc["components"]["schemas"]["ProjectOwner"]["properties"]["Email"]
+    assert "pattern" not in json.dumps(answer) and "format" not in json.dumps(answer)

@@ -13,7 +13,9 @@ from ._spec import (
     FileLimit,
     Operation,
     Param,
+    Place,
     Presigned,
+    Requirement,
 )
 
 CONFIG = ApiConfig(
@@ -76,7 +78,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             resource="account_funding_processes",
             method="POST",
             path="/AccountFundingProcesses/Import",
-            params=(),
+            params=(
+                Param(
+                    python_name="process_prefix",
+                    wire_name="processPrefix",
+                    location="query",
+                    required=False,
+                ),
+            ),
             body="json",
             body_content_type="application/json",
             request_model="AccountFundingProcessesImportRequest",
@@ -92,6 +101,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+            requires=(
+                Requirement(
+                    one_of=(
+                        Place(location="body", path="options.processPrefix"),
+                        Place(location="query", path="processPrefix"),
+                    )
+                ),
+            ),
         ),
         "BudgetChangeProcessesImport": Operation(
             wire_name="BudgetChangeProcessesImport",
@@ -99,7 +116,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             resource="budget_change_processes",
             method="POST",
             path="/BudgetChangeProcesses/Import",
-            params=(),
+            params=(
+                Param(
+                    python_name="process_prefix",
+                    wire_name="processPrefix",
+                    location="query",
+                    required=False,
+                ),
+            ),
             body="json",
             body_content_type="application/json",
             request_model="BudgetChangeProcessesImportRequest",
@@ -115,6 +139,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+            requires=(
+                Requirement(
+                    one_of=(
+                        Place(location="body", path="options.processPrefix"),
+                        Place(location="query", path="processPrefix"),
+                    )
+                ),
+            ),
         ),
         "BudgetChangesImport": Operation(
             wire_name="BudgetChangesImport",
@@ -191,7 +223,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             resource="commitment_change_processes",
             method="POST",
             path="/CommitmentChangeProcesses/Import",
-            params=(),
+            params=(
+                Param(
+                    python_name="process_prefix",
+                    wire_name="processPrefix",
+                    location="query",
+                    required=False,
+                ),
+            ),
             body="json",
             body_content_type="application/json",
             request_model="CommitmentChangeProcessesImportRequest",
@@ -207,6 +246,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+            requires=(
+                Requirement(
+                    one_of=(
+                        Place(location="body", path="options.processPrefix"),
+                        Place(location="query", path="processPrefix"),
+                    )
+                ),
+            ),
         ),
         "CommitmentChangesImport": Operation(
             wire_name="CommitmentChangesImport",
@@ -282,7 +329,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             resource="commitment_processes",
             method="POST",
             path="/CommitmentProcesses/Import",
-            params=(),
+            params=(
+                Param(
+                    python_name="process_prefix",
+                    wire_name="processPrefix",
+                    location="query",
+                    required=False,
+                ),
+            ),
             body="json",
             body_content_type="application/json",
             request_model="CommitmentProcessesImportRequest",
@@ -298,6 +352,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+            requires=(
+                Requirement(
+                    one_of=(
+                        Place(location="body", path="options.processPrefix"),
+                        Place(location="query", path="processPrefix"),
+                    )
+                ),
+            ),
         ),
         "CommitmentsImport": Operation(
             wire_name="CommitmentsImport",
@@ -478,7 +540,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             resource="invoice_processes",
             method="POST",
             path="/InvoiceProcesses/Import",
-            params=(),
+            params=(
+                Param(
+                    python_name="process_prefix",
+                    wire_name="processPrefix",
+                    location="query",
+                    required=False,
+                ),
+            ),
             body="json",
             body_content_type="application/json",
             request_model="InvoiceProcessesImportRequest",
@@ -494,6 +563,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+            requires=(
+                Requirement(
+                    one_of=(
+                        Place(location="body", path="options.processPrefix"),
+                        Place(location="query", path="processPrefix"),
+                    )
+                ),
+            ),
         ),
         "InvoicesImport": Operation(
             wire_name="InvoicesImport",
@@ -547,7 +624,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             resource="master_commitment_change_processes",
             method="POST",
             path="/MasterCommitmentChangeProcesses/Import",
-            params=(),
+            params=(
+                Param(
+                    python_name="process_prefix",
+                    wire_name="processPrefix",
+                    location="query",
+                    required=False,
+                ),
+            ),
             body="json",
             body_content_type="application/json",
             request_model="MasterCommitmentChangeProcessesImportRequest",
@@ -563,6 +647,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+            requires=(
+                Requirement(
+                    one_of=(
+                        Place(location="body", path="options.processPrefix"),
+                        Place(location="query", path="processPrefix"),
+                    )
+                ),
+            ),
         ),
         "MasterCommitmentChangesImport": Operation(
             wire_name="MasterCommitmentChangesImport",
@@ -593,7 +685,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             resource="master_commitment_processes",
             method="POST",
             path="/MasterCommitmentProcesses/Import",
-            params=(),
+            params=(
+                Param(
+                    python_name="process_prefix",
+                    wire_name="processPrefix",
+                    location="query",
+                    required=False,
+                ),
+            ),
             body="json",
             body_content_type="application/json",
             request_model="MasterCommitmentProcessesImportRequest",
@@ -609,6 +708,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+            requires=(
+                Requirement(
+                    one_of=(
+                        Place(location="body", path="options.processPrefix"),
+                        Place(location="query", path="processPrefix"),
+                    )
+                ),
+            ),
         ),
         "MasterCommitmentsImport": Operation(
             wire_name="MasterCommitmentsImport",
@@ -639,7 +746,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             resource="non_cost_processes",
             method="POST",
             path="/NonCostProcesses/Import",
-            params=(),
+            params=(
+                Param(
+                    python_name="process_prefix",
+                    wire_name="processPrefix",
+                    location="query",
+                    required=False,
+                ),
+            ),
             body="json",
             body_content_type="application/json",
             request_model="NonCostProcessesImportRequest",
@@ -655,6 +769,14 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+            requires=(
+                Requirement(
+                    one_of=(
+                        Place(location="body", path="options.processPrefix"),
+                        Place(location="query", path="processPrefix"),
+                    )
+                ),
+            ),
         ),
         "NonCostProcessesDynamicGridImport": Operation(
             wire_name="NonCostProcessesDynamicGridImport",
@@ -691,6 +813,8 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
                     wire_name="processInstanceId",
                     location="path",
                     required=True,
+                    pattern="^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    format="uuid",
                 ),
             ),
             body="json",

@@ -817,9 +817,9 @@ class CommitmentChangeProcessImportOptions(ApiRequestModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    process_prefix: str = Field(..., alias="processPrefix")
+    process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. CCP.
+    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter gives it (Decision A6).
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
@@ -2850,9 +2850,9 @@ class ProcessImportOptions(ApiRequestModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    process_prefix: str = Field(..., alias="processPrefix")
+    process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Decision (A6): sent only here; the ?processPrefix= query parameter of the public OpenAPI definition is not used.
+    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the processPrefix query parameter gives it (Decision A6: one of the two; the operation checks it).
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """

@@ -673,7 +673,7 @@ class SetAssigneeRequest(ApiResponseModel):
     Inferred, not documented: Only the V1 method name is known.
     """
 
-    assignee_email: str | None = Field(None, alias="AssigneeEmail")
+    assignee_email: str | None = Field(None, alias="AssigneeEmail", pattern="^[^@\\s]+@[^@\\s]+$")
     """
     Inferred, not documented.
     """
@@ -730,7 +730,10 @@ class SetProjectOwnerRequest(ApiRequestModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    owner_email: str = Field(..., alias="OwnerEmail")
+    owner_email: str = Field(..., alias="OwnerEmail", pattern="^[^@\\s]+@[^@\\s]+$")
+    """
+    Email of the new owner. The email check (text@text) is inferred from the field's name and the example address; the document gives the type as string only.
+    """
 
 
 class SetProjectOwnerResponse(ApiResponseModel):

@@ -39,6 +39,7 @@ class AccountFundingProcesses:
         self,
         *,
         body: AccountFundingProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update account funding process instances.
@@ -46,9 +47,11 @@ class AccountFundingProcesses:
         Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each item is a funding source or transaction item; Entity mode: header-level process information only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with step, action, comment); without it a new instance is created. Account level: the header has no projectIdentifier (E5). Person/user fields take the form "Last Name, First Name". On failure the rows are echoed as {header, items} with errorMessages on the failing item, without messages or supportId (E3); echoed values can differ from the request (D7: 18888.80 echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return send_batch(
             self._client,
@@ -56,7 +59,7 @@ class AccountFundingProcesses:
             ImportResponse,
             to_wire_body(AccountFundingProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -65,6 +68,7 @@ class AccountFundingProcesses:
         records: Sequence[AccountFundingProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -81,6 +85,7 @@ class AccountFundingProcesses:
         received them.
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -94,6 +99,7 @@ class AccountFundingProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )
 
 
@@ -107,6 +113,7 @@ class AsyncAccountFundingProcesses:
         self,
         *,
         body: AccountFundingProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update account funding process instances.
@@ -114,9 +121,11 @@ class AsyncAccountFundingProcesses:
         Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each item is a funding source or transaction item; Entity mode: header-level process information only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with step, action, comment); without it a new instance is created. Account level: the header has no projectIdentifier (E5). Person/user fields take the form "Last Name, First Name". On failure the rows are echoed as {header, items} with errorMessages on the failing item, without messages or supportId (E3); echoed values can differ from the request (D7: 18888.80 echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return await send_batch_async(
             self._client,
@@ -124,7 +133,7 @@ class AsyncAccountFundingProcesses:
             ImportResponse,
             to_wire_body(AccountFundingProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -133,6 +142,7 @@ class AsyncAccountFundingProcesses:
         records: Sequence[AccountFundingProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -149,6 +159,7 @@ class AsyncAccountFundingProcesses:
         received them.
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -162,4 +173,5 @@ class AsyncAccountFundingProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )

@@ -39,6 +39,7 @@ class CommitmentProcesses:
         self,
         *,
         body: CommitmentProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update commitment process instances.
@@ -46,9 +47,11 @@ class CommitmentProcesses:
         Creates one or more commitment processes (e.g. processPrefix CP). LineItem mode creates a process with items, and rows sharing processIdentifier form one instance; Entity mode is header-level only and can also update: a row with processCounter (e.g. "CP-0042") updates that instance (status, step, action, comment), a row without one creates a new process. With createAsDraft false the process is submitted immediately (the Start step's Submit action is taken). Person/user fields (Member on Account, Role Member, User on Project) take the form "Last Name, First Name", e.g. "Smith, John". On failure rows are echoed as {header, items} with errorMessages on the failing item (e.g. "Commitment Item Amount is required").
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return send_batch(
             self._client,
@@ -56,7 +59,7 @@ class CommitmentProcesses:
             ImportResponse,
             to_wire_body(CommitmentProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -65,6 +68,7 @@ class CommitmentProcesses:
         records: Sequence[CommitmentProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -81,6 +85,7 @@ class CommitmentProcesses:
         received them.
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -94,6 +99,7 @@ class CommitmentProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )
 
 
@@ -107,6 +113,7 @@ class AsyncCommitmentProcesses:
         self,
         *,
         body: CommitmentProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update commitment process instances.
@@ -114,9 +121,11 @@ class AsyncCommitmentProcesses:
         Creates one or more commitment processes (e.g. processPrefix CP). LineItem mode creates a process with items, and rows sharing processIdentifier form one instance; Entity mode is header-level only and can also update: a row with processCounter (e.g. "CP-0042") updates that instance (status, step, action, comment), a row without one creates a new process. With createAsDraft false the process is submitted immediately (the Start step's Submit action is taken). Person/user fields (Member on Account, Role Member, User on Project) take the form "Last Name, First Name", e.g. "Smith, John". On failure rows are echoed as {header, items} with errorMessages on the failing item (e.g. "Commitment Item Amount is required").
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return await send_batch_async(
             self._client,
@@ -124,7 +133,7 @@ class AsyncCommitmentProcesses:
             ImportResponse,
             to_wire_body(CommitmentProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -133,6 +142,7 @@ class AsyncCommitmentProcesses:
         records: Sequence[CommitmentProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -149,6 +159,7 @@ class AsyncCommitmentProcesses:
         received them.
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -162,4 +173,5 @@ class AsyncCommitmentProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )

@@ -39,6 +39,7 @@ class MasterCommitmentChangeProcesses:
         self,
         *,
         body: MasterCommitmentChangeProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment change process instances.
@@ -46,9 +47,11 @@ class MasterCommitmentChangeProcesses:
         Creates one or more master commitment change processes (e.g. processPrefix MCCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCCP-0005") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return send_batch(
             self._client,
@@ -56,7 +59,7 @@ class MasterCommitmentChangeProcesses:
             ImportResponse,
             to_wire_body(MasterCommitmentChangeProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -65,6 +68,7 @@ class MasterCommitmentChangeProcesses:
         records: Sequence[MasterCommitmentChangeProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -81,6 +85,7 @@ class MasterCommitmentChangeProcesses:
         received them.
 
         `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -94,6 +99,7 @@ class MasterCommitmentChangeProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )
 
 
@@ -107,6 +113,7 @@ class AsyncMasterCommitmentChangeProcesses:
         self,
         *,
         body: MasterCommitmentChangeProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment change process instances.
@@ -114,9 +121,11 @@ class AsyncMasterCommitmentChangeProcesses:
         Creates one or more master commitment change processes (e.g. processPrefix MCCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCCP-0005") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return await send_batch_async(
             self._client,
@@ -124,7 +133,7 @@ class AsyncMasterCommitmentChangeProcesses:
             ImportResponse,
             to_wire_body(MasterCommitmentChangeProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -133,6 +142,7 @@ class AsyncMasterCommitmentChangeProcesses:
         records: Sequence[MasterCommitmentChangeProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -149,6 +159,7 @@ class AsyncMasterCommitmentChangeProcesses:
         received them.
 
         `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -162,4 +173,5 @@ class AsyncMasterCommitmentChangeProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )

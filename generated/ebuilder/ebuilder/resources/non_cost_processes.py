@@ -41,6 +41,7 @@ class NonCostProcesses:
         self,
         *,
         body: NonCostProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
@@ -48,9 +49,11 @@ class NonCostProcesses:
         Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return send_batch(
             self._client,
@@ -58,7 +61,7 @@ class NonCostProcesses:
             ImportResponse,
             to_wire_body(NonCostProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -67,6 +70,7 @@ class NonCostProcesses:
         records: Sequence[NonCostProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -83,6 +87,7 @@ class NonCostProcesses:
         received them.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -96,6 +101,7 @@ class NonCostProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )
 
     def import_dynamic_grid(
@@ -169,6 +175,7 @@ class AsyncNonCostProcesses:
         self,
         *,
         body: NonCostProcessesImportRequest | Mapping[str, Any],
+        process_prefix: str | None = None,
         strict: bool = False,
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
@@ -176,9 +183,11 @@ class AsyncNonCostProcesses:
         Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
         """
         return await send_batch_async(
             self._client,
@@ -186,7 +195,7 @@ class AsyncNonCostProcesses:
             ImportResponse,
             to_wire_body(NonCostProcessesImportRequest, body),
             path={},
-            query={},
+            query={"processPrefix": process_prefix},
             strict=strict,
         )
 
@@ -195,6 +204,7 @@ class AsyncNonCostProcesses:
         records: Sequence[NonCostProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -211,6 +221,7 @@ class AsyncNonCostProcesses:
         received them.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -224,6 +235,7 @@ class AsyncNonCostProcesses:
             progress=progress,
             strict=strict,
             path={},
+            query={"processPrefix": process_prefix},
         )
 
     async def import_dynamic_grid(

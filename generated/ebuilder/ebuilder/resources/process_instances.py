@@ -33,7 +33,7 @@ class ProcessInstances:
         `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create` (ProcessInstancesCommentsCreate).
 
         Args:
-            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4.
+            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
         """
         return self._client.request_model(
@@ -65,7 +65,7 @@ class AsyncProcessInstances:
         `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create` (ProcessInstancesCommentsCreate).
 
         Args:
-            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4.
+            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
         """
         return await self._client.request_model(

@@ -22,6 +22,7 @@ from ._exceptions import (
     QuotaExceededError,
     RateLimitError,
     RedirectError,
+    RequestValidationError,
     ResponseValidationError,
     UnprocessableEntityError,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "QuotaExceededError",
     "InternalServerError",
     "RedirectError",
+    "RequestValidationError",
     "ResponseValidationError",
     "MfaConfigurationError",
     "BatchResult",

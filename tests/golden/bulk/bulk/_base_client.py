@@ -29,11 +29,13 @@ import httpx
 import pydantic
 
 from ._auth import ClientCredentials, Mfa, PasswordCredentials, Secret, TokenCache
+from ._checks import request_problems
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
     MfaConfigurationError,
     QuotaExceededError,
+    RequestValidationError,
     ResponseValidationError,
     error_from_response,
     status_error,
@@ -381,9 +383,19 @@ class _BaseClient(Generic[_HttpT]):
         body: RequestBody | None = None,
         body_headers: Mapping[str, str] | None = None,
         target: DownloadTarget | None = None,
+        payload: Any = None,
     ) -> _Call:
         if op.mfa == "required" and self._mfa is None:
             raise MfaConfigurationError(f"{op.python_name} requires MFA; pass mfa= to the client")
+        given = {
+            name: value
+            for location, values in (("path", path), ("query", query), ("header", headers))
+            for name, value in _wire_keyed(op, location, values).items()
+            if value is not None
+        }
+        problems = request_problems(op, given, payload)
+        if problems:
+            raise RequestValidationError(op.python_name, problems)
         prepared = {"User-Agent": self._user_agent}
         if op.response != "binary":
             prepared["Accept"] = "application/json"
@@ -589,7 +601,8 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
     ) -> httpx.Response:
         """Send `op` under the full retry/auth policy; return the 2xx response, body read."""
         body, body_headers = self._json_body(op, json, content, content_type)
-        return self._execute(self._prepare(op, path, query, headers, body, body_headers), _read)
+        call = self._prepare(op, path, query, headers, body, body_headers, payload=json)
+        return self._execute(call, _read)
 
     def request_model(
         self,
@@ -719,7 +732,7 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
     ) -> httpx.Response:
         """Send `op` under the full retry/auth policy; return the 2xx response, body read."""
         body, body_headers = self._json_body(op, json, content, content_type)
-        call = self._prepare(op, path, query, headers, body, body_headers)
+        call = self._prepare(op, path, query, headers, body, body_headers, payload=json)
         return await self._execute(call, _aread)
 
     async def request_model(

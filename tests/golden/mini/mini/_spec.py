@@ -14,6 +14,25 @@ class Param:
     wire_name: str
     location: Literal["path", "query", "header"]
     required: bool
+    pattern: str = ""  # the text of a value must match (checked before sending)
+    format: str = ""  # the format the pattern stands for, named in the error
+    min_length: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A body path (a.b) or a parameter, by wire name."""
+
+    location: Literal["body", "path", "query", "header"]
+    path: str
+
+    def __str__(self) -> str:
+        return self.path if self.location == "body" else f"{self.location} {self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    one_of: tuple[Place, ...]  # at least one must hold a value
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +107,7 @@ class Operation:
     batch: Batch | None = None
     file: FileLimit | None = None
     presigned: Presigned | None = None
+    requires: tuple[Requirement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
