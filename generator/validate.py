@@ -310,8 +310,12 @@ class _Checker:
     ) -> None:
         """An `instances` move regroups entries of one list; `when_type` needs field types."""
         if move["kind"] == "instances":
-            lists = {move[k].rpartition("[].")[0] for k in ("from", "to")}
-            item = lists.pop() if len(lists) == 1 else ""
+            # `list[].key` for both, the same list: None marks a path that is not of that form
+            heads = {
+                head if inside and "." not in key else None
+                for head, inside, key in (move[k].rpartition("[].") for k in ("from", "to"))
+            }
+            item = heads.pop() if len(heads) == 1 else None
             if not item:
                 self.error(doc, path, "from and to must be keys of the items of one list")
             elif self.resolve(model, f"{item}[].{move['key']}") is None:
@@ -319,7 +323,7 @@ class _Checker:
                     doc, [*path, "key"], f"{move['key']!r} is not a field of {item}[] in {model}"
                 )
         if "when_type" in move and not (self.api and "field_types" in self.api[1].get("v1", {})):
-            self.error(doc, [*path, "when_type"], "needs api.v1.field_types (where types come from)")
+            self.error(doc, [*path, "when_type"], "needs api.v1.field_types to tell the types")
 
     def check_cycles(self) -> None:
         # A required, non-nullable, direct model reference must be filled in; a loop of those

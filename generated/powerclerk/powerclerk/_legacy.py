@@ -80,15 +80,15 @@ CONVERTERS: Mapping[tuple[str, str], Callable[[Any], Any]] = {
 class Report:
     """What one translation left alone, so that `from_v1` can say so."""
 
-    untyped: int = 0  # values of typed conversions, with no form schema given
+    untyped: set[str] = field(default_factory=set)  # field ids, when no form schema was given
     unknown: set[str] = field(default_factory=set)  # field ids the form schema does not define
 
     def warn(self, model: str) -> None:
         if self.untyped:
             warnings.warn(
-                f"from_v1({model}): {self.untyped} value(s) left as V1 sent them: their format "
-                "is converted only for fields of the types MIGRATION.md names, and no "
-                "form_schema= was given to tell the types",
+                f"from_v1({model}): values of {', '.join(sorted(self.untyped))} left as V1 sent "
+                "them: their format is converted only for fields of the types MIGRATION.md "
+                "names, and no form_schema= was given to tell the types",
                 UnconvertedValuesWarning,
                 stacklevel=3,
             )
@@ -223,7 +223,7 @@ def _regroup(data: dict[str, Any], move: Move, model: str) -> None:
 def _field_id(entry: Mapping[str, Any], spec: FieldTypes, types: Mapping[str, str]) -> str:
     """The first of the entry's ids that the form schema defines, else its first id."""
     ids = [str(entry[k]) for k in spec.keys if entry.get(k) not in (None, "")]
-    return next((i for i in ids if i in types), ids[0] if ids else "?")
+    return next((i for i in ids if i in types), ids[0] if ids else f"(no {spec.keys[0]})")
 
 
 def _convert_typed(
@@ -238,11 +238,10 @@ def _convert_typed(
     for entry in _reach(data, list_path + inside.removesuffix(".")):  # the model, or its items
         if entry.get(leaf) in (None, "", []):
             continue
+        field_id = _field_id(entry, spec, types or {})
         if types is None:
-            report.untyped += 1
-            continue
-        field_id = _field_id(entry, spec, types)
-        if field_id not in types:
+            report.untyped.add(field_id)
+        elif field_id not in types:
             report.unknown.add(field_id)
         elif types[field_id] in move.when_type:
             _convert(entry, leaf, convert)

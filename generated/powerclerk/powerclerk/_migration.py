@@ -460,12 +460,14 @@ _TRANSLATION = Translation(MOVES, NESTED, FIELD_TYPES)
 def from_v1(model: type[M], payload: Mapping[str, Any], *, form_schema: Any = None) -> M:
     """Build the V2 `model` from a payload shaped as the V1 API sent or took it.
 
-    V1 names are moved to their V2 places (nested objects included), removed fields are dropped,
-    multi-instance entries are grouped, and the value formats MIGRATION.md lists as converted
-    are converted. A format that depends on a field's type is converted only for the fields
-    `form_schema` types so (the `FormSchema` model or a dict of it, V1 or V2, or a list
-    of them); without it such values stay as V1 sent them and an `UnconvertedValuesWarning`
-    says how many. A payload that cannot be translated faithfully raises `V1TranslationError`.
+    V1 names are moved to their V2 places (nested objects included) and every other move that
+    MIGRATION.md lists is applied; a value format is converted only where it says so.
+
+    A format that depends on a field's type is converted only for the fields that
+    `form_schema` types so: the `FormSchema` model, the answer wrapping it, a V1- or
+    V2-shaped dict of either, or a list of them. Without it such values stay as V1 sent them
+    and an `UnconvertedValuesWarning` names their fields. A payload that cannot be translated
+    faithfully raises `V1TranslationError`.
     """
     translation = (
         _TRANSLATION if form_schema is None else _TRANSLATION.with_form_schema(form_schema)

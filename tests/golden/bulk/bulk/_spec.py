@@ -14,6 +14,7 @@ class Param:
     wire_name: str
     location: Literal["path", "query", "header"]
     required: bool
+    mfa_when_true: bool = False  # sending it as true needs MFA
 
 
 @dataclass(frozen=True, slots=True)
