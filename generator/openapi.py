@@ -141,6 +141,7 @@ def _parameter(api: Api, param: Param) -> dict[str, Any]:
         f"Accepts {identifier}." if identifier else "",
         f"Format: {param.format}." if param.format else "",
         "Inferred, not documented." if param.confidence == "inferred" else "",
+        "Sending true needs MFA." if param.mfa_when_true else "",
     )
     if description:
         out["description"] = description
