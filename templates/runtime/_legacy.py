@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,14 +310,14 @@ class Translation:
             schema = schema.model_dump(by_alias=True, mode="json")
         if not isinstance(schema, Mapping):
             raise TypeError(f"form_schema: expected a {spec.schema} model or dict, got {schema!r}")
-        data = dict(schema)
+        data = deepcopy(dict(schema))  # translated in place below; the caller's stays as given
         if spec.items not in data:  # the answer that wraps the schema model
             inner = [v for v in data.values() if isinstance(v, Mapping) and spec.items in v]
             if len(inner) != 1:
                 raise V1TranslationError(
                     f"form_schema: no {spec.items!r} list found (expected a {spec.schema})"
                 )
-            data = dict(inner[0])
+            data = inner[0]
         data = self.translate(spec.schema, data, Report())  # a V1 schema has V1 names
         return [d for d in data.get(spec.items) or () if isinstance(d, dict)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +308,9 @@ def test_migration_guide_claims_only_the_conversions_from_v1_does() -> None:
         assert converted == ((old, new) in CONVERTERS), (model, field, what)
     assert "`` → ``" not in MIGRATION
     assert "US dates" not in MIGRATION
+
+
+def test_the_form_schema_given_is_left_as_it_was() -> None:
+    schema = deepcopy(V1_SCHEMA)
+    from_v1(types.ProjectDataResponse, {"Project": _project()}, form_schema=schema)
+    assert schema == V1_SCHEMA
