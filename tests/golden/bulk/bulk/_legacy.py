@@ -313,7 +313,7 @@ class Translation:
             raise TypeError(f"form_schema: expected a {spec.schema} model or dict, got {schema!r}")
         data = deepcopy(dict(schema))  # translated in place below; the caller's stays as given
         if spec.items not in data:  # the answer that wraps the schema model
-            inner = [v for v in data.values() if isinstance(v, Mapping) and spec.items in v]
+            inner = [v for v in data.values() if isinstance(v, dict) and spec.items in v]
             if len(inner) != 1:
                 raise V1TranslationError(
                     f"form_schema: no {spec.items!r} list found (expected a {spec.schema})"
