@@ -99,6 +99,10 @@ class Move:
     operations: tuple[str, ...] = ()
     direction: str = ""
     note: str = ""
+    key: str = ""  # instances: the item key naming one field
+    value: str = ""  # instances: the item key holding one instance's V1 value
+    when_type: tuple[str, ...] = ()  # format: only fields of these types (see FieldTypes)
+    conflict: str = ""  # what another source says against this move
 
     @property
     def legacy_name(self) -> str:
@@ -124,7 +128,10 @@ class Model:
     moves: tuple[Move, ...] = ()
 
     def field(self, wire_name: str) -> Field | None:
-        return next((f for f in self.fields if f.wire_name == wire_name), None)
+        """The field of that wire name, or the field that accepts it as an alias."""
+        return next(
+            (f for f in self.fields if wire_name == f.wire_name or wire_name in f.aliases), None
+        )
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,7 @@ class Param:
     deprecated: bool = False
     confidence: str = "documented"
     pattern: str = ""  # the value (each value of a list) must match; from `format` or given
+    mfa_when_true: bool = False  # sending it as true needs MFA
 
     @property
     def min_length(self) -> int:
@@ -201,6 +209,16 @@ class Change:
     from_: str = ""
     to: str = ""
     note: str = ""
+
+
+@dataclass(frozen=True)
+class FieldTypes:
+    """Where `from_v1` finds a data field's type: definitions in a form schema model."""
+
+    schema: str  # model name
+    items: str  # wire name of its list of definitions
+    keys: tuple[str, ...]  # keys identifying a field, in definitions and in value entries
+    type: str  # key of a definition holding the type
 
 
 @dataclass(frozen=True)
@@ -348,6 +366,7 @@ class Api:
     v1_base_path: str = ""
     v1_shut_down: str = ""
     v1_changes: tuple[Change, ...] = ()
+    v1_field_types: FieldTypes | None = None
     keys_case_insensitive: bool = False
     numbers_as_strings: bool = False
     batch_result: BatchResultShape | None = None
@@ -411,6 +430,10 @@ def _move(model: str, spec: dict[str, Any]) -> Move:
         operations=tuple(spec.get("operations", ())),
         direction=spec.get("direction", ""),
         note=spec.get("note", ""),
+        key=spec.get("key", ""),
+        value=spec.get("value", ""),
+        when_type=tuple(spec.get("when_type", ())),
+        conflict=spec.get("conflict", ""),
     )
 
 
@@ -440,6 +463,7 @@ def _param(wire: str, spec: dict[str, Any]) -> Param:
         deprecated=bool(spec.get("deprecated", False)),
         confidence=spec.get("confidence", "documented"),
         pattern=pattern_of(spec),
+        mfa_when_true=bool(spec.get("mfa_when_true", False)),
     )
 
 
@@ -676,6 +700,14 @@ def build_api(documents: list[Document]) -> Api:
         v1_base_path=v1.get("base_path", ""),
         v1_shut_down=str(v1.get("shut_down", "")),
         v1_changes=tuple(_change(c) for c in v1.get("changes", ())),
+        v1_field_types=FieldTypes(
+            schema=v1["field_types"]["schema"],
+            items=v1["field_types"]["items"],
+            keys=tuple(v1["field_types"]["keys"]),
+            type=v1["field_types"]["type"],
+        )
+        if "field_types" in v1
+        else None,
         keys_case_insensitive=api_spec.get("keys") == "case_insensitive",
         numbers_as_strings=bool(api_spec.get("accept_numbers_as_strings", False)),
         batch_result=BatchResultShape(**api_spec["batch_result"])

@@ -56,6 +56,10 @@ def _move(move: Move) -> dict[str, Any]:
         operations=list(move.operations),
         direction=move.direction,
         note=move.note,
+        key=move.key,
+        value=move.value,
+        when_type=list(move.when_type),
+        conflict=move.conflict,
     )
 
 
@@ -170,12 +174,15 @@ def _parameter(api: Api, param: Param) -> dict[str, Any]:
         f"Accepts {identifier}." if identifier else "",
         f"Format: {param.format}." if param.format else "",
         "Inferred, not documented." if param.confidence == "inferred" else "",
+        "Sending true needs MFA." if param.mfa_when_true else "",
     )
     if description:
         out["description"] = description
     if param.deprecated:
         out["deprecated"] = True
     out["schema"] = _param_schema(param)
+    if param.mfa_when_true:  # the client refuses `true` without MFA; say so to other tools
+        out["x-apigen-mfa-when-true"] = True
     return out
 
 

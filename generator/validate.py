@@ -237,6 +237,18 @@ class _Checker:
         doc, api = self.api
         if "errors" in api:
             self.check_model_ref(doc, ["api", "errors", "model"], api["errors"]["model"])
+        field_types = api.get("v1", {}).get("field_types")
+        if field_types:
+            path = ["api", "v1", "field_types"]
+            if self.check_model_ref(doc, [*path, "schema"], field_types["schema"]):
+                items = self.resolve(field_types["schema"], field_types["items"] + "[]")
+                if items is None or items.kind != "model":
+                    self.error(
+                        doc,
+                        [*path, "items"],
+                        f"{field_types['items']!r} is not a list of models in "
+                        f"{field_types['schema']}",
+                    )
         has_token_url = all("token_url" in e for e in api["environments"].values())
         if not has_token_url and "token_path" not in api["auth"]:
             self.error(
@@ -251,7 +263,10 @@ class _Checker:
             name = segment[:-2] if is_list else segment
             if current.kind != "model" or current.name not in self.models:
                 return None
-            spec = self.models[current.name][1]["fields"].get(name)
+            fields = self.models[current.name][1]["fields"]
+            spec = fields.get(name) or next(
+                (f for f in fields.values() if name in f.get("aliases", ())), None
+            )
             if spec is None:
                 return None
             current = TypeRef.parse(spec["type"])
@@ -287,6 +302,7 @@ class _Checker:
                             [*mpath, key],
                             f"move target {move[key]!r} is not a field path of model {name}",
                         )
+                self.check_instances_and_types(doc, name, move, mpath)
                 first = move.get("from", "").split(".")[0].removesuffix("[]")
                 if move["kind"] in ("rename", "move", "removed") and first in spec["fields"]:
                     self.error(
@@ -296,6 +312,26 @@ class _Checker:
                         "or 'format' for a change inside an existing field",
                     )
         self.check_cycles()
+
+    def check_instances_and_types(
+        self, doc: Document, model: str, move: dict[str, Any], path: list[str | int]
+    ) -> None:
+        """An `instances` move regroups entries of one list; `when_type` needs field types."""
+        if move["kind"] == "instances":
+            # `list[].key` for both, the same list: None marks a path that is not of that form
+            heads = {
+                head if inside and "." not in key else None
+                for head, inside, key in (move[k].rpartition("[].") for k in ("from", "to"))
+            }
+            item = heads.pop() if len(heads) == 1 else None
+            if not item:
+                self.error(doc, path, "from and to must be keys of the items of one list")
+            elif self.resolve(model, f"{item}[].{move['key']}") is None:
+                self.error(
+                    doc, [*path, "key"], f"{move['key']!r} is not a field of {item}[] in {model}"
+                )
+        if "when_type" in move and not (self.api and "field_types" in self.api[1].get("v1", {})):
+            self.error(doc, [*path, "when_type"], "needs api.v1.field_types to tell the types")
 
     def check_cycles(self) -> None:
         # A required, non-nullable, direct model reference must be filled in; a loop of those

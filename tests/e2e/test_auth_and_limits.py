@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pyotp
 import pytest
 from powerclerk import (
+    OPERATIONS,
     AsyncPowerClerk,
     AuthenticationError,
     MfaConfigurationError,
@@ -142,3 +143,34 @@ def test_retries_exhausted_raise_rate_limit_error(
         with pytest.raises(RateLimitError) as caught:
             pc.programs.list()
     assert caught.value.status_code == 429
+
+
+REVEAL_DOC = (
+    "Certain APIs may include a reveal_sensitive_data parameter which, if set to true, "
+    "requires MFA."
+)
+
+
+@pytest.mark.parametrize("method", ["get_all_data", "get_draft_data", "get_submitted_data"])
+def test_reveal_sensitive_data_true_without_mfa_is_refused_before_sending(
+    make_client: Callable[..., PowerClerk], emulator: EmulatorServer, method: str
+) -> None:
+    """REVEAL_DOC: the client refuses the call, as for an operation that always needs MFA."""
+    ids = (PROGRAM_ID, "P1") if method == "get_all_data" else (PROGRAM_ID, "P1", "F1")
+    with make_client() as pc:
+        call = getattr(pc.projects, method)
+        with pytest.raises(MfaConfigurationError, match="reveal_sensitive_data=True requires MFA"):
+            call(*ids, reveal_sensitive_data=True)
+    assert emulator.traffic.requests == 0
+    (op,) = [o for o in OPERATIONS.values() if (o.resource, o.python_name) == ("projects", method)]
+    assert [p.wire_name for p in op.params if p.mfa_when_true] == ["reveal_sensitive_data"]
+
+
+async def test_reveal_sensitive_data_true_without_mfa_is_refused_async(
+    make_async_client: Callable[..., AsyncPowerClerk], emulator: EmulatorServer
+) -> None:
+    """REVEAL_DOC, for the async client."""
+    async with make_async_client() as pc:
+        with pytest.raises(MfaConfigurationError):
+            await pc.projects.get_all_data(PROGRAM_ID, "P1", reveal_sensitive_data=True)
+    assert emulator.traffic.requests == 0

@@ -139,30 +139,3 @@ def test_translator_turns_a_v1_payload_into_the_v2_model() -> None:
         project.current_status.custom_id,
         project.current_status.status_id,
     ) == ("Submitted", "SUB", "S1")
-
-
-def test_translator_converts_v1_data_formats_and_drops_removed_fields() -> None:
-    v1 = {
-        "Project": {
-            "ProjectId": "P1",
-            "ProgramId": "R1",
-            "Url": {"Value": "http://x"},
-            "CanSubmit": True,
-            "CurrentStatus": {
-                "StatusId": "S1",
-                "Name": "Unsubmitted",
-                "Timestamp": "2022-11-14T15:15:55-08:00",
-            },
-            "Attachments": [],
-            "DataFields": [
-                {"DataFieldId": "D1", "Name": "Install", "Value": "11/14/2022", "Instance": "1"},
-                {"DataFieldId": "D2", "Name": "Battery", "Value": "False"},
-            ],
-        }
-    }
-    data = from_v1(types.ProjectDataResponse, v1).project
-    assert data.url == "http://x"
-    fields = {f.data_field_id: f for f in data.data_fields or []}
-    assert fields["D1"].value == "2022-11-14"
-    assert fields["D2"].value == "false"
-    assert "Instance" not in (fields["D1"].model_extra or {})

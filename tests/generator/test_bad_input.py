@@ -110,6 +110,30 @@ CASES = {
         r"format applies to string values; the type is integer",
         "operations.list.params.offset.format",
     ),
+    "instances_across_lists": (
+        "widgets.yaml",
+        '      Widgets: {type: "list[Widget]", required: true}\n',
+        '      Widgets: {type: "list[Widget]", required: true}\n    moves:\n'
+        '      - {kind: instances, from: "Widgets[].Copy", to: "Widgets[].Owner.Email", '
+        "key: WidgetId, value: Price}\n",
+        r"from and to must be keys of the items of one list",
+        "models.WidgetList.moves.0",
+    ),
+    "typed_format_without_field_types": (
+        "widgets.yaml",
+        "      - {kind: rename, from: Title, to: WidgetId}\n",
+        "      - {kind: rename, from: Title, to: WidgetId}\n"
+        "      - {kind: format, field: Price, old: a, new: b, when_type: [Money]}\n",
+        r"needs api.v1.field_types",
+        "models.Widget.moves.2.when_type",
+    ),
+    "mfa_when_true_on_a_non_boolean": (
+        "widgets.yaml",
+        "      offset: {in: query, type: integer}\n",
+        "      offset: {in: query, type: integer, mfa_when_true: true}\n",
+        r"'boolean' was expected",
+        "operations.list.params.offset.type",
+    ),
     "required_cycle": (
         "widgets.yaml",
         "      Email: {type: string}\n",

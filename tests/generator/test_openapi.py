@@ -267,6 +267,27 @@ def test_ebuilder_amounts_sent_as_text_are_decimal_strings() -> None:
     assert schemas["CommitmentItem"]["properties"]["amount"]["type"] == "number"
 
 
+def test_powerclerk_marks_parameters_that_need_mfa_when_true_and_move_conflicts() -> None:
+    """The seed: "reveal_sensitive_data parameter which, if set to true, requires MFA"."""
+    doc = openapi_document(enriched_api(ROOT / "specs" / "powerclerk")[0])
+    marked = {
+        (path, name)
+        for path, item in doc["paths"].items()
+        for operation in item.values()
+        for (name, _), param in _parameters(doc, operation).items()
+        if param.get("x-apigen-mfa-when-true")
+    }
+    data = "/Programs/{ProgramId}/Projects/{ProjectId}"
+    assert marked == {
+        (f"{data}/Data", "reveal_sensitive_data"),
+        (f"{data}/Forms/{{FormId}}/Draft/Data", "reveal_sensitive_data"),
+        (f"{data}/Forms/{{FormId}}/Data", "reveal_sensitive_data"),
+    }
+    moves = doc["components"]["schemas"]["ProjectSummary"]["x-apigen-v1-moves"]
+    public_id = next(m for m in moves if m.get("from") == "StatusPublicId")
+    assert public_id["to"] == "CurrentStatus.PublicId" and "StatusId" in public_id["conflict"]
+
+
 def test_bulk_fixture_marks_batches_and_files() -> None:
     doc = openapi_document(enriched_api(FIXTURE_SPECS / "bulk")[0])
     imports = doc["paths"]["/Items/Import"]["post"]

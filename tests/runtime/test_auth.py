@@ -175,6 +175,30 @@ def test_mfa_required_without_mfa_raises_before_sending(rt, kind, make_client, m
     assert not emu.calls() and emu.tokens == 0
 
 
+def test_parameter_that_needs_mfa_when_true_is_refused_without_mfa(
+    rt, kind, make_client, make_op, emu
+):
+    reveal = rt.Param("reveal", "reveal_data", "query", False, mfa_when_true=True)
+    op = make_op(params=(reveal,))
+    client = make_client(kind)
+    for value in (True, "true"):
+        with pytest.raises(rt.MfaConfigurationError, match="reveal=True requires MFA"):
+            client.request(op, query={"reveal": value})
+    assert not emu.calls() and emu.tokens == 0
+    client.request(op, query={"reveal_data": False})  # wire names work too; false needs no MFA
+    client.request(op)
+    assert [h.query for h in emu.calls()] == [[("reveal_data", "false")], []]
+
+
+def test_parameter_that_needs_mfa_when_true_is_sent_with_mfa(rt, make_client, make_op, emu):
+    reveal = rt.Param("reveal", "reveal_data", "query", False, mfa_when_true=True)
+    client = make_client(mfa=rt.Mfa(session_token=emu.MFA_SESSION))
+    client.request(make_op(params=(reveal,)), query={"reveal": True})
+    (hit,) = emu.calls()
+    assert hit.query == [("reveal_data", "true")]
+    assert hit.headers["x-mfa-session"] == emu.MFA_SESSION
+
+
 def test_mfa_needs_pyotp(rt, make_client, emu, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyotp", None)  # makes `import pyotp` fail
     with pytest.raises(ImportError, match=r"pip install 'acme\[mfa\]'"):

@@ -385,8 +385,8 @@ class _BaseClient(Generic[_HttpT]):
         target: DownloadTarget | None = None,
         payload: Any = None,
     ) -> _Call:
-        if op.mfa == "required" and self._mfa is None:
-            raise MfaConfigurationError(f"{op.python_name} requires MFA; pass mfa= to the client")
+        if self._mfa is None:
+            self._refuse_without_mfa(op, query, headers)
         given = {
             name: value
             for location, values in (("path", path), ("query", query), ("header", headers))
@@ -404,6 +404,22 @@ class _BaseClient(Generic[_HttpT]):
                 prepared[name] = _scalar(value)
         prepared.update(body_headers or {})
         return _Call(op, self._url(op, path), self._query(op, query), prepared, body, target)
+
+    @staticmethod
+    def _refuse_without_mfa(
+        op: Operation, query: Mapping[str, Any] | None, headers: Mapping[str, Any] | None
+    ) -> None:
+        """Nothing is sent that the server would refuse for want of MFA."""
+        if op.mfa == "required":
+            raise MfaConfigurationError(f"{op.python_name} requires MFA; pass mfa= to the client")
+        given = {**_wire_keyed(op, "query", query), **_wire_keyed(op, "header", headers)}
+        for param in op.params:
+            value = given.get(param.wire_name)
+            if param.mfa_when_true and value is not None and _scalar(value).lower() == "true":
+                raise MfaConfigurationError(
+                    f"{op.python_name}: {param.python_name}=True requires MFA; "
+                    "pass mfa= to the client"
+                )
 
     def _url(self, op: Operation, path: Mapping[str, Any] | None) -> str:
         values = _wire_keyed(op, "path", path)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ._legacy import Move, translate
+from ._legacy import FieldTypes, Move, Report, Translation
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -18,20 +18,14 @@ MOVES: Mapping[str, tuple[Move, ...]] = MappingProxyType(
     {
         "AllProjectData": (
             Move(
-                kind="format",
-                from_path="",
-                to_path="",
-                field="DataFields[].Value",
-                old="MM/dd/yyyy",
-                new="yyyy-MM-dd",
-            ),
-            Move(
-                kind="format",
-                from_path="",
-                to_path="",
-                field="DataFields[].Value",
-                old="True/False",
-                new="true/false",
+                kind="instances",
+                from_path="DataFields[].Instance",
+                to_path="DataFields[].Values",
+                field="",
+                old="",
+                new="",
+                key="DataFieldId",
+                value="Value",
             ),
             Move(kind="flatten", from_path="Url.Value", to_path="Url", field="", old="", new=""),
             Move(
@@ -83,16 +77,88 @@ MOVES: Mapping[str, tuple[Move, ...]] = MappingProxyType(
             Move(kind="added", from_path="", to_path="Uploader.Name", field="", old="", new=""),
         ),
         "DataFieldInput": (
-            Move(kind="removed", from_path="InstanceId", to_path="", field="", old="", new=""),
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Value",
+                old="MM/dd/yyyy",
+                new="yyyy-MM-dd",
+                when_type=("DateTime",),
+            ),
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Values",
+                old="MM/dd/yyyy",
+                new="yyyy-MM-dd",
+                when_type=("DateTime",),
+            ),
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Value",
+                old="True/False",
+                new="true/false",
+                when_type=("Boolean",),
+            ),
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Values",
+                old="True/False",
+                new="true/false",
+                when_type=("Boolean",),
+            ),
         ),
         "DataFieldSchema": (
             Move(kind="move", from_path="Min", to_path="Properties.Min", field="", old="", new=""),
             Move(kind="move", from_path="Max", to_path="Properties.Max", field="", old="", new=""),
+            Move(kind="optional", from_path="", to_path="", field="Properties.Min", old="", new=""),
+            Move(kind="optional", from_path="", to_path="", field="Properties.Max", old="", new=""),
             Move(kind="optional", from_path="", to_path="", field="HierarchyLevel", old="", new=""),
             Move(kind="optional", from_path="", to_path="", field="Choices", old="", new=""),
         ),
         "DataFieldValue": (
-            Move(kind="removed", from_path="Instance", to_path="", field="", old="", new=""),
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Value",
+                old="MM/dd/yyyy",
+                new="yyyy-MM-dd",
+                when_type=("DateTime",),
+            ),
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Values",
+                old="MM/dd/yyyy",
+                new="yyyy-MM-dd",
+                when_type=("DateTime",),
+            ),
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Value",
+                old="True/False",
+                new="true/false",
+                when_type=("Boolean",),
+            ),
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Values",
+                old="True/False",
+                new="true/false",
+                when_type=("Boolean",),
+            ),
         ),
         "Form": (
             Move(kind="rename", from_path="Title", to_path="Name", field="", old="", new=""),
@@ -107,12 +173,30 @@ MOVES: Mapping[str, tuple[Move, ...]] = MappingProxyType(
         ),
         "InquiryNote": (
             Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Timestamp",
+                old="MM/dd/yyyy",
+                new="yyyy-MM-ddTHH:mm:sszz",
+            ),
+            Move(
                 kind="type_changed",
                 from_path="",
                 to_path="",
                 field="IsAdmin",
                 old="string",
                 new="boolean",
+            ),
+        ),
+        "InquiryThread": (
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Timestamp",
+                old="MM/dd/yyyy",
+                new="yyyy-MM-ddTHH:mm:sszz",
             ),
         ),
         "NewProject": (
@@ -153,20 +237,17 @@ MOVES: Mapping[str, tuple[Move, ...]] = MappingProxyType(
         ),
         "ProjectData": (
             Move(
-                kind="format",
-                from_path="",
-                to_path="",
-                field="DataFields[].Value",
-                old="MM/dd/yyyy",
-                new="yyyy-MM-dd",
+                kind="instances",
+                from_path="DataFields[].Instance",
+                to_path="DataFields[].Values",
+                field="",
+                old="",
+                new="",
+                key="DataFieldId",
+                value="Value",
             ),
             Move(
-                kind="format",
-                from_path="",
-                to_path="",
-                field="DataFields[].Value",
-                old="True/False",
-                new="true/false",
+                kind="removed", from_path="CalculatedFields", to_path="", field="", old="", new=""
             ),
             Move(kind="flatten", from_path="Url.Value", to_path="Url", field="", old="", new=""),
             Move(
@@ -195,6 +276,17 @@ MOVES: Mapping[str, tuple[Move, ...]] = MappingProxyType(
                 field="",
                 old="",
                 new="",
+            ),
+        ),
+        "ProjectDataFilter": (
+            Move(
+                kind="format",
+                from_path="",
+                to_path="",
+                field="Content",
+                old="MM/dd/yyyy",
+                new="yyyy-MM-dd",
+                when_type=("DateTime",),
             ),
         ),
         "ProjectDataResponse": (
@@ -231,7 +323,7 @@ MOVES: Mapping[str, tuple[Move, ...]] = MappingProxyType(
             Move(
                 kind="move",
                 from_path="StatusPublicId",
-                to_path="CurrentStatus.StatusId",
+                to_path="CurrentStatus.PublicId",
                 field="",
                 old="",
                 new="",
@@ -245,22 +337,16 @@ MOVES: Mapping[str, tuple[Move, ...]] = MappingProxyType(
                 new="",
             ),
         ),
-        "SetProjectDataRequest": (
+        "SetProjectDataProject": (
             Move(
-                kind="format",
-                from_path="",
-                to_path="",
-                field="Project.DataFields[].Value",
-                old="MM/dd/yyyy",
-                new="yyyy-MM-dd",
-            ),
-            Move(
-                kind="format",
-                from_path="",
-                to_path="",
-                field="Project.DataFields[].Value",
-                old="True/False",
-                new="true/false",
+                kind="instances",
+                from_path="DataFields[].InstanceId",
+                to_path="DataFields[].Values",
+                field="",
+                old="",
+                new="",
+                key="DataFieldId",
+                value="Value",
             ),
         ),
         "StatusHistoryEntry": (
@@ -363,12 +449,30 @@ NESTED: Mapping[str, tuple[tuple[str, bool, str], ...]] = MappingProxyType(
     }
 )
 
+# Where a form schema defines its data fields: typed format changes need the field's type.
+FIELD_TYPES = FieldTypes(
+    schema="FormSchema", items="DataFields", keys=("DataFieldId", "CustomId"), type="Type"
+)
 
-def from_v1(model: type[M], payload: Mapping[str, Any]) -> M:
+_TRANSLATION = Translation(MOVES, NESTED, FIELD_TYPES)
+
+
+def from_v1(model: type[M], payload: Mapping[str, Any], *, form_schema: Any = None) -> M:
     """Build the V2 `model` from a payload shaped as the V1 API sent or took it.
 
-    V1 names are moved to their V2 places (nested objects included), removed fields are dropped,
-    and known value formats (US dates, True/False) are converted; see MIGRATION.md.
+    V1 names are moved to their V2 places (nested objects included) and every other move that
+    MIGRATION.md lists is applied; a value format is converted only where it says so.
+
+    A format that depends on a field's type is converted only for the fields that
+    `form_schema` types so: the `FormSchema` model, the answer wrapping it, a V1- or
+    V2-shaped dict of either, or a list of them. Without it such values stay as V1 sent them
+    and an `UnconvertedValuesWarning` names their fields. A payload that cannot be translated
+    faithfully raises `V1TranslationError`.
     """
-    data = translate(model.__name__, deepcopy(dict(payload)), MOVES, NESTED)
+    translation = (
+        _TRANSLATION if form_schema is None else _TRANSLATION.with_form_schema(form_schema)
+    )
+    report = Report()
+    data = translation.translate(model.__name__, deepcopy(dict(payload)), report)
+    report.warn(model.__name__)
     return model.model_validate(data)

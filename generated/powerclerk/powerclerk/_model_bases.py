@@ -120,6 +120,10 @@ class InquiryNoteBase(ApiResponseModel):
     pass
 
 
+class InquiryThreadBase(ApiResponseModel):
+    pass
+
+
 class NewProjectBase(ApiResponseModel):
     @property
     def Status(self) -> str | None:
@@ -151,6 +155,10 @@ class NewProjectBase(ApiResponseModel):
 
 
 class ProjectDataBase(ApiResponseModel):
+    pass
+
+
+class ProjectDataFilterBase(ApiResponseModel):
     pass
 
 
@@ -208,22 +216,22 @@ class ProjectSummaryBase(ApiResponseModel):
 
     @property
     def StatusPublicId(self) -> str | None:
-        """Deprecated V1 name: move to `CurrentStatus.StatusId` (`.current_status.status_id`)."""
+        """Deprecated V1 name: move to `CurrentStatus.PublicId` (`.current_status.status_id`)."""
         warn_legacy(
             "ProjectSummary",
             "StatusPublicId",
-            "CurrentStatus.StatusId",
+            "CurrentStatus.PublicId",
             ("current_status", "status_id"),
         )
         return cast("str | None", read_path(self, ("current_status", "status_id")))
 
     @property
     def status_public_id(self) -> str | None:
-        """Deprecated V1 name: move to `CurrentStatus.StatusId` (`.current_status.status_id`)."""
+        """Deprecated V1 name: move to `CurrentStatus.PublicId` (`.current_status.status_id`)."""
         warn_legacy(
             "ProjectSummary",
             "status_public_id",
-            "CurrentStatus.StatusId",
+            "CurrentStatus.PublicId",
             ("current_status", "status_id"),
         )
         return cast("str | None", read_path(self, ("current_status", "status_id")))
@@ -251,7 +259,7 @@ class ProjectSummaryBase(ApiResponseModel):
         return cast("datetime | None", read_path(self, ("current_status", "timestamp")))
 
 
-class SetProjectDataRequestBase(ApiRequestModel):
+class SetProjectDataProjectBase(ApiRequestModel):
     pass
 
 

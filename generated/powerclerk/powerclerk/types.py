@@ -20,11 +20,13 @@ from powerclerk._model_bases import (
     FormSchemaBase,
     FormStatusBase,
     InquiryNoteBase,
+    InquiryThreadBase,
     NewProjectBase,
     ProjectDataBase,
+    ProjectDataFilterBase,
     ProjectDataResponseBase,
     ProjectSummaryBase,
-    SetProjectDataRequestBase,
+    SetProjectDataProjectBase,
     StatusHistoryEntryBase,
     SubmittedProjectBase,
 )
@@ -65,7 +67,7 @@ class CurrentStatus(CurrentStatusBase):
 
     status_id: str | None = Field(None, alias="StatusId")
     """
-    Public id of the status (always sent by V2). The seed's GetProjects migration notes call it PublicId; both keys are accepted. Optional only because V1 CreateNewProject and SubmitProject answers lacked it, so from_v1 could not fill it.
+    Public id of the status (always sent by V2). The seed's migration notes for GetProjects, GetProjectByNumber and GetProjectsByData call it CurrentStatus.PublicId, the V2 reference page get-projects CurrentStatus.StatusId: both keys are accepted, read as status_id. Optional only because V1 CreateNewProject and SubmitProject answers lacked it, so from_v1 could not fill it.
     """
     custom_id: str | None = Field(None, alias="CustomId")
     """
@@ -396,6 +398,12 @@ class InquiryNote(InquiryNoteBase):
     """
     Whether an administrator wrote the note.
     """
+    timestamp: str | None = Field(None, alias="Timestamp")
+    """
+    When the note was written (name assumed). Kept as text: the documented format has a two-digit offset (-08), which ISO 8601 parsers reject.
+
+    Inferred, not documented.
+    """
 
 
 class InquiryNoteResponse(ApiResponseModel):
@@ -447,7 +455,7 @@ class GetProjectsByDataRequest(ApiResponseModel):
     """
 
 
-class InquiryThread(ApiResponseModel):
+class InquiryThread(InquiryThreadBase):
     """
     One inquiry thread.
 
@@ -457,6 +465,12 @@ class InquiryThread(ApiResponseModel):
     thread_id: str | None = Field(None, alias="ThreadId")
     status: str | None = Field(None, alias="Status")
     external_thread_id: str | None = Field(None, alias="ExternalThreadId")
+    timestamp: str | None = Field(None, alias="Timestamp")
+    """
+    When the thread last changed (name assumed). Kept as text: the documented format has a two-digit offset (-08), which ISO 8601 parsers reject.
+
+    Inferred, not documented.
+    """
 
 
 class InquiryThreadResponse(ApiResponseModel):
@@ -572,7 +586,7 @@ class ProjectAttachment(ApiResponseModel):
     """
 
 
-class ProjectDataFilter(ApiResponseModel):
+class ProjectDataFilter(ProjectDataFilterBase):
     """
     One data-field filter of GetProjectsByData.
 
@@ -870,7 +884,10 @@ class ProjectSummary(ProjectSummaryBase):
     Project landing page.
     """
     last_change_timestamp: datetime = Field(..., alias="LastChangeTimestamp")
-    project_owner: ProjectOwner = Field(..., alias="ProjectOwner")
+    project_owner: ProjectOwner | None = Field(None, alias="ProjectOwner")
+    """
+    Always sent by V2 (reference get-projects); optional so that from_v1 can translate a V1 project that had no OwnerEmailAddress.
+    """
     current_status: CurrentStatus = Field(..., alias="CurrentStatus")
 
 
@@ -886,7 +903,7 @@ class ProjectsResponse(ApiResponseModel):
     """
 
 
-class SetProjectDataProject(ApiRequestModel):
+class SetProjectDataProject(SetProjectDataProjectBase):
     """
     Wrapper of the data fields to save.
     """
@@ -897,7 +914,7 @@ class SetProjectDataProject(ApiRequestModel):
     data_fields: list[DataFieldInput] = Field(..., alias="DataFields")
 
 
-class SetProjectDataRequest(SetProjectDataRequestBase):
+class SetProjectDataRequest(ApiRequestModel):
     """
     Values to save on a project form.
     """

@@ -130,7 +130,7 @@ class Projects:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege); V1-documented. (Inferred, not documented.)
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
         """
         return self._client.request_model(
             OPERATIONS["GetAllProjectData"],
@@ -183,7 +183,7 @@ class Projects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege).
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectData"],
@@ -211,7 +211,7 @@ class Projects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege).
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
@@ -520,7 +520,7 @@ class AsyncProjects:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege); V1-documented. (Inferred, not documented.)
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
         """
         return await self._client.request_model(
             OPERATIONS["GetAllProjectData"],
@@ -573,7 +573,7 @@ class AsyncProjects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege).
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectData"],
@@ -601,7 +601,7 @@ class AsyncProjects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs MFA and privilege).
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],

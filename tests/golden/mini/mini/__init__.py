@@ -26,6 +26,7 @@ from ._exceptions import (
     ResponseValidationError,
     UnprocessableEntityError,
 )
+from ._legacy import UnconvertedValuesWarning, V1TranslationError
 from ._migration import MOVES, from_v1
 from ._operations import CONFIG, OPERATIONS
 from ._spec import Operation
@@ -42,6 +43,8 @@ __all__ = [
     "Operation",
     "MOVES",
     "from_v1",
+    "V1TranslationError",
+    "UnconvertedValuesWarning",
     "APIError",
     "APIConnectionError",
     "APITimeoutError",

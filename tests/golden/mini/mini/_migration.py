@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ._legacy import Move, translate
+from ._legacy import Move, Report, Translation
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,12 +33,14 @@ NESTED: Mapping[str, tuple[tuple[str, bool, str], ...]] = MappingProxyType(
     }
 )
 
+_TRANSLATION = Translation(MOVES, NESTED)
+
 
 def from_v1(model: type[M], payload: Mapping[str, Any]) -> M:
     """Build the V2 `model` from a payload shaped as the V1 API sent or took it.
 
-    V1 names are moved to their V2 places (nested objects included), removed fields are dropped,
-    and known value formats (US dates, True/False) are converted; see MIGRATION.md.
+    V1 names are moved to their V2 places (nested objects included) and every other move that
+    MIGRATION.md lists is applied; a value format is converted only where it says so. A payload that cannot be translated faithfully raises `V1TranslationError`.
     """
-    data = translate(model.__name__, deepcopy(dict(payload)), MOVES, NESTED)
+    data = _TRANSLATION.translate(model.__name__, deepcopy(dict(payload)), Report())
     return model.model_validate(data)

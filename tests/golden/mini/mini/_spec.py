@@ -17,6 +17,7 @@ class Param:
     pattern: str = ""  # the text of a value must match (checked before sending)
     format: str = ""  # the format the pattern stands for, named in the error
     min_length: int = 0
+    mfa_when_true: bool = False  # sending it as true needs MFA
 
 
 @dataclass(frozen=True, slots=True)
