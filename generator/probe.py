@@ -208,7 +208,7 @@ def _values_at(document: Any, path: Path_) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Learned:
+class Learned:
     """An identifier value and the identifiers of the call whose answer gave it: an attachment
     id read from one project's data belongs with that project."""
 
@@ -216,7 +216,7 @@ class _Learned:
     context: tuple[tuple[str, str], ...] = ()
 
 
-def _combos(params: list[str], learned: Mapping[str, list[_Learned]]
+def identifier_combinations(params: list[str], learned: Mapping[str, list[Learned]]
             ) -> list[dict[str, str]]:
     """Identifier combinations to try, those whose values were learned together first; a
     value learned under another value of a shared parameter is not combined with it."""
@@ -285,9 +285,9 @@ def run_probe(
     sources = identifier_sources(api)
     supplies = {op: {name for name, found in sources.items() for source, _ in found
                      if source == op} for op in {s for f in sources.values() for s, _ in f}}
-    learned: dict[str, list[_Learned]] = {name: [] for name in sources}
+    learned: dict[str, list[Learned]] = {name: [] for name in sources}
     if program_id:  # every call stays inside the sandbox program
-        learned["ProgramId"] = [_Learned(program_id)]
+        learned["ProgramId"] = [Learned(program_id)]
         sources.pop("ProgramId", None)
     report = ProbeReport()
     client = http or httpx.Client(timeout=TIMEOUT)
@@ -334,12 +334,12 @@ def run_probe(
     return report
 
 
-def _call(api: Api, session: _Session, op: Operation, learned: dict[str, list[_Learned]],
+def _call(api: Api, session: _Session, op: Operation, learned: dict[str, list[Learned]],
           sources: Mapping[str, list[tuple[str, Path_]]], report: ProbeReport) -> int:
     """Try `op` with the learned identifiers until one combination answers; record the
     outcome and learn the identifiers its answer carries. Returns the last status."""
     params = PATH_PARAM.findall(op.path)
-    combos = _combos(params, learned)
+    combos = identifier_combinations(params, learned)
     status, document = 0, None
     for combo in combos:
         status, document = session.get(op, combo)
@@ -359,7 +359,7 @@ def _call(api: Api, session: _Session, op: Operation, learned: dict[str, list[_L
 
 
 def _learn(op: Operation, document: Any, combo: Mapping[str, str],
-          sources: Mapping[str, list[tuple[str, Path_]]], learned: dict[str, list[_Learned]]
+          sources: Mapping[str, list[tuple[str, Path_]]], learned: dict[str, list[Learned]]
           ) -> None:
     context = tuple(combo.items())
     for name, found in sources.items():
@@ -367,12 +367,12 @@ def _learn(op: Operation, document: Any, combo: Mapping[str, str],
             if source != op.wire_name:
                 continue
             for value in _values_at(document, path):
-                item = _Learned(value, context)
+                item = Learned(value, context)
                 if item not in learned[name]:
                     learned[name].append(item)
 
 
-def _unlearned(op: Operation, learned: Mapping[str, list[_Learned]],
+def _unlearned(op: Operation, learned: Mapping[str, list[Learned]],
                sources: Mapping[str, list[tuple[str, Path_]]]) -> str:
     """Why `op` could not be called: which identifiers no answer supplied, and from where
     they were to come."""
