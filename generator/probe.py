@@ -283,12 +283,14 @@ def run_probe(
     404 (a wrong base URL reads as that, not as a clean run)."""
     creds = Credentials(base_url.rstrip("/"), token_url, client_id, client_secret, api_key)
     sources = identifier_sources(api)
-    supplies = {op: {name for name, found in sources.items() for source, _ in found
-                     if source == op} for op in {s for f in sources.values() for s, _ in f}}
     learned: dict[str, list[Learned]] = {name: [] for name in sources}
     if program_id:  # every call stays inside the sandbox program
         learned["ProgramId"] = [Learned(program_id)]
         sources.pop("ProgramId", None)
+    supplies: dict[str, set[str]] = {}  # operation -> the identifiers its answer carries
+    for name, found in sources.items():
+        for source, _ in found:
+            supplies.setdefault(source, set()).add(name)
     report = ProbeReport()
     client = http or httpx.Client(timeout=TIMEOUT)
     try:
@@ -380,7 +382,7 @@ def _unlearned(op: Operation, learned: Mapping[str, list[Learned]],
     for name in dict.fromkeys(PATH_PARAM.findall(op.path)):
         if learned.get(name):
             continue
-        found = sorted({source for source, _ in sources.get(name, [])})
+        found = sorted({source for source, _ in sources.get(name, []) if source != op.wire_name})
         reasons.append(f"{name} (no GET answer carries a field {name})" if not found else
                        f"{name} (none in the answers of {', '.join(found)})")
     return "identifiers not learned: " + "; ".join(reasons)

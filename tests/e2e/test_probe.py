@@ -164,7 +164,7 @@ def test_a_skip_without_an_ignore_entry_is_exit_2(sandbox: EmulatorServer) -> No
     assert code == 2
     outcomes = {o["operation"]: o for o in document["operations"]}
     assert {name for name, o in outcomes.items() if o["outcome"] == "skipped"} == ADMIN_READS
-    assert outcomes["GetAllProjectData"]["reason"] == "not authorised (HTTP 403)"
+    assert "not authorised (HTTP 403)" in {outcomes[name]["reason"] for name in ADMIN_READS}
     assert all(o["accepted_by"] is None for o in outcomes.values())
 
 
