@@ -127,21 +127,6 @@ def test_identifiers_come_from_answers_and_wait_for_their_sources(
     assert len(metadata) == 1  # the first identifier combination tried answered
 
 
-def test_a_fresh_emulator_skips_are_exit_2_with_their_reasons(emulator: EmulatorServer) -> None:
-    if not _emulator_has_no_seeded_project():
-        pytest.skip("the emulator now seeds a project; nothing is left to skip")
-    code, document = _report(_env(emulator))
-    assert code == 2
-    skipped = {o["operation"]: o["reason"] for o in document["operations"]
-               if o["outcome"] == "skipped"}
-    assert "identifiers not learned: ProjectId (none in the answers of " in skipped[
-        "GetProjectStatusHistory"]
-    assert "GetProjects" in skipped["GetProjectStatusHistory"]
-    text = _command(_env(emulator))[1]
-    assert f"{len(skipped)} operation(s) skipped and not accepted" in text
-    assert "pass" not in text.splitlines()[-1]
-
-
 def test_a_wrong_base_url_is_exit_2_and_names_it(sandbox: EmulatorServer) -> None:
     wrong = sandbox.base_url + "/nowhere"
     code, out, err = _command(_env(sandbox, POWERCLERK_BASE_URL=wrong))
@@ -165,6 +150,12 @@ def test_a_skip_without_an_ignore_entry_is_exit_2(sandbox: EmulatorServer) -> No
     outcomes = {o["operation"]: o for o in document["operations"]}
     assert {name for name, o in outcomes.items() if o["outcome"] == "skipped"} == ADMIN_READS
     assert "not authorised (HTTP 403)" in {outcomes[name]["reason"] for name in ADMIN_READS}
+    # Its ThreadId was to come from an answer the credentials were refused.
+    assert outcomes["GetNotesInInquiryThread"]["reason"] == (
+        "identifiers not learned: ThreadId (none in the answers of GetInquiryThreads)")
+    text = _command(_env(sandbox, creds=DEMO))[1]
+    assert f"{len(ADMIN_READS)} operation(s) skipped and not accepted" in text
+    assert "pass" not in text.splitlines()[-1]
     assert all(o["accepted_by"] is None for o in outcomes.values())
 
 
