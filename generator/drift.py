@@ -38,8 +38,9 @@ from generator.enrich import Kind, schema_file
 from generator.errors import SpecError
 from generator.findings import LEVELS, Finding, Level, at_least
 from generator.ir import Api
+from generator.names import snake
 from generator.pipeline import enriched_api
-from generator.probe import ProbeError, run_probe
+from generator.probe import ProbeError, run_probe, scope_parameters
 from generator.pull import (
     TIMEOUT,
     Credentials,
@@ -572,14 +573,17 @@ def _probe(api: Api, environ: Mapping[str, str]) -> DriftResult:
     response models (generator/probe.py); its findings and skips get the same ignores and
     reports."""
     credentials = credentials_from_env(api, environ)
-    program_var = f"{api.name.upper()}_PROGRAM_ID"
-    program = environ.get(program_var, "")
-    if not program:  # every call stays inside one sandbox program
-        raise MissingSetting(f"set the environment variable {program_var} (sandbox program)")
+    pinned = {}
+    for name in scope_parameters(api):  # every call stays inside one sandbox
+        variable = f"{api.name.upper()}_{snake(name).upper()}"
+        pinned[name] = environ.get(variable, "")
+        if not pinned[name]:
+            raise MissingSetting(f"set the environment variable {variable} (the sandbox's "
+                                 f"{name}; every probe call stays inside it)")
     try:
         probed = run_probe(api, base_url=credentials.base_url, token_url=credentials.token_url,
                            client_id=credentials.identity, client_secret=credentials.secret,
-                           api_key=credentials.api_key, program_id=program)
+                           api_key=credentials.api_key, pinned=pinned)
     except ProbeError as exc:
         return DriftResult(errors=[FetchFailure("", None, str(exc))])
     return DriftResult(findings=probed.findings, checked=probed.verified,

@@ -159,6 +159,16 @@ def _read_operations(api: Api) -> list[Operation]:
             if op.method == "GET" and op.response.kind in ("json", "binary")]
 
 
+def scope_parameters(api: Api) -> list[str]:
+    """The path parameters every read operation with a path parameter takes (a program, a
+    tenant): the probe is given their values, so that all its calls stay inside one sandbox."""
+    param_sets = [PATH_PARAM.findall(op.path) for op in _read_operations(api)]
+    param_sets = [params for params in param_sets if params]
+    if not param_sets:
+        return []
+    return [p for p in param_sets[0] if all(p in params for params in param_sets)]
+
+
 def _field_paths(api: Api, model: str, prefix: Path_, seen: frozenset[str]
                  ) -> Iterator[tuple[str, Path_]]:
     """(wire name, path) of every field reachable from `model`; a model already on the way
@@ -275,18 +285,19 @@ def run_probe(
     client_id: str,
     client_secret: str,
     api_key: str,
-    program_id: str | None,
+    pinned: Mapping[str, str],
     http: httpx.Client | None = None,
 ) -> ProbeReport:
     """Call every read-only operation whose identifiers earlier answers supplied, check the
     answers. ProbeError when there is no verdict, among others when every request answered
-    404 (a wrong base URL reads as that, not as a clean run)."""
+    404 (a wrong base URL reads as that, not as a clean run). `pinned` fixes identifiers
+    (those of `scope_parameters`: the sandbox every call stays in), never learned."""
     creds = Credentials(base_url.rstrip("/"), token_url, client_id, client_secret, api_key)
     sources = identifier_sources(api)
     learned: dict[str, list[Learned]] = {name: [] for name in sources}
-    if program_id:  # every call stays inside the sandbox program
-        learned["ProgramId"] = [Learned(program_id)]
-        sources.pop("ProgramId", None)
+    for name, value in pinned.items():
+        learned[name] = [Learned(value)]
+        sources.pop(name, None)
     supplies: dict[str, set[str]] = {}  # operation -> the identifiers its answer carries
     for name, found in sources.items():
         for source, _ in found:

@@ -82,7 +82,7 @@ def _report(env: dict[str, str], **options: Any) -> tuple[int, dict[str, Any]]:
 def _run(server: EmulatorServer, creds: Client = ADMIN, **options: Any) -> ProbeReport:
     return run_probe(API, base_url=server.base_url, token_url=server.token_url,
                      client_id=creds.client_id, client_secret=creds.client_secret,
-                     api_key=creds.api_key, program_id=PROGRAM_ID, **options)
+                     api_key=creds.api_key, pinned={"ProgramId": PROGRAM_ID}, **options)
 
 
 def _rules(server: EmulatorServer) -> set[tuple[str, str, str]]:

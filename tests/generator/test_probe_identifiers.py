@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.pipeline import load_api
-from generator.probe import Learned, identifier_combinations, identifier_sources
+from generator.probe import Learned, identifier_combinations, identifier_sources, scope_parameters
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 
@@ -42,3 +42,7 @@ def test_values_learned_together_are_tried_first_and_never_mixed() -> None:
     assert {"ProjectId": "P1", "AttachmentId": "FILE2"} not in combos  # P2's file, not P1's
     assert {"ProjectId": "P1", "AttachmentId": "DEF"} in combos
     assert len(combos) == 3
+
+
+def test_the_sandbox_scope_is_the_parameter_every_read_takes() -> None:
+    assert scope_parameters(load_api(SPECS / "powerclerk")) == ["ProgramId"]
