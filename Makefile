@@ -59,7 +59,8 @@ pull-schemas: $(READY)
 	$(BIN)/apigen pull-schemas $(API) $(if $(FORCE),--force)
 
 # make drift API=<name> [FAIL_ON=breaking] [FORMAT=text|markdown|json] [IGNORE=file] [UPDATE=1]
-# Exit status: 0 clean, 1 findings at or above FAIL_ON, 2 the check could not run.
+# Exit status: 0 clean, 1 findings at or above FAIL_ON, 2 the check could not run, an operation
+# was skipped without a `skip` ignore entry accepting it, or nothing was checked.
 drift: $(READY)
 	$(if $(API),,$(error set API=<name>, e.g. make drift API=ebuilder))
 	$(BIN)/apigen drift $(API) --fail-on $(or $(FAIL_ON),breaking) --format $(or $(FORMAT),text) $(if $(IGNORE),--ignore-file $(IGNORE)) $(if $(UPDATE),--update)

@@ -9,9 +9,14 @@ specs lack are not reported: discovery only answers for paths we already know, a
 publishes no list of its operations. APIs without `schema_discovery` go to the contract probe
 (generator/probe.py).
 
+Every operation ends verified, skipped (with the reason) or failed (findings at or above
+`--fail-on`, or its schema could not be fetched); the report counts them.
+
 Exit status: 0 no finding at or above `--fail-on`; 1 such findings; 2 the check could not be
 completed (unreachable, refused credentials, an answer that is not a JSON object, any schema that
-could not be fetched, a bad ignore file). A failed fetch never reads as "no drift"."""
+could not be fetched, every request answering 404, a bad ignore file), an operation was skipped
+and no `skip` entry of the ignore file accepts it, or no operation was checked at all. A failed
+fetch or a skip never reads as "no drift"."""
 
 from __future__ import annotations
 
@@ -33,7 +38,9 @@ from generator.enrich import Kind, schema_file
 from generator.errors import SpecError
 from generator.findings import LEVELS, Finding, Level, at_least
 from generator.ir import Api
+from generator.names import snake
 from generator.pipeline import enriched_api
+from generator.probe import ProbeError, run_probe, scope_parameters
 from generator.pull import (
     TIMEOUT,
     Credentials,
@@ -53,10 +60,12 @@ from generator.schema import validator_schema
 
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "json")
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _GONE = (404, 405)  # what a schema request to an operation the API dropped answers
 _ENTRY_KEYS = {"rule", "operation", "path", "reason", "expires"}
+_SKIP_KEYS = {"skip", "reason", "expires"}
+Outcome = Literal["verified", "skipped", "failed"]
 _CELL = 60  # longest old/new value shown in a Markdown cell
 
 
@@ -69,7 +78,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class IgnoreEntry:
-    """One accepted change. `operation` and `path` may hold `*` (any run of characters)."""
+    """One accepted change, or (`rule` empty) one accepted skip of the operation(s)
+    `operation`. `operation` and `path` may hold `*` (any run of characters)."""
 
     index: int  # 1-based position in the file, to name the entry in messages
     rule: str
@@ -78,10 +88,18 @@ class IgnoreEntry:
     reason: str
     expires: dt.date | None = None
 
+    @property
+    def is_skip(self) -> bool:
+        return not self.rule
+
+    def accepts_skip(self, operation: str) -> bool:
+        return self.is_skip and _glob(self.operation).fullmatch(operation) is not None
+
     def matches(self, finding: Finding) -> bool:
         # Never by message: wording may change, rule/operation/path are the stable identity.
         return (
-            finding.rule == self.rule
+            not self.is_skip
+            and finding.rule == self.rule
             and _glob(self.operation).fullmatch(finding.operation) is not None
             and _glob(self.path).fullmatch(finding.path) is not None
         )
@@ -90,9 +108,14 @@ class IgnoreEntry:
         return self.expires is not None and today > self.expires  # valid through that day
 
     def describe(self) -> str:
+        if self.is_skip:
+            return f"ignore entry #{self.index} (skip {self.operation})"
         return f"ignore entry #{self.index} ({self.rule} {self.operation} {self.path})"
 
     def to_json(self) -> dict[str, Any]:
+        if self.is_skip:
+            return {"skip": self.operation, "reason": self.reason,
+                    "expires": self.expires.isoformat() if self.expires else None}
         return {
             "rule": self.rule,
             "operation": self.operation,
@@ -108,7 +131,8 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 def load_ignores(path: Path) -> list[IgnoreEntry]:
-    """`ignore:` - a list of {rule, operation, path, reason, expires?: YYYY-MM-DD}."""
+    """`ignore:` - a list of {rule, operation, path, reason, expires?: YYYY-MM-DD} (accepted
+    findings) and {skip: operation, reason, expires?} (accepted skips)."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -123,19 +147,25 @@ def _entry(path: Path, index: int, item: Any) -> IgnoreEntry:
     where = f"{path}: ignore entry #{index}"
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: must be a mapping")
-    where += f" ({item.get('rule', '?')} {item.get('operation', '*')} {item.get('path', '*')})"
-    unknown = sorted(set(map(str, item)) - _ENTRY_KEYS)
+    if "skip" in item:
+        where += f" (skip {item['skip']})"
+        keys, values = _SKIP_KEYS, {"skip": item["skip"]}
+    else:
+        where += (f" ({item.get('rule', '?')} {item.get('operation', '*')} "
+                  f"{item.get('path', '*')})")
+        # The rule is never a wildcard: one entry accepts one kind of change.
+        keys, values = _ENTRY_KEYS, {"rule": item.get("rule"),
+                                     "operation": item.get("operation", "*"),
+                                     "path": item.get("path", "*")}
+    unknown = sorted(set(map(str, item)) - keys)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    # The rule is never a wildcard: one entry accepts one kind of change.
-    values = {"rule": item.get("rule"), "operation": item.get("operation", "*"),
-              "path": item.get("path", "*")}
     for key, value in values.items():
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{where}: `{key}` must be a non-empty string")
     reason = item.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        raise ConfigError(f"{where}: has no `reason`; say why the change is accepted")
+        raise ConfigError(f"{where}: has no `reason`; say why the change or skip is accepted")
     expires = item.get("expires")
     if isinstance(expires, str):  # YAML reads an unquoted YYYY-MM-DD as a date already
         try:
@@ -144,6 +174,8 @@ def _entry(path: Path, index: int, item: Any) -> IgnoreEntry:
             pass
     if expires is not None and type(expires) is not dt.date:
         raise ConfigError(f"{where}: `expires` must be a date, YYYY-MM-DD")
+    if "skip" in values:
+        return IgnoreEntry(index, "", values["skip"], "*", reason.strip(), expires)
     return IgnoreEntry(index, values["rule"], values["operation"], values["path"],
                        reason.strip(), expires)
 
@@ -170,7 +202,8 @@ class DriftResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FetchFailure] = field(default_factory=list)
     live: dict[tuple[str, Kind], dict[str, Any]] = field(default_factory=dict)
-    compared: int = 0
+    checked: list[str] = field(default_factory=list)  # operations whose answers were compared
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (operation, why)
 
 
 def baseline(api: Api, schemas_dir: Path, wire_name: str, kind: Kind, model: str
@@ -199,8 +232,12 @@ def check_drift(
     baseline. Failures are collected, not raised, except those that stop the whole run."""
     if rate is None and api.rate_limit is not None:
         rate = api.rate_limit.operations / api.rate_limit.per_seconds
-    jobs = [(op, kind) for op, kind in _jobs(api) if not operations or op.wire_name in operations]
+    selected = [op for op in api.operations if not operations or op.wire_name in operations]
+    jobs = [(op, kind) for op, kind in _jobs(api) if op in selected]
     result, pacer, width = DriftResult(), _Pacer(rate), [0]
+    result.skipped = [(op.wire_name, "no JSON request or response schema to compare")
+                      for op in selected if all(job_op is not op for job_op, _ in jobs)]
+    first_gone = ""  # the first request answering 404/405, to name in a wrong-base-URL error
     secrets = credentials.secrets()
     answers: dict[str, dict[Kind, int | None]] = {}  # operation -> kind -> failed status
     with httpx.Client(timeout=TIMEOUT, transport=transport) as http:
@@ -224,12 +261,19 @@ def check_drift(
                     result.errors.append(FetchFailure(op.wire_name, kind, message))
                     return result
                 answers.setdefault(op.wire_name, {})[kind] = exc.status
-                if exc.status not in _GONE:
+                if exc.status in _GONE:
+                    first_gone = first_gone or f"{exc.url} (HTTP {exc.status})"
+                else:
                     result.errors.append(FetchFailure(op.wire_name, kind, message))
         if progress is not None:
             _progress(progress, len(jobs), len(jobs), "done", width)
             progress.write("\n")
     gone = {name for name, kinds in answers.items() if all(s in _GONE for s in kinds.values())}
+    if answers and gone == set(answers):  # not one operation left: the address is wrong
+        result.errors.append(FetchFailure("", None, (
+            f"every schema request answered HTTP 404/405: is the base URL "
+            f"{credentials.base_url} right? first failing request: {first_gone}")))
+        return result
     for name, kinds in answers.items():
         if name not in gone:  # one kind answers, the other is gone: not a clean removal
             result.errors += [
@@ -244,7 +288,8 @@ def check_drift(
         model = (op.body if kind == "request" else op.response).model
         base = baseline(api, schemas_dir, op.wire_name, kind, model)
         result.findings += compare(base, live, direction=kind, operation=op.wire_name)
-        result.compared += 1
+    failed = {e.operation for e in result.errors}
+    result.checked = [name for name in answers if name not in failed]
     return result
 
 
@@ -262,6 +307,24 @@ def update_schemas(result: DriftResult, schemas_dir: Path) -> list[Path]:
 # -- applying the ignore file and deciding ----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OperationOutcome:
+    operation: str
+    outcome: Outcome
+    reason: str = ""  # why skipped or failed
+    accepted_by: IgnoreEntry | None = None  # the `skip` entry that accepts this skip
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operation": self.operation, "outcome": self.outcome, "reason": self.reason,
+                "accepted_by": self.accepted_by.to_json() if self.accepted_by else None}
+
+    def __str__(self) -> str:
+        text = f"{self.outcome} {self.operation}" + (f": {self.reason}" if self.reason else "")
+        if self.accepted_by:
+            text += f" — accepted by {self.accepted_by.describe()}: {self.accepted_by.reason}"
+        return text
+
+
 @dataclass
 class Report:
     api: str
@@ -271,13 +334,23 @@ class Report:
     expired: list[IgnoreEntry]
     unused: list[IgnoreEntry]
     errors: list[FetchFailure]
-    compared: int = 0
+    operations: list[OperationOutcome] = field(default_factory=list)
 
     def summary(self) -> dict[Level, int]:
         return {level: sum(f.level == level for f in self.findings) for level in LEVELS[::-1]}
 
+    def counts(self) -> dict[str, int]:
+        outcomes = [o.outcome for o in self.operations]
+        return {"verified": outcomes.count("verified"), "skipped": outcomes.count("skipped"),
+                "skipped_accepted": sum(o.accepted_by is not None for o in self.operations),
+                "failed": outcomes.count("failed")}
+
+    def unaccepted_skips(self) -> list[OperationOutcome]:
+        return [o for o in self.operations if o.outcome == "skipped" and o.accepted_by is None]
+
     def exit_code(self) -> int:
-        if self.errors:
+        checked = [o for o in self.operations if o.outcome != "skipped"]
+        if self.errors or self.unaccepted_skips() or not checked:
             return EXIT_ERROR
         failing = any(at_least(f.level, self.fail_on) for f in self.findings)
         return EXIT_FINDINGS if failing else EXIT_CLEAN
@@ -291,6 +364,8 @@ class Report:
             "ignored": [{"finding": f.to_json(), "entry": e.to_json()} for f, e in self.ignored],
             "expired_ignores": [e.to_json() for e in self.expired],
             "errors": [e.to_json() for e in self.errors],
+            "operations": [o.to_json() for o in self.operations],
+            "counts": self.counts(),
             "summary": self.summary(),
         }
 
@@ -298,23 +373,36 @@ class Report:
 def apply_ignores(
     api: str,
     fail_on: Level,
-    findings: list[Finding],
+    result: DriftResult,
     entries: list[IgnoreEntry],
-    errors: list[FetchFailure],
     today: dt.date,
 ) -> Report:
-    """Drop the findings a live entry accepts; an expired entry applies no more and becomes a
-    breaking finding of its own, so that CI makes someone look again."""
+    """Drop the findings a live entry accepts, accept the skips a live `skip` entry names, and
+    give each operation its outcome. An expired entry applies no more and becomes a breaking
+    finding of its own, so that CI makes someone look again."""
     live = [e for e in entries if not e.expired(today)]
     expired = [e for e in entries if e.expired(today)]
     kept, ignored, used = [], [], set()
-    for finding in findings:
+    for finding in result.findings:
         entry = next((e for e in live if e.matches(finding)), None)
         if entry is None:
             kept.append(finding)
         else:
             ignored.append((finding, entry))
             used.add(entry.index)
+    outcomes = []
+    for name, why in result.skipped:
+        entry = next((e for e in live if e.accepts_skip(name)), None)
+        used.update([entry.index] if entry else [])
+        outcomes.append(OperationOutcome(name, "skipped", why, entry))
+    errors = {e.operation: e.message for e in reversed(result.errors) if e.operation}
+    for name in result.checked:
+        failing = sum(f.operation == name and at_least(f.level, fail_on) for f in kept)
+        outcomes.append(OperationOutcome(name, "failed", f"{failing} finding(s) at or above "
+                                         f"{fail_on}") if failing else
+                        OperationOutcome(name, "verified"))
+    outcomes += [OperationOutcome(name, "failed", message) for name, message in errors.items()
+                 if name not in result.checked]
     kept += [
         Finding(
             "ignore-entry-expired", "breaking", "endpoint", e.operation, e.path,
@@ -325,7 +413,7 @@ def apply_ignores(
     ]
     unused = [e for e in live if e.index not in used]
     return Report(api, fail_on, sorted(kept, key=Finding.sort_key), ignored, expired, unused,
-                  errors)
+                  result.errors, sorted(outcomes, key=lambda o: o.operation))
 
 
 # -- output ----------------------------------------------------------------------------------
@@ -334,14 +422,24 @@ def apply_ignores(
 def _verdict(report: Report) -> str:
     counts = ", ".join(f"{n} {level}" for level, n in report.summary().items())
     tail = f"; {len(report.ignored)} ignored" if report.ignored else ""
-    code = report.exit_code()
-    if code == EXIT_ERROR:  # never "no drift" when something could not be checked
+    n = report.counts()
+    operations = (f"{n['verified']} verified, {n['skipped']} skipped"
+                  + (f" ({n['skipped_accepted']} accepted)" if n["skipped_accepted"] else "")
+                  + f", {n['failed']} failed")
+    code, unaccepted = report.exit_code(), len(report.unaccepted_skips())
+    # Never "no drift" when something could not be checked.
+    if code == EXIT_ERROR and report.errors:
         verdict = f"INCOMPLETE: {len(report.errors)} error(s), drift unknown"
+    elif code == EXIT_ERROR and unaccepted:
+        verdict = (f"INCOMPLETE: {unaccepted} operation(s) skipped and not accepted by the "
+                   "ignore file, drift unknown for them")
+    elif code == EXIT_ERROR:
+        verdict = "INCOMPLETE: no operation could be checked, drift unknown"
     elif code == EXIT_FINDINGS:
         verdict = f"FAIL: findings at or above {report.fail_on}"
     else:
         verdict = f"pass (fail on {report.fail_on})"
-    return f"{report.api}: {counts}{tail}; {report.compared} schema(s) compared — {verdict}"
+    return f"{report.api}: {counts}{tail}; operations: {operations} — {verdict}"
 
 
 def render_text(report: Report) -> str:
@@ -351,8 +449,10 @@ def render_text(report: Report) -> str:
         lines.append("ignored:")
         lines += [f"  {f.rule} {f.operation} {f.path} — {e.reason}" for f, e in report.ignored]
     if report.errors:
-        lines.append("errors (these schemas were not checked):")
+        lines.append("errors (drift unknown for these):")
         lines += [f"  {e}" for e in report.errors]
+    lines.append("operations:")
+    lines += [f"  {o}" for o in report.operations]
     lines += [f"note: {e.describe()} matched nothing; remove it?" for e in report.unused]
     lines.append(_verdict(report))
     return "\n".join(lines) + "\n"
@@ -385,8 +485,17 @@ def render_markdown(report: Report) -> str:
         lines += [f"- `{f.rule}` {f.operation} `{f.path}`: {e.reason}" for f, e in report.ignored]
         lines += ["", "</details>", ""]
     if report.errors:
-        lines += ["**Errors** (these schemas were not checked):", ""]
+        lines += ["**Errors** (drift unknown for these):", ""]
         lines += [f"- {_text(str(e))}" for e in report.errors]
+        lines.append("")
+    if report.operations:
+        lines += ["| operation | outcome | reason |", "|---|---|---|"]
+        lines += [
+            f"| {_text(o.operation)} | {o.outcome} | {_text(o.reason)}"
+            + (f" — accepted by {_text(o.accepted_by.describe())}: {_text(o.accepted_by.reason)}"
+               if o.accepted_by else "") + " |"
+            for o in report.operations
+        ]
         lines.append("")
     lines += [f"> note: {e.describe()} matched nothing" for e in report.unused]
     lines.append(f"**{_verdict(report)}**")
@@ -434,7 +543,7 @@ def drift_command(
             if update or operations:
                 raise ConfigError(f"--update and --operation need schema_discovery, which "
                                   f"{api_name} lacks")
-            result = _probe(api, environ, err)
+            result = _probe(api, environ)
         else:
             credentials = credentials_from_env(api, environ)
             result = check_drift(
@@ -452,34 +561,30 @@ def drift_command(
     except (ConfigError, MissingSetting, OSError, ValueError) as exc:
         print(f"apigen drift: {exc}", file=err)
         return EXIT_ERROR
-    report = apply_ignores(api.name, fail_on, result.findings, entries, result.errors,
-                           today or dt.date.today())
-    report.compared = result.compared
+    report = apply_ignores(api.name, fail_on, result, entries, today or dt.date.today())
     out.write(render(report, fmt))
     for error in report.errors:
         print(f"apigen drift: {error}", file=err)
     return report.exit_code()
 
 
-def _probe(api: Api, environ: Mapping[str, str], err: TextIO) -> DriftResult:
+def _probe(api: Api, environ: Mapping[str, str]) -> DriftResult:
     """An API that cannot describe itself is checked by reading live answers against the
-    response models (generator/probe.py); its findings get the same ignores and reports."""
-    try:
-        from generator.probe import ProbeError, run_probe  # only this path needs it
-    except ImportError:
-        raise ConfigError(f"{api.name} has no schema_discovery and the contract probe "
-                          "(generator/probe.py) is not available") from None
+    response models (generator/probe.py); its findings and skips get the same ignores and
+    reports."""
     credentials = credentials_from_env(api, environ)
-    program_var = f"{api.name.upper()}_PROGRAM_ID"
-    program = environ.get(program_var, "")
-    if not program:  # as `apigen probe`: every call stays inside one sandbox program
-        raise MissingSetting(f"set the environment variable {program_var} (sandbox program)")
+    pinned = {}
+    for name in scope_parameters(api):  # every call stays inside one sandbox
+        variable = f"{api.name.upper()}_{snake(name).upper()}"
+        pinned[name] = environ.get(variable, "")
+        if not pinned[name]:
+            raise MissingSetting(f"set the environment variable {variable} (the sandbox's "
+                                 f"{name}; every probe call stays inside it)")
     try:
         probed = run_probe(api, base_url=credentials.base_url, token_url=credentials.token_url,
                            client_id=credentials.identity, client_secret=credentials.secret,
-                           api_key=credentials.api_key, program_id=program)
+                           api_key=credentials.api_key, pinned=pinned)
     except ProbeError as exc:
         return DriftResult(errors=[FetchFailure("", None, str(exc))])
-    for wire_name, why in probed.skipped:
-        print(f"apigen drift: skipped {wire_name}: {why}", file=err)
-    return DriftResult(findings=probed.findings, compared=len(probed.called))
+    return DriftResult(findings=probed.findings, checked=probed.verified,
+                       skipped=probed.skipped)

@@ -1,53 +1,39 @@
-"""`apigen probe <api>`: drift for an API that does not describe itself. Call the read-only
-operations (GET with a JSON answer) of a sandbox program and check each live answer against
-the response model's JSON Schema: keys the model lacks, required keys missing, values of
-another JSON type and unknown enum values become findings, as the drift check reports them.
+"""The contract probe: drift for an API that does not describe itself (`apigen drift` calls it
+for an API without `schema_discovery`). Call every read-only operation (GET) of a sandbox program
+and check each JSON answer against the response model's JSON Schema: keys the model lacks,
+required keys missing, values of another JSON type and unknown enum values become findings, as
+the drift check reports them; a binary answer is verified by arriving.
 
-Never sends anything but GET (plus the token request): path parameters come from earlier
-answers, so an operation whose parameters no answer has supplied is skipped, not guessed."""
+Never sends anything but GET (plus the token request), so it creates nothing on a live API. The
+identifiers in paths are learned from the API's own answers: the IR says which GET operations'
+response models carry a field of a path parameter's wire name (walking nested models and list
+fields), so an operation runs after those that can supply its identifiers. An operation whose
+identifiers no answer supplied, or that is refused, is skipped with the reason; `apigen drift`
+makes a skip fail the run unless the ignore file accepts it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-import os
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from generator.drift import (
-    EXIT_ERROR,
-    FORMATS,
-    ConfigError,
-    Format,
-    apply_ignores,
-    load_ignores,
-    render,
-)
-from generator.errors import SpecError
-from generator.findings import LEVELS, Finding, Level
-from generator.ir import PATH_PARAM, Api, Operation
-from generator.pipeline import load_api
-from generator.pull import (
-    Credentials,
-    MissingSetting,
-    PullError,
-    _redact,
-    _token,
-    credentials_from_env,
-)
+from generator.findings import Finding, Level
+from generator.ir import PATH_PARAM, Api, Operation, TypeRef
+from generator.pull import Credentials, PullError, _redact, _token
 from generator.schema import validator_schema
 
 TIMEOUT = 60.0
-# Values tried per operation when the first ones answer 404 (an attachment definition with no
-# file yet, a data field without a custom list); keeps the run far below a 60/min rate limit.
-MAX_TRIES = 3
+# Identifier combinations tried per operation while they answer 404 (an attachment definition
+# with no file yet, a data field without a custom list); keeps a run far below a 60/min limit.
+MAX_TRIES = 10
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+_REFUSED = (401, 403)
+
+Path_ = tuple[str, ...]  # keys from an answer's root to a field; "[]" steps into list items
 
 
 class ProbeError(RuntimeError):
@@ -57,7 +43,7 @@ class ProbeError(RuntimeError):
 @dataclass
 class ProbeReport:
     findings: list[Finding] = field(default_factory=list)
-    called: list[str] = field(default_factory=list)  # wire names answered and checked
+    verified: list[str] = field(default_factory=list)  # wire names answered and checked
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (wire name, why)
 
 
@@ -164,46 +150,127 @@ def check_answer(api: Api, op: Operation, document: Any) -> list[Finding]:
     return list(checker.findings.values())
 
 
-def _harvest(document: Any, names: set[str], into: dict[str, list[str]]) -> None:
-    """Every string value under a key named like a path parameter, in document order."""
-    if isinstance(document, dict):
-        for key, value in document.items():
-            if key in names and isinstance(value, str) and value and value not in into[key]:
-                into[key].append(value)
-            _harvest(value, names, into)
-    elif isinstance(document, list):
-        for item in document:
-            _harvest(item, names, into)
+# -- where identifiers come from ------------------------------------------------------------
 
 
-def _probed(api: Api) -> list[Operation]:
-    """The read-only JSON operations, those with fewer path parameters first."""
-    ops = [op for op in api.operations if op.method == "GET" and op.response.kind == "json"]
-    return sorted(ops, key=lambda op: (len(PATH_PARAM.findall(op.path)), op.wire_name))
+def _read_operations(api: Api) -> list[Operation]:
+    """Every GET operation with an answer to check (JSON or a file)."""
+    return [op for op in api.operations
+            if op.method == "GET" and op.response.kind in ("json", "binary")]
+
+
+def scope_parameters(api: Api) -> list[str]:
+    """The path parameters every read operation with a path parameter takes (a program, a
+    tenant): the probe is given their values, so that all its calls stay inside one sandbox."""
+    param_sets = [PATH_PARAM.findall(op.path) for op in _read_operations(api)]
+    param_sets = [params for params in param_sets if params]
+    if not param_sets:
+        return []
+    return [p for p in param_sets[0] if all(p in params for params in param_sets)]
+
+
+def _field_paths(api: Api, model: str, prefix: Path_, seen: frozenset[str]
+                 ) -> Iterator[tuple[str, Path_]]:
+    """(wire name, path) of every field reachable from `model`; a model already on the way
+    down is not entered again (recursive models)."""
+    for spec_field in api.model(model).fields:
+        path = (*prefix, spec_field.wire_name)
+        yield spec_field.wire_name, path
+        yield from _type_paths(api, spec_field.type, path, seen)
+
+
+def _type_paths(api: Api, ref: TypeRef, path: Path_, seen: frozenset[str]
+                ) -> Iterator[tuple[str, Path_]]:
+    if ref.kind == "list" and ref.item is not None:
+        yield from _type_paths(api, ref.item, (*path, "[]"), seen)
+    elif ref.kind == "union":
+        for option in ref.options:
+            yield from _type_paths(api, option, path, seen)
+    elif ref.kind == "model" and ref.name not in seen:
+        yield from _field_paths(api, ref.name, path, seen | {ref.name})
+    # A map's keys are data, not field names: nothing under it names an identifier.
+
+
+def identifier_sources(api: Api) -> dict[str, list[tuple[str, Path_]]]:
+    """Path parameter wire name -> every (GET operation, path in its answer) of a field with
+    the same wire name: where the probe learns that identifier's values."""
+    wanted = {p for op in _read_operations(api) for p in PATH_PARAM.findall(op.path)}
+    sources: dict[str, list[tuple[str, Path_]]] = {name: [] for name in wanted}
+    for op in _read_operations(api):
+        if op.response.kind != "json":
+            continue
+        root = op.response.model
+        for name, path in _field_paths(api, root, (), frozenset({root})):
+            if name in sources:
+                sources[name].append((op.wire_name, path))
+    return sources
+
+
+def _values_at(document: Any, path: Path_) -> list[str]:
+    nodes = [document]
+    for key in path:
+        if key == "[]":
+            nodes = [item for node in nodes if isinstance(node, list) for item in node]
+        else:
+            nodes = [node[key] for node in nodes if isinstance(node, dict) and key in node]
+    return [str(v) for v in nodes
+            if isinstance(v, str | int) and not isinstance(v, bool) and str(v) != ""]
+
+
+@dataclass(frozen=True)
+class Learned:
+    """An identifier value and the identifiers of the call whose answer gave it: an attachment
+    id read from one project's data belongs with that project."""
+
+    value: str
+    context: tuple[tuple[str, str], ...] = ()
+
+
+def identifier_combinations(params: list[str], learned: Mapping[str, list[Learned]]
+            ) -> list[dict[str, str]]:
+    """Identifier combinations to try, those whose values were learned together first; a
+    value learned under another value of a shared parameter is not combined with it."""
+    scored: dict[tuple[str, ...], int] = {}
+    for picks in itertools.islice(itertools.product(*(learned[p] for p in params)), 1000):
+        combo = dict(zip(params, (pick.value for pick in picks), strict=True))
+        shared = [(k, v) for pick in picks for k, v in pick.context if k in combo]
+        if all(combo[k] == v for k, v in shared):
+            key = tuple(combo.values())
+            scored[key] = max(scored.get(key, 0), len(shared))
+    ranked = sorted(scored, key=lambda key: -scored[key])  # stable: answer order otherwise
+    return [dict(zip(params, key, strict=True)) for key in ranked[:MAX_TRIES]]
+
+
+# -- the run ---------------------------------------------------------------------------------
 
 
 class _Session:
     def __init__(self, api: Api, http: httpx.Client, creds: Credentials, token: str) -> None:
         self.api, self.http, self.creds = api, http, creds
-        self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self.headers = {"Authorization": f"Bearer {token}"}
         if api.api_key_header:
             self.headers[api.api_key_header] = creds.api_key
         self.secrets = (*creds.secrets(), token)
+        self.answers: list[tuple[str, int]] = []  # (url, status) of every call, in order
 
     def get(self, op: Operation, values: Mapping[str, str]) -> tuple[int, Any]:
-        """(status, parsed JSON) of a success, 403 or 404; ProbeError for anything else."""
+        """(status, parsed JSON or None) of a success, 401, 403 or 404; ProbeError otherwise."""
         assert op.method == "GET"  # the probe must never change the sandbox
         url = self.creds.base_url + self.api.base_path + PATH_PARAM.sub(
             lambda m: quote(values[m[1]], safe=""), op.path)  # ids are server data
+        accept = "application/json" if op.response.kind == "json" else "*/*"
         try:
-            response = self.http.get(url, headers=self.headers)
+            response = self.http.get(url, headers={**self.headers, "Accept": accept})
         except httpx.HTTPError as exc:
             raise ProbeError(f"{op.wire_name}: request failed: {type(exc).__name__}") from None
-        if response.status_code in (403, 404):
+        self.answers.append((url, response.status_code))
+        if response.status_code in (*_REFUSED, 404):
             return response.status_code, None
         if not response.is_success:
             detail = _redact(response.text[:200], self.secrets)
             raise ProbeError(f"{op.wire_name} answered HTTP {response.status_code}: {detail}")
+        if op.response.kind != "json":
+            return response.status_code, None
         try:
             return response.status_code, response.json()
         except ValueError:
@@ -218,14 +285,23 @@ def run_probe(
     client_id: str,
     client_secret: str,
     api_key: str,
-    program_id: str | None,
+    pinned: Mapping[str, str],
     http: httpx.Client | None = None,
 ) -> ProbeReport:
-    """Call every read-only JSON operation that earlier answers can fill, check the answers."""
+    """Call every read-only operation whose identifiers earlier answers supplied, check the
+    answers. ProbeError when there is no verdict, among others when every request answered
+    404 (a wrong base URL reads as that, not as a clean run). `pinned` fixes identifiers
+    (those of `scope_parameters`: the sandbox every call stays in), never learned."""
     creds = Credentials(base_url.rstrip("/"), token_url, client_id, client_secret, api_key)
-    names = {p.wire_name for op in api.operations for p in op.params_in("path")}
-    values: dict[str, list[str]] = {name: [] for name in names}
-    pinned = {"ProgramId": [program_id]} if program_id else {}  # stay inside the sandbox
+    sources = identifier_sources(api)
+    learned: dict[str, list[Learned]] = {name: [] for name in sources}
+    for name, value in pinned.items():
+        learned[name] = [Learned(value)]
+        sources.pop(name, None)
+    supplies: dict[str, set[str]] = {}  # operation -> the identifiers its answer carries
+    for name, found in sources.items():
+        for source, _ in found:
+            supplies.setdefault(source, set()).add(name)
     report = ProbeReport()
     client = http or httpx.Client(timeout=TIMEOUT)
     try:
@@ -234,105 +310,90 @@ def run_probe(
         except PullError as exc:
             raise ProbeError(str(exc)) from None
         session = _Session(api, client, creds, token)
-        pending, admin_denied = _probed(api), False
+        pending, refused = _read_operations(api), ""
+        for op in list(pending):
+            missing = [p.wire_name for p in op.params if p.required and p.location == "query"]
+            if missing:  # the probe sends no query parameters: it has no values for them
+                pending.remove(op)
+                report.skipped.append((op.wire_name, "required query parameter(s) "
+                                       f"{', '.join(missing)}: the probe has no value to send"))
+
+        def waits_for(op: Operation) -> int:  # operations still to run that supply its ids
+            needs = set(PATH_PARAM.findall(op.path))
+            return sum(bool(supplies.get(o.wire_name, set()) & needs) for o in pending
+                       if o is not op)
+
         while pending:
-            op = next((o for o in pending if all(
-                (pinned | values).get(p) for p in PATH_PARAM.findall(o.path))), None)
-            if op is None:
+            ready = [o for o in pending if all(learned[p] for p in PATH_PARAM.findall(o.path))]
+            if not ready:
                 break
+            op = min(ready, key=waits_for)
             pending.remove(op)
-            if op.admin_only and admin_denied:
-                report.skipped.append((op.wire_name, "admin only; an earlier one was refused"))
+            if op.admin_only and refused:
+                report.skipped.append((op.wire_name, f"not authorised (not called: {refused})"))
                 continue
-            status, document = 0, None
-            for combo in _combos(op, pinned | values):
-                status, document = session.get(op, combo)
-                if status != 404:
-                    break
-            if status == 403:
-                admin_denied = admin_denied or op.admin_only
-                report.skipped.append((op.wire_name, "HTTP 403: not allowed for these credentials"))
-            elif status == 404:
-                report.skipped.append((op.wire_name, "HTTP 404 for every value tried"))
-            else:
-                report.called.append(op.wire_name)
-                report.findings += check_answer(api, op, document)
-                _harvest(document, names, values)
+            status = _call(api, session, op, learned, sources, report)
+            if op.admin_only and status in _REFUSED:  # the others would be refused too
+                refused = f"the admin-only {op.wire_name} answered HTTP {status}"
         for op in pending:
-            missing = [p for p in PATH_PARAM.findall(op.path) if not (pinned | values).get(p)]
-            report.skipped.append((op.wire_name, f"no answer supplied {', '.join(missing)}"))
+            report.skipped.append((op.wire_name, _unlearned(op, learned, sources)))
     finally:
         if http is None:
             client.close()
+    if not report.verified and session.answers and all(s == 404 for _, s in session.answers):
+        raise ProbeError(f"every request answered HTTP 404: is the base URL {creds.base_url} "
+                         f"right? first failing request: GET {session.answers[0][0]}")
     report.findings.sort(key=Finding.sort_key)
     return report
 
 
-def _combos(op: Operation, values: Mapping[str, list[str]]) -> Iterator[dict[str, str]]:
+def _call(api: Api, session: _Session, op: Operation, learned: dict[str, list[Learned]],
+          sources: Mapping[str, list[tuple[str, Path_]]], report: ProbeReport) -> int:
+    """Try `op` with the learned identifiers until one combination answers; record the
+    outcome and learn the identifiers its answer carries. Returns the last status."""
     params = PATH_PARAM.findall(op.path)
-    for combo in itertools.islice(itertools.product(*(values[p] for p in params)), MAX_TRIES):
-        yield dict(zip(params, combo, strict=True))
+    combos = identifier_combinations(params, learned)
+    status, document = 0, None
+    for combo in combos:
+        status, document = session.get(op, combo)
+        if status != 404:
+            break
+    if status in _REFUSED:
+        report.skipped.append((op.wire_name, f"not authorised (HTTP {status})"))
+    elif status == 404:
+        report.skipped.append((op.wire_name, f"HTTP 404 for each of the {len(combos)} "
+                               f"identifier combination(s) tried ({', '.join(params)})"))
+    else:
+        report.verified.append(op.wire_name)
+        if op.response.kind == "json":
+            report.findings += check_answer(api, op, document)
+            _learn(op, document, combo, sources, learned)
+    return status
 
 
-def probe(
-    api: Api,
-    *,
-    base_url: str,
-    token_url: str,
-    client_id: str,
-    client_secret: str,
-    api_key: str,
-    program_id: str | None,
-    http: httpx.Client | None = None,
-) -> list[Finding]:
-    """The findings of one probe run (see run_probe); ProbeError when there is no verdict."""
-    return run_probe(api, base_url=base_url, token_url=token_url, client_id=client_id,
-                     client_secret=client_secret, api_key=api_key, program_id=program_id,
-                     http=http).findings
+def _learn(op: Operation, document: Any, combo: Mapping[str, str],
+          sources: Mapping[str, list[tuple[str, Path_]]], learned: dict[str, list[Learned]]
+          ) -> None:
+    context = tuple(combo.items())
+    for name, found in sources.items():
+        for source, path in found:
+            if source != op.wire_name:
+                continue
+            for value in _values_at(document, path):
+                item = Learned(value, context)
+                if item not in learned[name]:
+                    learned[name].append(item)
 
 
-def probe_command(
-    specs: Path,
-    api_name: str,
-    *,
-    fail_on: Level = "breaking",
-    fmt: Format = "text",
-    ignore_file: Path | None = None,
-    environ: Mapping[str, str] = os.environ,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
-    today: dt.date | None = None,
-) -> int:
-    """The whole `apigen probe` command, reported as `apigen drift` reports (ignore file, text,
-    markdown or JSON); its exit status: 0 no finding at or above `fail_on`, 1 some, 2 a spec or
-    setting problem or the API could not be reached, authenticated or read. Settings:
-    <API>_BASE_URL, _TOKEN_URL, _CLIENT_ID, _CLIENT_SECRET, _API_KEY and _PROGRAM_ID (the
-    sandbox program every call stays in)."""
-    if fail_on not in LEVELS or fmt not in FORMATS:
-        print(f"apigen probe: --fail-on is one of {LEVELS}, --format one of {FORMATS}", file=err)
-        return EXIT_ERROR
-    try:
-        entries = load_ignores(ignore_file) if ignore_file else []
-        api = load_api(specs / api_name)
-        creds = credentials_from_env(api, environ)
-        program_var = f"{api.name.upper()}_PROGRAM_ID"
-        program_id = environ.get(program_var, "")
-        if not program_id:
-            raise MissingSetting(f"set the environment variable {program_var} (sandbox program)")
-        result = run_probe(api, base_url=creds.base_url, token_url=creds.token_url,
-                           client_id=creds.identity, client_secret=creds.secret,
-                           api_key=creds.api_key, program_id=program_id)
-    except SpecError as exc:
-        for problem in exc.problems:
-            print(problem, file=err)
-        return EXIT_ERROR
-    except (ConfigError, MissingSetting, ProbeError, OSError) as exc:
-        print(f"apigen probe: {exc}", file=err)
-        return EXIT_ERROR
-    for wire_name, why in result.skipped:
-        print(f"apigen probe: skipped {wire_name}: {why}", file=err)
-    report = apply_ignores(api.name, fail_on, result.findings, entries, [],
-                           today or dt.date.today())
-    report.compared = len(result.called)
-    out.write(render(report, fmt))
-    return report.exit_code()
+def _unlearned(op: Operation, learned: Mapping[str, list[Learned]],
+               sources: Mapping[str, list[tuple[str, Path_]]]) -> str:
+    """Why `op` could not be called: which identifiers no answer supplied, and from where
+    they were to come."""
+    reasons = []
+    for name in dict.fromkeys(PATH_PARAM.findall(op.path)):
+        if learned.get(name):
+            continue
+        found = sorted({source for source, _ in sources.get(name, []) if source != op.wire_name})
+        reasons.append(f"{name} (no GET answer carries a field {name})" if not found else
+                       f"{name} (none in the answers of {', '.join(found)})")
+    return "identifiers not learned: " + "; ".join(reasons)

@@ -40,11 +40,11 @@ class PullError(RuntimeError):
 
 class FetchError(ValueError):
     """One schema could not be fetched; `status` is the HTTP status when the server answered
-    (drift tells a removed endpoint, 404/405, from a failure)."""
+    (drift tells a removed endpoint, 404/405, from a failure), `url` the request's address."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, url: str = ""):
         super().__init__(message)
-        self.status = status
+        self.status, self.url = status, url
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,7 @@ def _fetch(
         raise FetchError(
             f"HTTP {response.status_code}" + (f": {detail}" if detail else ""),
             response.status_code,
+            f"{op.method} {url}",
         )
     try:
         payload = response.json()

@@ -16,8 +16,10 @@ from jsonschema import Draft202012Validator
 
 from generator.drift import (
     ConfigError,
+    DriftResult,
     FetchFailure,
     IgnoreEntry,
+    Report,
     apply_ignores,
     drift_command,
     load_ignores,
@@ -45,6 +47,16 @@ ADDED = Finding("response-property-added", "non-breaking", "response", "Projects
 def entry(rule: str = REQUIRED.rule, operation: str = "*", path: str = "*",
           expires: dt.date | None = None, index: int = 1) -> IgnoreEntry:
     return IgnoreEntry(index, rule, operation, path, "accepted in ticket 42", expires)
+
+
+def applied(findings: list[Finding], fail_on: str = "breaking",
+            entries: list[IgnoreEntry] | None = None, errors: list[FetchFailure] | None = None,
+            today: dt.date = TODAY, skipped: list[tuple[str, str]] | None = None) -> Report:
+    """The report of a run that checked ProjectsImport and the findings' operations."""
+    checked = sorted({f.operation for f in findings} | {"ProjectsImport"})
+    result = DriftResult(findings=findings, errors=errors or [], checked=checked,
+                         skipped=skipped or [])
+    return apply_ignores("ebuilder", fail_on, result, entries or [], today)  # type: ignore[arg-type]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -118,7 +130,7 @@ def _never(request: httpx.Request) -> httpx.Response:
     ],
 )
 def test_ignore_matches_rule_operation_and_path(ignore: IgnoreEntry, silenced: bool) -> None:
-    report = apply_ignores("ebuilder", "breaking", [REQUIRED, ENUM], [ignore], [], TODAY)
+    report = applied([REQUIRED, ENUM], entries=[ignore])
     assert (REQUIRED not in report.findings) is silenced
     assert ENUM in report.findings
     assert [f for f, _ in report.ignored] == ([REQUIRED] if silenced else [])
@@ -127,17 +139,16 @@ def test_ignore_matches_rule_operation_and_path(ignore: IgnoreEntry, silenced: b
 
 def test_ignore_never_matches_by_message() -> None:
     by_message = entry(rule=REQUIRED.message)
-    report = apply_ignores("ebuilder", "breaking", [REQUIRED], [by_message], [], TODAY)
+    report = applied([REQUIRED], entries=[by_message])
     assert report.findings == [REQUIRED]
 
 
 def test_entry_applies_through_its_expiry_day_then_is_reported() -> None:
     ignore = entry(expires=TODAY)
-    on_the_day = apply_ignores("ebuilder", "breaking", [REQUIRED], [ignore], [], TODAY)
+    on_the_day = applied([REQUIRED], entries=[ignore])
     assert on_the_day.findings == [] and on_the_day.exit_code() == 0
 
-    later = apply_ignores("ebuilder", "breaking", [REQUIRED], [ignore], [],
-                          TODAY + dt.timedelta(days=1))
+    later = applied([REQUIRED], entries=[ignore], today=TODAY + dt.timedelta(days=1))
     assert REQUIRED in later.findings  # no longer silenced
     expired = [f for f in later.findings if f.rule == "ignore-entry-expired"]
     assert [(f.level, f.old) for f in expired] == [("breaking", "2025-06-01")]
@@ -147,8 +158,7 @@ def test_entry_applies_through_its_expiry_day_then_is_reported() -> None:
 
 
 def test_an_expired_entry_fails_even_when_its_change_is_gone() -> None:
-    report = apply_ignores("ebuilder", "breaking", [], [entry(expires=dt.date(2025, 1, 1))], [],
-                           TODAY)
+    report = applied([], entries=[entry(expires=dt.date(2025, 1, 1))])
     assert [f.rule for f in report.findings] == ["ignore-entry-expired"]
     assert report.exit_code() == 1
 
@@ -168,14 +178,14 @@ def test_an_expired_entry_fails_even_when_its_change_is_gone() -> None:
     ],
 )
 def test_exit_code_follows_fail_on(findings: list[Finding], fail_on: str, code: int) -> None:
-    report = apply_ignores("ebuilder", fail_on, findings, [], [], TODAY)  # type: ignore[arg-type]
+    report = applied(findings, fail_on=fail_on)  # type: ignore[arg-type]
     assert report.exit_code() == code
 
 
 @pytest.mark.parametrize("findings", [[], [REQUIRED]])
 def test_any_error_is_exit_2_and_never_reads_as_clean(findings: list[Finding]) -> None:
     error = FetchFailure("ProjectsImport", "response", "the answer is not JSON")
-    report = apply_ignores("ebuilder", "breaking", findings, [], [error], TODAY)
+    report = applied(findings, errors=[error])
     assert report.exit_code() == 2
     for fmt in ("text", "markdown"):
         text = render(report, fmt)  # type: ignore[arg-type]
@@ -189,15 +199,18 @@ def test_any_error_is_exit_2_and_never_reads_as_clean(findings: list[Finding]) -
 def full_report() -> object:
     entries = [entry(operation="CommitmentsImport", index=1),
                entry(rule="response-property-added", expires=dt.date(2025, 1, 1), index=2),
-               entry(rule="response-type-changed", index=3)]
+               entry(rule="response-type-changed", index=3),
+               IgnoreEntry(4, "", "Documents*", "*", "no sample document in the sandbox")]
     errors = [FetchFailure("", None, "token request answered HTTP 401")]
-    return apply_ignores("ebuilder", "breaking", [REQUIRED, ENUM, ADDED], entries, errors, TODAY)
+    skipped = [("DocumentsImport", "no JSON request or response schema to compare"),
+               ("UsersImport", "identifiers not learned: UserId")]
+    return applied([REQUIRED, ENUM, ADDED], entries=entries, errors=errors, skipped=skipped)
 
 
 def test_json_report_matches_its_published_schema() -> None:
     document = json.loads(render(full_report(), "json"))  # type: ignore[arg-type]
     Draft202012Validator(REPORT_SCHEMA).validate(document)
-    assert document["version"] == 1 and document["fail_on"] == "breaking"
+    assert document["version"] == 2 and document["fail_on"] == "breaking"
     assert [f["rule"] for f in document["findings"]] == [
         "ignore-entry-expired", "response-property-enum-value-added", "response-property-added"]
     assert document["ignored"][0]["finding"]["rule"] == REQUIRED.rule
@@ -206,6 +219,17 @@ def test_json_report_matches_its_published_schema() -> None:
     assert document["errors"] == [
         {"operation": "", "kind": None, "message": "token request answered HTTP 401"}]
     assert document["summary"] == {"breaking": 1, "potentially-breaking": 1, "non-breaking": 1}
+    # REQUIRED is ignored: CommitmentsImport passes; ENUM is below --fail-on breaking.
+    assert [(o["operation"], o["outcome"], o["reason"], o["accepted_by"])
+            for o in document["operations"]] == [
+        ("CommitmentsImport", "verified", "", None),
+        ("DocumentsImport", "skipped", "no JSON request or response schema to compare",
+         {"skip": "Documents*", "reason": "no sample document in the sandbox", "expires": None}),
+        ("ProjectsImport", "verified", "", None),
+        ("UsersImport", "skipped", "identifiers not learned: UserId", None),
+    ]
+    assert document["counts"] == {"verified": 2, "skipped": 2, "skipped_accepted": 1,
+                                  "failed": 0}
 
 
 def test_text_report_lists_findings_ignores_errors_and_unused_entries() -> None:
@@ -213,13 +237,18 @@ def test_text_report_lists_findings_ignores_errors_and_unused_entries() -> None:
     assert str(ENUM) in text
     assert "ignored:\n  request-property-became-required CommitmentsImport" in text
     assert "note: ignore entry #3 (response-type-changed * *) matched nothing" in text
+    assert ("operations:\n  verified CommitmentsImport\n  skipped DocumentsImport: no JSON "
+            "request or response schema to compare — accepted by ignore entry #4 (skip "
+            "Documents*): no sample document in the sandbox\n") in text
+    assert "  skipped UsersImport: identifiers not learned: UserId\n" in text
+    assert "operations: 2 verified, 2 skipped (1 accepted), 0 failed" in text
     assert text.rstrip().endswith("drift unknown")
 
 
 def test_markdown_report_is_a_table_for_the_step_summary() -> None:
     piped = Finding("response-property-enum-value-added", "potentially-breaking", "response",
                     "ProjectsImport", "$.status", old=None, new="A|B`C", codegen=True)
-    report = apply_ignores("ebuilder", "breaking", [piped, ADDED], [], [], TODAY)
+    report = applied([piped, ADDED])
     lines = render(report, "markdown").splitlines()  # type: ignore[arg-type]
     assert lines[0] == "### API drift: ebuilder"
     assert "| level | rule | operation | path | old → new | python surface |" in lines
@@ -244,9 +273,9 @@ def mock(schema: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTranspo
 
 def run(transport: httpx.MockTransport, **options: object) -> tuple[int, dict, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = drift_command(SPECS, "ebuilder", fmt="json", operations=["ProjectsImport"], rate=0,
-                         environ=ENV, out=out, err=err, transport=transport,
-                         **options)  # type: ignore[arg-type]
+    options.setdefault("operations", ["ProjectsImport"])
+    code = drift_command(SPECS, "ebuilder", fmt="json", rate=0, environ=ENV, out=out, err=err,
+                         transport=transport, **options)  # type: ignore[arg-type]
     report = json.loads(out.getvalue()) if out.getvalue() else {}
     if report:
         Draft202012Validator(REPORT_SCHEMA).validate(report)
@@ -278,10 +307,65 @@ def test_a_refused_token_is_exit_2_and_secrets_stay_hidden() -> None:
 
 
 def test_an_operation_whose_schemas_are_gone_is_endpoint_removed() -> None:
-    code, report, _ = run(mock(lambda request: httpx.Response(404, text="Not Found")))
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "Projects" in request.url.path:
+            return httpx.Response(404, text="Not Found")
+        return httpx.Response(200, json={"type": "object"})
+
+    code, report, _ = run(mock(answer), operations=["ProjectsImport", "CommitmentsImport"])
     assert code == 1
-    assert [(f["rule"], f["level"], f["operation"]) for f in report["findings"]] == [
-        ("endpoint-removed", "breaking", "ProjectsImport")]
+    assert [(f["rule"], f["level"]) for f in report["findings"]
+            if f["operation"] == "ProjectsImport"] == [("endpoint-removed", "breaking")]
+    assert {o["operation"]: o["outcome"] for o in report["operations"]} == {
+        "CommitmentsImport": "failed", "ProjectsImport": "failed"}
+
+
+def test_every_schema_gone_is_a_wrong_base_url_exit_2() -> None:
+    code, report, err = run(mock(lambda request: httpx.Response(404, text="Not Found")),
+                            operations=["ProjectsImport", "CommitmentsImport"])
+    assert code == 2
+    assert report["findings"] == [] and report["counts"]["verified"] == 0
+    [error] = report["errors"]
+    assert f"is the base URL {ENV['EBUILDER_BASE_URL']} right?" in error["message"]
+    assert "first failing request: POST https://eb.test/" in error["message"]
+    assert "(HTTP 404)" in error["message"] and error["message"] in err
+
+
+def test_a_skip_is_exit_2_unless_a_live_skip_entry_accepts_it() -> None:
+    skip = [("UsersImport", "identifiers not learned: UserId")]
+    assert applied([], skipped=skip).exit_code() == 2
+    text = render(applied([], skipped=skip), "text")  # type: ignore[arg-type]
+    assert "INCOMPLETE: 1 operation(s) skipped and not accepted" in text and "pass" not in text
+    accept = IgnoreEntry(1, "", "UsersImport", "*", "no users in the sandbox", TODAY)
+    report = applied([], entries=[accept], skipped=skip)
+    assert report.exit_code() == 0 and report.unused == []
+    assert report.operations[1].accepted_by == accept
+    later = applied([], entries=[accept], skipped=skip, today=TODAY + dt.timedelta(days=1))
+    assert later.exit_code() == 2 and later.operations[1].accepted_by is None
+    assert [(f.rule, f.operation) for f in later.findings] == [
+        ("ignore-entry-expired", "UsersImport")]
+    assert "ignore entry #1 (skip UsersImport) expired" in later.findings[0].message
+
+
+def test_nothing_checked_is_exit_2() -> None:
+    result = DriftResult(skipped=[("UsersImport", "identifiers not learned: UserId")])
+    accept = IgnoreEntry(1, "", "*", "*", "accepted")
+    report = apply_ignores("ebuilder", "breaking", result, [accept], TODAY)
+    assert report.exit_code() == 2
+    assert "INCOMPLETE: no operation could be checked" in render(report, "text")
+
+
+def test_skip_entries_are_read_and_checked(tmp_path: Path) -> None:
+    [skip] = load_ignores(write(tmp_path, (
+        "ignore:\n  - {skip: GetAttachmentAsAdmin, reason: no admin in CI, "
+        "expires: 2026-12-31}\n")))
+    assert skip == IgnoreEntry(1, "", "GetAttachmentAsAdmin", "*", "no admin in CI",
+                               dt.date(2026, 12, 31))
+    assert skip.accepts_skip("GetAttachmentAsAdmin") and not skip.accepts_skip("GetForms")
+    with pytest.raises(ConfigError, match=r"#1 \(skip X\): has no `reason`"):
+        load_ignores(write(tmp_path, "ignore:\n  - {skip: X}\n"))
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_ignores(write(tmp_path, "ignore:\n  - {skip: X, path: $.a, reason: r}\n"))
 
 
 def test_only_one_schema_gone_is_an_error_not_a_removal() -> None:
