@@ -21,7 +21,7 @@ def commitment(number: str, company: str = "ACME Corp", project: str = "My Proje
 
 def test_password_grant_and_bearer(eb_emulator):
     response = httpx.post(eb_emulator.base_url + "/api/v2/authenticate", data={
-        "grant_type": "password", "username": EB_USER.client_id, "password": EB_USER.api_key})
+        "grant_type": "password", "username": EB_USER.client_id, "password": EB_USER.client_secret})
     assert response.status_code == 200
     assert response.json()["token_type"] == "bearer"
     assert response.json()["expires_in"] == 14399

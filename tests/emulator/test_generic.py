@@ -86,7 +86,9 @@ def test_extra_operation_gets_generic_answers(extended):
 
 
 def test_second_api_without_handlers():
-    with start_emulator(FIXTURES / "mini") as server, session(server, DEMO) as http:
+    # An API without emulator data: the accounts come from the settings.
+    mini = FIXTURES / "mini"
+    with start_emulator(mini, clients=(DEMO,)) as server, session(server, DEMO) as http:
         assert server.state is None
         assert http.get("/Shops/S1/Widgets").json() == {"Widgets": []}
         assert http.post("/Shops/S1/Widgets", json={"Color": "red"}).json() == {

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from emulator.state import PROGRAM_ID
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, PROGRAM_ID
 from tests.emulator.conftest import (
     APPLICATION,
     fill_required,

@@ -10,7 +10,9 @@ from starlette.responses import FileResponse
 
 from emulator.errors import ApiError, not_found
 from emulator.handler import Behaviour, Call
-from emulator.state import (
+from emulator.validation import parse_date, parse_datetime
+
+from .state import (
     AttachmentDef,
     DataFieldDef,
     FormDef,
@@ -28,9 +30,8 @@ from emulator.state import (
     person_of,
     stamp,
 )
-from emulator.validation import parse_date, parse_datetime
 
-BEHAVIOUR = Behaviour(make_state=State)
+BEHAVIOUR = Behaviour(make_state=lambda seeds: State())
 handles = BEHAVIOUR.handles
 AGENCY_ID = "FN7635MW"
 LANDING_PAGE = "https://emulator.powerclerk.test/MvcProjects/LandingPage"

@@ -239,45 +239,8 @@ class State:
 
 # -- behaviour --------------------------------------------------------------------------------
 
-BEHAVIOUR = Behaviour(
-    make_state=State,
-    token_type="bearer",  # ASP.NET spells it lower-case
-    # A1: the public OpenAPI definition names these two /StatusUpdate, like the other two.
-    path_aliases={"BudgetChangesStatus": ("/BudgetChanges/StatusUpdate",),
-                  "CommitmentChangesStatus": ("/CommitmentChanges/StatusUpdate",)},
-)
+BEHAVIOUR = Behaviour(make_state=lambda seeds: State())
 handles = BEHAVIOUR.handles
-
-# Operations whose documented success example says "success": "true" (a string); the others
-# show a boolean (reference §1.2). settings.success_form overrides this.
-_STRING_SUCCESS = frozenset({
-    "BudgetChangesStatus", "BudgetChangesImport", "BudgetLineItemsImport",
-    "CommitmentChangesStatus", "CommitmentChangesUpdate", "CommitmentChangesImport",
-    "CommitmentsImport", "CompaniesImport", "ContactsImport", "DocumentsImport",
-    "InvoicesStatusUpdate", "InvoicesImport", "MasterCommitmentChangesImport",
-    "MasterCommitmentsImport", "ProjectFundingSourcesImport", "ProjectsImport",
-})
-
-
-def _success(call: Call) -> bool | str:
-    form = call.settings.success_form if call.settings else "documented"
-    if form == "documented":  # the docs' form, where the spec's response model allows it
-        documented = call.op.wire_name in _STRING_SUCCESS and _string_success_allowed(call)
-        form = "string" if documented else "boolean"
-    return "true" if form == "string" else True
-
-
-def _string_success_allowed(call: Call) -> bool:
-    assert call.api.batch_result is not None
-    success = call.api.model(call.op.response.model).field(call.api.batch_result.success)
-    ref = success.type if success else None
-    return ref is not None and any(
-        o.kind == "scalar" and o.name in ("string", "any") for o in (ref.options or (ref,)))
-
-
-def _ok(call: Call, **extra: Any) -> dict[str, Any]:
-    assert call.api.batch_result is not None
-    return {call.api.batch_result.success: _success(call), **extra}
 
 
 def _options(call: Call) -> dict[str, Any]:
@@ -305,7 +268,7 @@ def _import(call: Call, each: Each) -> Any:
         each(index, record)
     if saved is not None and batch.errors:
         state.restore(saved)
-    return batch.answer(_success(call))
+    return batch.answer(call.success())
 
 
 def _parts(record: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
@@ -536,7 +499,7 @@ def commitment_changes_update(call: Call) -> Any:
         raise ApiError(400, "Commitment change not found." if not matches
                        else "The lookup matches more than one commitment change.")
     matches[0].fields.update(call.body["header"])
-    return _ok(call)
+    return call.ok()
 
 
 # -- status updates (flat rows) ---------------------------------------------------------------
@@ -706,7 +669,7 @@ def account_code_options_import(call: Call) -> Any:
             else:
                 state.account_code_options[fold(header["segmentId"], option)] = Entity(
                     state.new_guid(), {**item, "option": option})
-    return batch.answer(_success(call))
+    return batch.answer(call.success())
 
 
 # -- process instances ------------------------------------------------------------------------
@@ -848,7 +811,7 @@ def comments_create(call: Call) -> Any:
     instance.comments.append(comment)
     shape = call.api.batch_result
     assert shape is not None
-    return {"commentId": comment.guid, shape.success: _success(call),
+    return {"commentId": comment.guid, shape.success: call.success(),
             shape.support_id: support_id()}
 
 
@@ -896,7 +859,7 @@ def documents_create(call: Call) -> Any:
     uri, expires = call.presigned.issue(
         call.base_url, headers, size, call.settings.upload_window,
         lambda path: state.complete_document(document.guid, path))
-    return _ok(call, uploadParameters={
+    return call.ok(uploadParameters={
         "uri": uri, "headers": headers, "httpMethod": "PUT",
         "expiresAt": expires.isoformat(timespec="milliseconds"),
     })
@@ -911,7 +874,7 @@ def documents_upload(call: Call) -> Any:
     document = _new_document(state, project, body["folderPath"], body["fileName"],
                              call.upload.path.stat().st_size, "incomplete")
     state.complete_document(document.guid, call.upload.path)
-    return _ok(call)
+    return call.ok()
 
 
 @handles("DocumentsImport")
