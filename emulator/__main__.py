@@ -14,7 +14,8 @@ from emulator.settings import Settings
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
-    parser.add_argument("--api-dir", type=Path, default=Path("specs/powerclerk"))
+    parser.add_argument("--api-dir", type=Path, required=True,
+                        help="the API's spec folder, e.g. specs/<api>")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8400)
     parser.add_argument("--rate-limit", type=int, default=60, help="operations per window")

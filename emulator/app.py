@@ -193,6 +193,7 @@ class Emulator:
             upload = self._embedded_file(op, body)
         elif op.body.kind == "binary":
             upload = await stream_to_file(request, self._upload_dir())
+        self._check_rules(op, {**request.path_params, **params}, body)
         call = Call(self.api, op, client, self.auth, dict(request.path_params), params,
                     request.headers, body, upload, self.state, self.settings,
                     str(request.base_url).rstrip("/"), batch, self.presigned,
@@ -215,20 +216,21 @@ class Emulator:
         schema, validator = served
         body = canonical_document(schema, body, self._aliases, self._fold,
                                   coerce=self.api.numbers_as_strings)
+        # A body that fails the schema is a bad request, also when the problem sits inside one
+        # record of a batch: only the outcomes of valid records are answered per record.
         errors = sorted(validator.iter_errors(body), key=lambda e: [str(p) for p in e.path])
-        batch = self._batch(op, body)
-        if batch is not None:  # problems inside one record fail that record only
-            records, rest = op.batch.records if op.batch else "", []
-            for error in errors:
-                path = list(error.absolute_path)
-                if len(path) > 1 and path[0] == records and isinstance(path[1], int):
-                    batch.fail_path(path[1], self._message(error), path[2:])
-                else:
-                    rest.append(error)
-            errors = rest
         if errors:
             raise self._invalid(op, [self._message(e) for e in errors])
-        return body, batch
+        return body, self._batch(op, body)
+
+    def _check_rules(self, op: Operation, params: dict[str, Any], body: Any) -> None:
+        """The spec's request rules (one-of-required, formats, ...), the only ones enforced
+        beyond the schema; generator/rules.py (the rules engineer's) evaluates them."""
+        messages: list[str] = []
+        # MERGE (coordinator): enable with `from generator import rules` once it is merged:
+        # messages = rules.request_problems(op, params, body)
+        if messages:
+            raise self._invalid(op, messages)
 
     def _invalid(self, op: Operation, messages: list[str]) -> InvalidRequest:
         summary = ("There are error(s) in the request." if self._jsonnet  # Json.NET's summary

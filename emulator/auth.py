@@ -145,7 +145,7 @@ class Auth:
         if not client.is_admin:
             raise ApiError(403, "This operation requires membership in an administrator role.")
 
-    # -- MFA session tokens (CreateMfaSessionToken / DeleteMfaSessionToken) ---------------
+    # -- MFA session tokens (the hooks of the operations that create and delete them) ------
 
     def create_mfa_session(self, client: Client, minutes: int) -> MfaSession:
         """A new session token; it replaces the account's previous one."""

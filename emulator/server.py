@@ -67,7 +67,7 @@ class EmulatorServer:
 
     @property
     def faults(self) -> Faults:
-        """`server.faults.inject("GetProjects", status=503, times=2)`, or `delay=` seconds."""
+        """`server.faults.inject("<wire name>", status=503, times=2)`, or `delay=` seconds."""
         return self.emulator.faults
 
     @property

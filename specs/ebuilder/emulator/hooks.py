@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import mimetypes
 import random
-import re
 import shutil
 import tempfile
 import threading
@@ -27,7 +26,6 @@ from emulator.handler import Behaviour, Call
 PROJECT_A = "My Project A"
 ACME = "ACME Corp"
 ACCOUNT_GUID = "7d4c3a52-5f0e-4b8e-9a51-1c2d3e4f5a6b"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def fold(*parts: Any) -> tuple[str, ...]:
@@ -485,16 +483,22 @@ _LOOKUPS: dict[str, Callable[[State, tuple, Entity, Any], bool]] = {
 }
 
 
+def _stored_field(state: State, key: tuple, change: Entity, value: Any) -> bool:
+    """Any other lookup field the spec declares: the value the change or its commitment was
+    imported with (keys and values without regard to case)."""
+    commitment = state.commitments.get(key[:2])
+    stored = [*change.fields.values(), *(commitment.fields.values() if commitment else ())]
+    return fold(value) in {fold(v) for v in stored if not isinstance(v, (dict, list))}
+
+
 @handles("CommitmentChangesUpdate")
 def commitment_changes_update(call: Call) -> Any:
     """PUT /CommitmentChanges: the lookup must single out one change; header fields update it."""
     state = _state(call)
     lookup = {k.casefold(): v for k, v in call.body["lookup"].items() if v not in (None, "")}
-    unknown = sorted(set(lookup) - set(_LOOKUPS))
-    if unknown:
-        raise ApiError(400, f"Unsupported lookup field(s): {', '.join(unknown)}.")
     matches = [change for key, change in state.commitment_changes.items()
-               if all(_LOOKUPS[name](state, key, change, v) for name, v in lookup.items())]
+               if all(_LOOKUPS.get(name, _stored_field)(state, key, change, v)
+                      for name, v in lookup.items())]
     if len(matches) != 1:
         raise ApiError(400, "Commitment change not found." if not matches
                        else "The lookup matches more than one commitment change.")
@@ -687,10 +691,8 @@ def process_import(call: Call) -> Any:
     """Entity mode: a header with processCounter updates that instance, one without creates
     one. LineItem mode: rows sharing processIdentifier build one instance."""
     state, batch, options = _state(call), _batch(call), _options(call)
-    prefix = options.get("processPrefix") or call.params.get("processPrefix")
-    if not prefix:
-        raise InvalidRequest(400, "There are error(s) in the request.",
-                             ["processPrefix is required (options or query)."])
+    # The spec's rules require one of the two (checked before any handler runs).
+    prefix = options.get("processPrefix") or call.params.get("processPrefix") or ""
     entity_mode = fold(options.get("importMode") or "Entity") == fold("Entity")
     draft = bool(options.get("createAsDraft"))
     groups: dict[tuple, ProcessInstance] = {}  # processIdentifier -> instance of this call
@@ -791,8 +793,6 @@ def _write_grids(instance: ProcessInstance, grids: list[dict[str, Any]]) -> None
 def comments_create(call: Call) -> Any:
     state, body = _state(call), call.body
     ident = call.path["processInstanceId"]
-    if not _GUID.match(ident):  # syntax only: the docs' own GUIDs are not all version 4 (H12)
-        raise _comment_error(f"'{ident}' is not a valid GUID. Path 'processInstanceId'.")
     instance = state.processes.get(ident.lower())
     if instance is None:
         raise _comment_error("Process instance not found.", 404)
@@ -802,8 +802,7 @@ def comments_create(call: Call) -> Any:
     if len(documents) > 100:
         raise _comment_error("A comment can have at most 100 documents.")
     # One unknown document cancels the whole comment.
-    unknown = [d for d in documents if not (isinstance(d, str) and _GUID.match(d)
-                                            and d.lower() in state.documents)]
+    unknown = [d for d in documents if not (isinstance(d, str) and d.lower() in state.documents)]
     if unknown:
         raise _comment_error(f"Document not found: {', '.join(map(str, unknown))}.")
     comment = Comment(state.new_guid(), body["commentText"], bool(body.get("isPrivate")),
