@@ -31,7 +31,7 @@ from .state import (
     stamp,
 )
 
-BEHAVIOUR = Behaviour(make_state=lambda seeds: State())
+BEHAVIOUR = Behaviour(make_state=State)
 handles = BEHAVIOUR.handles
 AGENCY_ID = "FN7635MW"
 LANDING_PAGE = "https://emulator.powerclerk.test/MvcProjects/LandingPage"
@@ -228,7 +228,7 @@ def get_custom_list_choices(call: Call) -> dict:
     defn = call.state.data_field(program, call.path["DataFieldId"])
     custom = next((c for c in program.custom_lists if c.list_id == defn.custom_list), None)
     if custom is None or defn.hierarchy_level is None:
-        raise not_found("Custom list of data field", call.path["DataFieldId"])
+        return {"Choices": []}  # the field exists (so no 404) but takes no custom list
     level = defn.hierarchy_level - 1
     return {"Choices": list(dict.fromkeys(row[level] for row in custom.rows))}
 
