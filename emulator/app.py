@@ -277,10 +277,11 @@ class Emulator:
         return getattr(self.state, "lock", None) or contextlib.nullcontext()
 
     def _run(self, op: Operation, handler: Handler | None, call: Call) -> Any:
-        if handler is None:
-            return generic_answer(self.api, op)
         with self.lock():
-            return handler.fn(call)
+            if handler is not None:
+                return handler.fn(call)
+            collect = self.behaviour.records
+            return generic_answer(self.api, op, collect(self.state) if collect else None)
 
     def _answer(self, op: Operation, result: Any) -> Response:
         if isinstance(result, Response):
@@ -349,10 +350,11 @@ def _owners(document: Any, path: str) -> list[tuple[dict[str, Any], str]]:
     return [(n, last) for n in nodes if isinstance(n, dict)]
 
 
-def generic_answer(api: Api, op: Operation) -> Any:
-    """The smallest answer the spec allows, for operations no handler implements yet."""
+def generic_answer(api: Api, op: Operation, records: dict[str, list[dict]] | None = None) -> Any:
+    """The answer of an operation no hook implements: built from the response model and the
+    records the state holds."""
     if op.response.kind == "json":
-        return placeholder(api, op.response.model)
+        return placeholder(api, op.response.model, records)
     if op.response.kind == "binary":
         return Response(b"emulator placeholder content\n", media_type="application/octet-stream")
     return None

@@ -110,6 +110,9 @@ class Behaviour:
 
     make_state: Callable[[Any], Any] | None = None
     handlers: dict[str, Handler] = field(default_factory=dict)
+    # state -> {model name: its records as wire documents}, for the answers of operations
+    # without a handler (a list of such a model gets these records)
+    records: Callable[[Any], dict[str, list[dict[str, Any]]]] | None = None
 
     def handles(
         self, wire_name: str, *, totp_only: bool = False

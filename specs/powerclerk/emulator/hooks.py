@@ -1,5 +1,5 @@
 """PowerClerk API V2 behaviour: one handler per operation wire name, rendering the spec's wire
-field names from `emulator.state`. Handlers run under the state lock (see `Emulator._run`)."""
+field names from `.state`. Handlers run under the state lock (see `Emulator._run`)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,20 @@ from .state import (
     stamp,
 )
 
-BEHAVIOUR = Behaviour(make_state=State)
+
+def _records(state: State) -> dict[str, list[dict[str, Any]]]:
+    """The records an operation without a hook answers with, by model name."""
+    programs = list(state.programs.values())
+    return {
+        "Program": [{"ProgramId": p.program_id, "Name": p.name} for p in programs],
+        "ProgramStatus": [_status(s) for p in programs for s in p.statuses],
+        "Form": [_form_doc(f, p) for p in programs for f in p.forms],
+        "ProjectSummary": [_summary(p) for p in state.projects.values()],
+        "InquiryThread": [_thread(t) for t in state.threads.values()],
+    }
+
+
+BEHAVIOUR = Behaviour(make_state=State, records=lambda state: _records(state))
 handles = BEHAVIOUR.handles
 AGENCY_ID = "FN7635MW"
 LANDING_PAGE = "https://emulator.powerclerk.test/MvcProjects/LandingPage"
