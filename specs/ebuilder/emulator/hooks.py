@@ -23,8 +23,6 @@ from emulator.handler import Behaviour, Call
 
 # -- state ------------------------------------------------------------------------------------
 
-PROJECT_A = "My Project A"
-ACME = "ACME Corp"
 ACCOUNT_GUID = "7d4c3a52-5f0e-4b8e-9a51-1c2d3e4f5a6b"
 
 
@@ -85,8 +83,9 @@ class State:
     """The emulated account; `reset()` returns to the seed, which the docs' examples rely on
     (project "My Project A", company "ACME Corp", commitment 001, RFI-0023, ...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seeds: dict[str, Any]) -> None:
         self.lock = threading.RLock()
+        self.seeds = seeds
         self.files_dir = Path(tempfile.mkdtemp(prefix="ebuilder-emulator-"))
         self.reset()
 
@@ -119,37 +118,43 @@ class State:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def _seed(self) -> None:
-        project = self.add_project({"projectName": PROJECT_A},
-                                   guid="0b8e35c5-0dc6-487a-9fd3-bf43c95a5382")
-        self.put_company(Entity(self.new_guid(), {"companyName": ACME, "companyNumber": "ACM001"}))
-        for code in ("b1.1000", "b1.1001"):
-            self.budget_lines[fold(project.guid, code)] = Entity(
-                self.new_guid(), {"code": code, "description": f"Budget line {code}",
-                                  "amount": 100000})
-        items = {n: {"commitmentItemNumber": n, "amount": 5000} for n in ("001", "002")}
-        self.commitments[fold(project.guid, "001")] = Entity(
-            self.new_guid(), {"commitmentNumber": "001", "companyName": ACME}, items, "Approved")
-        self.commitment_changes[fold(project.guid, "001", "001")] = Entity(
-            "24b5590a-03a2-43af-bef7-e85947d957e1", {"commitmentChangeNumber": "001"},
-            status="Pending")
-        self.budget_changes[fold(project.guid, "001")] = Entity(
-            self.new_guid(), {"budgetChangeNumber": "001"}, status="Draft")
-        self.master_commitments[fold("MC-001")] = Entity(
-            self.new_guid(), {"masterCommitmentNumber": "MC-001", "companyName": ACME},
-            {"001": {"itemNumber": "001", "amount": 100000}}, "Active")
-        # the instances the docs' update examples name
-        for counter in ("AFPT-0012", "BCP-0015", "CP-0042", "CCP-0008", "IP-0015", "MCCP-0005",
-                        "MCP-0007", "RFI-0023", "ADGI-0001"):
+        """The records of seeds.yaml, in file order (the generated GUIDs follow it)."""
+        seeds = self.seeds
+
+        def project(row: dict[str, Any]) -> str:
+            return self.projects[fold(row["project"])].guid
+
+        for row in seeds.get("projects", ()):
+            self.add_project(row["fields"], guid=row.get("guid"))
+        for row in seeds.get("companies", ()):
+            self.put_company(Entity(self.new_guid(), dict(row)))
+        for row in seeds.get("budget_lines", ()):
+            fields = {k: v for k, v in row.items() if k != "project"}
+            self.budget_lines[fold(project(row), row["code"])] = Entity(self.new_guid(), fields)
+        for row in seeds.get("commitments", ()):
+            self.commitments[fold(project(row), row["fields"]["commitmentNumber"])] = Entity(
+                self.new_guid(), dict(row["fields"]), dict(row.get("items", {})), row["status"])
+        for row in seeds.get("commitment_changes", ()):
+            key = fold(project(row), row["commitment"], row["fields"]["commitmentChangeNumber"])
+            self.commitment_changes[key] = Entity(row.get("guid") or self.new_guid(),
+                                                  dict(row["fields"]), status=row["status"])
+        for row in seeds.get("budget_changes", ()):
+            self.budget_changes[fold(project(row), row["fields"]["budgetChangeNumber"])] = Entity(
+                self.new_guid(), dict(row["fields"]), status=row["status"])
+        for row in seeds.get("master_commitments", ()):
+            self.master_commitments[fold(row["fields"]["masterCommitmentNumber"])] = Entity(
+                self.new_guid(), dict(row["fields"]), dict(row.get("items", {})), row["status"])
+        for row in seeds.get("processes", ()):
+            counter = row["counter"]
             prefix, number = counter.split("-")
-            owner = None if prefix in ("AFPT", "MCP") else project.guid  # account-level
             self.counters[prefix.casefold()] = int(number)
+            owner = project(row) if "project" in row else None
             instance = ProcessInstance(self.new_guid(), prefix, counter, owner, False,
                                        {"subject": f"Seeded {counter}"}, [], "Submitted", "Review")
             self.processes[instance.guid] = instance
-        for guid, name in (("948576e3-4daa-2512-408b-ae444a45af58", "spec.pdf"),
-                           ("45c618b9-8dce-4c25-8840-ea304c16fda7", "drawing.pdf")):
-            self.documents[guid] = Document(guid, project.guid, "/Documents/Contracts", name,
-                                            0, "complete")
+        for row in seeds.get("documents", ()):
+            self.documents[row["guid"]] = Document(row["guid"], project(row), row["folder"],
+                                                   row["name"], 0, "complete")
 
     # -- snapshots for abortOnException ---------------------------------------------------
 
@@ -237,7 +242,7 @@ class State:
 
 # -- behaviour --------------------------------------------------------------------------------
 
-BEHAVIOUR = Behaviour(make_state=lambda seeds: State())
+BEHAVIOUR = Behaviour(make_state=State)
 handles = BEHAVIOUR.handles
 
 
