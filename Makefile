@@ -35,7 +35,7 @@ test: check $(INSTALLED)
 check: lint stale mypy
 
 lint: $(READY)
-	$(BIN)/ruff check generator emulator tests benchmarks
+	$(BIN)/ruff check generator emulator $(wildcard specs/*/emulator) tests benchmarks
 	$(BIN)/ruff check generated
 	$(BIN)/ruff format --check generated
 

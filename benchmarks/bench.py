@@ -115,7 +115,7 @@ def _drift_against_emulator(python: str) -> list[float]:
     """`apigen drift ebuilder` end to end (fetch included) against a local emulator."""
     import os
 
-    from emulator.settings import API_USER
+    from tests.conftest import EB_USER as API_USER
     from tests.conftest import SPECS, start_emulator
 
     with start_emulator(SPECS / "ebuilder") as server:
@@ -123,7 +123,7 @@ def _drift_against_emulator(python: str) -> list[float]:
             **os.environ,
             "EBUILDER_BASE_URL": server.base_url,
             "EBUILDER_USERNAME": API_USER.client_id,
-            "EBUILDER_PASSWORD": API_USER.api_key,
+            "EBUILDER_PASSWORD": API_USER.client_secret,
         }
         samples = []
         for _ in range(RUNS):

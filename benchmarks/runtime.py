@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "generated"
 sys.path.insert(0, str(ROOT))
 
-from emulator.settings import ADMIN_CLIENT, API_USER  # noqa: E402
-from emulator.state import PROGRAM_ID  # noqa: E402
-from tests.conftest import SPECS, start_emulator  # noqa: E402
+from tests.conftest import ADMIN as ADMIN_CLIENT  # noqa: E402
+from tests.conftest import EB_USER as API_USER  # noqa: E402
+from tests.conftest import PROGRAM_ID, SPECS, start_emulator  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -127,7 +127,7 @@ def overhead() -> list[str]:
             **urls,
             "grant": "password",
             "username": API_USER.client_id,
-            "password": API_USER.api_key,
+            "password": API_USER.client_secret,
             "peer_path": str(peer.generate_client(GENERATED / "ebuilder" / "openapi.json",
                                                   "peer_ebuilder")),
         }

@@ -1,4 +1,4 @@
-"""A local fake of a spec'd API (PowerClerk API V2 first): spec-driven routes, OAuth2 tokens,
+"""A local fake of a spec'd API driven by its spec: routes, OAuth2 tokens,
 API keys, MFA, rate limiting and stateful handlers, served by uvicorn on loopback."""
 
 from emulator.app import create_app

@@ -9,12 +9,13 @@ from pathlib import Path
 import uvicorn
 
 from emulator.app import create_app
-from emulator.settings import DEMO_CLIENTS, Settings
+from emulator.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
-    parser.add_argument("--api-dir", type=Path, default=Path("specs/powerclerk"))
+    parser.add_argument("--api-dir", type=Path, required=True,
+                        help="the API's spec folder, e.g. specs/<api>")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8400)
     parser.add_argument("--rate-limit", type=int, default=60, help="operations per window")
@@ -30,12 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{api.title} emulator")
     print(f"  base URL : {base_url}   (operations under {base_url}{api.base_path})")
     print(f"  token URL: {base_url}{api.auth.token_path or settings.token_path}")
-    for client in DEMO_CLIENTS:
-        extras = ["admin"] if client.is_admin else []
-        if client.mfa_totp_secret:
-            extras.append(f"MFA TOTP secret {client.mfa_totp_secret}")
-        print(f"  client_id={client.client_id} client_secret={client.client_secret} "
-              f"api_key={client.api_key}" + (f"  ({', '.join(extras)})" if extras else ""))
+    # Only this API's accounts, under the names its client's constructor takes.
+    for name, credential in app.state.emulator.data.credentials.items():
+        fields = " ".join(f"{k}={v}" for k, v in credential.fields.items())
+        print(f"  {name:<9}: {fields}" + ("  (admin)" if credential.admin else ""))
     sys.stdout.flush()  # show the banner before uvicorn's log, also when piped
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")

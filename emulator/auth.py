@@ -57,7 +57,9 @@ class Auth:
 
     # -- token endpoint ------------------------------------------------------------------
 
-    async def token_endpoint(self, request: Request, token_type: str = "Bearer") -> JSONResponse:
+    async def token_endpoint(self, request: Request, grant_type: str,
+                             token_type: str = "Bearer") -> JSONResponse:
+        """The OAuth2 token endpoint for the one grant the spec's auth names."""
         # Parsed by hand: starlette's form parser needs python-multipart.
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
@@ -67,6 +69,8 @@ class Auth:
                 form.setdefault("client_id", unquote_plus(ident))
                 form.setdefault("client_secret", unquote_plus(secret))
         grant = form.get("grant_type")
+        if grant != grant_type:
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
         if grant == "client_credentials":
             ident, secret = form.get("client_id", ""), form.get("client_secret", "")
         elif grant == "password":
@@ -141,7 +145,7 @@ class Auth:
         if not client.is_admin:
             raise ApiError(403, "This operation requires membership in an administrator role.")
 
-    # -- MFA session tokens (CreateMfaSessionToken / DeleteMfaSessionToken) ---------------
+    # -- MFA session tokens (the hooks of the operations that create and delete them) ------
 
     def create_mfa_session(self, client: Client, minutes: int) -> MfaSession:
         """A new session token; it replaces the account's previous one."""

@@ -52,13 +52,6 @@ class Batch:
         else:
             errors.record.append(message)
 
-    def fail_path(self, index: int, message: str, path: list[Any]) -> None:
-        """A schema problem at `path` inside record `index`."""
-        if path[:1] == ["items"] and len(path) > 1 and isinstance(path[1], int):
-            self.fail(index, message, item=path[1])
-        else:
-            self.fail(index, message, part="header" if path[:1] == ["header"] else "")
-
     def failed(self, index: int) -> bool:
         return index in self.errors
 

@@ -41,5 +41,5 @@ def not_found(kind: str, ident: str) -> ApiError:
 
 
 def support_id() -> str:
-    """What e-Builder-style APIs quote in failures for their support desk: 7 of [A-Z0-9]."""
+    """What APIs with a batch_result support_id quote in failures: 7 of [A-Z0-9]."""
     return "".join(secrets.choice(_SUPPORT_CHARS) for _ in range(7))

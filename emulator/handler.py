@@ -67,6 +67,30 @@ class Call:
     base_url: str = ""  # scheme://host:port this call came in on, for URLs handlers hand out
     batch: Batch | None = None  # the records of a bulk body, schema failures already marked
     presigned: PresignedUploads | None = None
+    success_as_string: bool = False  # the docs show this operation's `success` as "true"
+
+    def success(self) -> bool | str:
+        """The value of a batch answer's `success` on success: as the docs show it for this
+        operation (where the response model allows a string), or as settings.success_form
+        says."""
+        form = self.settings.success_form if self.settings else "documented"
+        if form == "documented":
+            form = "string" if self.success_as_string and self._string_allowed() else "boolean"
+        return "true" if form == "string" else True
+
+    def ok(self, **extra: Any) -> dict[str, Any]:
+        """A successful batch answer."""
+        assert self.api.batch_result is not None
+        return {self.api.batch_result.success: self.success(), **extra}
+
+    def _string_allowed(self) -> bool:
+        shape = self.api.batch_result
+        if shape is None or self.op.response.kind != "json":
+            return False
+        success = self.api.model(self.op.response.model).field(shape.success)
+        ref = success.type if success else None
+        return ref is not None and any(
+            o.kind == "scalar" and o.name in ("string", "any") for o in (ref.options or (ref,)))
 
 
 # A handler returns a JSON document (dict), None (204) or a ready starlette Response.
@@ -81,13 +105,14 @@ class Handler:
 
 @dataclass
 class Behaviour:
-    """The specific handlers of one API and the factory of its state."""
+    """An API's hooks (`<api dir>/emulator/hooks.py`): handlers by operation wire name and the
+    factory of its state, which gets the API's seeds (`seeds.yaml`)."""
 
-    make_state: Callable[[], Any] | None = None
+    make_state: Callable[[Any], Any] | None = None
     handlers: dict[str, Handler] = field(default_factory=dict)
-    token_type: str = "Bearer"  # as the API's token endpoint spells it
-    # wire name -> other paths (under base_path) the real server also answers on
-    path_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # state -> {model name: its records as wire documents}, for the answers of operations
+    # without a handler (a list of such a model gets these records)
+    records: Callable[[Any], dict[str, list[dict[str, Any]]]] | None = None
 
     def handles(
         self, wire_name: str, *, totp_only: bool = False

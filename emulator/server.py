@@ -12,18 +12,14 @@ import uvicorn
 
 from emulator.app import Emulator, create_app
 from emulator.auth import Auth
+from emulator.data import Credential
 from emulator.faults import Faults
 from emulator.ratelimit import Traffic
-from emulator.settings import ADMIN_CLIENT, API_USER, DEMO_CLIENT, MFA_CLIENT, Settings
+from emulator.settings import Client, Settings
 
 
 class EmulatorServer:
     """`with EmulatorServer(api_dir) as server:` serves on a free 127.0.0.1 port."""
-
-    demo_client = DEMO_CLIENT
-    admin_client = ADMIN_CLIENT
-    mfa_client = MFA_CLIENT
-    api_user = API_USER  # password grant: username = client_id, password = the API key
 
     def __init__(self, api_dir: Path, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
@@ -51,6 +47,17 @@ class EmulatorServer:
         return self.base_url + (self.emulator.api.auth.token_path or self.settings.token_path)
 
     @property
+    def credentials(self) -> dict[str, Client]:
+        """The accounts of the API's emulator data by name ("demo", "admin", ...)."""
+        return {name: c.client for name, c in self.emulator.data.credentials.items()}
+
+    @property
+    def accounts(self) -> dict[str, Credential]:
+        """The same accounts with their fields as the generated client's constructor names
+        them (client_id/client_secret/api_key, or username/password)."""
+        return dict(self.emulator.data.credentials)
+
+    @property
     def state(self) -> Any:
         return self.emulator.state
 
@@ -60,7 +67,7 @@ class EmulatorServer:
 
     @property
     def faults(self) -> Faults:
-        """`server.faults.inject("GetProjects", status=503, times=2)`, or `delay=` seconds."""
+        """`server.faults.inject("<wire name>", status=503, times=2)`, or `delay=` seconds."""
         return self.emulator.faults
 
     @property

@@ -8,25 +8,14 @@ from dataclasses import dataclass, field, fields
 
 @dataclass(frozen=True)
 class Client:
-    """One set of API credentials, as a PowerClerk account would own them."""
+    """One account: its identity and secret (client id and secret, or username and password),
+    the API key some APIs add, admin rights and MFA."""
 
     client_id: str
     client_secret: str
-    api_key: str
+    api_key: str = ""
     is_admin: bool = False
     mfa_totp_secret: str | None = None  # set = MFA enabled for this account
-
-
-# Fixed so that examples, docs and tests can quote them.
-DEMO_CLIENT = Client("demo-client", "demo-secret", "demo-api-key")
-ADMIN_CLIENT = Client("admin-client", "admin-secret", "admin-api-key", is_admin=True)
-MFA_CLIENT = Client(
-    "mfa-client", "mfa-secret", "mfa-api-key", mfa_totp_secret="JBSWY3DPEHPK3PXPJBSWY3DP"
-)
-# A password-grant API user: the API key is the password (e-Builder style).
-API_USER = Client("api.user@emulator.test", "EMUKEY0123456789ABCDEFGHIJKLMN",
-                  "EMUKEY0123456789ABCDEFGHIJKLMN")
-DEMO_CLIENTS = (DEMO_CLIENT, ADMIN_CLIENT, MFA_CLIENT, API_USER)
 
 
 @dataclass
@@ -41,7 +30,8 @@ class Settings:
     mfa_session_max_minutes: int = 24 * 60
     # Check every handler answer against the spec's response model (500 when it drifts).
     validate_responses: bool = True
-    clients: tuple[Client, ...] = field(default=DEMO_CLIENTS)
+    # Empty: the accounts of the API's emulator data (credentials in emulator.yaml).
+    clients: tuple[Client, ...] = ()
     # APIs whose spec has a daily quota: calls per API user per UTC day.
     daily_quota: int = 15000
     # Bulk imports (spec batch_result): HTTP status of an answer with failed records, and the

@@ -7,20 +7,23 @@ from pathlib import Path
 
 import pytest
 
+from emulator.data import credentials
 from emulator.server import EmulatorServer
-from emulator.settings import ADMIN_CLIENT, API_USER, DEMO_CLIENT, MFA_CLIENT, Client, Settings
+from emulator.settings import Client, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 
-# Credentials every emulator accepts (see emulator.settings).
-DEMO = DEMO_CLIENT
-ADMIN = ADMIN_CLIENT
-MFA = MFA_CLIENT
-# e-Builder style password grant: username = EB_USER.client_id, password = EB_USER.api_key.
-EB_USER = API_USER
+# The accounts each API's emulator data names (specs/<api>/emulator/emulator.yaml).
+_POWERCLERK = {name: c.client for name, c in credentials(SPECS / "powerclerk").items()}
+DEMO = _POWERCLERK["demo"]
+ADMIN = _POWERCLERK["admin"]
+MFA = _POWERCLERK["mfa"]
+# e-Builder's password grant: username = EB_USER.client_id, password = EB_USER.client_secret.
+EB_USER = credentials(SPECS / "ebuilder")["api_user"].client
+PROGRAM_ID = "R3XE87VP6NB6"  # the seeded program (specs/powerclerk/emulator/seeds.yaml)
 
-__all__ = ["ADMIN", "DEMO", "EB_USER", "MFA", "Client", "start_emulator"]
+__all__ = ["ADMIN", "DEMO", "EB_USER", "MFA", "PROGRAM_ID", "Client", "start_emulator"]
 
 
 def start_emulator(api_dir: Path, **settings: object) -> EmulatorServer:

@@ -7,8 +7,9 @@ import pytest
 from powerclerk import AsyncPowerClerk, PowerClerk
 
 from emulator.server import EmulatorServer
-from emulator.settings import ADMIN_CLIENT, Client
-from emulator.state import PROGRAM_ID
+from emulator.settings import Client
+from tests.conftest import ADMIN as ADMIN_CLIENT
+from tests.conftest import PROGRAM_ID
 
 __all__ = ["PROGRAM_ID"]
 

@@ -18,7 +18,8 @@ from powerclerk import (
 )
 
 from emulator.server import EmulatorServer
-from emulator.settings import ADMIN_CLIENT, MFA_CLIENT
+from tests.conftest import ADMIN as ADMIN_CLIENT
+from tests.conftest import MFA as MFA_CLIENT
 from tests.e2e.conftest import PROGRAM_ID
 
 

@@ -31,7 +31,7 @@ def specs(tmp_path: Path) -> Path:
     return tmp_path / "specs"
 
 
-def env(server: EmulatorServer, password: str = EB_USER.api_key) -> dict[str, str]:
+def env(server: EmulatorServer, password: str = EB_USER.client_secret) -> dict[str, str]:
     return {"EBUILDER_BASE_URL": server.base_url, "EBUILDER_USERNAME": EB_USER.client_id,
             "EBUILDER_PASSWORD": password}
 

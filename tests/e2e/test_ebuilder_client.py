@@ -37,7 +37,7 @@ def _kwargs(server: EmulatorServer, **extra: Any) -> dict[str, Any]:
     return {
         "base_url": server.base_url,
         "username": EB_USER.client_id,
-        "password": EB_USER.api_key,
+        "password": EB_USER.client_secret,
         **extra,
     }
 

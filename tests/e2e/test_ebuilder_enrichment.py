@@ -30,7 +30,7 @@ def test_pulled_extra_field_appears_typed_and_is_accepted(
         **os.environ,
         "EBUILDER_BASE_URL": eb_emulator.base_url,
         "EBUILDER_USERNAME": EB_USER.client_id,
-        "EBUILDER_PASSWORD": EB_USER.api_key,
+        "EBUILDER_PASSWORD": EB_USER.client_secret,
     }
     pulled = subprocess.run(
         [sys.executable, "-m", "generator", "pull-schemas", "ebuilder", "--specs", str(specs)],
@@ -41,7 +41,7 @@ def test_pulled_extra_field_appears_typed_and_is_accepted(
         check=False,
     )
     assert pulled.returncode == 0, pulled.stderr
-    assert EB_USER.api_key not in pulled.stdout + pulled.stderr
+    assert EB_USER.client_secret not in pulled.stdout + pulled.stderr
     stored = specs / "ebuilder" / "schemas" / "CommitmentsImport.request.json"
     assert "externalReference" in stored.read_text()
     assert (
@@ -63,7 +63,7 @@ field = CommitmentHeader.model_fields["external_reference"]
 assert field.alias == "externalReference", field.alias
 assert field.annotation == (str | None), field.annotation
 with EBuilder(base_url={eb_emulator.base_url!r}, username={EB_USER.client_id!r},
-              password={EB_USER.api_key!r}) as eb:
+              password={EB_USER.client_secret!r}) as eb:
     result = eb.commitments.import_(body={{"options": {{"projectIdentifier": "ProjectName"}},
         "data": [{{"header": {{"projectIdentifier": "My Project A", "commitmentType": "Contract",
                    "commitmentNumber": "E-1", "description": "d", "companyName": "ACME Corp",

@@ -13,7 +13,7 @@ import pytest
 from powerclerk import AsyncPowerClerk, NotFoundError, PermissionDeniedError, PowerClerk
 
 from emulator.server import EmulatorServer
-from emulator.settings import DEMO_CLIENT
+from tests.conftest import DEMO as DEMO_CLIENT
 from tests.e2e.conftest import PROGRAM_ID
 
 APPLICATION = "APPLICATION"  # custom id of the application form (public id XXUC5V2KKAGV)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from emulator.settings import ADMIN_CLIENT
+from tests.conftest import ADMIN as ADMIN_CLIENT
 from tests.conftest import start_emulator
 from tests.e2e.conftest import PROGRAM_ID
 from tests.generator.conftest import run_apigen

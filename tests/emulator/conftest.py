@@ -10,8 +10,7 @@ import pytest
 
 from emulator.server import EmulatorServer
 from emulator.settings import Client
-from emulator.state import PROGRAM_ID
-from tests.conftest import DEMO, EB_USER
+from tests.conftest import DEMO, EB_USER, PROGRAM_ID
 
 APPLICATION = "XXUC5V2KKAGV"  # the seeded application form (custom id APPLICATION)
 
@@ -90,9 +89,9 @@ def submitted_project(http: httpx.Client) -> dict:
 
 
 def eb_token(server: EmulatorServer, client: Client = EB_USER) -> str:
-    """A token from the e-Builder-style password grant (the API key is the password)."""
+    """A token from the e-Builder-style password grant (username and password)."""
     response = httpx.post(server.token_url, data={
-        "grant_type": "password", "username": client.client_id, "password": client.api_key,
+        "grant_type": "password", "username": client.client_id, "password": client.client_secret,
     })
     response.raise_for_status()
     return response.json()["access_token"]

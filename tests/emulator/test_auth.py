@@ -103,8 +103,9 @@ def test_mfa_session_token_lifecycle(connect):
 
 
 def test_mfa_session_token_needs_mfa_account(connect):
+    # 403, not 401: the token is valid, the account lacks the MFA this operation requires.
     response = connect(DEMO).post("/Accounts/MfaSessionTokens", json={})
-    assert response.status_code == 401
+    assert response.status_code == 403
 
 
 def test_token_with_http_basic_client_auth(emulator):

@@ -21,7 +21,7 @@ def commitment(number: str, company: str = "ACME Corp", project: str = "My Proje
 
 def test_password_grant_and_bearer(eb_emulator):
     response = httpx.post(eb_emulator.base_url + "/api/v2/authenticate", data={
-        "grant_type": "password", "username": EB_USER.client_id, "password": EB_USER.api_key})
+        "grant_type": "password", "username": EB_USER.client_id, "password": EB_USER.client_secret})
     assert response.status_code == 200
     assert response.json()["token_type"] == "bearer"
     assert response.json()["expires_in"] == 14399
@@ -78,10 +78,18 @@ def test_flat_and_list_echoes_and_abort(eb, eb_emulator):
     assert body["records"] == [{"projectName": "My Project A",
                                 "errorMessages": ["Project name already exists."]}]
     assert body["messages"] == ["Project name already exists."]
+    # A record that fails the spec's schema (max_length 5) makes the request a bad one: 400
+    # with the error envelope, nothing imported; only valid records get per-record outcomes.
     options = eb.post("/AccountCodeOptions/Import", json={"data": [{"header": {"segmentId": 1},
-                      "items": [{"option": 578}, {"option": "578test"}]}]}).json()
-    (echo,) = options["records"][0]  # E2: a list per failing row; the number 578 was fine
-    assert echo["option"] == "578test" and "maximum length of 5" in echo["errorMessages"][0]
+                      "items": [{"option": 578}, {"option": "578test"}]}]})
+    assert options.status_code == 400
+    assert "maximum length of 5" in options.json()["messages"][0]
+    assert "data[0].items[1].option" in options.json()["messages"][0]
+    assert ("1", "578") not in eb_emulator.state.account_code_options
+    # E2: a list per failing row; the number 578 was fine
+    options = eb.post("/AccountCodeOptions/Import", json={"data": [{"header": {"segmentId": 1},
+                      "items": [{"option": 578}]}, {"header": {"segmentId": 1},
+                      "items": [{"option": 578}]}]})
     assert ("1", "578") in eb_emulator.state.account_code_options
     # abortOnException: one bad row keeps the good one out too
     aborted = eb.post("/Projects/Import", json={"options": {"abortOnException": True},

@@ -27,6 +27,16 @@ operations:
       ProjectId: {in: path, type: string}
       size: {in: query, type: integer, maximum: 512}
     response: Badge
+  list_open_forms:
+    wire_name: GetOpenForms
+    method: GET
+    path: /Programs/{ProgramId}/OpenForms
+    summary: A made-up listing of a model the state holds records of.
+    confidence: inferred
+    source: tests
+    params:
+      ProgramId: {in: path, type: string}
+    response: OpenForms
   put_badge:
     wire_name: SetProjectBadge
     method: PUT
@@ -52,6 +62,10 @@ models:
     fields:
       Email: {type: string, required: true}
       Name: {type: string, nullable: true}
+  OpenForms:
+    fields:
+      Forms: {type: "list[Form]", required: true}
+      Total: {type: integer, required: true}
   BadgeInput:
     fields:
       Label: {type: string, required: true}
@@ -85,8 +99,21 @@ def test_extra_operation_gets_generic_answers(extended):
         assert http.post(program_path("/NewProject")).json()["Project"]["ProjectNumber"] is None
 
 
+def test_extra_listing_answers_with_the_seeded_records(extended):
+    """A list of a model the state holds (Form) gets its records, not a placeholder."""
+    with session(extended, DEMO) as http:
+        answer = http.get(program_path("/OpenForms"))
+        assert answer.status_code == 200, answer.text
+        forms = answer.json()["Forms"]
+        assert [f["FormId"] for f in forms] == ["XXUC5V2KKAGV", "P2DZ6Y8GKH4R"]
+        assert forms[0]["CustomId"] == "APPLICATION"
+        assert http.post(program_path("/OpenForms")).status_code == 405
+
+
 def test_second_api_without_handlers():
-    with start_emulator(FIXTURES / "mini") as server, session(server, DEMO) as http:
+    # An API without emulator data: the accounts come from the settings.
+    mini = FIXTURES / "mini"
+    with start_emulator(mini, clients=(DEMO,)) as server, session(server, DEMO) as http:
         assert server.state is None
         assert http.get("/Shops/S1/Widgets").json() == {"Widgets": []}
         assert http.post("/Shops/S1/Widgets", json={"Color": "red"}).json() == {
@@ -94,3 +121,21 @@ def test_second_api_without_handlers():
         wrong = http.post("/Shops/S1/Widgets", json={"Color": "green"})
         assert wrong.status_code == 400
         assert "$.Color" in wrong.json()["Errors"][0]
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("token_typ: Bearer\n", "token_typ: unknown key"),
+    ("credentials:\n  demo: {username: a, password: b}\n", "credentials.demo.username"),
+    ("path_aliases:\n  NoSuchOperation: [/x]\n", "path_aliases.NoSuchOperation"),
+    ("success_as_string: [GetPrograms, Nope]\n", "success_as_string: no operation"),
+])
+def test_bad_emulator_data_names_file_and_key(tmp_path, text, named):
+    from emulator.data import DataError, credentials
+
+    api_dir = tmp_path / "powerclerk"
+    shutil.copytree(SPECS / "powerclerk", api_dir)
+    (api_dir / "emulator" / "emulator.yaml").write_text(text)
+    with pytest.raises(DataError) as caught:
+        credentials(api_dir)
+    assert str(caught.value).startswith(str(api_dir / "emulator" / "emulator.yaml"))
+    assert named in str(caught.value)

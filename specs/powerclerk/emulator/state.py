@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from emulator.errors import ApiError, not_found
 from emulator.validation import parse_date
 
-PROGRAM_ID = "R3XE87VP6NB6"
 _ID_CHARS = string.ascii_uppercase + string.digits
 
 
@@ -92,57 +92,31 @@ class Program:
     custom_lists: list[CustomList]
 
 
-def _seed_program() -> Program:
-    unsubmitted = Status("CXE0P3EETB39", "Unsubmitted")
-    submitted = Status("UTF5UF2KAJ3T", "Submitted", "SUBMITTED")
-    statuses = [
-        unsubmitted,
-        submitted,
-        Status("K7TQ2M9WXR4D", "Under Review"),
-        Status("A8PL3VZ6NQ2H", "Approved", "APPROVED"),
-        Status("J4WB9D1SXF7C", "Rejected"),
-        Status("N5HG2C7LTV9Q", "Withdrawn", "WITHDRAWN"),
+def _program_from_seed(seed: dict[str, Any]) -> Program:
+    """One `programs:` entry of seeds.yaml."""
+    statuses = [Status(s["StatusId"], s["Name"], s.get("CustomId")) for s in seed["Statuses"]]
+    forms = [
+        FormDef(
+            form_id=f["FormId"], name=f["Name"], custom_id=f.get("CustomId"),
+            fields=[DataFieldDef(
+                d["DataFieldId"], d["Name"], d["Type"], d.get("CustomId"),
+                required=d.get("required", False), multi=d.get("multi", False),
+                choices=tuple(d.get("Choices", ())),
+                min=Decimal(str(d["Min"])) if "Min" in d else None,
+                max=Decimal(str(d["Max"])) if "Max" in d else None,
+                custom_list=d.get("custom_list"), hierarchy_level=d.get("HierarchyLevel"),
+                sensitive=d.get("sensitive", False),
+            ) for d in f["DataFields"]],
+            attachments=[AttachmentDef(a["AttachmentId"], a["Name"], a.get("CustomId"))
+                         for a in f["Attachments"]],
+            available_in=list(f["AvailableInStatuses"]),
+            submit_status=f.get("submit_status"),
+        )
+        for f in seed["Forms"]
     ]
-    application = FormDef(
-        form_id="XXUC5V2KKAGV",
-        name="Net Metering Application",
-        custom_id="APPLICATION",
-        fields=[
-            DataFieldDef("10SQ28XRTZ9M", "Installer name", "Text", "INSTALLER_NAME", required=True),
-            DataFieldDef("D5KV7P2WQ8LM", "System size (kW)", "Decimal", "SYSTEM_SIZE",
-                         required=True, min=Decimal(0), max=Decimal(1000)),
-            DataFieldDef("QGF4FF6M6CVZ", "Install dates", "Date", multi=True),
-            DataFieldDef("R2YX21RVSF51", "Battery storage", "Boolean"),
-            DataFieldDef("H6NC8T3YBJ5E", "Utility", "Choice", "UTILITY",
-                         choices=("Pacific Power", "Rocky Mountain Power", "Other")),
-            DataFieldDef("F2QW7E5RTY8U", "Utility account number", "Text", "ACCOUNT_NUMBER",
-                         sensitive=True),
-            DataFieldDef("B8MX4R1ZKD6W", "Inverter manufacturer", "Choice", "INVERTER_MAKE",
-                         choices=("Enphase", "SolarEdge"), custom_list="L7YF3Q9PCN2T",
-                         hierarchy_level=1),
-        ],
-        attachments=[
-            AttachmentDef("W9FJ4K2LQ7ZA", "Copy Of Utility Bill", "UTILITY_BILL"),
-            AttachmentDef("M3RT8V5NX1PB", "Site plan"),
-        ],
-        available_in=[unsubmitted.status_id, submitted.status_id],
-        submit_status=submitted.status_id,
-    )
-    inspection = FormDef(
-        form_id="P2DZ6Y8GKH4R",
-        name="Inspection",
-        custom_id=None,
-        fields=[DataFieldDef("T1VC5N9RJM3X", "Inspection passed", "Boolean", required=True)],
-        attachments=[],
-        available_in=[submitted.status_id, "K7TQ2M9WXR4D"],
-    )
-    inverters = CustomList(
-        "L7YF3Q9PCN2T",
-        "Inverter models",
-        [("Enphase", "IQ8PLUS"), ("Enphase", "IQ8M"), ("SolarEdge", "SE7600H")],
-    )
-    return Program(PROGRAM_ID, "Net Metering (Emulator)", "EX", statuses, [application, inspection],
-                   [inverters])
+    lists = [CustomList(c["ListId"], c["Name"], [tuple(row) for row in c["Rows"]])
+             for c in seed.get("CustomLists", ())]
+    return Program(seed["ProgramId"], seed["Name"], seed["number_prefix"], statuses, forms, lists)
 
 
 # -- projects (mutable) ----------------------------------------------------------------------
@@ -252,20 +226,59 @@ def _check_value(defn: DataFieldDef, value: str) -> str | None:
 class State:
     """Everything the emulated PowerClerk knows; `reset()` returns to the seeded program."""
 
-    def __init__(self) -> None:
+    def __init__(self, seeds: dict[str, Any]) -> None:
         self.lock = threading.RLock()
+        self.seeds = seeds
         self.files_dir = Path(tempfile.mkdtemp(prefix="powerclerk-emulator-"))
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
-            self.programs = {PROGRAM_ID: _seed_program()}
+            programs = [_program_from_seed(p) for p in self.seeds.get("programs", ())]
+            self.programs = {p.program_id: p for p in programs}
             self.projects: dict[str, Project] = {}  # insertion order = creation order
             self.threads: dict[str, Thread] = {}
             self._rng = random.Random(20240101)  # same ids after every reset
             self._numbers = 0
             shutil.rmtree(self.files_dir, ignore_errors=True)
             self.files_dir.mkdir(parents=True)
+            for seed in self.seeds.get("projects", ()):
+                self._seed_project(seed)
+
+    def _seed_project(self, seed: dict[str, Any]) -> None:
+        """One `projects:` entry of seeds.yaml, built through the API's own transitions."""
+        program = self.program(seed["program"])
+        who = person_of(seed["owner"])
+        project = self.create_project(program, who)
+        for form_id, values in seed.get("draft", {}).items():
+            fields = [{"DataFieldId": k, "Values" if isinstance(v, list) else "Value": v}
+                      for k, v in values.items()]
+            self.set_data(project, self.form(program, form_id), fields, who, draft=True)
+        for entry in seed.get("attachments", ()):
+            form = self.form(program, entry["form"])
+            defn = self.attachment(program, entry["attachment"], form)
+            upload = self.files_dir / "seed-upload"
+            upload.write_bytes(entry["content"].encode())
+            stored = self.store_file(project, defn, upload, entry["file_name"],
+                                     entry["content_type"], who)
+            stored.status = entry.get("AttachmentStatus", stored.status)
+            stored.note = entry.get("Note")
+        for form_id in seed.get("submit", ()):
+            self.submit(project, self.form(program, form_id), who)
+        for form_id, values in seed.get("non_draft", {}).items():
+            fields = [{"DataFieldId": k, "Value": v} for k, v in values.items()]
+            self.set_data(project, self.form(program, form_id), fields, who, draft=False)
+        for entry in seed.get("report_as", ()):
+            status = self.status(program, entry["status"])
+            for history in project.history:
+                if history.status is status:
+                    history.report_as, history.report_as_changed_by = entry["ReportAs"], who
+        for inquiry in seed.get("inquiries", ()):
+            thread_id = None
+            for text in inquiry["notes"]:
+                thread, _ = self.add_note(project, thread_id, inquiry["Subject"], text, who,
+                                          False)
+                thread_id = thread.thread_id
 
     def close(self) -> None:
         shutil.rmtree(self.files_dir, ignore_errors=True)

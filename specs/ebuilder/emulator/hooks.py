@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import mimetypes
 import random
-import re
 import shutil
 import tempfile
 import threading
@@ -24,10 +23,7 @@ from emulator.handler import Behaviour, Call
 
 # -- state ------------------------------------------------------------------------------------
 
-PROJECT_A = "My Project A"
-ACME = "ACME Corp"
 ACCOUNT_GUID = "7d4c3a52-5f0e-4b8e-9a51-1c2d3e4f5a6b"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def fold(*parts: Any) -> tuple[str, ...]:
@@ -87,8 +83,9 @@ class State:
     """The emulated account; `reset()` returns to the seed, which the docs' examples rely on
     (project "My Project A", company "ACME Corp", commitment 001, RFI-0023, ...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seeds: dict[str, Any]) -> None:
         self.lock = threading.RLock()
+        self.seeds = seeds
         self.files_dir = Path(tempfile.mkdtemp(prefix="ebuilder-emulator-"))
         self.reset()
 
@@ -121,37 +118,43 @@ class State:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def _seed(self) -> None:
-        project = self.add_project({"projectName": PROJECT_A},
-                                   guid="0b8e35c5-0dc6-487a-9fd3-bf43c95a5382")
-        self.put_company(Entity(self.new_guid(), {"companyName": ACME, "companyNumber": "ACM001"}))
-        for code in ("b1.1000", "b1.1001"):
-            self.budget_lines[fold(project.guid, code)] = Entity(
-                self.new_guid(), {"code": code, "description": f"Budget line {code}",
-                                  "amount": 100000})
-        items = {n: {"commitmentItemNumber": n, "amount": 5000} for n in ("001", "002")}
-        self.commitments[fold(project.guid, "001")] = Entity(
-            self.new_guid(), {"commitmentNumber": "001", "companyName": ACME}, items, "Approved")
-        self.commitment_changes[fold(project.guid, "001", "001")] = Entity(
-            "24b5590a-03a2-43af-bef7-e85947d957e1", {"commitmentChangeNumber": "001"},
-            status="Pending")
-        self.budget_changes[fold(project.guid, "001")] = Entity(
-            self.new_guid(), {"budgetChangeNumber": "001"}, status="Draft")
-        self.master_commitments[fold("MC-001")] = Entity(
-            self.new_guid(), {"masterCommitmentNumber": "MC-001", "companyName": ACME},
-            {"001": {"itemNumber": "001", "amount": 100000}}, "Active")
-        # the instances the docs' update examples name
-        for counter in ("AFPT-0012", "BCP-0015", "CP-0042", "CCP-0008", "IP-0015", "MCCP-0005",
-                        "MCP-0007", "RFI-0023", "ADGI-0001"):
+        """The records of seeds.yaml, in file order (the generated GUIDs follow it)."""
+        seeds = self.seeds
+
+        def project(row: dict[str, Any]) -> str:
+            return self.projects[fold(row["project"])].guid
+
+        for row in seeds.get("projects", ()):
+            self.add_project(row["fields"], guid=row.get("guid"))
+        for row in seeds.get("companies", ()):
+            self.put_company(Entity(self.new_guid(), dict(row)))
+        for row in seeds.get("budget_lines", ()):
+            fields = {k: v for k, v in row.items() if k != "project"}
+            self.budget_lines[fold(project(row), row["code"])] = Entity(self.new_guid(), fields)
+        for row in seeds.get("commitments", ()):
+            self.commitments[fold(project(row), row["fields"]["commitmentNumber"])] = Entity(
+                self.new_guid(), dict(row["fields"]), dict(row.get("items", {})), row["status"])
+        for row in seeds.get("commitment_changes", ()):
+            key = fold(project(row), row["commitment"], row["fields"]["commitmentChangeNumber"])
+            self.commitment_changes[key] = Entity(row.get("guid") or self.new_guid(),
+                                                  dict(row["fields"]), status=row["status"])
+        for row in seeds.get("budget_changes", ()):
+            self.budget_changes[fold(project(row), row["fields"]["budgetChangeNumber"])] = Entity(
+                self.new_guid(), dict(row["fields"]), status=row["status"])
+        for row in seeds.get("master_commitments", ()):
+            self.master_commitments[fold(row["fields"]["masterCommitmentNumber"])] = Entity(
+                self.new_guid(), dict(row["fields"]), dict(row.get("items", {})), row["status"])
+        for row in seeds.get("processes", ()):
+            counter = row["counter"]
             prefix, number = counter.split("-")
-            owner = None if prefix in ("AFPT", "MCP") else project.guid  # account-level
             self.counters[prefix.casefold()] = int(number)
+            owner = project(row) if "project" in row else None
             instance = ProcessInstance(self.new_guid(), prefix, counter, owner, False,
                                        {"subject": f"Seeded {counter}"}, [], "Submitted", "Review")
             self.processes[instance.guid] = instance
-        for guid, name in (("948576e3-4daa-2512-408b-ae444a45af58", "spec.pdf"),
-                           ("45c618b9-8dce-4c25-8840-ea304c16fda7", "drawing.pdf")):
-            self.documents[guid] = Document(guid, project.guid, "/Documents/Contracts", name,
-                                            0, "complete")
+        for row in seeds.get("documents", ()):
+            self.documents[row["guid"]] = Document(row["guid"], project(row), row["folder"],
+                                                   row["name"], 0, "complete")
 
     # -- snapshots for abortOnException ---------------------------------------------------
 
@@ -239,45 +242,8 @@ class State:
 
 # -- behaviour --------------------------------------------------------------------------------
 
-BEHAVIOUR = Behaviour(
-    make_state=State,
-    token_type="bearer",  # ASP.NET spells it lower-case
-    # A1: the public OpenAPI definition names these two /StatusUpdate, like the other two.
-    path_aliases={"BudgetChangesStatus": ("/BudgetChanges/StatusUpdate",),
-                  "CommitmentChangesStatus": ("/CommitmentChanges/StatusUpdate",)},
-)
+BEHAVIOUR = Behaviour(make_state=State)
 handles = BEHAVIOUR.handles
-
-# Operations whose documented success example says "success": "true" (a string); the others
-# show a boolean (reference §1.2). settings.success_form overrides this.
-_STRING_SUCCESS = frozenset({
-    "BudgetChangesStatus", "BudgetChangesImport", "BudgetLineItemsImport",
-    "CommitmentChangesStatus", "CommitmentChangesUpdate", "CommitmentChangesImport",
-    "CommitmentsImport", "CompaniesImport", "ContactsImport", "DocumentsImport",
-    "InvoicesStatusUpdate", "InvoicesImport", "MasterCommitmentChangesImport",
-    "MasterCommitmentsImport", "ProjectFundingSourcesImport", "ProjectsImport",
-})
-
-
-def _success(call: Call) -> bool | str:
-    form = call.settings.success_form if call.settings else "documented"
-    if form == "documented":  # the docs' form, where the spec's response model allows it
-        documented = call.op.wire_name in _STRING_SUCCESS and _string_success_allowed(call)
-        form = "string" if documented else "boolean"
-    return "true" if form == "string" else True
-
-
-def _string_success_allowed(call: Call) -> bool:
-    assert call.api.batch_result is not None
-    success = call.api.model(call.op.response.model).field(call.api.batch_result.success)
-    ref = success.type if success else None
-    return ref is not None and any(
-        o.kind == "scalar" and o.name in ("string", "any") for o in (ref.options or (ref,)))
-
-
-def _ok(call: Call, **extra: Any) -> dict[str, Any]:
-    assert call.api.batch_result is not None
-    return {call.api.batch_result.success: _success(call), **extra}
 
 
 def _options(call: Call) -> dict[str, Any]:
@@ -305,7 +271,7 @@ def _import(call: Call, each: Each) -> Any:
         each(index, record)
     if saved is not None and batch.errors:
         state.restore(saved)
-    return batch.answer(_success(call))
+    return batch.answer(call.success())
 
 
 def _parts(record: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
@@ -522,21 +488,27 @@ _LOOKUPS: dict[str, Callable[[State, tuple, Entity, Any], bool]] = {
 }
 
 
+def _stored_field(state: State, key: tuple, change: Entity, value: Any) -> bool:
+    """Any other lookup field the spec declares: the value the change or its commitment was
+    imported with (keys and values without regard to case)."""
+    commitment = state.commitments.get(key[:2])
+    stored = [*change.fields.values(), *(commitment.fields.values() if commitment else ())]
+    return fold(value) in {fold(v) for v in stored if not isinstance(v, (dict, list))}
+
+
 @handles("CommitmentChangesUpdate")
 def commitment_changes_update(call: Call) -> Any:
     """PUT /CommitmentChanges: the lookup must single out one change; header fields update it."""
     state = _state(call)
     lookup = {k.casefold(): v for k, v in call.body["lookup"].items() if v not in (None, "")}
-    unknown = sorted(set(lookup) - set(_LOOKUPS))
-    if unknown:
-        raise ApiError(400, f"Unsupported lookup field(s): {', '.join(unknown)}.")
     matches = [change for key, change in state.commitment_changes.items()
-               if all(_LOOKUPS[name](state, key, change, v) for name, v in lookup.items())]
+               if all(_LOOKUPS.get(name, _stored_field)(state, key, change, v)
+                      for name, v in lookup.items())]
     if len(matches) != 1:
         raise ApiError(400, "Commitment change not found." if not matches
                        else "The lookup matches more than one commitment change.")
     matches[0].fields.update(call.body["header"])
-    return _ok(call)
+    return call.ok()
 
 
 # -- status updates (flat rows) ---------------------------------------------------------------
@@ -706,7 +678,7 @@ def account_code_options_import(call: Call) -> Any:
             else:
                 state.account_code_options[fold(header["segmentId"], option)] = Entity(
                     state.new_guid(), {**item, "option": option})
-    return batch.answer(_success(call))
+    return batch.answer(call.success())
 
 
 # -- process instances ------------------------------------------------------------------------
@@ -724,10 +696,8 @@ def process_import(call: Call) -> Any:
     """Entity mode: a header with processCounter updates that instance, one without creates
     one. LineItem mode: rows sharing processIdentifier build one instance."""
     state, batch, options = _state(call), _batch(call), _options(call)
-    prefix = options.get("processPrefix") or call.params.get("processPrefix")
-    if not prefix:
-        raise InvalidRequest(400, "There are error(s) in the request.",
-                             ["processPrefix is required (options or query)."])
+    # The spec's rules require one of the two (checked before any handler runs).
+    prefix = options.get("processPrefix") or call.params.get("processPrefix") or ""
     entity_mode = fold(options.get("importMode") or "Entity") == fold("Entity")
     draft = bool(options.get("createAsDraft"))
     groups: dict[tuple, ProcessInstance] = {}  # processIdentifier -> instance of this call
@@ -828,8 +798,6 @@ def _write_grids(instance: ProcessInstance, grids: list[dict[str, Any]]) -> None
 def comments_create(call: Call) -> Any:
     state, body = _state(call), call.body
     ident = call.path["processInstanceId"]
-    if not _GUID.match(ident):  # syntax only: the docs' own GUIDs are not all version 4 (H12)
-        raise _comment_error(f"'{ident}' is not a valid GUID. Path 'processInstanceId'.")
     instance = state.processes.get(ident.lower())
     if instance is None:
         raise _comment_error("Process instance not found.", 404)
@@ -839,8 +807,7 @@ def comments_create(call: Call) -> Any:
     if len(documents) > 100:
         raise _comment_error("A comment can have at most 100 documents.")
     # One unknown document cancels the whole comment.
-    unknown = [d for d in documents if not (isinstance(d, str) and _GUID.match(d)
-                                            and d.lower() in state.documents)]
+    unknown = [d for d in documents if not (isinstance(d, str) and d.lower() in state.documents)]
     if unknown:
         raise _comment_error(f"Document not found: {', '.join(map(str, unknown))}.")
     comment = Comment(state.new_guid(), body["commentText"], bool(body.get("isPrivate")),
@@ -848,7 +815,7 @@ def comments_create(call: Call) -> Any:
     instance.comments.append(comment)
     shape = call.api.batch_result
     assert shape is not None
-    return {"commentId": comment.guid, shape.success: _success(call),
+    return {"commentId": comment.guid, shape.success: call.success(),
             shape.support_id: support_id()}
 
 
@@ -896,7 +863,7 @@ def documents_create(call: Call) -> Any:
     uri, expires = call.presigned.issue(
         call.base_url, headers, size, call.settings.upload_window,
         lambda path: state.complete_document(document.guid, path))
-    return _ok(call, uploadParameters={
+    return call.ok(uploadParameters={
         "uri": uri, "headers": headers, "httpMethod": "PUT",
         "expiresAt": expires.isoformat(timespec="milliseconds"),
     })
@@ -911,7 +878,7 @@ def documents_upload(call: Call) -> Any:
     document = _new_document(state, project, body["folderPath"], body["fileName"],
                              call.upload.path.stat().st_size, "incomplete")
     state.complete_document(document.guid, call.upload.path)
-    return _ok(call)
+    return call.ok()
 
 
 @handles("DocumentsImport")
