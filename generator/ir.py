@@ -133,6 +133,7 @@ class Param:
     format: str = ""
     deprecated: bool = False
     confidence: str = "documented"
+    example: Any = None  # a value from the API's seeded records (None: no example)
 
 
 @dataclass(frozen=True)
@@ -395,6 +396,7 @@ def _param(wire: str, spec: dict[str, Any]) -> Param:
         format=spec.get("format", ""),
         deprecated=bool(spec.get("deprecated", False)),
         confidence=spec.get("confidence", "documented"),
+        example=spec.get("example"),
     )
 
 
