@@ -152,11 +152,12 @@ def _toml(value: Any) -> str:
 
 def config_text(
     auth: dict[str, dict[str, str]], exclusions: Iterable[Exclusion], *, seed: int,
-    max_examples: int, max_steps: int,
+    max_examples: int, max_steps: int, continue_on_failure: bool,
 ) -> str:
     """A schemathesis.toml; exclusions become per-operation `checks.<name>.enabled = false`."""
     lines = [
         f"seed = {seed}", "workers = 1", "color = false",
+        f"continue-on-failure = {_toml(continue_on_failure)}",
         "[generation]", f"max-examples = {max_examples}", "deterministic = true",
         'database = "none"',
         "[phases.stateful]", f"max-steps = {max_steps}",
@@ -180,7 +181,10 @@ def _text(payload: dict[str, str] | None) -> str:
     if not payload:
         return ""
     raw = base64.b64decode(payload.get("$base64", "")) if "$base64" in payload else b""
-    text = raw.decode("utf-8", "replace")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"<{len(raw)} bytes, not text>"
     return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "…"
 
 
@@ -205,8 +209,10 @@ def _events(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def read_report(path: Path) -> tuple[list[Failure], int]:
-    """Distinct failures (by operation, check and message) and the number of test cases."""
-    failures: dict[tuple[str, str, str, str], Failure] = {}
+    """Distinct failures (one per operation and check, the first seen) and the number of test
+    cases. Messages vary with the generated data (the method tried, the field broken), so they
+    do not make a failure distinct."""
+    failures: dict[tuple[str, str], Failure] = {}
     cases = 0
     for event in _events(path):
         scenario = event.get("ScenarioFinished")
@@ -219,7 +225,7 @@ def read_report(path: Path) -> tuple[list[Failure], int]:
                 if check["status"] != "failure":
                     continue
                 info = check["failure_info"]["failure"]
-                key = (info["operation"], check["name"], info["title"], info["message"])
+                key = (info["operation"], check["name"])
                 if key in failures:
                     continue
                 exchange = recorder.get("interactions", {}).get(case_id) or {}
@@ -237,15 +243,18 @@ def read_report(path: Path) -> tuple[list[Failure], int]:
 
 def run_schemathesis(
     server: EmulatorServer, api: str, workdir: Path, *, exclusions: Iterable[Exclusion] = (),
-    seed: int = 1, max_examples: int = 10, max_steps: int = 10, timeout: float = 900,
+    seed: int = 1, max_examples: int = 10, max_steps: int = 10, continue_on_failure: bool = True,
+    timeout: float = 900,
 ) -> RunResult:
-    """`st run` with all checks on every phase against `server`; returns what it found."""
+    """`st run` with all checks on every phase against `server`; returns what it found. With
+    `continue_on_failure` an operation's other failures are looked for after its first."""
     openapi = ROOT / "generated" / api / "openapi.json"
     document = json.loads(openapi.read_text(encoding="utf-8"))
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "schemathesis.toml"
     config.write_text(config_text(auth_config(server, document), exclusions, seed=seed,
-                                  max_examples=max_examples, max_steps=max_steps),
+                                  max_examples=max_examples, max_steps=max_steps,
+                                  continue_on_failure=continue_on_failure),
                       encoding="utf-8")
     report = workdir / "report.ndjson"
     command = [
