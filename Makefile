@@ -6,7 +6,7 @@ READY := $(VENV)/.ready
 APIS := $(notdir $(patsubst %/,%,$(dir $(wildcard specs/*/api.yaml))))
 INSTALLED := $(VENV)/.generated-installed
 
-.PHONY: generate openapi test check lint stale mypy emulator bench clean pull-schemas drift
+.PHONY: generate openapi test check lint stale mypy emulator bench clean pull-schemas drift contract
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ pull-schemas: $(READY)
 drift: $(READY)
 	$(if $(API),,$(error set API=<name>, e.g. make drift API=ebuilder))
 	$(BIN)/apigen drift $(API) --fail-on $(or $(FAIL_ON),breaking) --format $(or $(FORMAT),text) $(if $(IGNORE),--ignore-file $(IGNORE)) $(if $(UPDATE),--update)
+
+# schemathesis as an outside tester: more examples than `make test`, no exclusions, every API.
+contract: $(INSTALLED)
+	$(BIN)/python -m tests.contract.full_run
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench.py

@@ -44,6 +44,7 @@ from emulator.validation import (
     read_params,
     schema_validator,
 )
+from generator import rules
 from generator.ir import Api, Operation
 
 _ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -224,11 +225,9 @@ class Emulator:
         return body, self._batch(op, body)
 
     def _check_rules(self, op: Operation, params: dict[str, Any], body: Any) -> None:
-        """The spec's request rules (one-of-required, formats, ...), the only ones enforced
-        beyond the schema; generator/rules.py (the rules engineer's) evaluates them."""
-        messages: list[str] = []
-        # MERGE (coordinator): enable with `from generator import rules` once it is merged:
-        # messages = rules.request_problems(op, params, body)
+        """The spec's request rules (one-of-required, parameter formats and lengths), the only
+        ones enforced beyond the body schema; the same check the generated clients run."""
+        messages = rules.request_problems(op, params, body)
         if messages:
             raise self._invalid(op, messages)
 

@@ -150,6 +150,7 @@ class Param:
     confidence: str = "documented"
     pattern: str = ""  # the value (each value of a list) must match; from `format` or given
     mfa_when_true: bool = False  # sending it as true needs MFA
+    example: Any = None  # a value from the API's seeded records (None: no example)
 
     @property
     def min_length(self) -> int:
@@ -464,6 +465,7 @@ def _param(wire: str, spec: dict[str, Any]) -> Param:
         confidence=spec.get("confidence", "documented"),
         pattern=pattern_of(spec),
         mfa_when_true=bool(spec.get("mfa_when_true", False)),
+        example=spec.get("example"),
     )
 
 

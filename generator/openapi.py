@@ -22,6 +22,7 @@ from generator.ir import (
     Requirement,
     TypeRef,
 )
+from generator.links import Link, operation_links
 from generator.schema import api_schema, constraints_schema, type_schema
 from generator.statuses import declared_statuses
 
@@ -183,6 +184,8 @@ def _parameter(api: Api, param: Param) -> dict[str, Any]:
     out["schema"] = _param_schema(param)
     if param.mfa_when_true:  # the client refuses `true` without MFA; say so to other tools
         out["x-apigen-mfa-when-true"] = True
+    if param.example is not None:
+        out["example"] = param.example
     return out
 
 
@@ -202,12 +205,17 @@ def _request_body(models: dict[str, Model], op: Operation) -> dict[str, Any]:
     return out
 
 
-def _responses(api: Api, op: Operation) -> dict[str, Any]:
+def _responses(api: Api, op: Operation, links: list[Link]) -> dict[str, Any]:
     response = op.response
     default = "Success." if response.kind != "none" else "Success, no body."
     success: dict[str, Any] = {"description": response.description or default}
     if response.kind != "none":
         success["content"] = _content(response)
+    if links:
+        success["links"] = {
+            link.target: {"operationId": link.target, "parameters": dict(link.parameters)}
+            for link in links
+        }
     # The spec gives no success status; every documented answer is 200.
     out: dict[str, Any] = {"200": success}
     for status, description in declared_statuses(api, op).items():
@@ -240,7 +248,9 @@ def _requirement_sentence(rule: Requirement) -> str:
     return f"Requires one of: {places}{inferred}."
 
 
-def _operation(api: Api, models: dict[str, Model], op: Operation) -> dict[str, Any]:
+def _operation(
+    api: Api, models: dict[str, Model], op: Operation, links: list[Link]
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "operationId": op.wire_name,
         "tags": [op.resource],
@@ -267,7 +277,7 @@ def _operation(api: Api, models: dict[str, Model], op: Operation) -> dict[str, A
         out["parameters"] = parameters
     if op.body.kind != "none":
         out["requestBody"] = _request_body(models, op)
-    out["responses"] = _responses(api, op)
+    out["responses"] = _responses(api, op, links)
     out.update(_extensions(op))
     return out
 
@@ -400,9 +410,11 @@ def _api_extensions(api: Api) -> dict[str, Any]:
 def openapi_document(api: Api) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one API; keys in a fixed order, paths sorted."""
     models = {m.name: m for m in api.models}
+    links = operation_links(api)
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(api.operations, key=lambda o: (o.path, _METHODS.index(o.method))):
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(api, models, op)
+        operation = _operation(api, models, op, links.get(op.wire_name, []))
+        paths.setdefault(op.path, {})[op.method.lower()] = operation
     components = _components(api)
     return {
         "openapi": "3.1.0",

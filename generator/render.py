@@ -230,7 +230,10 @@ class Context:
 
     @staticmethod
     def param_example(param: Param) -> str:
-        """A README value for a parameter: one its checked format accepts, else a placeholder."""
+        """A README value for a parameter: the spec's example, else one its checked format
+        accepts, else a placeholder."""
+        if isinstance(param.example, str):
+            return param.example
         return _FORMAT_EXAMPLES.get(param.format, f"{param.wire_name}-1")
 
 

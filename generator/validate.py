@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 META_SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
+# The Python type of a parameter example, by parameter type (dates are sent as their text).
+_EXAMPLE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "date": str, "datetime": str, "decimal": (str, int, float),
+    "integer": int, "number": (int, float), "boolean": bool,
+}
 
 
 @memoize
@@ -503,6 +508,19 @@ class _Checker:
             if py in seen:
                 self.error(doc, [*base, "params", wire], f"Python name clashes with {seen[py]!r}")
             seen[py] = wire
+            if "example" in param:
+                self.check_param_example(doc, [*base, "params", wire, "example"], param)
+
+    def check_param_example(
+        self, doc: Document, path: list[str | int], param: dict[str, Any]
+    ) -> None:
+        """An example is sent as the parameter's value (contract test): it must be one."""
+        example, kind = param["example"], param["type"]
+        wanted = _EXAMPLE_TYPES.get(kind.removeprefix("list[").removesuffix("]"), object)
+        if isinstance(example, bool) is not (wanted is bool) or not isinstance(example, wanted):
+            self.error(doc, path, f"example {example!r} is not a value of type {kind}")
+        elif param.get("enum") and example not in param["enum"]:
+            self.error(doc, path, f"example {example!r} is not one of the enum values")
 
     def check_paginate(
         self, doc: Document, base: list[str | int], op: dict[str, Any], api: dict[str, Any]

@@ -91,7 +91,7 @@ def _kwargs(base_url: str, token_url: str) -> dict[str, Any]:
         "base_url": base_url,
         "token_url": token_url,
         "username": EB_USER.client_id,
-        "password": EB_USER.api_key,
+        "password": EB_USER.client_secret,
     }
 
 

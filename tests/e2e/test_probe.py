@@ -19,20 +19,13 @@ from emulator.server import EmulatorServer
 from generator.drift import drift_command
 from generator.pipeline import load_api
 from generator.probe import ProbeReport, run_probe
-from tests.conftest import ADMIN, DEMO, SPECS, Client, start_emulator
+from tests.conftest import ADMIN, DEMO, SPECS, Client
 from tests.e2e.conftest import PROGRAM_ID, client_kwargs
 
 API = load_api(SPECS / "powerclerk")
 READS = {op.wire_name for op in API.operations if op.method == "GET"}  # every one is probed
 ADMIN_READS = {op.wire_name for op in API.operations if op.admin_only} & READS
 TODAY = dt.date(2026, 6, 1)
-
-
-def _emulator_has_no_seeded_project() -> bool:
-    """Asked over HTTP of a freshly started emulator: GetProjects answers no project."""
-    with start_emulator(SPECS / "powerclerk") as server, \
-            PowerClerk(**client_kwargs(server, ADMIN)) as pc:
-        return not pc.projects.list(PROGRAM_ID).projects
 
 
 @pytest.fixture
@@ -102,8 +95,6 @@ def test_the_probe_verifies_every_read_operation(sandbox: EmulatorServer) -> Non
     assert f"operations: {len(READS)} verified, 0 skipped, 0 failed — pass" in text
 
 
-@pytest.mark.skipif(_emulator_has_no_seeded_project(),
-                    reason="the emulator has no seeded project (waits for the seeded emulator)")
 def test_probe_fresh_emulator_verifies_every_read(emulator: EmulatorServer) -> None:
     code, document = _report(_env(emulator))
     assert [o for o in document["operations"] if o["outcome"] != "verified"] == []

@@ -23,7 +23,7 @@ ROW = {"header": {"projectIdentifier": "My Project A"}}
 
 def _kwargs(server: EmulatorServer) -> dict[str, Any]:
     return {"base_url": server.base_url, "username": EB_USER.client_id,
-            "password": EB_USER.api_key}
+            "password": EB_USER.client_secret}
 
 
 def _sent(server: EmulatorServer) -> tuple[int, int]:

@@ -45,6 +45,20 @@ CASES = {
         r"does not appear in path",
         "operations.list.params.Extra",
     ),
+    "example_of_wrong_type": (
+        "widgets.yaml",
+        "      ShopId: {in: path, type: string, description: The shop.}\n",
+        "      ShopId: {in: path, type: string, example: 7, description: The shop.}\n",
+        r"example 7 is not a value of type string",
+        "operations.list.params.ShopId.example",
+    ),
+    "example_outside_enum": (
+        "widgets.yaml",
+        "      ShopId: {in: path, type: string, description: The shop.}\n",
+        "      ShopId: {in: path, type: string, enum: [a, b], example: c}\n",
+        r"example 'c' is not one of the enum values",
+        "operations.list.params.ShopId.example",
+    ),
     "duplicate_operation": (
         "widgets.yaml",
         "    wire_name: CreateWidget",
