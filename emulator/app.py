@@ -47,8 +47,10 @@ from emulator.validation import (
 from generator import rules
 from generator.ir import Api, Operation
 
-_ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 _GRANTS = {"oauth2_client_credentials": "client_credentials", "oauth2_password": "password"}
+# Every method reaches an operation path's endpoint, which answers 405 + Allow itself for those
+# no operation takes (Starlette's own 405 would list the route's methods, not the spec's).
+_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
 class Emulator:
@@ -194,6 +196,10 @@ class Emulator:
             upload = self._embedded_file(op, body)
         elif op.body.kind == "binary":
             upload = await stream_to_file(request, self._upload_dir())
+            # The spec's binary body is required: no body at all (no bytes, no Content-Type) is
+            # refused, an empty file is not.
+            if upload.path.stat().st_size == 0 and "content-type" not in request.headers:
+                raise ApiError(400, f"{op.wire_name} needs the file as the request body.")
         self._check_rules(op, {**request.path_params, **params}, body)
         call = Call(self.api, op, client, self.auth, dict(request.path_params), params,
                     request.headers, body, upload, self.state, self.settings,
@@ -257,7 +263,7 @@ class Emulator:
             return None
         try:
             data = base64.b64decode(body.get(spec.field) or "", validate=True)
-        except binascii.Error:
+        except (binascii.Error, ValueError):  # ValueError: text that is not even ASCII
             raise self._invalid(op, [f"{spec.field} is not valid base64."]) from None
         limit = self.settings.base64_limit or spec.max_bytes
         if limit and len(data) > limit:
@@ -414,7 +420,7 @@ def create_app(api_dir: Path, settings: Settings) -> Starlette:
         for path in (op.path, *data.path_aliases.get(op.wire_name, ())):
             by_path.setdefault(path, []).append(op)
     routes = [_route(api.auth.token_path or settings.token_path, token, ["POST"], api)]
-    routes += [_route(api.base_path + path, endpoint(by_path[path]), _ANY_METHOD, api)
+    routes += [_route(api.base_path + path, endpoint(by_path[path]), _EVERY_METHOD, api)
                for path in sorted(by_path, key=_route_order)]
     if any(op.presigned_upload for op in api.operations):
         routes.append(Route(presigned.PATH, upload, methods=["PUT"]))

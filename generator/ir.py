@@ -17,7 +17,11 @@ PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 # Formats every generated check understands (client, emulator, OpenAPI), as the pattern a value
 # must match. Other `format` values only describe the wire text. GUIDs: syntax only, any version.
 FORMAT_PATTERNS = {
-    "email": r"^[^@\s]+@[^@\s]+$",
+    # the ASCII address of RFC 5321: at most 254 characters, a dot-atom local part of at most
+    # 64, dotted host labels
+    "email": r"^(?=.{1,254}$)(?=[^@]{1,64}@)"
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
 }
 

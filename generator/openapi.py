@@ -86,7 +86,28 @@ def _schemas(api: Api) -> dict[str, Any]:
         if op.file:  # a file inside the JSON body (a field validation checked exists)
             field = schemas[op.body.model]["properties"][op.file.field]
             field["contentEncoding"] = op.file.encoding
+    if api.numbers_as_strings:
+        for schema in schemas.values():
+            _take_numbers_as_text(schema)
     return schemas
+
+
+_TEXT_ONLY = {"enum", "pattern", "format", "contentEncoding", "minLength", "maxLength"}
+
+
+def _take_numbers_as_text(schema: dict[str, Any]) -> None:
+    """`accept_numbers_as_strings`: where a plain string fits, the server also takes a number
+    (and reads it as its text), so the document says so. Strings with an enum, a pattern, a
+    format, an encoding or a length keep their one type: a number's text need not meet them."""
+    todo = list(schema.get("properties", {}).values())
+    while todo:
+        node = todo.pop()
+        if node.get("type") == "string" and not node.keys() & _TEXT_ONLY:
+            node["type"] = ["string", "number"]
+        todo.extend([node["items"]] if isinstance(node.get("items"), dict) else [])
+        todo.extend(node.get("anyOf", ()))
+        if isinstance(node.get("additionalProperties"), dict):
+            todo.append(node["additionalProperties"])
 
 
 def _add_format(schema: dict[str, Any], fmt: str) -> None:

@@ -687,7 +687,14 @@ class SetAssigneeRequest(ApiResponseModel):
     Inferred, not documented: Only the V1 method name is known.
     """
 
-    assignee_email: str | None = Field(None, alias="AssigneeEmail", pattern="^[^@\\s]+@[^@\\s]+$")
+    model_config = ConfigDict(
+        regex_engine="python-re",
+    )
+    assignee_email: str | None = Field(
+        None,
+        alias="AssigneeEmail",
+        pattern="^(?=.{1,254}$)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+    )
     """
     Inferred, not documented.
     """
@@ -743,8 +750,13 @@ class SetProjectOwnerRequest(ApiRequestModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        regex_engine="python-re",
     )
-    owner_email: str = Field(..., alias="OwnerEmail", pattern="^[^@\\s]+@[^@\\s]+$")
+    owner_email: str = Field(
+        ...,
+        alias="OwnerEmail",
+        pattern="^(?=.{1,254}$)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+    )
     """
     Email of the new owner. The email check (text@text) is inferred from the field's name and the example address; the document gives the type as string only.
     """
