@@ -218,7 +218,7 @@ class State:
         """By counter: 'CP-0042', or the bare instance counter (42) with the tracking prefix
         (H3)."""
         text = str(counter)
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # not "²": int() refuses it
             text = f"{tracking or prefix}-{int(text):04d}"
         return next((p for p in self.processes.values() if fold(p.counter) == fold(text)), None)
 
