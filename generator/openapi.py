@@ -7,6 +7,7 @@ extensions."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from generator.ir import (
@@ -99,15 +100,10 @@ def _take_numbers_as_text(schema: dict[str, Any]) -> None:
     """`accept_numbers_as_strings`: where a plain string fits, the server also takes a number
     (and reads it as its text), so the document says so. Strings with an enum, a pattern, a
     format, an encoding or a length keep their one type: a number's text need not meet them."""
-    todo = list(schema.get("properties", {}).values())
-    while todo:
-        node = todo.pop()
-        if node.get("type") == "string" and not node.keys() & _TEXT_ONLY:
-            node["type"] = ["string", "number"]
-        todo.extend([node["items"]] if isinstance(node.get("items"), dict) else [])
-        todo.extend(node.get("anyOf", ()))
-        if isinstance(node.get("additionalProperties"), dict):
-            todo.append(node["additionalProperties"])
+    for value in schema.get("properties", {}).values():
+        for node in _value_nodes(value):
+            if node.get("type") == "string" and not node.keys() & _TEXT_ONLY:
+                node["type"] = ["string", "number"]
 
 
 def _add_format(schema: dict[str, Any], fmt: str) -> None:
@@ -115,12 +111,20 @@ def _add_format(schema: dict[str, Any], fmt: str) -> None:
     models carry, wherever that pattern is (the value, each item, inside a nullable anyOf)."""
     if fmt not in FORMAT_PATTERNS:
         return
+    for node in _value_nodes(schema):
+        if node.get("pattern") == FORMAT_PATTERNS[fmt]:
+            node["format"] = fmt
+
+
+def _value_nodes(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """`schema` and the schemas its values are made of: list items, map values and the
+    alternatives of an anyOf (a nullable field), but not the properties of a nested object."""
     todo = [schema]
     while todo:
         node = todo.pop()
-        if node.get("pattern") == FORMAT_PATTERNS[fmt]:
-            node["format"] = fmt
-        todo.extend([node["items"]] if isinstance(node.get("items"), dict) else [])
+        yield node
+        todo.extend(sub for sub in (node.get("items"), node.get("additionalProperties"))
+                    if isinstance(sub, dict))
         todo.extend(node.get("anyOf", ()))
 
 

@@ -339,20 +339,21 @@ def get_project_data_non_draft(call: Call) -> dict:
     return _project_data(call, _project(call), _form(call), draft=False)
 
 
-@handles("SetProjectData")
-def set_project_data(call: Call) -> dict:
+def _set_data(call: Call, *, draft: bool) -> dict:
     project, form = _project(call), _form(call)
     fields = call.body["Project"]["DataFields"]
-    call.state.set_data(project, form, fields, _who(call), draft=True)
-    return _project_data(call, project, form, draft=True)
+    call.state.set_data(project, form, fields, _who(call), draft=draft)
+    return _project_data(call, project, form, draft=draft)
+
+
+@handles("SetProjectData")
+def set_project_data(call: Call) -> dict:
+    return _set_data(call, draft=True)
 
 
 @handles("SetProjectDataNonDraft")
 def set_project_data_non_draft(call: Call) -> dict:
-    project, form = _project(call), _form(call)
-    fields = call.body["Project"]["DataFields"]
-    call.state.set_data(project, form, fields, _who(call), draft=False)
-    return _project_data(call, project, form, draft=False)
+    return _set_data(call, draft=False)
 
 
 @handles("SubmitProject")
