@@ -15,7 +15,7 @@ from generator import __version__, cache, escape
 from generator.enrich import Finding
 from generator.ir import Api, Model, Move, Operation, Param, TypeRef
 from generator.models import ModelsJob, Workers, needs_custom_base
-from generator.names import snake
+from generator.names import is_identifier, snake
 from generator.openapi import render_openapi
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -277,7 +277,7 @@ def _environment() -> jinja2.Environment:
         md_inline=escape.markdown_inline,
         md_code=escape.markdown_code,
     )
-    env.globals.update(needs_custom_base=needs_custom_base)
+    env.globals.update(needs_custom_base=needs_custom_base, is_identifier=is_identifier)
     return env
 
 

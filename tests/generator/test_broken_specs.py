@@ -106,6 +106,78 @@ for _kind, _key in NOT_TEXT_KEYS:
         "      offset: {in: query, type: integer}\n",
         f"      offset: {{in: query, type: integer}}\n      {_key}: {{in: query, type: string}}\n")
 
+# Accepted YAML whose names would break the generated package: refused with the rule.
+CASES.update({
+    "api_named_like_a_keyword": _replace("name: mini", "name: class", "api.yaml"),
+    "api_named_like_a_soft_keyword": _replace("name: mini", "name: match", "api.yaml"),
+    "api_named_like_stdlib_typing": _replace("name: mini", "name: typing", "api.yaml"),
+    "api_named_like_stdlib_json": _replace("name: mini", "name: json", "api.yaml"),
+    "api_named_like_a_dependency": _replace("name: mini", "name: httpx", "api.yaml"),
+    "client_class_like_an_export": _replace("client_class: Mini", "client_class: APIError",
+                                            "api.yaml"),
+    "client_class_like_a_resource": _replace("client_class: Mini", "client_class: Widgets",
+                                             "api.yaml"),
+    "resource_like_close": _replace("resource: widgets", "resource: close"),
+    "resource_like_base_url": _replace("resource: widgets", "resource: base_url"),
+    "resource_like_request": _replace("resource: widgets", "resource: request"),
+    "resource_name_too_long": _replace("resource: widgets", "resource: " + "w" * 300),
+    "resource_class_like_a_model": _replace("resource: widgets", "resource: widget"),
+    "resource_class_like_typing": _replace("resource: widgets", "resource: any"),
+    "model_named_field": _replace("  Owner:\n", "  Field:\n"),
+    "model_named_decimal": _replace("  Owner:\n", "  Decimal:\n"),
+    "model_named_base_model": _replace("  Owner:\n", "  BaseModel:\n"),
+    "model_named_like_runtime": _replace("  Owner:\n", "  Operation:\n"),
+    "model_named_like_base_class": _replace("  Owner:\n", "  ApiResponseModel:\n"),
+    "model_named_like_custom_base": _replace("  Owner:\n", "  WidgetBase:\n"),
+    "model_named_like_client": _replace("  Owner:\n", "  Mini:\n"),
+    "param_named_body": _replace("      offset: {in: query, type: integer}\n",
+                                 "      offset: {in: query, type: integer}\n"
+                                 "      body: {in: query, type: string}\n"),
+    "param_named_page_size": _replace("      offset: {in: query, type: integer}\n",
+                                      "      offset: {in: query, type: integer}\n"
+                                      "      PageSize: {in: query, type: string}\n"),
+    "param_named_self": _replace("      offset: {in: query, type: integer}\n",
+                                 "      offset: {in: query, type: integer}\n"
+                                 "      q: {in: query, type: string, name: self}\n"),
+    "param_named_os": _replace("      offset: {in: query, type: integer}\n",
+                               "      offset: {in: query, type: integer}\n"
+                               "      os: {in: query, type: string}\n"),
+    "param_named_operations": _replace("      offset: {in: query, type: integer}\n",
+                                       "      offset: {in: query, type: integer}\n"
+                                       "      q: {in: query, type: string, name: OPERATIONS}\n"),
+    "field_named_model_dump": _replace("      Email: {type: string}\n",
+                                       "      Email: {type: string}\n"
+                                       "      ModelDump: {type: string}\n"),
+    "field_named_model_config": _replace("      Email: {type: string}\n",
+                                         "      Email: {type: string}\n"
+                                         "      model_config: {type: string}\n"),
+    "field_named_to_wire": _replace("      Email: {type: string}\n",
+                                    "      Email: {type: string}\n      ToWire: {type: string}\n"),
+    "field_named_validate": _replace("      Email: {type: string}\n",
+                                     "      Email: {type: string}\n"
+                                     "      Validate: {type: string}\n"),
+    "field_python_name_private": _replace("      Email: {type: string}\n",
+                                          "      Email: {type: string, name: _email}\n"),
+    "field_python_name_dunder": _replace("      Email: {type: string}\n",
+                                         "      Email: {type: string, name: __fields__}\n"),
+    "field_explicit_name_like_member": _replace("      Email: {type: string}\n",
+                                                "      Email: {type: string, name: copy}\n"),
+    "fields_equal_after_normalisation": _replace("      Email: {type: string}\n",
+                                                 "      Email: {type: string}\n"
+                                                 "      E-Mail: {type: string}\n"
+                                                 "      e_mail: {type: string}\n"),
+    "legacy_name_like_member": _replace("{kind: rename, from: Title, to: WidgetId}",
+                                        "{kind: rename, from: model_dump, to: WidgetId}"),
+    "operations_equal_after_normalisation": _replace(
+        "  create:\n", "  list_:\n    wire_name: Other\n    method: GET\n"
+        "    path: /Other\n    summary: x\n    confidence: documented\n"
+        "    response: WidgetList\n  create:\n"),
+    "operation_like_paginate_method": _replace(
+        "  create:\n", "  iter_list:\n    wire_name: Other\n    method: GET\n"
+        "    path: /Other\n    summary: x\n    confidence: documented\n"
+        "    response: WidgetList\n  create:\n"),
+})
+
 
 @pytest.fixture
 def api(tmp_path: Path) -> Path:
