@@ -46,6 +46,7 @@ from emulator.validation import (
 )
 from generator import rules
 from generator.ir import Api, Operation
+from generator.statuses import declared_statuses
 
 _GRANTS = {"oauth2_client_credentials": "client_credentials", "oauth2_password": "password"}
 # Every method reaches an operation path's endpoint, which answers 405 + Allow itself for those
@@ -284,7 +285,14 @@ class Emulator:
     def _run(self, op: Operation, handler: Handler | None, call: Call) -> Any:
         with self.lock():
             if handler is not None:
-                return handler.fn(call)
+                try:
+                    return handler.fn(call)
+                except ApiError as exc:
+                    if exc.status < 500 and exc.status not in declared_statuses(self.api, op):
+                        # the hook knows a rule the spec does not state: say so loudly
+                        message = f"{op.wire_name} hook answered undeclared {exc.status}"
+                        raise ApiError(500, message, [exc.message]) from exc
+                    raise
             collect = self.behaviour.records
             return generic_answer(self.api, op, collect(self.state) if collect else None)
 
