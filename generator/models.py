@@ -103,14 +103,15 @@ def _generate(schema: str, aliases: str) -> str:
 _PARSER_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
-def _split(source: str, keep: set[str]) -> tuple[list[str], str]:
-    """(import statements, class definitions) of one chunk's output, keeping only the classes
-    of its own models (not the root class, not the stand-ins)."""
+def _split(source: str, keep: set[str]) -> tuple[list[str], str, list[str]]:
+    """(import statements, class definitions, models to rebuild) of one chunk's output, keeping
+    only its own models (not the root class, not the stand-ins). A model in a reference cycle
+    comes with `Model.model_rebuild()`; those run once all classes exist (end of types.py)."""
     tree = ast.parse(source)
     # Lines as the parser counts them (at \r\n, \r and \n; splitlines also breaks at U+2028
     # and other separators a description may hold).
     lines = _PARSER_LINES.findall(source)
-    imports, classes = [], []
+    imports, classes, rebuilds = [], [], []
     for node in tree.body:
         assert node.end_lineno is not None
         text = "".join(lines[node.lineno - 1 : node.end_lineno])
@@ -119,15 +120,31 @@ def _split(source: str, keep: set[str]) -> tuple[list[str], str]:
         elif isinstance(node, ast.ClassDef):
             if node.name in keep:
                 classes.append(text.rstrip() + "\n")
+        elif (rebuilt := _rebuilt_model(node)) is not None:
+            if rebuilt in keep:
+                rebuilds.append(rebuilt)
         else:  # the generator emits nothing else today; fail loudly if that changes
             raise AssertionError(f"unexpected statement in generated models: {text[:80]!r}")
-    return imports, "\n\n".join(classes)
+    return imports, "\n\n".join(classes), rebuilds
+
+
+def _rebuilt_model(node: ast.stmt) -> str | None:
+    """`Model` for a bare `Model.model_rebuild()` statement, else None."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return None
+    call = node.value
+    func = call.func
+    if call.args or call.keywords or not isinstance(func, ast.Attribute):
+        return None
+    if func.attr != "model_rebuild" or not isinstance(func.value, ast.Name):
+        return None
+    return func.value.id
 
 
 def _generate_chunk(schema: str, aliases: str, keep: list[str]) -> str:
-    """One chunk's imports and classes, as JSON (the form the cache keeps)."""
-    imports, classes = _split(_generate(schema, aliases), set(keep))
-    return json.dumps({"imports": imports, "classes": classes})
+    """One chunk's imports, classes and rebuilds, as JSON (the form the cache keeps)."""
+    imports, classes, rebuilds = _split(_generate(schema, aliases), set(keep))
+    return json.dumps({"imports": imports, "classes": classes, "rebuilds": rebuilds})
 
 
 # Models one more worker is worth: each pays about 0.6 s to import and warm up the generator.
@@ -215,8 +232,9 @@ def _format_chunks(api: Api, ruff_config: str, raw: list[dict[str, Any]]) -> lis
     out = []
     for n, chunk in enumerate(raw):
         source = formatted[f"{package}/{package}/_chunk{n}.py"]
-        imports, classes = _split(source, set(chunk["names"]))
-        out.append({"imports": [i for i in imports if i != _FUTURE], "classes": classes})
+        imports, classes, _ = _split(source, set(chunk["names"]))
+        out.append({"imports": [i for i in imports if i != _FUTURE], "classes": classes,
+                    "rebuilds": chunk["rebuilds"]})
     return out
 
 
@@ -280,6 +298,9 @@ class ModelsJob:
         files = {**_package_frame(api.name, ruff_config), types: prelude}
         prelude = format_tree(files, only_rules="I")[types]  # each import is used: keep all
         bodies = [output["classes"].strip("\n") for output in done]
+        rebuilds = sorted({name for output in done for name in output["rebuilds"]})
+        if rebuilds:
+            bodies.append("\n".join(f"{name}.model_rebuild()" for name in rebuilds))
         files[types] = "\n\n\n".join([prelude.rstrip("\n"), *bodies]) + "\n"
         remember_formatted(files, types)
         return files[types]

@@ -107,19 +107,34 @@ class Context:
             current = self.models.get(ref.name) if ref and ref.kind == "model" else None
         return tuple(attrs)
 
-    def path_type(self, model: str, wire_path: str) -> str:
+    def _path_ref(self, model: str, wire_path: str) -> tuple[TypeRef | None, bool]:
+        """(type, is inside a list) of the field a wire path leads to; None if it leads nowhere."""
         current, ref = self.models.get(model), None
         listy = False
         for segment in wire_path.split("."):
             field = current.field(segment.removesuffix("[]")) if current else None
             if field is None:
-                return "Any"
+                return None, False
             ref = field.type
             if segment.endswith("[]") and ref.item is not None:
                 listy, ref = True, ref.item
             current = self.models.get(ref.name) if ref.kind == "model" else None
-        assert ref is not None
+        return ref, listy
+
+    def path_type(self, model: str, wire_path: str) -> str:
+        ref, listy = self._path_ref(model, wire_path)
+        if ref is None:
+            return "Any"
         return f"list[{py_type(ref)} | None]" if listy else f"{py_type(ref)} | None"
+
+    def legacy_models(self) -> list[str]:
+        """Models named by the types of the V1 aliases (_model_bases.py imports them)."""
+        names: set[str] = set()
+        for model in self.api.models:
+            for move in (mv for mv in model.moves if mv.legacy_name):
+                ref, _ = self._path_ref(model.name, move.to_path)
+                names |= ref.models() if ref else set()
+        return sorted(names)
 
     def nested(self, model: Model) -> tuple[tuple[str, bool, str], ...]:
         """(wire name, is list, model) of every field holding another model, for the translator."""

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 _MAX_NAME = 100  # characters of a name that becomes a file name
+_HEADER_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a field name (RFC 9110 token)
+_HEADER_VALUE = re.compile(r"[!-~]([ -~]*[!-~])?")  # visible ASCII, inner spaces
+# Headers every request gets from the client itself (with the API key and MFA headers).
+_CLIENT_HEADERS = ("Authorization", "Accept", "User-Agent", "Content-Type", "Content-Length",
+                   "Content-Disposition", "Host")
 META_SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
 # The Python type of a parameter example, by parameter type (dates are sent as their text).
 _EXAMPLE_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -194,10 +199,10 @@ class _Checker:
                 methods[method] = op_name
             for wire, param in op.get("params", {}).items():
                 name = param.get("name") or snake(wire)
-                if name in surface.generated_arguments():
+                if name in surface.generated_arguments() or name in self.models:
                     self.error(doc, [*base, "params", wire], f"Python name {name!r} is an "
-                               "argument or name the generated method uses itself; give the "
-                               "parameter another `name:`")
+                               "argument, model or name the generated method uses itself; give "
+                               "the parameter another `name:`")
 
     def collect(self) -> None:
         for doc in self.docs:
@@ -368,7 +373,10 @@ class _Checker:
                     self.error(doc, [*fpath, "name"], "a field name may not start with '_' "
                                "(pydantic keeps those private)")
                 py_name = field.get("name") or snake(wire)
-                if surface.shadows_model_member(py_name):
+                if py_name in self.models:
+                    self.error(doc, fpath, f"Python name {py_name!r} is the name of a model; "
+                               "give the field another `name:`")
+                elif surface.shadows_model_member(py_name):
                     self.error(doc, fpath, f"Python name {py_name!r} would shadow the model "
                                "member of that name (pydantic or the runtime); give the field "
                                "another `name:`")
@@ -576,7 +584,10 @@ class _Checker:
                     f"path parameter {{{wire}}} has no 'params' entry with in: path",
                 )
         seen: dict[str, str] = {}
+        headers: dict[str, str] = {}
         for wire, param in params.items():
+            if param["in"] == "header":
+                self.check_header(doc, [*base, "params", wire], wire, param, headers)
             if param["in"] == "path" and wire not in in_path:
                 self.error(
                     doc,
@@ -596,6 +607,29 @@ class _Checker:
             seen[py] = wire
             if "example" in param:
                 self.check_param_example(doc, [*base, "params", wire, "example"], param)
+
+    def check_header(self, doc: Document, path: list[str | int], wire: str,
+                     param: dict[str, Any], headers: dict[str, str]) -> None:
+        """A header parameter is a field name HTTP can carry, one the client does not set
+        itself, once per operation ignoring case; its enum values are sendable header text."""
+        assert self.api is not None
+        api = self.api[1]
+        own = [*_CLIENT_HEADERS, api.get("api_key", {}).get("header", ""),
+               *api.get("mfa", {}).values()]
+        if not _HEADER_TOKEN.fullmatch(wire):
+            self.error(doc, path, f"header name {wire!r} is not an HTTP field name (letters, "
+                       "digits and !#$%&'*+-.^_`|~ only)")
+        elif wire.lower() in {str(h).lower() for h in own if h}:
+            self.error(doc, path, f"header {wire!r} is one the client sets on every request "
+                       "itself")
+        elif wire.lower() in headers:
+            self.error(doc, path, f"header {wire!r} is also parameter {headers[wire.lower()]!r} "
+                       "(header names ignore case)")
+        headers[wire.lower()] = wire
+        for i, value in enumerate(param.get("enum", ())):
+            if isinstance(value, str) and not _HEADER_VALUE.fullmatch(value):
+                self.error(doc, [*path, "enum", i], f"header value {value!r} is not visible "
+                           "ASCII text (an HTTP header cannot carry it as is)")
 
     def check_param_example(
         self, doc: Document, path: list[str | int], param: dict[str, Any]

@@ -5,14 +5,11 @@ as deprecated read-only aliases of their V2 location (both come only from the sp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from pydantic import ConfigDict
 
 from ._base import AcceptsOtherKeys, RequestModel, ResponseModel
-
-if TYPE_CHECKING:
-    from .types import *  # noqa: F403  (the annotations below name generated models)
 
 
 class ApiRequestModel(AcceptsOtherKeys, RequestModel):

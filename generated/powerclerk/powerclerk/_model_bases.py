@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar, cast
 
 from ._base import AcceptsOtherKeys, RequestModel, ResponseModel
 from ._legacy import read_path, warn_legacy
-
-if TYPE_CHECKING:
-    from .types import *  # noqa: F403  (the annotations below name generated models)
 
 
 class ApiRequestModel(RequestModel):

@@ -4,13 +4,10 @@ as deprecated read-only aliases of their V2 location (both come only from the sp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from ._base import RequestModel, ResponseModel
 from ._legacy import read_path, warn_legacy
-
-if TYPE_CHECKING:
-    from .types import *  # noqa: F403  (the annotations below name generated models)
 
 
 class ApiRequestModel(RequestModel):
