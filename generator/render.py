@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from generator import __version__, cache, escape
 from generator.enrich import Finding
-from generator.ir import Api, Model, Move, Operation, Param, TypeRef
+from generator.ir import Api, Model, Move, Operation, Param, Resource, TypeRef
 from generator.models import ModelsJob, Workers, needs_custom_base
 from generator.names import is_identifier, snake
 from generator.openapi import render_openapi
@@ -46,24 +47,35 @@ _EXAMPLE_SCALARS: dict[str, Any] = {
 }
 
 
-def py_type(ref: TypeRef) -> str:
+# Builtins that a resource's annotations name and a method of its class could shadow (mypy
+# reads an annotation inside a class body after `def list` as that method).
+SHADOWABLE_BUILTINS = ("bool", "bytes", "dict", "float", "int", "list", "str")
+
+
+def py_type(ref: TypeRef, names: Mapping[str, str] | None = None) -> str:
+    """The annotation of a type; `names` respells the builtins a class shadows."""
+    spell = (names or {}).get
     if ref.kind == "union":
-        return " | ".join(py_type(option) for option in ref.options)
+        return " | ".join(py_type(option, names) for option in ref.options)
     if ref.kind == "scalar":
-        return _PY_SCALARS[ref.name]
+        return spell(_PY_SCALARS[ref.name], _PY_SCALARS[ref.name])
     if ref.kind == "model":
         return ref.name
     assert ref.item is not None
-    inner = py_type(ref.item)
-    return f"list[{inner}]" if ref.kind == "list" else f"dict[str, {inner}]"
+    inner = py_type(ref.item, names)
+    if ref.kind == "list":
+        return f"{spell('list', 'list')}[{inner}]"
+    return f"{spell('dict', 'dict')}[{spell('str', 'str')}, {inner}]"
 
 
-def param_type(param: Param) -> str:
+def param_type(param: Param, names: Mapping[str, str] | None = None) -> str:
+    spell = (names or {}).get
     if param.enum:
         return "Literal[" + ", ".join(repr(v) for v in param.enum) + "]"
+    scalar = _PY_SCALARS[param.type.removeprefix("list[").removesuffix("]")]
     if param.type.startswith("list["):
-        return f"Sequence[{_PY_SCALARS[param.type[5:-1]]}]"
-    return _PY_SCALARS[param.type]
+        return f"Sequence[{spell(scalar, scalar)}]"
+    return spell(scalar, scalar)
 
 
 @functools.cache
@@ -171,11 +183,20 @@ class Context:
     def operation_models(self, op: Operation) -> list[str]:
         return sorted({m for m in (op.body.model, op.response.model) if m})
 
-    def page_item(self, op: Operation) -> str:
+    def page_item(self, op: Operation, names: Mapping[str, str] | None = None) -> str:
         assert op.paginate is not None and op.response.model
         field = self.models[op.response.model].field(op.paginate.items)
         assert field is not None and field.type.item is not None
-        return py_type(field.type.item)
+        return py_type(field.type.item, names)
+
+    @staticmethod
+    def builtin_names(resource: Resource) -> dict[str, Markup]:
+        """How the resource module spells each builtin in annotations: `builtins.list` where a
+        method of the class is named `list`, else `list`."""
+        methods = {op.python_name for op in resource.operations} | {
+            op.paginate.method for op in resource.operations if op.paginate}
+        return {name: Markup(f"builtins.{name}" if name in methods else name)
+                for name in SHADOWABLE_BUILTINS}
 
     def items_attr(self, op: Operation) -> str:
         assert op.paginate is not None
@@ -287,8 +308,8 @@ def _environment() -> jinja2.Environment:
         py=escape.python_literal,
         snake=snake,
         doc=escape.docstring,
-        py_type=lambda ref: escape.code(py_type(ref)),
-        param_type=lambda param: escape.code(param_type(param)),
+        py_type=lambda ref, names=None: escape.code(py_type(ref, names)),
+        param_type=lambda param, names=None: escape.code(param_type(param, names)),
         md_inline=escape.markdown_inline,
         md_code=escape.markdown_code,
     )
@@ -331,7 +352,7 @@ def render_package(
     resource_template = env.get_template("package/resources/resource.py.jinja")
     for resource in api.resources:
         files[f"{pkg}/resources/{resource.name}.py"] = resource_template.render(
-            resource=resource, **common
+            resource=resource, B=ctx.builtin_names(resource), **common
         )
     for runtime in sorted((TEMPLATES / "runtime").glob("*.py")):
         text = runtime.read_text(encoding="utf-8")

@@ -80,16 +80,27 @@ def client_attributes() -> frozenset[str]:
     return frozenset(_class_members(_tree(_RUNTIME / "_base_client.py"), clients))
 
 
+def _resource_template() -> str:
+    return (_TEMPLATES / "package" / "resources" / "resource.py.jinja").read_text("utf-8")
+
+
+@functools.cache
+def resource_imports() -> frozenset[str]:
+    """Module-level names the resource template imports (a method of that name would shadow
+    it in the annotations of the methods after it)."""
+    text = _resource_template()
+    imported = set(re.findall(r"^ {4}([A-Za-z_][A-Za-z0-9_]*),$", text, re.MULTILINE))
+    for line in re.findall(r"^(?:from \S+ )?import (.+)$", text, re.MULTILINE):
+        imported |= {n.strip() for n in line.split(",") if n.strip().isidentifier()}
+    return frozenset(imported)
+
+
 @functools.cache
 def generated_arguments() -> frozenset[str]:
     """Argument names the resource template adds to methods, and the module-level names its
     method bodies use (a parameter of that name would shadow them)."""
-    text = (_TEMPLATES / "package" / "resources" / "resource.py.jinja").read_text("utf-8")
-    arguments = set(re.findall(r"^ {8}([a-z_][a-z0-9_]*):", text, re.MULTILINE))
-    imported = set(re.findall(r"^ {4}([A-Za-z_][A-Za-z0-9_]*),$", text, re.MULTILINE))
-    for line in re.findall(r"^(?:from \S+ )?import (.+)$", text, re.MULTILINE):
-        imported |= {n.strip() for n in line.split(",") if n.strip().isidentifier()}
-    return frozenset(arguments | imported | {"self", "cls"})
+    arguments = set(re.findall(r"^ {8}([a-z_][a-z0-9_]*):", _resource_template(), re.MULTILINE))
+    return frozenset(arguments | resource_imports() | {"self", "cls"})
 
 
 @functools.cache

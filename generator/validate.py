@@ -193,6 +193,9 @@ class _Checker:
             for method in made:
                 if not is_identifier(method) or method.startswith("_"):
                     self.error(doc, base, f"method name {method!r} is not a usable Python name")
+                elif method in surface.resource_imports():
+                    self.error(doc, base, f"method name {method!r} would shadow the name the "
+                               "resource module imports (its annotations use it)")
                 elif method in methods:
                     self.error(doc, base, f"method {method!r} clashes with the method of "
                                f"operation {methods[method]!r}")

@@ -173,3 +173,42 @@ def test_accepted_specs_import_and_keep_wire_names_on_a_call(corpus: dict[str, A
                           env=env, cwd=corpus["tmp"])
     assert done.returncode == 0, done.stdout + done.stderr
     assert sum(len(api["calls"]) for api in plan) >= DRAWS
+
+
+CYCLES = """\
+  Node:
+    fields:
+      Next: {type: Node}
+      Children: {type: "list[Node]", required: true}
+      Partner: {type: Partner, required: true, nullable: true}
+  Partner:
+    fields:
+      Node: {type: Node, required: true}
+"""
+
+
+def test_cycles_through_optional_nullable_or_list_fields_generate_and_work(
+    spec_copy: Path, tmp_path: Path
+) -> None:
+    """A required cycle is refused (test_broken_specs); any other cycle is a working model."""
+    with (spec_copy / "mini" / "widgets.yaml").open("a", encoding="utf-8") as spec:
+        spec.write(CYCLES)
+    out = tmp_path / "out"
+    result = run_apigen("generate", "--specs", spec_copy, "--out", out, "mini")
+    assert result.returncode == 0, result.stderr
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-fix", "."],
+                          cwd=out / "mini", capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+    document = {"Children": [{"Children": [], "Partner": None}],
+                "Next": {"Children": [], "Partner": {"Node": {"Children": [], "Partner": None}}},
+                "Partner": {"Node": {"Children": [], "Partner": None}}}
+    script = ("import json, sys\nfrom mini.types import Node\n"
+              "doc = json.loads(sys.argv[1])\n"
+              "node = Node.model_validate(doc)\n"
+              "assert node.next.partner.node.partner is None\n"
+              "print(json.dumps(node.model_dump(by_alias=True, exclude_unset=True, mode='json')))")
+    done = subprocess.run([sys.executable, "-c", script, json.dumps(document)],
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(out / "mini")})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == document

@@ -176,6 +176,50 @@ CASES.update({
         "  create:\n", "  iter_list:\n    wire_name: Other\n    method: GET\n"
         "    path: /Other\n    summary: x\n    confidence: documented\n"
         "    response: WidgetList\n  create:\n"),
+    # A loop of required, non-nullable references: no finite document fits it.
+    "required_self_cycle": _replace("  Owner:\n    fields:\n",
+                                    "  Owner:\n    fields:\n"
+                                    "      Boss: {type: Owner, required: true}\n"),
+    "required_two_model_cycle": _replace("      Email: {type: string}\n",
+                                         "      Email: {type: string}\n"
+                                         "      Pet: {type: Pet, required: true}\n"
+                                         "  Pet:\n    fields:\n"
+                                         "      Owner: {type: Owner, required: true}\n"),
+    "required_cycle_through_three": _replace("      Email: {type: string}\n",
+                                             "      Email: {type: string}\n"
+                                             "      A: {type: Pa, required: true}\n"
+                                             "  Pa:\n    fields:\n"
+                                             "      B: {type: Pb, required: true}\n"
+                                             "  Pb:\n    fields:\n"
+                                             "      C: {type: Owner, required: true}\n"),
+    "header_param_not_a_token": _replace("      offset: {in: query, type: integer}\n",
+                                         "      offset: {in: query, type: integer}\n"
+                                         "      X Tag: {in: header, type: string}\n"),
+    "header_param_set_by_the_client": _replace("      offset: {in: query, type: integer}\n",
+                                               "      offset: {in: query, type: integer}\n"
+                                               "      authorization: {in: header, type: string}\n"),
+    "header_param_like_the_api_key": _replace("      offset: {in: query, type: integer}\n",
+                                              "      offset: {in: query, type: integer}\n"
+                                              "      x-apikey: {in: header, type: string}\n"),
+    "header_params_equal_ignoring_case": _replace("      offset: {in: query, type: integer}\n",
+                                                  "      offset: {in: query, type: integer}\n"
+                                                  "      X-Tag: {in: header, type: string}\n"
+                                                  "      x-tag: {in: header, type: string,"
+                                                  " name: tag2}\n"),
+    "header_enum_value_not_ascii": _replace("      offset: {in: query, type: integer}\n",
+                                            "      offset: {in: query, type: integer}\n"
+                                            "      X-Tag: {in: header, type: string,"
+                                            " enum: [\"caf\u00e9\"]}\n"),
+    "param_named_like_a_model": _replace("      offset: {in: query, type: integer}\n",
+                                         "      offset: {in: query, type: integer}\n"
+                                         "      q: {in: query, type: string, name: Widget}\n"),
+    "field_named_like_a_model": _replace("      Email: {type: string}\n",
+                                         "      Email: {type: string}\n"
+                                         "      Boss: {type: string, name: Widget}\n"),
+    "method_named_like_an_import": _replace("  create:\n", "  datetime:\n    wire_name: Other\n"
+                                            "    method: GET\n    path: /Other\n    summary: x\n"
+                                            "    confidence: documented\n"
+                                            "    response: WidgetList\n  create:\n"),
 })
 
 
