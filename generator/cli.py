@@ -1,4 +1,9 @@
-"""`apigen` (also `python -m generator`): the command line of the generator."""
+"""`apigen` (also `python -m generator`): the command line of the generator.
+
+Exit status: 0 done; 1 stale (`generate --check`) or findings (`drift`); 2 bad input (a spec
+error, one `file:line:col` line per problem) or a check that could not run; 3 an internal error
+(a bug of apigen): one line naming the command and the exception, never a traceback; generate
+and openapi have written nothing."""
 
 from __future__ import annotations
 
@@ -10,11 +15,43 @@ from generator import __version__
 from generator.errors import SpecError
 from generator.pipeline import build, export_openapi, generate
 
-EXIT_OK, EXIT_STALE, EXIT_SPEC = 0, 1, 2
+EXIT_OK, EXIT_STALE, EXIT_SPEC, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="apigen", description=__doc__)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except Exception as exc:  # the one place that turns a bug into an exit status
+        print(f"apigen {args.command}: {_internal_error(args.command, exc)}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+# Commands that hold credentials: an unexpected exception's text could carry one.
+_WITH_CREDENTIALS = ("drift", "pull-schemas")
+# Commands that write only once everything is computed.
+_WRITE_AT_END = ("generate", "openapi")
+
+
+def _internal_error(command: str, exc: Exception) -> str:
+    """One line, never a traceback: the exception and where it was raised."""
+    where = exc.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    place = f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}" if where else ""
+    if command in _WITH_CREDENTIALS:
+        message = "message withheld (it may hold credentials)"
+    else:
+        message = " ".join(str(exc).split())[:300] or "no message"
+    written = "; nothing was written" if command in _WRITE_AT_END else ""
+    return f"internal error (a bug of apigen): {type(exc).__name__}{place}: {message}{written}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="apigen", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"apigen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="render specs/<api>/ into generated/<api>/")
@@ -57,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="only this operation (repeatable)")
     dr.add_argument("--rate", type=float, default=None,
                     help="requests per second (0: no pacing)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
     # The drift and pull commands need httpx; `generate` should not pay for importing it.
     if args.command == "drift":
         from generator.drift import drift_command

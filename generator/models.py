@@ -203,9 +203,15 @@ class Workers:
 def _cached_chunk(digest: str) -> dict[str, Any] | None:
     text = cache.get("models", digest)
     try:
-        return None if text is None else dict(json.loads(text))
+        chunk = None if text is None else json.loads(text)
     except ValueError:  # a damaged entry is a miss
         return None
+    shape = {"imports": list, "classes": str, "rebuilds": list}
+    if not (isinstance(chunk, dict) and set(chunk) == set(shape) and all(
+        isinstance(chunk[key], kind) for key, kind in shape.items()
+    )):
+        return None  # so is an entry of another shape
+    return chunk
 
 
 _FUTURE = "from __future__ import annotations"

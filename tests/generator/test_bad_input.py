@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -208,3 +212,30 @@ def test_unknown_api_name_is_an_error(tmp_path: Path, spec_copy: Path) -> None:
     assert result.returncode == 2
     assert "no spec folder nope" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_internal_error_is_one_line_exit_3_and_writes_nothing(
+    spec_copy: Path, tmp_path: Path
+) -> None:
+    """A bug of apigen never shows a traceback. Provoked through a real input: a forged parse
+    cache entry (a document of another shape) for files whose meta-schema check already passed,
+    so the stages after it meet data no valid spec can produce."""
+    env = {**os.environ, "APIGEN_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("APIGEN_NO_CACHE", None)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "generator", "generate", "--specs", str(spec_copy),
+               "--out", str(out), "mini"]
+    first = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    assert first.returncode == 0, first.stderr
+    before = tree_digest(out)
+    entries = [p for p in (tmp_path / "cache" / "parse").rglob("*") if p.is_file()]
+    assert entries
+    for entry in entries:
+        entry.write_bytes(pickle.dumps(({"api": 5}, {})))
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert re.match(r"^apigen generate: internal error \(a bug of apigen\): \w+ at \S+:\d+: .+; "
+                    r"nothing was written$", line), line
+    assert tree_digest(out) == before

@@ -182,6 +182,21 @@ def test_damaged_or_hostile_cache_entries_are_misses(
     assert _tree(work / "out") == _tree(work / "cold")
 
 
+@pytest.mark.parametrize("entry", ['{}', '[]', '"text"', '{"imports": 1, "classes": "",'
+                                   ' "rebuilds": []}', '{"imports": [], "classes": ""}'])
+def test_model_entries_of_another_shape_are_misses(work: Path, entry: str) -> None:
+    out = ["--specs", str(work / "specs"), "--out", str(work / "out")]
+    assert main(["generate", *out]) == 0
+    cold = _tree(work / "out")
+    models = [p for p in (work / "cache" / "models").rglob("*") if p.is_file()]
+    assert models
+    for path in models:
+        path.write_text(entry)
+    shutil.rmtree(work / "out")
+    assert main(["generate", *out]) == 0
+    assert _tree(work / "out") == cold
+
+
 class _Hostile:
     def __init__(self, path: str) -> None:
         self.path = path
