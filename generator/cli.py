@@ -8,6 +8,7 @@ and openapi have written nothing."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from generator.errors import SpecError
 from generator.pipeline import build, export_openapi, generate
 
 EXIT_OK, EXIT_STALE, EXIT_SPEC, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_PIPE = 141  # as a shell reports a command ended by SIGPIPE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
+    except BrokenPipeError:  # the reader of our output left (`apigen ... | head`): not a bug
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
     except Exception as exc:  # the one place that turns a bug into an exit status
         print(f"apigen {args.command}: {_internal_error(args.command, exc)}", file=sys.stderr)
         return EXIT_INTERNAL

@@ -139,11 +139,27 @@ class Context:
             return "Any"
         return f"list[{py_type(ref)} | None]" if listy else f"{py_type(ref)} | None"
 
+    @staticmethod
+    def legacy_properties(model: Model) -> list[tuple[str, Move]]:
+        """(attribute, move) of each read-only V1 alias of a model: the V1 name, and its snake
+        case unless that differs only in case, where a usable Python name that no field and no
+        earlier alias already has."""
+        taken = {f.python_name for f in model.fields}
+        out = []
+        for move in (mv for mv in model.moves if mv.legacy_name):
+            legacy = move.legacy_name
+            snaked = snake(legacy)
+            for name in (legacy,) if snaked.lower() == legacy.lower() else (legacy, snaked):
+                if is_identifier(name) and name not in taken:
+                    taken.add(name)
+                    out.append((name, move))
+        return out
+
     def legacy_models(self) -> list[str]:
         """Models named by the types of the V1 aliases (_model_bases.py imports them)."""
         names: set[str] = set()
         for model in self.api.models:
-            for move in (mv for mv in model.moves if mv.legacy_name):
+            for _, move in self.legacy_properties(model):
                 ref, _ = self._path_ref(model.name, move.to_path)
                 names |= ref.models() if ref else set()
         return sorted(names)

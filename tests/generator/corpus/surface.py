@@ -88,7 +88,8 @@ def _param(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def draw_spec(draw: st.DrawFn) -> dict[str, Any]:
-    """An abstract spec: the API, 1-2 resources of 1-3 operations, 2-4 models. Names are
+    """An abstract spec: the API, 1-2 resources of 1-3 operations (some paginated, some with a
+    V1 name), 2-4 models and a page model per paginated operation. Names are
     unique where YAML keys hold them (a mapping cannot hold a key twice)."""
     n_models = draw(st.integers(2, 4))
     names = draw(st.lists(_pascal, min_size=n_models, max_size=n_models, unique=True))
@@ -109,15 +110,34 @@ def draw_spec(draw: st.DrawFn) -> dict[str, Any]:
             taken = path_param["wire"]
             params = draw(st.lists(_param().filter(lambda p, taken=taken: p["wire"] != taken),
                                    max_size=3, unique_by=lambda p: p["wire"]))
-            operations.append({
+            op: dict[str, Any] = {
                 "key": key, "wire_name": draw(_text), "post": post, "path_param": path_param,
                 "params": params, "response": draw(st.integers(0, n_models - 1)),
                 "body": draw(st.integers(0, n_models - 1)) if post else None,
-            })
+            }
+            if draw(st.integers(0, 2)) == 0:
+                op["v1_wire_name"] = draw(_text)
+            if not post and draw(st.integers(0, 2)) == 0:
+                op["response"] = _page_model(draw, models, op["response"], names)
+                op["page_method"] = draw(_maybe)
+                op["params"] = [p for p in params if p["wire"] not in ("limit", "offset")]
+            operations.append(op)
         resources.append({"name": draw(_snake), "description": draw(_text),
                           "operations": operations})
     return {"name": draw(_snake), "client_class": draw(_pascal), "title": draw(_text),
             "resources": resources, "models": models}
+
+
+def _page_model(draw: st.DrawFn, models: list[dict[str, Any]], item: int,
+                names: list[str]) -> int:
+    """A model holding one page of `item` models (a list field, its wire name drawn); nothing
+    refers to it, so it may refer to any model. Returns its index."""
+    name = draw(_pascal.filter(lambda n: n not in names))
+    names.append(name)
+    wire = draw(_text)
+    models.append({"name": name, "fields": [{"wire": wire, "type": f"list:{item}",
+                                             "required": draw(st.booleans())}]})
+    return len(models) - 1
 
 
 def _type(spec: dict[str, Any], index: int, kind: str) -> str:
@@ -138,6 +158,8 @@ def documents(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                      "token_url": "https://id.example.test/token"}},
         "auth": {"kind": "oauth2_client_credentials", "token_lifetime_seconds": 3600},
         "api_key": {"header": "X-ApiKey"},
+        "pagination": {"offset": {"style": "offset", "limit_param": "limit",
+                                  "offset_param": "offset", "max_page": 100}},
         "v1": {"base_path": "/v1"},
     }
     models: dict[str, Any] = {}
@@ -174,6 +196,15 @@ def documents(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
             }
             if op["body"] is not None:
                 out_op["body"] = spec["models"][op["body"]]["name"]
+            if "v1_wire_name" in op:
+                out_op["v1"] = {"wire_name": op["v1_wire_name"]}
+            if "page_method" in op:
+                page = spec["models"][op["response"]]
+                params.update(limit={"in": "query", "type": "integer"},
+                              offset={"in": "query", "type": "integer"})
+                out_op["paginate"] = {"style": "offset", "items": page["fields"][0]["wire"]}
+                if op["page_method"]:
+                    out_op["paginate"]["method"] = op["page_method"]
             operations[op["key"]] = out_op
         docs[f"r{r}.yaml"] = {"resource": resource["name"], "description": resource["description"],
                               "operations": operations}
@@ -257,8 +288,14 @@ def _repair_one(spec: dict[str, Any], file: str, key: str, round_: int) -> bool:
         return False
     if rest.startswith("wire_name"):
         op["wire_name"] = f"Op{tag}"
+    elif rest.startswith("v1"):
+        op["v1_wire_name"] = f"OldOp{tag}"
+    elif rest.startswith("paginate") and op.get("page_method"):
+        op["page_method"] = None
     else:
         op["key"] = f"op{tag}"
+        if op.get("page_method"):
+            op["page_method"] = f"iter_op{tag}"
     return True
 
 
