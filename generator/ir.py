@@ -599,21 +599,23 @@ def _operation(
     )
 
 
+def reachable(models: dict[str, dict[str, Any]], roots: set[str]) -> set[str]:
+    """The models `roots` name and every model their fields reach (model specs by name)."""
+    seen: set[str] = set()
+    todo = [r for r in roots if r]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in models:
+            continue
+        seen.add(name)
+        for spec in models[name]["fields"].values():
+            todo.extend(TypeRef.parse(spec["type"]).models())
+    return seen
+
+
 def _roles(models: dict[str, dict[str, Any]], ops: list[Operation], error_model: str) -> dict:
     """Which models are request bodies and which are responses, following nested references."""
-
-    def reach(roots: set[str]) -> set[str]:
-        seen: set[str] = set()
-        todo = [r for r in roots if r]
-        while todo:
-            name = todo.pop()
-            if name in seen or name not in models:
-                continue
-            seen.add(name)
-            for spec in models[name]["fields"].values():
-                todo.extend(TypeRef.parse(spec["type"]).models())
-        return seen
-
+    reach = functools.partial(reachable, models)
     request = reach({op.body.model for op in ops})
     response = reach({op.response.model for op in ops} | {error_model})
     roles = {}

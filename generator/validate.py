@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from generator import cache, surface
 from generator.errors import Loc, Problem, SpecError
-from generator.ir import FORMAT_PATTERNS, PATH_PARAM, PLACEHOLDER, TypeRef, envelope_models
+from generator.ir import (
+    FORMAT_PATTERNS,
+    PATH_PARAM,
+    PLACEHOLDER,
+    TypeRef,
+    envelope_models,
+    reachable,
+)
 from generator.load import Document
 from generator.names import is_identifier, pascal, snake
 
@@ -157,10 +164,16 @@ class _Checker:
             elif name.endswith("Base") and name.removesuffix("Base") in self.models:
                 self.error(mdoc, ["models", name], f"model name {name!r} is the name of the "
                            f"base class generated for model {name.removesuffix('Base')}")
+        files: dict[str, str] = {}
         for doc_ in self.docs:
             resource = doc_.data.get("resource")
             if not resource:
                 continue
+            if resource in files:
+                self.error(doc_, ["resource"], f"resource {resource!r} is also the resource of "
+                           f"{files[resource]}; one file per resource")
+                continue
+            files[resource] = doc_.path
             if len(resource) > _MAX_NAME:
                 self.error(doc_, ["resource"], f"longer than {_MAX_NAME} characters "
                            "(it names a file)")
@@ -361,6 +374,10 @@ class _Checker:
         return current
 
     def check_models(self) -> None:
+        requests = reachable({n: spec for n, (_, spec) in self.models.items()}, {
+            body if isinstance(body, str) else body.get("model", "")
+            for doc in self.docs for op in doc.data.get("operations", {}).values()
+            if (body := op.get("body"))} | set(self.envelope_bodies.values()))
         for name, (doc, spec) in self.models.items():
             base: list[str | int] = ["models", name]
             py_names: dict[str, str] = {}
@@ -388,6 +405,10 @@ class _Checker:
                 if py in py_names:
                     self.error(doc, fpath, f"Python name clashes with field {py_names[py]!r}")
                 py_names[py] = wire
+            if name in requests:  # callers give these by wire or Python names
+                self.check_names_apart(doc, [*base, "fields"], {
+                    wire: (field.get("name") or snake(wire), {wire, *field.get("aliases", ())})
+                    for wire, field in spec["fields"].items()}, "field")
             for i, move in enumerate(spec.get("moves", [])):
                 mpath = [*base, "moves", i]
                 for key in ("to", "field"):
@@ -610,6 +631,22 @@ class _Checker:
             seen[py] = wire
             if "example" in param:
                 self.check_param_example(doc, [*base, "params", wire, "example"], param)
+        for location in ("path", "query", "header"):
+            self.check_names_apart(doc, [*base, "params"], {
+                wire: (param.get("name") or snake(wire), {wire})
+                for wire, param in params.items() if param["in"] == location}, "parameter")
+
+    def check_names_apart(self, doc: Document, base: list[str | int],
+                          names: dict[str, tuple[str, set[str]]], kind: str) -> None:
+        """Callers may give a field or parameter by its wire or its Python name, so no Python
+        name may be another one's wire name: the value would go to the wrong one."""
+        wires = {w: key for key, (_, ws) in names.items() for w in ws}
+        for key, (py, _) in names.items():
+            other = wires.get(py, key)
+            if other != key:
+                self.error(doc, [*base, key], f"Python name {py!r} is the wire name of {kind} "
+                           f"{other!r}; a value given under it could not be told apart; give "
+                           f"the {kind} another `name:`")
 
     def check_header(self, doc: Document, path: list[str | int], wire: str,
                      param: dict[str, Any], headers: dict[str, str]) -> None:

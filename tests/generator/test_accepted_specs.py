@@ -138,6 +138,14 @@ def _plan(spec: dict[str, Any], api: Api) -> dict[str, Any]:
                 "body": instance(spec, index[op.body.model]) if op.body.model else None,
                 "response": instance(spec, index[op.response.model]),
             })
+            if op.paginate:  # the iterator, over one page of one item
+                page = spec["models"][index[op.response.model]]["fields"][0]
+                item = instance(spec, int(page["type"].split(":")[1]))
+                paging = (op.paginate.limit_param, op.paginate.offset_param)
+                calls.append({**calls[-1], "method": op.paginate.method, "iterate": True,
+                              "args": [a for a in calls[-1]["args"] if a[0] not in paging],
+                              "query": calls[-1]["query"], "body": None,
+                              "response": {page["wire"]: [item]}, "item": item})
     return {"package": api.name, "client_class": api.client_class, "calls": calls}
 
 

@@ -192,6 +192,19 @@ CASES.update({
                                              "      B: {type: Pb, required: true}\n"
                                              "  Pb:\n    fields:\n"
                                              "      C: {type: Owner, required: true}\n"),
+    "resource_in_two_files": _add("more.yaml", "resource: widgets\noperations:\n  other:\n"
+                                  "    wire_name: Other\n    method: GET\n    path: /Other\n"
+                                  "    summary: x\n    confidence: documented\n"
+                                  "    response: WidgetList\n"),
+    "param_python_name_is_another_wire_name": _replace(
+        "      offset: {in: query, type: integer}\n",
+        "      offset: {in: query, type: integer}\n"
+        "      q: {in: query, type: string, name: limit2}\n"
+        "      limit2: {in: query, type: string, name: other}\n"),
+    "request_field_python_name_is_another_wire_name": _replace(
+        "      Color: {type: string, required: true, enum: [red, blue]}\n",
+        "      Color: {type: string, required: true, enum: [red, blue]}\n"
+        "      Shade: {type: string, name: Tone}\n      Tone: {type: string, name: tone_2}\n"),
     "header_param_not_a_token": _replace("      offset: {in: query, type: integer}\n",
                                          "      offset: {in: query, type: integer}\n"
                                          "      X Tag: {in: header, type: string}\n"),

@@ -650,6 +650,7 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
         *,
         path: Mapping[str, Any] | None = None,
         query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
         page_size: int | None = None,
     ) -> Iterator[Any]:
         """Lazily yield the items of every page (arguments are checked at once)."""
@@ -657,7 +658,10 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
 
         def items() -> Iterator[Any]:
             while not pages.done:
-                yield from pages.take(self.request_model(op, model, path=path, query=pages.query()))
+                page = self.request_model(
+                    op, model, path=path, query=pages.query(), headers=headers
+                )
+                yield from pages.take(page)
 
         return items()
 
@@ -781,6 +785,7 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
         *,
         path: Mapping[str, Any] | None = None,
         query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
         page_size: int | None = None,
     ) -> AsyncIterator[Any]:
         """Lazily yield the items of every page (arguments are checked at once)."""
@@ -788,7 +793,9 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
 
         async def items() -> AsyncIterator[Any]:
             while not pages.done:
-                page = await self.request_model(op, model, path=path, query=pages.query())
+                page = await self.request_model(
+                    op, model, path=path, query=pages.query(), headers=headers
+                )
                 for item in pages.take(page):
                     yield item
 

@@ -46,10 +46,15 @@ def _call(package: str, client_class: str, call: dict[str, Any]) -> list[str]:
         kwargs["body"] = call["body"]
     where = f"{package}.{call['resource']}.{call['method']}"
     try:
-        result = getattr(getattr(client, call["resource"]), call["method"])(**kwargs)
+        method = getattr(getattr(client, call["resource"]), call["method"])
+        result = list(method(**kwargs)) if call.get("iterate") else method(**kwargs)
     except Exception as exc:  # a broken package: report it, with its place
         return [f"{where}: {type(exc).__name__}: {exc}"]
     problems = []
+    if call.get("iterate"):
+        if len(result) != 1:
+            return [f"{where}: {len(result)} items from a page of one"]
+        result, call = result[0], {**call, "response": call["item"]}
     request = seen[-1]
     if request.url.raw_path.decode().split("?")[0] != call["path"]:
         problems.append(f"{where}: path {request.url.raw_path!r}, expected {call['path']!r}")

@@ -275,6 +275,7 @@ class Projects:
             ProjectsResponse,
             path={"ProgramId": program_id},
             query={"changed_since": changed_since},
+            headers={},
             page_size=page_size,
         )
 
@@ -670,6 +671,7 @@ class AsyncProjects:
             ProjectsResponse,
             path={"ProgramId": program_id},
             query={"changed_since": changed_since},
+            headers={},
             page_size=page_size,
         )
 

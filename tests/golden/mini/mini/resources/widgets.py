@@ -90,6 +90,7 @@ class Widgets:
             WidgetList,
             path={"ShopId": shop_id},
             query={},
+            headers={},
             page_size=page_size,
         )
 
@@ -170,5 +171,6 @@ class AsyncWidgets:
             WidgetList,
             path={"ShopId": shop_id},
             query={},
+            headers={},
             page_size=page_size,
         )
