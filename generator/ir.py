@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from generator.load import Document
-from generator.names import pascal, snake
+from generator.names import field_name, pascal, snake
 
 SCALARS = ("string", "integer", "number", "decimal", "boolean", "date", "datetime", "any")
 _TYPE = re.compile(r"^(list|map)\[(.*)\]$")
@@ -418,7 +418,7 @@ def pattern_of(spec: dict[str, Any]) -> str:
 def _field(wire: str, spec: dict[str, Any]) -> Field:
     return Field(
         wire_name=wire,
-        python_name=spec.get("name") or snake(wire),
+        python_name=spec.get("name") or field_name(wire),
         type=TypeRef.parse(spec["type"]),
         required=bool(spec.get("required", False)),
         nullable=bool(spec.get("nullable", False)),

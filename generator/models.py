@@ -143,8 +143,27 @@ def _rebuilt_model(node: ast.stmt) -> str | None:
 
 def _generate_chunk(schema: str, aliases: str, keep: list[str]) -> str:
     """One chunk's imports, classes and rebuilds, as JSON (the form the cache keeps)."""
-    imports, classes, rebuilds = _split(_generate(schema, aliases), set(keep))
+    source = _generate(schema, aliases)
+    _check_attributes(source, json.loads(aliases), set(keep))
+    imports, classes, rebuilds = _split(source, set(keep))
     return json.dumps({"imports": imports, "classes": classes, "rebuilds": rebuilds})
+
+
+def _check_attributes(source: str, aliases: dict[str, str], keep: set[str]) -> None:
+    """The classes have exactly the attributes the IR named (the templates and the registry
+    use those names): datamodel-code-generator renames a field it finds unsafe, and a package
+    whose models and methods disagree must not be written."""
+    wanted: dict[str, set[str]] = {name: set() for name in keep}
+    for key, python_name in aliases.items():
+        wanted.setdefault(key.split(".", 1)[0], set()).add(python_name)
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef) and node.name in keep:
+            got = {item.target.id for item in node.body if isinstance(item, ast.AnnAssign)
+                   and isinstance(item.target, ast.Name)}
+            if got != wanted[node.name]:
+                raise AssertionError(
+                    f"the models generator named the fields of {node.name} "
+                    f"{sorted(got - wanted[node.name])}, not {sorted(wanted[node.name] - got)}")
 
 
 # Models one more worker is worth: each pays about 0.6 s to import and warm up the generator.

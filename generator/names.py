@@ -51,5 +51,18 @@ def pascal(name: str, fallback: str = "Model") -> str:
     return f"{fallback}{ident}" if ident[0].isdigit() else ident
 
 
+# Builtins that generated annotations name (`str | None`, `list[Item]`). A method of that name
+# is spelled around (generator/render.py); a field of that name is renamed by the models
+# generator, so a derived field name takes a trailing `_` instead, as a keyword does.
+BUILTIN_TYPES = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str"})
+
+
+def field_name(wire: str) -> str:
+    """The Python attribute derived from a field's wire name: `Str` -> `str_`, `Owner` ->
+    `owner`."""
+    name = snake(wire)
+    return f"{name}_" if name in BUILTIN_TYPES else name
+
+
 def is_identifier(name: str) -> bool:
     return name.isidentifier() and name.isascii() and name not in _RESERVED

@@ -16,7 +16,7 @@ from generator import __version__, cache, escape
 from generator.enrich import Finding
 from generator.ir import Api, Model, Move, Operation, Param, Resource, TypeRef
 from generator.models import ModelsJob, Workers, needs_custom_base
-from generator.names import is_identifier, snake
+from generator.names import BUILTIN_TYPES, is_identifier, snake
 from generator.openapi import render_openapi
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -45,11 +45,6 @@ _EXAMPLE_SCALARS: dict[str, Any] = {
     "date": "2026-01-31",
     "datetime": "2026-01-31T09:30:00-08:00",
 }
-
-
-# Builtins that a resource's annotations name and a method of its class could shadow (mypy
-# reads an annotation inside a class body after `def list` as that method).
-SHADOWABLE_BUILTINS = ("bool", "bytes", "dict", "float", "int", "list", "str")
 
 
 def py_type(ref: TypeRef, names: Mapping[str, str] | None = None) -> str:
@@ -208,11 +203,12 @@ class Context:
     @staticmethod
     def builtin_names(resource: Resource) -> dict[str, Markup]:
         """How the resource module spells each builtin in annotations: `builtins.list` where a
-        method of the class is named `list`, else `list`."""
+        method of the class is named `list` (mypy would read `list` in a later annotation of
+        the class as that method), else `list`."""
         methods = {op.python_name for op in resource.operations} | {
             op.paginate.method for op in resource.operations if op.paginate}
         return {name: Markup(f"builtins.{name}" if name in methods else name)
-                for name in SHADOWABLE_BUILTINS}
+                for name in sorted(BUILTIN_TYPES)}
 
     def items_attr(self, op: Operation) -> str:
         assert op.paginate is not None

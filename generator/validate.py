@@ -23,7 +23,7 @@ from generator.ir import (
     reachable,
 )
 from generator.load import Document
-from generator.names import is_identifier, pascal, snake
+from generator.names import BUILTIN_TYPES, field_name, is_identifier, pascal, snake
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -392,7 +392,10 @@ class _Checker:
                 elif "name" in field and field["name"].startswith("_"):
                     self.error(doc, [*fpath, "name"], "a field name may not start with '_' "
                                "(pydantic keeps those private)")
-                py_name = field.get("name") or snake(wire)
+                elif field.get("name") in BUILTIN_TYPES:
+                    self.error(doc, [*fpath, "name"], f"{field['name']!r} is a builtin the "
+                               f"model's annotations use; name it {field['name'] + '_'!r}")
+                py_name = field.get("name") or field_name(wire)
                 if py_name in self.models:
                     self.error(doc, fpath, f"Python name {py_name!r} is the name of a model; "
                                "give the field another `name:`")
@@ -401,13 +404,12 @@ class _Checker:
                                "member of that name (pydantic or the runtime); give the field "
                                "another `name:`")
                 self.check_pattern(doc, fpath, field)
-                py = field.get("name") or snake(wire)
-                if py in py_names:
-                    self.error(doc, fpath, f"Python name clashes with field {py_names[py]!r}")
-                py_names[py] = wire
+                if py_name in py_names:
+                    self.error(doc, fpath, f"Python name clashes with field {py_names[py_name]!r}")
+                py_names[py_name] = wire
             if name in requests:  # callers give these by wire or Python names
                 self.check_names_apart(doc, [*base, "fields"], {
-                    wire: (field.get("name") or snake(wire), {wire, *field.get("aliases", ())})
+                    wire: (field.get("name") or field_name(wire), {wire, *field.get("aliases", ())})
                     for wire, field in spec["fields"].items()}, "field")
             for i, move in enumerate(spec.get("moves", [])):
                 mpath = [*base, "moves", i]

@@ -205,6 +205,8 @@ CASES.update({
         "      Color: {type: string, required: true, enum: [red, blue]}\n",
         "      Color: {type: string, required: true, enum: [red, blue]}\n"
         "      Shade: {type: string, name: Tone}\n      Tone: {type: string, name: tone_2}\n"),
+    "field_python_name_a_builtin_type": _replace("      Email: {type: string}\n",
+                                                 "      Email: {type: string, name: str}\n"),
     "header_param_not_a_token": _replace("      offset: {in: query, type: integer}\n",
                                          "      offset: {in: query, type: integer}\n"
                                          "      X Tag: {in: header, type: string}\n"),
