@@ -407,6 +407,14 @@ class _Checker:
                 if py_name in py_names:
                     self.error(doc, fpath, f"Python name clashes with field {py_names[py_name]!r}")
                 py_names[py_name] = wire
+            wire_names: dict[str, str] = {wire: wire for wire in spec["fields"]}
+            for wire, field in spec["fields"].items():
+                for i, alias in enumerate(field.get("aliases", ())):
+                    owner = wire_names.setdefault(alias, wire)
+                    if owner != wire or alias == wire:
+                        self.error(doc, [*base, "fields", wire, "aliases", i], f"alias "
+                                   f"{alias!r} is already a wire name of field {owner!r}; a key "
+                                   "must name one field")
             if name in requests:  # callers give these by wire or Python names
                 self.check_names_apart(doc, [*base, "fields"], {
                     wire: (field.get("name") or field_name(wire), {wire, *field.get("aliases", ())})

@@ -207,6 +207,13 @@ CASES.update({
         "      Shade: {type: string, name: Tone}\n      Tone: {type: string, name: tone_2}\n"),
     "field_python_name_a_builtin_type": _replace("      Email: {type: string}\n",
                                                  "      Email: {type: string, name: str}\n"),
+    "alias_is_another_fields_wire_name": _replace(
+        "      Email: {type: string}\n",
+        "      Email: {type: string}\n      Mail: {type: string, aliases: [Email]}\n"),
+    "alias_shared_by_two_fields": _replace(
+        "      Email: {type: string}\n",
+        "      Email: {type: string, aliases: [Mail]}\n"
+        "      Post: {type: string, aliases: [Mail]}\n"),
     "header_param_not_a_token": _replace("      offset: {in: query, type: integer}\n",
                                          "      offset: {in: query, type: integer}\n"
                                          "      X Tag: {in: header, type: string}\n"),

@@ -72,6 +72,8 @@ def _field(draw: st.DrawFn, models: int, index: int) -> dict[str, Any]:
         field["name"] = draw(_snake)
     if kind == "string" and draw(st.booleans()):
         field["enum"] = draw(st.lists(_text, min_size=1, max_size=3, unique=True))
+    if draw(st.integers(0, 3)) == 0:
+        field["aliases"] = draw(st.lists(_text, min_size=1, max_size=2, unique=True))
     return field
 
 
@@ -117,7 +119,9 @@ def draw_spec(draw: st.DrawFn) -> dict[str, Any]:
             }
             if draw(st.integers(0, 2)) == 0:
                 op["v1_wire_name"] = draw(_text)
-            if not post and draw(st.integers(0, 2)) == 0:
+            if draw(st.integers(0, 4)) == 0:  # a file: uploaded (POST) or downloaded (GET)
+                op["body" if post else "response"] = "binary"
+            if not post and op["response"] != "binary" and draw(st.integers(0, 2)) == 0:
                 op["response"] = _page_model(draw, models, op["response"], names)
                 op["page_method"] = draw(_maybe)
                 op["params"] = [p for p in params if p["wire"] not in ("limit", "offset")]
@@ -169,7 +173,7 @@ def documents(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
             out: dict[str, Any] = {"type": _type(spec, i, field["type"])}
             if field["required"]:
                 out["required"] = True
-            for key in ("name", "enum"):
+            for key in ("name", "enum", "aliases"):
                 if key in field:
                     out[key] = field[key]
             fields[field["wire"]] = out
@@ -192,10 +196,10 @@ def documents(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "wire_name": op["wire_name"], "method": "POST" if op["post"] else "GET",
                 "path": f"/r{r}/o{o}/{{{path_param['wire']}}}", "summary": "An operation.",
                 "confidence": "documented", "params": params,
-                "response": spec["models"][op["response"]]["name"],
+                "response": _payload(spec, op["response"]),
             }
             if op["body"] is not None:
-                out_op["body"] = spec["models"][op["body"]]["name"]
+                out_op["body"] = _payload(spec, op["body"])
             if "v1_wire_name" in op:
                 out_op["v1"] = {"wire_name": op["v1_wire_name"]}
             if "page_method" in op:
@@ -209,6 +213,10 @@ def documents(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
         docs[f"r{r}.yaml"] = {"resource": resource["name"], "description": resource["description"],
                               "operations": operations}
     return docs
+
+
+def _payload(spec: dict[str, Any], payload: int | str) -> str | dict[str, str]:
+    return {"kind": "binary"} if payload == "binary" else spec["models"][payload]["name"]
 
 
 def _split_key(key: str, names: list[str]) -> str | None:
@@ -248,15 +256,14 @@ def _repair_one(spec: dict[str, Any], file: str, key: str, round_: int) -> bool:
         if rest.startswith("fields."):
             wire = _split_key(rest.removeprefix("fields."), [f["wire"] for f in model["fields"]])
             for field in model["fields"]:
-                if field["wire"] == wire:
+                if field["wire"] == wire or wire in field.get("aliases", ()):
                     field.update(wire=f"f{tag}")
-                    field.pop("name", None)
-                    field.pop("enum", None)
+                    for key in ("name", "enum", "aliases"):
+                        field.pop(key, None)
                     return True
             return False
-        if rest.startswith("moves"):
-            model["legacy"] = f"Legacy{tag}"
-            return True
+        if rest.startswith("moves"):  # the V1 name, or a target the path syntax cannot name
+            return model.pop("legacy", None) is not None
         model["name"] = f"M{tag}"
         return True
     resource = spec["resources"][int(file.removeprefix("r").removesuffix(".yaml"))]

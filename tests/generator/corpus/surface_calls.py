@@ -6,6 +6,7 @@ wire keys come back. Prints one line per problem; exit 1 if there is any."""
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import pkgutil
 import sys
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 
 TOKEN_URL = "https://id.example.test/token"
+FILE = b"file \x00\xff content"
 BASE = "https://sandbox.example.test/v2"
 
 
@@ -34,6 +36,8 @@ def _call(package: str, client_class: str, call: dict[str, Any]) -> list[str]:
         if str(request.url) == TOKEN_URL:
             return httpx.Response(200, json={"access_token": "tok", "expires_in": 3600})
         seen.append(request)
+        if call["download"]:
+            return httpx.Response(200, content=FILE)
         return httpx.Response(200, json=call["response"])
 
     module = importlib.import_module(package)
@@ -44,6 +48,10 @@ def _call(package: str, client_class: str, call: dict[str, Any]) -> list[str]:
     kwargs = {name: _argument(kind, enum) for name, kind, enum in call["args"]}
     if call["body"] is not None:
         kwargs["body"] = call["body"]
+    if call["upload"]:
+        kwargs["source"] = FILE
+    if call["download"]:
+        kwargs["destination"] = io.BytesIO()
     where = f"{package}.{call['resource']}.{call['method']}"
     try:
         method = getattr(getattr(client, call["resource"]), call["method"])
@@ -65,6 +73,12 @@ def _call(package: str, client_class: str, call: dict[str, Any]) -> list[str]:
     if call["body"] is not None and set(json.loads(request.content)) != set(call["body"]):
         problems.append(f"{where}: body keys {sorted(json.loads(request.content))}, "
                         f"expected {sorted(call['body'])}")
+    if call["upload"] and request.read() != FILE:
+        problems.append(f"{where}: the file was not sent as the body")
+    if call["download"]:
+        if result != len(FILE) or kwargs["destination"].getvalue() != FILE:
+            problems.append(f"{where}: the download did not arrive whole")
+        return problems
     answer = result.model_dump(by_alias=True, exclude_unset=True, mode="json")
     if set(answer) != set(call["response"]):
         problems.append(f"{where}: answer keys {sorted(answer)}, "
