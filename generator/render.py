@@ -137,15 +137,16 @@ class Context:
     @staticmethod
     def legacy_properties(model: Model) -> list[tuple[str, Move]]:
         """(attribute, move) of each read-only V1 alias of a model: the V1 name, and its snake
-        case unless that differs only in case, where a usable Python name that no field and no
-        earlier alias already has."""
+        case unless that differs only in case, where a usable public Python name that no field
+        and no earlier alias already has (`__class__` or `_id` would override or hide a member:
+        those get only the snake case, `class_`, `id`)."""
         taken = {f.python_name for f in model.fields}
         out = []
         for move in (mv for mv in model.moves if mv.legacy_name):
             legacy = move.legacy_name
             snaked = snake(legacy)
             for name in (legacy,) if snaked.lower() == legacy.lower() else (legacy, snaked):
-                if is_identifier(name) and name not in taken:
+                if is_identifier(name) and not name.startswith("_") and name not in taken:
                     taken.add(name)
                     out.append((name, move))
         return out

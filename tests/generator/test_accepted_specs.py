@@ -252,3 +252,20 @@ def test_a_v1_name_that_is_already_the_python_name_adds_no_alias(
     assert result.returncode == 0, result.stderr
     bases = (out / "mini" / "mini" / "_model_bases.py").read_text(encoding="utf-8")
     assert "class OwnerBase(ApiResponseModel):\n    pass\n" in bases
+
+
+def test_a_v1_name_with_a_leading_underscore_is_aliased_by_its_snake_case(
+    spec_copy: Path, tmp_path: Path
+) -> None:
+    """`__class__` as a V1 name must not override the object's own `__class__`."""
+    widgets = spec_copy / "mini" / "widgets.yaml"
+    text = widgets.read_text(encoding="utf-8")
+    old = "{kind: rename, from: Title, to: WidgetId}"
+    assert old in text
+    widgets.write_text(text.replace(old, "{kind: rename, from: __class__, to: WidgetId}"),
+                       encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_apigen("generate", "--specs", spec_copy, "--out", out, "mini")
+    assert result.returncode == 0, result.stderr
+    bases = (out / "mini" / "mini" / "_model_bases.py").read_text(encoding="utf-8")
+    assert "def class_(self)" in bases and "def __class__" not in bases
