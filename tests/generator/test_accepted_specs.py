@@ -237,20 +237,24 @@ def test_cycles_through_optional_nullable_or_list_fields_generate_and_work(
     assert json.loads(done.stdout) == document
 
 
+def _model_bases_after(spec_copy: Path, out: Path, old: str, new: str) -> str:
+    """_model_bases.py of the mini fixture generated with `old` replaced by `new`."""
+    widgets = spec_copy / "mini" / "widgets.yaml"
+    text = widgets.read_text(encoding="utf-8")
+    assert old in text
+    widgets.write_text(text.replace(old, new), encoding="utf-8")
+    result = run_apigen("generate", "--specs", spec_copy, "--out", out, "mini")
+    assert result.returncode == 0, result.stderr
+    return (out / "mini" / "mini" / "_model_bases.py").read_text(encoding="utf-8")
+
+
 def test_a_v1_name_that_is_already_the_python_name_adds_no_alias(
     spec_copy: Path, tmp_path: Path
 ) -> None:
     """`email` renamed to `Email` is the attribute `email` itself: no alias, a valid class."""
-    widgets = spec_copy / "mini" / "widgets.yaml"
-    text = widgets.read_text(encoding="utf-8")
-    old = "  Owner:\n    fields:\n      Email: {type: string}\n"
-    assert old in text
-    widgets.write_text(text.replace(old, old + "    moves:\n      - {kind: rename, from: email, "
-                                    "to: Email}\n"), encoding="utf-8")
-    out = tmp_path / "out"
-    result = run_apigen("generate", "--specs", spec_copy, "--out", out, "mini")
-    assert result.returncode == 0, result.stderr
-    bases = (out / "mini" / "mini" / "_model_bases.py").read_text(encoding="utf-8")
+    owner = "  Owner:\n    fields:\n      Email: {type: string}\n"
+    moves = "    moves:\n      - {kind: rename, from: email, to: Email}\n"
+    bases = _model_bases_after(spec_copy, tmp_path / "out", owner, owner + moves)
     assert "class OwnerBase(ApiResponseModel):\n    pass\n" in bases
 
 
@@ -258,14 +262,7 @@ def test_a_v1_name_with_a_leading_underscore_is_aliased_by_its_snake_case(
     spec_copy: Path, tmp_path: Path
 ) -> None:
     """`__class__` as a V1 name must not override the object's own `__class__`."""
-    widgets = spec_copy / "mini" / "widgets.yaml"
-    text = widgets.read_text(encoding="utf-8")
-    old = "{kind: rename, from: Title, to: WidgetId}"
-    assert old in text
-    widgets.write_text(text.replace(old, "{kind: rename, from: __class__, to: WidgetId}"),
-                       encoding="utf-8")
-    out = tmp_path / "out"
-    result = run_apigen("generate", "--specs", spec_copy, "--out", out, "mini")
-    assert result.returncode == 0, result.stderr
-    bases = (out / "mini" / "mini" / "_model_bases.py").read_text(encoding="utf-8")
+    bases = _model_bases_after(spec_copy, tmp_path / "out",
+                               "{kind: rename, from: Title, to: WidgetId}",
+                               "{kind: rename, from: __class__, to: WidgetId}")
     assert "def class_(self)" in bases and "def __class__" not in bases
