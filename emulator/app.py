@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator import presigned
+from emulator import behaviours, presigned
 from emulator.auth import Auth
 from emulator.batch import Batch, echoes_lists
 from emulator.data import EmulatorData, load_api, load_data
@@ -34,6 +34,7 @@ from emulator.faults import Faults
 from emulator.generic import placeholder
 from emulator.handler import Call, Handler, Upload, stream_to_file
 from emulator.ratelimit import RateLimiter
+from emulator.records import RecordStore
 from emulator.settings import Client, Settings
 from emulator.validation import (
     canonical_document,
@@ -65,8 +66,13 @@ class Emulator:
         self.faults = Faults()
         self.presigned = presigned.PresignedUploads()
         self.behaviour = data.behaviour
+        self.declarations = data.declarations
         make_state = self.behaviour.make_state
-        self.state = make_state(data.seeds) if make_state else None
+        self.records = (RecordStore(data.declarations.collections, data.seeds,
+                                    case_insensitive=api.keys_case_insensitive)
+                        if make_state or data.declarations.collections else None)
+        # The hooks' state is built on the store; without hooks the store is the state.
+        self.state = make_state(self.records) if make_state and self.records else self.records
         self._validators: dict[tuple[str, bool], Draft202012Validator] = {}
         # (model, schema change) -> (served schema, its validator)
         self._schemas: dict[tuple[str, str], tuple[dict, Draft202012Validator]] = {}
@@ -84,6 +90,12 @@ class Emulator:
         self.limiter.reset()
         self.faults.reset()
         self.presigned.reset()
+
+    def close(self) -> None:
+        """Remove the stored files."""
+        for holder in {id(self.state): self.state, id(self.records): self.records}.values():
+            if holder is not None:
+                holder.close()
 
     def validator(self, model: str, *, closed: bool = False) -> Draft202012Validator:
         if (model, closed) not in self._validators:
@@ -204,7 +216,8 @@ class Emulator:
         call = Call(self.api, op, client, self.auth, dict(request.path_params), params,
                     request.headers, body, upload, self.state, self.settings,
                     str(request.base_url).rstrip("/"), batch, self.presigned,
-                    op.wire_name in self.data.success_as_string)
+                    op.wire_name in self.data.success_as_string, self.records,
+                    self.declarations)
         return call, upload
 
     async def _json_body(self, op: Operation, request: Request) -> tuple[Any, Batch | None]:
@@ -285,6 +298,9 @@ class Emulator:
         with self.lock():
             if handler is not None:
                 return handler.fn(call)
+            declared = self.declarations.behaviours.get(op.wire_name)
+            if declared is not None:
+                return behaviours.run(call, declared)
             collect = self.behaviour.records
             return generic_answer(self.api, op, collect(self.state) if collect else None)
 

@@ -19,7 +19,9 @@ from generator.ir import Api, Operation
 
 if TYPE_CHECKING:
     from emulator.batch import Batch
+    from emulator.behaviour_data import Declarations
     from emulator.presigned import PresignedUploads
+    from emulator.records import RecordStore
 
 _FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
 
@@ -68,6 +70,8 @@ class Call:
     batch: Batch | None = None  # the records of a bulk body, schema failures already marked
     presigned: PresignedUploads | None = None
     success_as_string: bool = False  # the docs show this operation's `success` as "true"
+    records: RecordStore | None = None  # the record store (behaviours.yaml collections)
+    declarations: Declarations | None = None  # behaviours.yaml: lookups and behaviours
 
     def success(self) -> bool | str:
         """The value of a batch answer's `success` on success: as the docs show it for this
@@ -106,9 +110,9 @@ class Handler:
 @dataclass
 class Behaviour:
     """An API's hooks (`<api dir>/emulator/hooks.py`): handlers by operation wire name and the
-    factory of its state, which gets the API's seeds (`seeds.yaml`)."""
+    factory of its state, which gets the record store (holding the seeds of `seeds.yaml`)."""
 
-    make_state: Callable[[Any], Any] | None = None
+    make_state: Callable[[RecordStore], Any] | None = None
     handlers: dict[str, Handler] = field(default_factory=dict)
     # state -> {model name: its records as wire documents}, for the answers of operations
     # without a handler (a list of such a model gets these records)

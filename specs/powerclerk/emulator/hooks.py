@@ -44,7 +44,8 @@ def _records(state: State) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-BEHAVIOUR = Behaviour(make_state=State, records=lambda state: _records(state))
+BEHAVIOUR = Behaviour(make_state=lambda store: State(store.seeds),
+                      records=lambda state: _records(state))
 handles = BEHAVIOUR.handles
 AGENCY_ID = "FN7635MW"
 LANDING_PAGE = "https://emulator.powerclerk.test/MvcProjects/LandingPage"
