@@ -86,7 +86,7 @@ class RecordStore:
 
     # -- collections -----------------------------------------------------------------------
 
-    def __getattr__(self, name: str) -> dict[Key, Record]:
+    def __getattr__(self, name: str) -> dict[Any, Any]:
         """`store.projects` is the collection `projects` (for hooks and tests)."""
         tables = self.__dict__.get("_tables", {})
         if name in tables:

@@ -1,0 +1,132 @@
+"""Behaviours as data (`behaviours.yaml`): an operation added to a copy of a spec is served with
+real records, stored and read back, without any Python; the store's reset restores the seeds;
+a broken entry is refused at load with file:line:col, the key and the rule."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emulator.data import DataError, load_api, load_data
+from tests.conftest import DEMO, SPECS, start_emulator
+from tests.emulator.conftest import session
+from tests.emulator.test_ebuilder_imports import commitment
+
+MINI = SPECS.parent / "tests" / "fixtures" / "specs" / "mini"
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+GET_WIDGET = {
+    "wire_name": "GetWidget", "method": "GET", "path": "/Shops/{ShopId}/Widgets/{WidgetId}",
+    "summary": "One widget.", "confidence": "inferred", "source": "tests",
+    "params": {"ShopId": {"in": "path", "type": "string"},
+               "WidgetId": {"in": "path", "type": "string"}},
+    "response": "Widget",
+}
+BEHAVIOURS = """\
+collections:
+  widgets: {key: [WidgetId], model: Widget}
+behaviours:
+  CreateWidget: {create: widgets, id: WidgetId}
+  GetWidgets: {list: widgets}
+  GetWidget: {get: widgets}
+"""
+SEEDS = """\
+widgets:
+  - fields: {WidgetId: W-SEEDED, ShopId: S1, Color: blue}
+"""
+
+
+def _mini_with_data(tmp_path: Path, behaviours: str = BEHAVIOURS) -> Path:
+    api_dir = tmp_path / "mini"
+    shutil.copytree(MINI, api_dir)
+    widgets = api_dir / "widgets.yaml"
+    spec = yaml.safe_load(widgets.read_text())
+    spec["operations"]["get"] = GET_WIDGET  # a new operation, served without any Python
+    widgets.write_text(yaml.safe_dump(spec, sort_keys=False))
+    (api_dir / "emulator").mkdir()
+    (api_dir / "emulator" / "behaviours.yaml").write_text(behaviours)
+    (api_dir / "emulator" / "seeds.yaml").write_text(SEEDS)
+    return api_dir
+
+
+def test_declared_operations_store_and_read_back_records(tmp_path):
+    api_dir = _mini_with_data(tmp_path)
+    assert not list((api_dir / "emulator").glob("*.py"))
+    with start_emulator(api_dir, clients=(DEMO,)) as server, session(server, DEMO) as http:
+        assert http.get("/Shops/S1/Widgets").json() == {
+            "Widgets": [{"WidgetId": "W-SEEDED", "Color": "blue"}]}
+        created = http.post("/Shops/S1/Widgets", json={"Color": "red"})
+        assert created.status_code == 200, created.text
+        widget = created.json()
+        assert GUID.match(widget["WidgetId"]) and widget["Color"] == "red"
+        assert http.get(f"/Shops/S1/Widgets/{widget['WidgetId']}").json() == widget
+        listed = http.get("/Shops/S1/Widgets").json()["Widgets"]
+        assert [w["WidgetId"] for w in listed] == ["W-SEEDED", widget["WidgetId"]]
+        # the path's shop is a filter; pagination is the spec's (offset, limit)
+        assert http.get("/Shops/S2/Widgets").json() == {"Widgets": []}
+        assert http.get("/Shops/S1/Widgets", params={"offset": 1, "limit": 5}).json()[
+            "Widgets"] == [widget]
+        missing = http.get("/Shops/S1/Widgets/W-NONE")
+        assert missing.status_code == 404 and "W-NONE" in missing.json()["Message"]
+        # the spec's rules still come first: a colour outside the enum is a bad request
+        assert http.post("/Shops/S1/Widgets", json={"Color": "green"}).status_code == 400
+        server.reset()  # back to the seeds, with the same generated ids as the first time
+        assert http.get("/Shops/S1/Widgets").json()["Widgets"] == [
+            {"WidgetId": "W-SEEDED", "Color": "blue"}]
+        again = http.post("/Shops/S1/Widgets", json={"Color": "red"}).json()
+        assert again["WidgetId"] == widget["WidgetId"]
+
+
+def test_ebuilder_reset_restores_seeds_and_ids(eb, eb_emulator):
+    store = eb_emulator.state
+    seeded = {k: (r.id, dict(r.fields)) for k, r in store.commitments.items()}
+    body = {"data": [commitment("C-9")]}
+    assert eb.post("/Commitments/Import", json=body).json()["success"] in (True, "true")
+    added = next(r for k, r in store.commitments.items() if k[1] == "c-9")
+    assert added.status == "Pending" and added.parent == "0b8e35c5-0dc6-487a-9fd3-bf43c95a5382"
+    assert added.items["001"]["budgetLineItem"] == "b1.1000"  # items kept by their number
+    eb_emulator.reset()
+    assert {k: (r.id, dict(r.fields)) for k, r in store.commitments.items()} == seeded
+    assert eb.post("/Commitments/Import", json=body).json()["success"] in (True, "true")
+    assert next(r for k, r in store.commitments.items() if k[1] == "c-9").id == added.id
+
+
+@pytest.mark.parametrize(("text", "line_col", "named"), [
+    # an unknown behaviour key
+    (BEHAVIOURS.replace("{list: widgets}", "{list: widgets, sort: Color}"), ":5:", "behaviours."
+     "GetWidgets.sort: unknown key"),
+    # a collection that is not declared
+    (BEHAVIOURS.replace("{get: widgets}", "{get: gadgets}"), ":6:",
+     "behaviours.GetWidget.get: no collection 'gadgets'"),
+    # an operation the spec lacks
+    (BEHAVIOURS + "  GetGadgets: {list: widgets}\n", ":7:",
+     "behaviours.GetGadgets: no operation with this wire name"),
+    # two kinds at once
+    (BEHAVIOURS.replace("{get: widgets}", "{get: widgets, list: widgets}"), ":6:",
+     "behaviours.GetWidget: expected exactly one of"),
+    # a lookup naming a collection field of the wrong type
+    (BEHAVIOURS.replace("key: [WidgetId]", "key: WidgetId"), ":2:",
+     "collections.widgets.key: expected a list"),
+])
+def test_broken_behaviours_entry_names_file_line_col_key_and_rule(tmp_path, text, line_col,
+                                                                   named):
+    api_dir = _mini_with_data(tmp_path, text)
+    with pytest.raises(DataError) as caught:
+        load_data(api_dir, load_api(api_dir))
+    message = str(caught.value)
+    assert message.startswith(str(api_dir / "emulator" / "behaviours.yaml") + line_col), message
+    assert named in message
+
+
+def test_seeds_errors_name_line_and_column(tmp_path):
+    api_dir = _mini_with_data(tmp_path)
+    (api_dir / "emulator" / "seeds.yaml").write_text("widgets:\n  - fields: {Color: red}\n")
+    with pytest.raises(DataError) as caught:
+        load_data(api_dir, load_api(api_dir))
+    assert str(caught.value).startswith(f"{api_dir / 'emulator' / 'seeds.yaml'}:2:")
+    assert "widgets.0.fields: the key field(s) WidgetId of widgets are required" in str(
+        caught.value)
