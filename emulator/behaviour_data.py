@@ -1,6 +1,6 @@
 """`behaviours.yaml` beside a spec: the record collections, the lookups that find records from a
 request's fields, and per operation wire name a behaviour from a small vocabulary (`import`,
-`set_status`, `create`, `list`, `get`). Every key is checked at load; a problem names
+`set_status`, `update`, `create`, `list`, `get`). Every key is checked at load; a problem names
 file:line:col, the key and the rule. See "Emulator data" in specs/README.md."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from emulator.records import CollectionDef
 from generator.ir import Api
 from generator.load import Document
 
-KINDS = ("import", "set_status", "create", "list", "get")
+KINDS = ("import", "set_status", "update", "create", "list", "get")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,22 @@ class Declared:
     items: Items | None = None
     transitions: tuple[Transition, ...] = ()
     id_field: str | None = None  # create: the field that gets the new record's id
+    update: Update | None = None
+
+
+@dataclass(frozen=True)
+class Update:
+    """A lookup object in the body must single out one record; another body field's values
+    update it. A lookup field is compared with the values `match` lists for it (`field`, `id`,
+    `parent.field`, `<related lookup>.field`); any other with every plain value the record and
+    its related records hold."""
+
+    lookup: str  # the body field holding the lookup
+    values: str  # the body field holding the new values
+    related: tuple[str, ...]  # lookups run on the record's own fields (within its parent)
+    match: dict[str, tuple[str, ...]]
+    missing: str
+    ambiguous: str
 
 
 @dataclass
@@ -93,6 +109,7 @@ _IMPORTS = ("options", "abort_option", "status_field")
 _BEHAVIOUR = {
     "import": ("find", "duplicate", "unique", "update_option", "status", "generate", "items"),
     "set_status": ("find", "transitions"),
+    "update": ("lookup", "values", "related", "match", "missing", "ambiguous"),
     "create": ("id",),
     "list": (),
     "get": (),
@@ -166,6 +183,7 @@ def _behaviour(doc: Document, where: tuple, entry: Any, out: Declarations) -> De
     if kind == "set_status" and not find:
         raise problem(doc, where, "set_status needs `find` (its last lookup names the record)")
     items = _items(doc, (*where, "items"), entry["items"], out) if "items" in entry else None
+    update = _update(doc, where, entry, out) if kind == "update" else None
     if kind == "import" and collection is None and (items is None or items.into is None):
         raise problem(doc, (*where, kind), "an import without a collection needs items.into")
     return Declared(
@@ -178,7 +196,29 @@ def _behaviour(doc: Document, where: tuple, entry: Any, out: Declarations) -> De
         items=items,
         transitions=_transitions(doc, (*where, "transitions"), entry.get("transitions") or []),
         id_field=_optional_str(doc, (*where, "id"), entry.get("id")),
+        update=update,
     )
+
+
+def _update(doc: Document, where: tuple, entry: dict[str, Any], out: Declarations) -> Update:
+    check_keys(doc, where, entry, ("update", *_BEHAVIOUR["update"]),
+               required=("lookup", "values", "missing", "ambiguous"))
+    related = _names(doc, (*where, "related"), entry.get("related") or [])
+    for i, name in enumerate(related):
+        if name not in out.lookups:
+            raise problem(doc, (*where, "related", i), f"no lookup {name!r}")
+    match = {}
+    for name, paths in expect(doc, (*where, "match"), entry.get("match") or {}, dict).items():
+        match[name] = _names(doc, (*where, "match", name), paths)
+        for i, path in enumerate(match[name]):
+            head = path.split(".", 1)[0] if "." in path else None
+            if head is not None and head != "parent" and head not in related:
+                raise problem(doc, (*where, "match", name, i),
+                              f"{head!r} is neither parent nor one of the related lookups")
+    return Update(expect(doc, (*where, "lookup"), entry["lookup"], str),
+                  expect(doc, (*where, "values"), entry["values"], str), related, match,
+                  expect(doc, (*where, "missing"), entry["missing"], str),
+                  expect(doc, (*where, "ambiguous"), entry["ambiguous"], str))
 
 
 def _check_find(doc: Document, where: tuple, find: Sequence[str], out: Declarations) -> None:

@@ -1,6 +1,7 @@
 """Running the behaviours `behaviours.yaml` declares (see emulator/behaviour_data.py): bulk rows
-upserted into a collection with per-row outcomes, status changes by a transition table, and
-plain create / list / get over a collection. Hooks use `Rows` for their own bulk imports."""
+upserted into a collection with per-row outcomes, status changes by a transition table, an
+update singled out by a lookup object, and plain create / list / get over a collection. Hooks
+use `Rows` for their own bulk imports."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from emulator.batch import Batch
 from emulator.behaviour_data import Declarations, Declared, Items, Lookup
-from emulator.errors import not_found
+from emulator.errors import ApiError, not_found
 from emulator.handler import Call
 from emulator.records import Record, RecordStore
 from generator.ir import Api
@@ -61,24 +62,7 @@ class Rows:
 
     def lookup(self, lookup: Lookup, row: dict[str, Any], context: dict[str, Record]
                ) -> tuple[Record | None, bool]:
-        """(record or None, whether the row named one)."""
-        parent_name = self.store.definitions[lookup.collection].parent
-        parent = context.get(parent_name) if parent_name else None
-        used = False
-        for alternative in lookup.match:
-            values = {self._record_field(lookup, f): row.get(r) for f, r in alternative.items()}
-            if any(v in (None, "") for v in values.values()):
-                continue
-            used = True
-            found = self.store.find(lookup.collection, values, parent=parent)
-            if found is not None:
-                return found, True
-        return None, used or not lookup.optional
-
-    def _record_field(self, lookup: Lookup, name: str) -> str:
-        if lookup.field_option and self.options.get(lookup.field_option):
-            return str(self.options[lookup.field_option])
-        return name
+        return find_record(self.store, lookup, row, context, self.options)
 
     def find_all(self, names: tuple[str, ...], index: int, row: dict[str, Any],
                  part: str) -> dict[str, Record] | None:
@@ -92,6 +76,26 @@ class Rows:
                 context[found_collection(self.data, name)] = found
                 context[name] = found
         return context
+
+
+def find_record(store: RecordStore, lookup: Lookup, row: dict[str, Any],
+                context: dict[str, Record], options: dict[str, Any]
+                ) -> tuple[Record | None, bool]:
+    """(the record `lookup` finds from `row` or None, whether the row named one); a child
+    collection's record is searched under its parent's record in `context`."""
+    parent_name = store.definitions[lookup.collection].parent
+    parent = context.get(parent_name) if parent_name else None
+    named = options.get(lookup.field_option) if lookup.field_option else None
+    used = False
+    for alternative in lookup.match:
+        values = {str(named or f): row.get(r) for f, r in alternative.items()}
+        if any(v in (None, "") for v in values.values()):
+            continue
+        used = True
+        found = store.find(lookup.collection, values, parent=parent)
+        if found is not None:
+            return found, True
+    return None, used or not lookup.optional
 
 
 def found_collection(data: Declarations, lookup: str) -> str:
@@ -262,6 +266,51 @@ def _set_status(call: Call, declared: Declared) -> Any:
     return rows.run(each)
 
 
+# -- update by a lookup object ----------------------------------------------------------------
+
+
+def _update(call: Call, declared: Declared) -> Any:
+    store, spec = _store(call), declared.update
+    assert spec is not None and declared.collection is not None and call.declarations
+    lookups, fold = call.declarations.lookups, store.fold
+    wanted = {fold(k): v for k, v in call.body[spec.lookup].items() if v not in (None, "")}
+    match = {fold(k): paths for k, paths in spec.match.items()}
+    parents = store.definitions[declared.collection].parent
+    matches = []
+    for record in store.records(declared.collection):
+        parent = next((p for p in store.records(parents) if p.id == record.parent), None
+                      ) if parents else None
+        holders = {"parent": parent} if parent else {}
+        for name in spec.related:
+            context = {parents: parent} if parents and parent else {}
+            holders[name] = find_record(store, lookups[name], record.fields, context, {})[0]
+        if all(fold(value) in _candidates(store, record, holders, match.get(name))
+               for name, value in wanted.items()):
+            matches.append(record)
+    if len(matches) != 1:
+        raise ApiError(400, spec.ambiguous if matches else spec.missing)
+    matches[0].fields.update(call.body[spec.values])
+    return call.ok()
+
+
+def _candidates(store: RecordStore, record: Record, holders: dict[str, Record | None],
+                paths: tuple[str, ...] | None) -> set[str]:
+    """The folded values a lookup field may equal: those its `match` paths name, else every
+    plain value of the record and its related records."""
+    if paths is None:
+        sources = [record, *(h for name, h in holders.items() if name != "parent" and h)]
+        return {store.fold(v) for s in sources for v in s.fields.values()
+                if v is not None and not isinstance(v, (dict, list))}
+    values = set()
+    for path in paths:
+        head, _, name = path.rpartition(".")
+        holder = holders.get(head) if head else record
+        value = holder.value(name, store.fold) if holder else None
+        if value is not None:
+            values.add(store.fold(value))
+    return values
+
+
 # -- create, list, get ----------------------------------------------------------------------
 
 
@@ -326,6 +375,7 @@ def _render(api: Api, model: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 _RUNNERS: dict[str, Callable[[Call, Declared], Any]] = {
-    "import": _import, "set_status": _set_status, "create": _create, "list": _list,
+    "import": _import, "set_status": _set_status, "update": _update, "create": _create,
+    "list": _list,
     "get": _get,
 }

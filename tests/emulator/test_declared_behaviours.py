@@ -130,3 +130,32 @@ def test_seeds_errors_name_line_and_column(tmp_path):
     assert str(caught.value).startswith(f"{api_dir / 'emulator' / 'seeds.yaml'}:2:")
     assert "widgets.0.fields: the key field(s) WidgetId of widgets are required" in str(
         caught.value)
+
+
+def test_ebuilder_commitment_change_update_needs_exactly_one_match(eb, eb_emulator):
+    """PUT /CommitmentChanges from behaviours.yaml: the lookup fields against the change, its
+    commitment and its project (H4: the change's GUID in commitmentChangeNumber)."""
+    change = next(iter(eb_emulator.state.commitment_changes.values()))
+    by_guid = {"lookup": {"ProjectName": "My Project A",
+                          "commitmentChangeNumber": change.id.upper()},
+               "header": {"description": "by guid"}}
+    assert eb.put("/CommitmentChanges", json=by_guid).status_code == 200
+    assert change.fields["description"] == "by guid"
+    by_company = {"lookup": {"companyName": "acme corp", "commitmentNumber": "001"},
+                  "header": {"description": "by company"}}
+    assert eb.put("/CommitmentChanges", json=by_company).status_code == 200
+    assert change.fields["description"] == "by company"
+    wrong = {"lookup": {"companyName": "Nobody Inc"}, "header": {"description": "x"}}
+    refused = eb.put("/CommitmentChanges", json=wrong)
+    assert refused.status_code == 400
+    assert refused.json()["messages"] == ["Commitment change not found."]
+    assert change.fields["description"] == "by company"
+    header = {"projectIdentifier": "My Project A", "commitmentNumber": "001",
+              "commitmentChangeNumber": "002", "dateofChange": "09/01/2023",
+              "reasonCode": "Design Change", "description": "second"}
+    item = {"commitmentChangeItemNumber": "001", "commitmentItemNumber": "001", "amount": 1}
+    second = {"data": [{"header": header, "items": [item]}]}
+    assert eb.post("/CommitmentChanges/Import", json=second).status_code == 200
+    both = {"lookup": {"commitmentNumber": "001"}, "header": {"description": "x"}}
+    assert eb.put("/CommitmentChanges", json=both).json()["messages"] == [
+        "The lookup matches more than one commitment change."]

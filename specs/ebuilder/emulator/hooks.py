@@ -1,7 +1,7 @@
 """e-Builder (Trimble Unity Construct) Import API v2: what behaviours.yaml cannot say. Process
 instances (prefix counters, entity/line-item modes, workflow actions), dynamic grids, comments,
 documents with their pre-signed upload, budget lines named by their account codes, account code
-options accepted one by one, and the commitment change lookup. Bodies arrive with canonical key
+options accepted one by one. Bodies arrive with canonical key
 spelling and already checked against the spec; handlers run under the store's lock."""
 
 from __future__ import annotations
@@ -312,45 +312,6 @@ def comments_create(call: Call) -> Any:
 def _comment_error(message: str, status: int = 400) -> ApiError:
     # Comments/Create reports every failure as errorDescription + messages (E6).
     return InvalidRequest(status, "There are error(s) in the request.", [message])
-
-
-# -- commitment change lookup (PUT /CommitmentChanges) ------------------------------------------
-
-
-def _lookup_matches(store: RecordStore, change: Record, name: str, value: Any) -> bool:
-    """Whether the lookup field `name` (any case) holds for `change`: the documented names
-    against the change, its commitment and its project; any other field the spec declares
-    against the values the change or its commitment were imported with."""
-    fold = store.fold
-    project = next(p for p in store.projects.values() if p.id == change.parent)
-    commitment = store.commitments.get(store.key(project.id, change.fields["commitmentNumber"]))
-    known = {
-        "projectid": [project.id],
-        "projectname": [project.fields["projectName"]],
-        "projectidentifier": [project.fields["projectName"]],
-        "commitmentid": [commitment.id if commitment else None],
-        "commitmentnumber": [change.fields["commitmentNumber"]],
-        # H4: the docs' example passes the change GUID here.
-        "commitmentchangenumber": [change.fields["commitmentChangeNumber"], change.id],
-        "companyname": [commitment.fields.get("companyName") if commitment else None],
-    }
-    stored = known.get(name) or [v for v in (*change.fields.values(), *(
-        commitment.fields.values() if commitment else ())) if not isinstance(v, (dict, list))]
-    return fold(value) in {fold(v) for v in stored if v is not None}
-
-
-@handles("CommitmentChangesUpdate")
-def commitment_changes_update(call: Call) -> Any:
-    """The lookup must single out one change; the header's fields update it."""
-    store = _store(call)
-    lookup = {k.casefold(): v for k, v in call.body["lookup"].items() if v not in (None, "")}
-    matches = [change for change in store.commitment_changes.values()
-               if all(_lookup_matches(store, change, k, v) for k, v in lookup.items())]
-    if len(matches) != 1:
-        raise ApiError(400, "Commitment change not found." if not matches
-                       else "The lookup matches more than one commitment change.")
-    matches[0].fields.update(call.body["header"])
-    return call.ok()
 
 
 # -- documents --------------------------------------------------------------------------------
