@@ -47,6 +47,7 @@ from emulator.validation import (
 )
 from generator import rules
 from generator.ir import Api, Operation
+from generator.statuses import declared_statuses
 
 _GRANTS = {"oauth2_client_credentials": "client_credentials", "oauth2_password": "password"}
 # Every method reaches an operation path's endpoint, which answers 405 + Allow itself for those
@@ -295,14 +296,23 @@ class Emulator:
         return getattr(self.state, "lock", None) or contextlib.nullcontext()
 
     def _run(self, op: Operation, handler: Handler | None, call: Call) -> Any:
+        declared = self.declarations.behaviours.get(op.wire_name)
         with self.lock():
-            if handler is not None:
-                return handler.fn(call)
-            declared = self.declarations.behaviours.get(op.wire_name)
-            if declared is not None:
+            if handler is None and declared is None:
+                collect = self.behaviour.records
+                return generic_answer(self.api, op, collect(self.state) if collect else None)
+            try:
+                if handler is not None:
+                    return handler.fn(call)
+                assert declared is not None
                 return behaviours.run(call, declared)
-            collect = self.behaviour.records
-            return generic_answer(self.api, op, collect(self.state) if collect else None)
+            except ApiError as exc:
+                if exc.status < 500 and exc.status not in declared_statuses(self.api, op):
+                    # the hook or behaviour knows a rule the spec does not state: say so loudly
+                    source = "hook" if handler is not None else "behaviour"
+                    message = f"{op.wire_name} {source} answered undeclared {exc.status}"
+                    raise ApiError(500, message, [exc.message]) from exc
+                raise
 
     def _answer(self, op: Operation, result: Any) -> Response:
         if isinstance(result, Response):

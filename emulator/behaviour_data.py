@@ -5,7 +5,7 @@ file:line:col, the key and the rule. See "Emulator data" in specs/README.md."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ from emulator.datafile import check_keys, expect, problem
 from emulator.records import CollectionDef
 from generator.ir import Api
 from generator.load import Document
+from generator.statuses import declared_statuses
 
 KINDS = ("import", "set_status", "update", "create", "list", "get")
 
@@ -87,8 +88,8 @@ class Update:
     values: str  # the body field holding the new values
     related: tuple[str, ...]  # lookups run on the record's own fields (within its parent)
     match: dict[str, tuple[str, ...]]
-    missing: str
-    ambiguous: str
+    missing: tuple[int, str]  # (status, message) when no record matches
+    ambiguous: tuple[int, str]  # ... when more than one does
 
 
 @dataclass
@@ -145,7 +146,8 @@ def read_behaviours(doc: Document, api: Api) -> Declarations:
         where = ("behaviours", wire_name)
         if all(op.wire_name != wire_name for op in api.operations):
             raise problem(doc, where, "no operation with this wire name in the spec")
-        out.behaviours[wire_name] = _behaviour(doc, where, entry, out)
+        op = next(op for op in api.operations if op.wire_name == wire_name)
+        out.behaviours[wire_name] = _behaviour(doc, where, entry, out, declared_statuses(api, op))
     return out
 
 
@@ -168,7 +170,8 @@ def _lookup(doc: Document, name: str, entry: Any, out: Declarations) -> Lookup:
                   expect(doc, (*where, "optional"), entry.get("optional", False), bool))
 
 
-def _behaviour(doc: Document, where: tuple, entry: Any, out: Declarations) -> Declared:
+def _behaviour(doc: Document, where: tuple, entry: Any, out: Declarations,
+               statuses: Container[int]) -> Declared:
     mapping = expect(doc, where, entry, dict)
     kinds = [k for k in KINDS if k in mapping]
     if len(kinds) != 1:
@@ -183,7 +186,7 @@ def _behaviour(doc: Document, where: tuple, entry: Any, out: Declarations) -> De
     if kind == "set_status" and not find:
         raise problem(doc, where, "set_status needs `find` (its last lookup names the record)")
     items = _items(doc, (*where, "items"), entry["items"], out) if "items" in entry else None
-    update = _update(doc, where, entry, out) if kind == "update" else None
+    update = _update(doc, where, entry, out, statuses) if kind == "update" else None
     if kind == "import" and collection is None and (items is None or items.into is None):
         raise problem(doc, (*where, kind), "an import without a collection needs items.into")
     return Declared(
@@ -200,7 +203,8 @@ def _behaviour(doc: Document, where: tuple, entry: Any, out: Declarations) -> De
     )
 
 
-def _update(doc: Document, where: tuple, entry: dict[str, Any], out: Declarations) -> Update:
+def _update(doc: Document, where: tuple, entry: dict[str, Any], out: Declarations,
+            statuses: Container[int]) -> Update:
     check_keys(doc, where, entry, ("update", *_BEHAVIOUR["update"]),
                required=("lookup", "values", "missing", "ambiguous"))
     related = _names(doc, (*where, "related"), entry.get("related") or [])
@@ -217,8 +221,21 @@ def _update(doc: Document, where: tuple, entry: dict[str, Any], out: Declaration
                               f"{head!r} is neither parent nor one of the related lookups")
     return Update(expect(doc, (*where, "lookup"), entry["lookup"], str),
                   expect(doc, (*where, "values"), entry["values"], str), related, match,
-                  expect(doc, (*where, "missing"), entry["missing"], str),
-                  expect(doc, (*where, "ambiguous"), entry["ambiguous"], str))
+                  _error(doc, (*where, "missing"), entry["missing"], statuses),
+                  _error(doc, (*where, "ambiguous"), entry["ambiguous"], statuses))
+
+
+def _error(doc: Document, where: tuple, value: Any, statuses: Container[int]) -> tuple[int, str]:
+    """A message (answered with 400) or {status, message}; the status must be one the spec
+    declares for the operation (its `errors:`), so that data enforces no undeclared rule."""
+    if isinstance(value, str):
+        value = {"status": 400, "message": value}
+    entry = check_keys(doc, where, value, ("status", "message"), required=("status", "message"))
+    status = expect(doc, (*where, "status"), entry["status"], int)
+    if status not in statuses:
+        raise problem(doc, (*where, "status"), f"{status} is not a status the spec declares "
+                      "for this operation (add it to the operation's errors:)")
+    return status, expect(doc, (*where, "message"), entry["message"], str)
 
 
 def _check_find(doc: Document, where: tuple, find: Sequence[str], out: Declarations) -> None:

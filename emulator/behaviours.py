@@ -288,7 +288,7 @@ def _update(call: Call, declared: Declared) -> Any:
                for name, value in wanted.items()):
             matches.append(record)
     if len(matches) != 1:
-        raise ApiError(400, spec.ambiguous if matches else spec.missing)
+        raise ApiError(*(spec.ambiguous if matches else spec.missing))
     matches[0].fields.update(call.body[spec.values])
     return call.ok()
 

@@ -185,6 +185,16 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class BusinessError:
+    """A status the server answers when a business rule on valid input fails."""
+
+    status: int
+    when: str
+    confidence: str = "documented"
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Payload:
     """A request body or a response: JSON validated by a model, a binary stream, or nothing."""
 
@@ -289,6 +299,7 @@ class Operation:
     file: FileField | None = None
     presigned_upload: PresignedUpload | None = None
     requires: tuple[Requirement, ...] = ()
+    errors: tuple[BusinessError, ...] = ()
 
     def params_in(self, location: str) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.location == location)
@@ -582,6 +593,7 @@ def _operation(
         if "presigned_upload" in spec
         else None,
         requires=tuple(_requirement(r) for r in spec.get("requires", ())),
+        errors=tuple(BusinessError(**e) for e in spec.get("errors", ())),
     )
 
 

@@ -346,6 +346,7 @@ def test_declared_statuses_follow_the_operation_with_the_error_model() -> None:
             mfa = bool(api.mfa_otp_header)
             expected |= {"403"} if op.admin_only or mfa else set()
             expected |= {"404"} if op.params_in("path") else set()
+            expected |= {str(rule.status) for rule in op.errors}  # the spec's business rules
             expected |= {str(api.quota_status)} if api.quota_status else set()
             expected |= {str(api.rate_limit.status)} if api.rate_limit else set()
             assert declared == expected, (api.name, op.wire_name)
@@ -354,6 +355,8 @@ def test_declared_statuses_follow_the_operation_with_the_error_model() -> None:
                 content = responses[status].get("content")
                 assert content == ({"application/json": error} if api.error_model else None)
             assert responses["default"] == {"$ref": "#/components/responses/Error"}
+            for rule in op.errors:
+                assert rule.when[1:].rstrip(".") in responses[str(rule.status)]["description"]
 
 
 def test_request_rules_and_checked_formats_are_exported() -> None:

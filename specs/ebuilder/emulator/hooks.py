@@ -292,14 +292,14 @@ def comments_create(call: Call) -> Any:
     if instance is None:
         raise _comment_error("Process instance not found.", 404)
     if instance.draft:
-        raise _comment_error("Comments cannot be added to a draft process instance.")
+        raise _comment_error("Comments cannot be added to a draft process instance.", 409)
     documents = body.get("documents") or []
     if len(documents) > 100:
         raise _comment_error("A comment can have at most 100 documents.")
     # One unknown document cancels the whole comment.
     unknown = [d for d in documents if not (isinstance(d, str) and d.lower() in store.documents)]
     if unknown:
-        raise _comment_error(f"Document not found: {', '.join(map(str, unknown))}.")
+        raise _comment_error(f"Document not found: {', '.join(map(str, unknown))}.", 404)
     comment = Comment(store.new_id(), body["commentText"], bool(body.get("isPrivate")),
                       [d.lower() for d in documents], call.client.client_id)
     instance.comments.append(comment)
@@ -320,7 +320,7 @@ def _comment_error(message: str, status: int = 400) -> ApiError:
 def _document_project(call: Call) -> Record:
     project = _store(call).find("projects", {"projectName": call.body["projectName"]})  # H8
     if project is None:
-        raise ApiError(400, "Project not found.")
+        raise ApiError(404, "Project not found.")
     return project
 
 
