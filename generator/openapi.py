@@ -255,9 +255,10 @@ def _exported_requires(op: Operation) -> tuple[list[dict[str, Any]], set[Place],
     return body_rules, left_out, required
 
 
-def _request_body(models: dict[str, Model], op: Operation) -> dict[str, Any]:
+def _request_body(
+    models: dict[str, Model], op: Operation, body_rules: list[dict[str, Any]]
+) -> dict[str, Any]:
     body = op.body
-    body_rules = _exported_requires(op)[0]
     # As in the client: a JSON body is optional when its model has no required field.
     required = (body.kind == "binary" or bool(body_rules)
                 or any(f.required for f in models[body.model].fields))
@@ -308,8 +309,7 @@ def _place(param: Param) -> Place:
     return Place(param.location, param.wire_name)
 
 
-def _left_out_sentence(op: Operation) -> str:
-    left_out = _exported_requires(op)[1]
+def _left_out_sentence(left_out: set[Place]) -> str:
     if not left_out:
         return ""
     names = ", ".join(f"{p.location} parameter `{p.path}`" for p in sorted(left_out, key=str))
@@ -330,6 +330,7 @@ def _requirement_sentence(rule: Requirement) -> str:
 def _operation(
     api: Api, models: dict[str, Model], op: Operation, links: list[Link]
 ) -> dict[str, Any]:
+    body_rules, left_out, required = _exported_requires(op)
     out: dict[str, Any] = {
         "operationId": op.wire_name,
         "tags": [op.resource],
@@ -343,14 +344,13 @@ def _operation(
         "Requires MFA." if op.mfa == "required" and api.mfa_otp_header else "",
         inferred if op.confidence == "inferred" else "",
         *(_requirement_sentence(rule) for rule in op.requires),
-        _left_out_sentence(op),
+        _left_out_sentence(left_out),
         "" if op.idempotent else "Not idempotent: the generated client never retries it once sent.",
     )
     if description:
         out["description"] = description
     if op.deprecated:
         out["deprecated"] = True
-    _, left_out, required = _exported_requires(op)
     parameters = [
         {**_parameter(api, p), **({"required": True} if _place(p) in required else {})}
         for p in op.params
@@ -361,7 +361,7 @@ def _operation(
     if parameters:
         out["parameters"] = parameters
     if op.body.kind != "none":
-        out["requestBody"] = _request_body(models, op)
+        out["requestBody"] = _request_body(models, op, body_rules)
     out["responses"] = _responses(api, op, links)
     out.update(_extensions(op))
     return out
