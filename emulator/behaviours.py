@@ -140,6 +140,11 @@ def _import(call: Call, declared: Declared) -> Any:
             owner = _store_header(rows, declared, fields, existing, context)
             taken.add(owner)
             context[declared.collection] = owner
+        elif update and declared.items is not None and declared.items.into is not None:
+            # no header record: the header describes the found parent, which it updates
+            parent = _parent(store, declared.items.into, context)
+            if parent is not None:
+                parent.fields.update(header)
         if declared.items is not None:
             _store_items(rows, declared.items, items, targets, context, owner)
 

@@ -159,3 +159,45 @@ def test_ebuilder_commitment_change_update_needs_exactly_one_match(eb, eb_emulat
     both = {"lookup": {"commitmentNumber": "001"}, "header": {"description": "x"}}
     assert eb.put("/CommitmentChanges", json=both).json()["messages"] == [
         "The lookup matches more than one commitment change."]
+
+
+def test_a_declared_status_must_be_one_the_spec_declares(tmp_path):
+    """Data enforces no rule the spec does not state: a behaviour's status is checked against
+    the operation's declared statuses (its `errors:`) at load."""
+    api_dir = tmp_path / "ebuilder"
+    shutil.copytree(SPECS / "ebuilder", api_dir)
+    path = api_dir / "emulator" / "behaviours.yaml"
+    text = path.read_text()
+    assert "status: 404, message: Commitment change not found." in text
+    path.write_text(text.replace("status: 404, message: Commitment change not found.",
+                                 "status: 409, message: Commitment change not found."))
+    with pytest.raises(DataError) as caught:
+        load_data(api_dir, load_api(api_dir))
+    message = str(caught.value)
+    assert message.startswith(f"{path}:")
+    assert ("behaviours.CommitmentChangesUpdate.missing.status: 409 is not a status the spec "
+            "declares") in message
+
+
+def test_ebuilder_contacts_go_under_their_company_and_update_on_the_option(eb, eb_emulator):
+    store = eb_emulator.state
+    row = {"header": {"companyName": "acme corp", "city": "Austin"},  # any case
+           "items": [{"firstName": "Ada", "lastName": "Lovelace", "email": "ada@acme.test"}]}
+    assert eb.post("/Contacts/Import", json={"data": [row]}).status_code == 200
+    company = store.companies[("acme corp",)]
+    contact = store.contacts[(company.id, "ada", "lovelace")]
+    assert contact.parent == company.id and "city" not in company.fields
+    again = eb.post("/Contacts/Import", json={"data": [row]}).json()
+    assert again["records"][0]["items"][0]["errorMessages"] == ["Contact already exists"]
+    row["items"][0]["email"] = "ada@new.test"
+    updated = eb.post("/Contacts/Import", json={"options": {"updateDuplicates": True},
+                                                "data": [row]})
+    assert updated.status_code == 200, updated.text
+    assert contact.fields["email"] == "ada@new.test" and company.fields["city"] == "Austin"
+    by_number = {"header": {"companyName": "ACME", "companyNumber": "ACM001"},
+                 "items": [{"firstName": "Alan", "lastName": "Turing"}]}
+    assert eb.post("/Contacts/Import", json={"data": [by_number]}).status_code == 200
+    assert store.contacts[(company.id, "alan", "turing")].parent == company.id
+    nobody = {"header": {"companyName": "Nobody Inc"}, "items": row["items"]}
+    failed = eb.post("/Contacts/Import", json={"data": [nobody]}).json()
+    assert failed["records"][0]["header"]["errorMessages"] == ["Company not found"]
