@@ -50,6 +50,7 @@ class Items:
     duplicate: str | None = None
     refs: tuple[ItemRef, ...] = ()
     add: tuple[str, str, str] | None = None  # (lookup, its field, item field added to it)
+    inherit: tuple[str, ...] = ()  # with into: header fields each item record gets too
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ _BEHAVIOUR = {
     "list": (),
     "get": (),
 }
-_ITEMS = ("key", "into", "duplicate", "refs", "add")
+_ITEMS = ("key", "into", "duplicate", "refs", "add", "inherit")
 
 
 def read_behaviours(doc: Document, api: Api) -> Declarations:
@@ -282,9 +283,12 @@ def _items(doc: Document, where: tuple, entry: Any, out: Declarations) -> Items:
         if all(r.lookup != spec["to"] for r in refs):
             raise problem(doc, (*where, "add", "to"), "expected the lookup of one of the refs")
         add = (spec["to"], spec["field"], spec["from"])
+    inherit = _names(doc, (*where, "inherit"), entry.get("inherit") or [])
+    if inherit and into is None:
+        raise problem(doc, (*where, "inherit"), "inherit needs into (items that are records)")
     return Items(_optional_str(doc, (*where, "key"), entry.get("key")), into,
                  _optional_str(doc, (*where, "duplicate"), entry.get("duplicate")),
-                 tuple(refs), add)
+                 tuple(refs), add, inherit)
 
 
 def _transitions(doc: Document, where: tuple, raw: Any) -> tuple[Transition, ...]:

@@ -132,6 +132,9 @@ def _import(call: Call, declared: Declared) -> Any:
                 batch.fail(index, clash, part=part)
             elif existing is not None and not update and declared.duplicate:
                 batch.fail(index, declared.duplicate, part=part)
+        if declared.items is not None and declared.items.inherit:
+            items = [{**{k: header[k] for k in declared.items.inherit if k in header}, **item}
+                     for item in items]
         targets = _check_items(rows, declared.items, index, items, context, update)
         if batch.failed(index):
             return

@@ -1,8 +1,8 @@
 """e-Builder (Trimble Unity Construct) Import API v2: what behaviours.yaml cannot say. Process
 instances (prefix counters, entity/line-item modes, workflow actions), dynamic grids, comments,
-documents with their pre-signed upload, budget lines named by their account codes, account code
-options accepted one by one. Bodies arrive with canonical key
-spelling and already checked against the spec; handlers run under the store's lock."""
+documents with their pre-signed upload and budget lines named by their account codes. Bodies
+arrive with canonical key spelling and already checked against the spec; handlers run under the
+store's lock."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def _store(call: Call) -> RecordStore:
     return call.records
 
 
-# -- budget lines, account code options ----------------------------------------------------------
+# -- budget lines -------------------------------------------------------------------------------
 
 
 @handles("BudgetLineItemsImport")
@@ -118,31 +118,6 @@ def budget_line_items_import(call: Call) -> Any:
             store.put("budget_lines", {"code": code, **item}, parent=project)
 
     return rows.run(each)
-
-
-@handles("AccountCodeOptionsImport")
-def account_code_options_import(call: Call) -> Any:
-    """Options are independent of each other: every good one goes in, also next to a bad one
-    in the same row."""
-    rows = Rows(call)
-    batch = rows.batch
-    batch.lists = True  # E2: failing rows are echoed as lists of their failing options
-    for index, record in enumerate(batch.records):
-        known = batch.errors.get(index)
-        if known and (known.record or known.header):
-            continue
-        header, items, _ = parts(record)
-        for j, item in enumerate(items):
-            option = str(item["option"])
-            if known and j in known.items:
-                continue
-            if len(option) > 5:  # the documented rule, also when the schema has no max_length
-                batch.fail(index, "Option Is Too Long. Option should not be more than "
-                           "5 character(s)", item=j)
-            else:
-                rows.store.put("account_code_options",
-                               {**item, "segmentId": header["segmentId"], "option": option})
-    return batch.answer(call.success())
 
 
 # -- process instances ------------------------------------------------------------------------
