@@ -55,14 +55,10 @@ class Rows:
         """The record the lookup `name` finds from `row`, or None with its documented error
         recorded (an optional lookup the row does not use finds None quietly)."""
         lookup = self.data.lookups[name]
-        found, used = self.lookup(lookup, row, context or {})
+        found, used = find_record(self.store, lookup, row, context or {}, self.options)
         if found is None and used:
             self.batch.fail(index, lookup.missing, part=part, item=item)
         return found
-
-    def lookup(self, lookup: Lookup, row: dict[str, Any], context: dict[str, Record]
-               ) -> tuple[Record | None, bool]:
-        return find_record(self.store, lookup, row, context, self.options)
 
     def find_all(self, names: tuple[str, ...], index: int, row: dict[str, Any],
                  part: str) -> dict[str, Record] | None:
@@ -72,8 +68,8 @@ class Rows:
             found = self.find(name, index, row, part, context)
             if self.batch.failed(index):
                 return None
-            if found is not None:
-                context[found_collection(self.data, name)] = found
+            if found is not None:  # by collection (children search under it) and by name
+                context[self.data.lookups[name].collection] = found
                 context[name] = found
         return context
 
@@ -96,10 +92,6 @@ def find_record(store: RecordStore, lookup: Lookup, row: dict[str, Any],
         if found is not None:
             return found, True
     return None, used or not lookup.optional
-
-
-def found_collection(data: Declarations, lookup: str) -> str:
-    return data.lookups[lookup].collection
 
 
 def run(call: Call, declared: Declared) -> Any:
@@ -288,7 +280,7 @@ def _update(call: Call, declared: Declared) -> Any:
     for record in store.records(declared.collection):
         parent = next((p for p in store.records(parents) if p.id == record.parent), None
                       ) if parents else None
-        holders = {"parent": parent} if parent else {}
+        holders: dict[str, Record | None] = {"parent": parent}
         for name in spec.related:
             context = {parents: parent} if parents and parent else {}
             holders[name] = find_record(store, lookups[name], record.fields, context, {})[0]
