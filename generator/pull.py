@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from generator.enrich import KINDS, Kind, inert_text, schema_file
+from generator.enrich import KINDS, DuplicateKey, Kind, inert_text, read_json, schema_file
 from generator.errors import SpecError
 from generator.ir import PATH_PARAM, Api, Operation
 from generator.pipeline import load_api
@@ -185,8 +185,10 @@ def _fetch(
             f"{op.method} {url}",
         )
     try:
-        payload = response.json()
-    except ValueError:
+        payload = read_json(response.text)
+    except DuplicateKey as exc:
+        raise FetchError(f"the answer names a key twice, at {exc.path}") from None
+    except (ValueError, RecursionError):
         raise FetchError("the answer is not JSON") from None
     if not isinstance(payload, dict):
         raise FetchError(f"the answer is a JSON {type(payload).__name__}, not an object")

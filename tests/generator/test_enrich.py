@@ -113,8 +113,12 @@ def test_case_insensitive_keys_match_the_yaml_field(api: Api, tmp_path: Path) ->
     owner = {"type": "object", "properties": {"EMAIL": {}}}
     widget = {"type": "object", "properties": {"widgetid": {}, "PRICE": {}, "owner": owner}}
     write(tmp_path, "GetWidgets.response.json", widget_list(widget))
-    exact, _ = enrich(api, tmp_path)
-    assert {"widgetid", "PRICE", "owner"} <= set(fields(exact, "Widget"))
+    exact, findings = enrich(api, tmp_path)
+    assert {"widgetid", "PRICE"} <= set(fields(exact, "Widget"))
+    # `owner` is the Python name of the YAML's `Owner`: a record's `owner` would fill it
+    assert "owner" not in fields(exact, "Widget")
+    [clash] = [f for f in findings if f.path == "Widgets[].owner"]
+    assert clash.category == "mismatch" and "`Widget.owner`" in clash.message
     folded, findings = enrich(replace(api, keys_case_insensitive=True), tmp_path)
     assert fields(folded, "Widget") == fields(api, "Widget")
     assert fields(folded, "Owner") == fields(api, "Owner")
@@ -122,16 +126,22 @@ def test_case_insensitive_keys_match_the_yaml_field(api: Api, tmp_path: Path) ->
 
 
 def test_python_names_are_unique_and_safe(api: Api, tmp_path: Path) -> None:
-    names = ["owner", "Owner ", "widget_id", "model_dump", "to_wire", "validate", "", "-", "2"]
+    names = ["Owner ", "model_dump", "to_wire", "validate", "", "-", "2", "field", "a-b", "a_b"]
     widget = {"type": "object", "properties": {n: {"type": "string"} for n in names}}
     write(tmp_path, "GetWidgets.response.json", widget_list(widget))
     enriched, _ = enrich(api, tmp_path)
     got = {f.wire_name: f.python_name for f in enriched.model("Widget").fields}
-    assert {got["owner"], got["Owner "]} == {"owner_2", "owner_3"}  # the YAML has `owner`
-    assert got["widget_id"] == "widget_id_2"
+    assert got["Owner "] == "owner_2"  # the YAML has `owner`
     assert got["model_dump"] == "field_model_dump"  # pydantic's namespace
     assert (got["to_wire"], got["validate"]) == ("to_wire_", "validate_")
-    assert (got[""], got["-"], got["2"]) == ("field", "field_2", "field_2_2")
+    # a Python name never equals another field's wire name: `field` and `a_b` keep theirs
+    assert (got[""], got["-"], got["2"], got["field"]) == (
+        "field_2",
+        "field_3",
+        "field_2_2",
+        "field",
+    )
+    assert (got["a-b"], got["a_b"]) == ("a_b_2", "a_b")
     assert len(set(got.values())) == len(got)
     # V1 names of moved fields stay free for their deprecated attributes
     write(tmp_path, "GetWidgets.response.json", widget_list({"properties": {"OwnerEmail": {}}}))
@@ -196,7 +206,9 @@ def test_enrichment_md(api: Api, tmp_path: Path) -> None:
     text = template.render(api=enriched, findings=findings, version="0")
     assert text == template.render(api=enriched, findings=findings, version="0")
     assert "## CreateWidget (response)" in text and "No pulled schemas." not in text
-    assert '| `a\\u007cb\\u0060c\\n` | `"a\\u007cb\\u0060c\\n"` | `Widget.a_b_c` | `any` |' in text
+    assert (
+        '| `["a\\u007cb\\u0060c\\n"]` | `"a\\u007cb\\u0060c\\n"` | `Widget.a_b_c` | `any` |' in text
+    )
     assert "| `Price` | the YAML names `Price` but the pulled schema lacks it |" in text
 
 
