@@ -27,6 +27,8 @@ from generator.names import snake
 Kind = Literal["request", "response"]
 KINDS: tuple[Kind, ...] = ("request", "response")
 MAX_DESCRIPTION = 500
+MAX_DEPTH = 100  # JSON nesting, and references followed in a row, in one pulled schema
+MAX_BYTES = 16 * 2**20  # of one pulled schema file
 _SCALAR_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
 _WHITESPACE = re.compile(r"\s+")
 _ANY = TypeRef("scalar", name="any")
@@ -84,19 +86,30 @@ def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
     return obj
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH: no schema a server describes itself with is."""
+
+    def __init__(self, path: str):
+        super().__init__(f"nested deeper than {MAX_DEPTH} levels")
+        self.path = path
+
+
 def read_json(text: str) -> Any:
     """JSON text as Python values; DuplicateKey (with the JSON path) when an object repeats a
-    key, which `json.loads` would silently resolve by dropping a value."""
+    key, which `json.loads` would silently resolve by dropping a value; TooDeep past
+    MAX_DEPTH levels (reading it would exhaust the stack later)."""
     root = json.loads(text, object_pairs_hook=_pairs)
-    todo: list[tuple[str, Any]] = [("", root)]
+    todo: list[tuple[str, Any, int]] = [("", root, 0)]
     while todo:
-        path, node = todo.pop()
+        path, node, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise TooDeep(path)
         if isinstance(node, _Pairs) and node.twice:
             raise DuplicateKey(join_path(path, node.twice[0]))
         if isinstance(node, dict):
-            todo.extend((join_path(path, k), v) for k, v in node.items())
+            todo.extend((join_path(path, k), v, depth + 1) for k, v in node.items())
         elif isinstance(node, list):
-            todo.extend((f"{path}[{n}]", v) for n, v in enumerate(node))
+            todo.extend((f"{path}[{n}]", v, depth + 1) for n, v in enumerate(node))
     return root
 
 
@@ -118,9 +131,11 @@ class _Schema:
                     )
                 ]
             ) from None
-        except DuplicateKey as exc:
+        except (DuplicateKey, TooDeep) as exc:
             self.fail(str(exc), exc.path)
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        except RecursionError:
+            self.fail(f"not a readable JSON file: nested deeper than {MAX_DEPTH} levels")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             self.fail(f"not a readable JSON file: {exc}")
         if not isinstance(self.root, dict):
             self.fail(f"a pulled schema must be a JSON object, not {type(self.root).__name__}")
@@ -156,11 +171,14 @@ class _Schema:
         if isinstance(node, bool):
             return {}  # `true` accepts anything; `false` cannot describe a field either
         if not isinstance(node, dict):
-            self.fail(f"a schema must be an object, found {json.dumps(node)[:60]}")
+            found = "an array" if isinstance(node, list) else json.dumps(node)[:60]
+            self.fail(f"a schema must be an object, found {found}")
         if "$ref" in node:
             ref = node["$ref"]
             if ref in chain:
                 self.fail(f"$ref cycle: {' -> '.join((*chain, ref))}", "$ref")
+            if len(chain) >= MAX_DEPTH:
+                self.fail(f"more than {MAX_DEPTH} references in a row", "$ref")
             target = self.resolve(self._target(ref), (*chain, ref))
             # Draft-07 ignores siblings of $ref; a description beside it is still worth keeping.
             if target is not None and "description" in node:
@@ -465,8 +483,36 @@ def _field(candidate: _Candidate, python_name: str) -> Field:
     )
 
 
+_SCHEMA_NAME = re.compile(r"(?P<wire>.+)\.(?P<kind>request|response)\.json")
+
+
 def _pulled(api: Api, schemas_dir: Path) -> Iterator[tuple[str, Kind, Path, str]]:
-    """(operation, kind, file, model) of every pulled schema of the API, in IR order."""
+    """(operation, kind, file, model) of every pulled schema of the API, in IR order. A file
+    named like a pulled schema that no operation has, or one that is not a regular file, is a
+    SpecError: it would otherwise be ignored without a word."""
+    problems = []
+    known = {
+        schema_file(schemas_dir, op.wire_name, kind) for op in api.operations for kind in KINDS
+    }
+    try:
+        entries = sorted(schemas_dir.iterdir())
+    except OSError as exc:
+        raise SpecError(
+            [Problem(Loc(display_path(schemas_dir)), "", f"unreadable: {exc}")]
+        ) from None
+    for entry in entries:
+        if not _SCHEMA_NAME.fullmatch(entry.name):
+            continue  # not a pulled schema (a README, an editor's file)
+        shown = Loc(display_path(entry))
+        if entry not in known:
+            message = "no operation has this wire name (a renamed or removed operation?)"
+            problems.append(Problem(shown, "", message))
+        elif not entry.is_file():
+            problems.append(Problem(shown, "", "not a regular file (a folder, or a broken link)"))
+        elif entry.stat().st_size > MAX_BYTES:
+            problems.append(Problem(shown, "", f"larger than {MAX_BYTES // 2**20} MiB"))
+    if problems:
+        raise SpecError(problems)
     for op in api.operations:
         for kind in KINDS:
             path = schema_file(schemas_dir, op.wire_name, kind)

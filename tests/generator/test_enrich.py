@@ -183,6 +183,18 @@ def test_descriptions_become_inert_text() -> None:
         ({"properties": []}, "'properties' must be an object"),
         ({"properties": {"a": {"type": 5}}}, "'type' must be"),
         ('{"properties": {"\\ud800": {}}}', "not valid Unicode"),
+        ('{"properties": {"a": {}, "b": {}, "a": {"type": "string"}}}', "a key appears twice"),
+        ('{"properties": {"a": ' + '{"items": ' * 150 + "{}" + "}" * 150 + "}}", "deeper than 100"),
+        ("[" * 5000 + "]" * 5000, "nested deeper than 100 levels"),
+        (
+            {
+                "properties": {"a": {"$ref": "#/definitions/D0"}},
+                "definitions": {f"D{n}": {"$ref": f"#/definitions/D{n + 1}"} for n in range(150)}
+                | {"D150": {}},
+            },
+            "more than 100 references in a row",
+        ),
+        ("\ufeff{}", "not a readable JSON file: Unexpected UTF-8 BOM"),
     ],
 )
 def test_malformed_schema_files_are_spec_errors(
@@ -194,6 +206,58 @@ def test_malformed_schema_files_are_spec_errors(
     [problem] = caught.value.problems
     assert problem.loc.file.endswith("GetWidgets.response.json")
     assert expected in problem.message
+
+
+def test_a_repeated_key_is_named_by_its_json_path(api: Api, tmp_path: Path) -> None:
+    text = '{"properties": {"Widgets": {"items": {"properties": {"a.b": {}, "a.b": {}}}}}}'
+    write(tmp_path, "GetWidgets.response.json", text)
+    with pytest.raises(SpecError) as caught:
+        enrich(api, tmp_path)
+    assert caught.value.problems[0].key == 'properties.Widgets.items.properties["a.b"]'
+
+
+def test_schema_files_no_operation_reads_are_spec_errors(api: Api, tmp_path: Path) -> None:
+    write(tmp_path, "Removed.response.json", {})
+    (tmp_path / "GetWidgets.response.json").mkdir()
+    (tmp_path / "CreateWidget.request.json").symlink_to(tmp_path / "nowhere.json")
+    write(tmp_path, "README.md", "notes")  # not named like a pulled schema: not ours
+    with pytest.raises(SpecError) as caught:
+        enrich(api, tmp_path)
+    assert [(Path(p.loc.file).name, p.message) for p in caught.value.problems] == [
+        ("CreateWidget.request.json", "not a regular file (a folder, or a broken link)"),
+        ("GetWidgets.response.json", "not a regular file (a folder, or a broken link)"),
+        (
+            "Removed.response.json",
+            "no operation has this wire name (a renamed or removed operation?)",
+        ),
+    ]
+
+
+def test_json_schema_words_are_plain_property_names(api: Api, tmp_path: Path) -> None:
+    names = ["$ref", "properties", "allOf", "type", "definitions"]
+    widget = {"properties": {n: {"type": "string"} for n in names}}
+    write(tmp_path, "GetWidgets.response.json", widget_list(widget))
+    enriched, _ = enrich(api, tmp_path)
+    got = {f.wire_name: f for f in enriched.model("Widget").fields}
+    assert all(str(got[n].type) == "string" for n in names)
+    assert got["$ref"].python_name == "ref"
+
+
+def test_case_variants_are_one_key_and_each_is_a_finding(api: Api, tmp_path: Path) -> None:
+    widget = {"properties": {"Status": {}, "status": {}, "STATUS": {}, "Widget_Id": {}}}
+    write(tmp_path, "GetWidgets.response.json", widget_list(widget))
+    folded, findings = enrich(replace(api, keys_case_insensitive=True), tmp_path)
+    got = {f.wire_name: f.python_name for f in folded.model("Widget").fields}
+    assert got["STATUS"] == "status" and "Status" not in got and "status" not in got
+    rejected = {f.path: f.message for f in findings if f.category == "mismatch"}
+    for path in ("Widgets[].Status", "Widgets[].status"):
+        assert rejected[path].startswith("not added: the same key as the added `Widget.status`")
+    # `Widget_Id` folds to the Python name of the YAML's `WidgetId`
+    assert "Python name of the YAML field `Widget.widget_id`" in rejected["Widgets[].Widget_Id"]
+    # keys exact: three fields, the exact spelling keeps the plain name
+    exact, _ = enrich(api, tmp_path)
+    got = {f.wire_name: f.python_name for f in exact.model("Widget").fields}
+    assert (got["STATUS"], got["Status"], got["status"]) == ("status_2", "status_3", "status")
 
 
 def test_enrichment_md(api: Api, tmp_path: Path) -> None:
