@@ -16,6 +16,7 @@ from starlette.datastructures import Headers, QueryParams
 from emulator.errors import ApiError
 from generator.ir import Api, Param
 from generator.schema import validator_schema
+from generator.text_numbers import read_as_text
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$")
@@ -169,8 +170,9 @@ def canonical_document(
     the wire name of a matching alias). Keys of open maps (no properties) stay as sent; a key
     that matches nothing, or whose property is already filled, stays too, for validation to
     report. With `coerce` (spec accept_numbers_as_strings), scalars are read as Json.NET reads
-    them: a number where only a string fits becomes its text, a numeric string where only a
-    number fits becomes that number."""
+    them: a number where only a string fits becomes its text where the string takes it
+    (generator/text_numbers.py, which the OpenAPI export states too), a numeric string where
+    only a number fits becomes that number."""
     defs = schema.get("$defs", {})
 
     def walk(node: dict[str, Any], value: Any) -> Any:
@@ -195,16 +197,18 @@ def canonical_document(
         if isinstance(value, list):
             items = [o["items"] for o, _ in options if isinstance(o.get("items"), dict)]
             return [walk(items[0], v) for v in value] if items else value
-        return _coerced(value, {o.get("type") for o, _ in options}) if coerce else value
+        return _coerced(value, [o for o, _ in options]) if coerce else value
 
     return walk(schema, document)
 
 
-def _coerced(value: Any, types: set[Any]) -> Any:
+def _coerced(value: Any, options: list[dict[str, Any]]) -> Any:
+    types = {o.get("type") for o in options}
     if None in types or isinstance(value, bool):  # an open schema takes anything as it is
         return value
-    if isinstance(value, int | float) and "string" in types and not types & {"number", "integer"}:
-        return str(value)
+    if isinstance(value, int | float) and not types & {"number", "integer"}:
+        texts = (read_as_text(o, value) for o in options)
+        return next((text for text in texts if text is not None), value)
     if isinstance(value, str) and types & {"number", "integer"} and "string" not in types:
         with contextlib.suppress(InvalidOperation):
             number = Decimal(value.strip())

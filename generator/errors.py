@@ -24,8 +24,17 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f" at '{self.key}'" if self.key else ""
-        return f"{self.loc}: error{where}: {self.message}"
+        where = f" at '{_one_line(self.key)}'" if self.key else ""
+        return f"{self.loc}: error{where}: {_one_line(self.message)}"
+
+
+def _one_line(text: str) -> str:
+    """Spec text inside an error line: line breaks and other controls shown as escapes, so
+    every problem stays one line whatever a key holds."""
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode()
+        for char in text
+    )
 
 
 class SpecError(Exception):

@@ -79,7 +79,7 @@ def format_tree(files: dict[str, str], only_rules: str = "") -> dict[str, str]:
                             Loc("<generated>"),
                             "",
                             "ruff failed on the generated "
-                            f"code (a generator bug): {done.stderr.strip()}",
+                            f"code (a generator bug): {(done.stderr or done.stdout).strip()}",
                         )
                     ]
                 )

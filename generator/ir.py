@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from generator.load import Document
@@ -16,6 +16,8 @@ _TYPE = re.compile(r"^(list|map)\[(.*)\]$")
 PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 # Formats every generated check understands (client, emulator, OpenAPI), as the pattern a value
 # must match. Other `format` values only describe the wire text. GUIDs: syntax only, any version.
+# Canonical base64 text, padded to whole quanta: what a server decodes without guessing.
+BASE64_TEXT = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 FORMAT_PATTERNS = {
     # the ASCII address of RFC 5321: at most 254 characters, a dot-atom local part of at most
     # 64, dotted host labels
@@ -185,6 +187,16 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class BusinessError:
+    """A status the server answers when a business rule on valid input fails."""
+
+    status: int
+    when: str
+    confidence: str = "documented"
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Payload:
     """A request body or a response: JSON validated by a model, a binary stream, or nothing."""
 
@@ -289,6 +301,7 @@ class Operation:
     file: FileField | None = None
     presigned_upload: PresignedUpload | None = None
     requires: tuple[Requirement, ...] = ()
+    errors: tuple[BusinessError, ...] = ()
 
     def params_in(self, location: str) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.location == location)
@@ -582,6 +595,7 @@ def _operation(
         if "presigned_upload" in spec
         else None,
         requires=tuple(_requirement(r) for r in spec.get("requires", ())),
+        errors=tuple(BusinessError(**e) for e in spec.get("errors", ())),
     )
 
 
@@ -639,15 +653,21 @@ def build_api(documents: list[Document]) -> Api:
     all_ops = [op for _, ops in resources.values() for op in ops]
     error_model = api_spec.get("errors", {}).get("model", "")
     roles = _roles(model_specs, all_ops, error_model)
+    # A file inside a JSON body as base64 is checked as canonical base64 text, like a format.
+    base64_fields = {(op.body.model, op.file.field) for op in all_ops
+                     if op.file and op.file.encoding == "base64"}
     models = []
     for name in sorted(model_specs):
         spec = model_specs[name]
         role = roles[name]
         default_extra = "forbid" if role == "request" else "allow"
+        fields = [_field(w, f) for w, f in spec["fields"].items()]
+        fields = [replace(f, pattern=f.pattern or BASE64_TEXT)
+                  if (name, f.wire_name) in base64_fields else f for f in fields]
         models.append(
             Model(
                 name=name,
-                fields=tuple(_field(w, f) for w, f in spec["fields"].items()),
+                fields=tuple(fields),
                 description=spec.get("description", ""),
                 extra=spec.get("extra", default_extra),
                 role=role,

@@ -9,6 +9,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import threading
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -99,11 +100,16 @@ def _generate(schema: str, aliases: str) -> str:
     return source
 
 
+_PARSER_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
 def _split(source: str, keep: set[str]) -> tuple[list[str], str]:
     """(import statements, class definitions) of one chunk's output, keeping only the classes
     of its own models (not the root class, not the stand-ins)."""
     tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
+    # Lines as the parser counts them (at \r\n, \r and \n; splitlines also breaks at U+2028
+    # and other separators a description may hold).
+    lines = _PARSER_LINES.findall(source)
     imports, classes = [], []
     for node in tree.body:
         assert node.end_lineno is not None

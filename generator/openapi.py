@@ -20,12 +20,14 @@ from generator.ir import (
     Operation,
     Param,
     Payload,
+    Place,
     Requirement,
     TypeRef,
 )
 from generator.links import Link, operation_links
 from generator.schema import api_schema, constraints_schema, type_schema
 from generator.statuses import declared_statuses
+from generator.text_numbers import numbers_taken
 
 _SCHEMAS = "#/components/schemas/"
 _BINARY = {"type": "string", "format": "binary"}
@@ -93,17 +95,15 @@ def _schemas(api: Api) -> dict[str, Any]:
     return schemas
 
 
-_TEXT_ONLY = {"enum", "pattern", "format", "contentEncoding", "minLength", "maxLength"}
-
-
 def _take_numbers_as_text(schema: dict[str, Any]) -> None:
-    """`accept_numbers_as_strings`: where a plain string fits, the server also takes a number
-    (and reads it as its text), so the document says so. Strings with an enum, a pattern, a
-    format, an encoding or a length keep their one type: a number's text need not meet them."""
+    """`accept_numbers_as_strings`: where a string fits, the numbers the server also takes (and
+    reads as their text) are said too. JSON Schema keywords bind one type each, so `maxLength`
+    stays the string's and `minimum`/`maximum` become the number's."""
     for value in schema.get("properties", {}).values():
         for node in _value_nodes(value):
-            if node.get("type") == "string" and not node.keys() & _TEXT_ONLY:
-                node["type"] = ["string", "number"]
+            taken = numbers_taken(node)
+            if taken is not None:
+                node.update(taken, type=["string", taken["type"]])
 
 
 def _add_format(schema: dict[str, Any], fmt: str) -> None:
@@ -220,11 +220,52 @@ def _content(payload: Payload) -> dict[str, Any]:
     return {payload.content_type or "application/json": {"schema": _ref(payload.model)}}
 
 
+# A place "holds a value" (the spec's `requires`): present, not null, not empty.
+_HOLDS_VALUE: dict[str, Any] = {"not": {"enum": [None, "", [], {}]}}
+
+
+def _body_holds(path: str) -> dict[str, Any]:
+    """The schema of a body in which the dotted `path` holds a value."""
+    schema: dict[str, Any] = _HOLDS_VALUE
+    for key in reversed(path.split(".")):
+        schema = {"required": [key], "properties": {key: schema}}
+    return schema
+
+
+def _exported_requires(op: Operation) -> tuple[list[dict[str, Any]], set[Place], set[Place]]:
+    """The `requires` rules as OpenAPI can state them: (schemas the body must also meet,
+    parameters left out, parameters made required). Within the body a rule is exact (an anyOf
+    of required paths); a rule across parts cannot be stated, so the export is stricter, never
+    looser: its body places are required and its parameters left out, or with no body place,
+    its first parameter is required and the others are left out. x-apigen-requires keeps every
+    rule whole."""
+    body_rules: list[dict[str, Any]] = []
+    left_out: set[Place] = set()
+    required: set[Place] = set()
+    for rule in op.requires:
+        in_body = [p for p in rule.one_of if p.location == "body"]
+        params = [p for p in rule.one_of if p.location != "body"]
+        if in_body:
+            holds = [_body_holds(p.path) for p in in_body]
+            body_rules.append(holds[0] if len(holds) == 1 else {"anyOf": holds})
+            left_out.update(params)
+        else:
+            required.add(params[0])
+            left_out.update(params[1:])
+    return body_rules, left_out, required
+
+
 def _request_body(models: dict[str, Model], op: Operation) -> dict[str, Any]:
     body = op.body
+    body_rules = _exported_requires(op)[0]
     # As in the client: a JSON body is optional when its model has no required field.
-    required = body.kind == "binary" or any(f.required for f in models[body.model].fields)
-    out: dict[str, Any] = {"required": required, "content": _content(body)}
+    required = (body.kind == "binary" or bool(body_rules)
+                or any(f.required for f in models[body.model].fields))
+    content = _content(body)
+    if body_rules:
+        for media in content.values():
+            media["schema"] = {"allOf": [media["schema"], *body_rules]}
+    out: dict[str, Any] = {"required": required, "content": content}
     if body.description:
         out["description"] = body.description
     return out
@@ -263,6 +304,19 @@ def _requirement(rule: Requirement) -> dict[str, Any]:
     )
 
 
+def _place(param: Param) -> Place:
+    return Place(param.location, param.wire_name)
+
+
+def _left_out_sentence(op: Operation) -> str:
+    left_out = _exported_requires(op)[1]
+    if not left_out:
+        return ""
+    names = ", ".join(f"{p.location} parameter `{p.path}`" for p in sorted(left_out, key=str))
+    return (f"OpenAPI cannot state a rule across the request's parts, so this document states "
+            f"one of its forms and leaves out the {names}; the server takes either.")
+
+
 def _requirement_sentence(rule: Requirement) -> str:
     places = " or ".join(
         f"`{p.path}` in the body" if p.location == "body" else f"the {p.location} parameter "
@@ -289,13 +343,19 @@ def _operation(
         "Requires MFA." if op.mfa == "required" and api.mfa_otp_header else "",
         inferred if op.confidence == "inferred" else "",
         *(_requirement_sentence(rule) for rule in op.requires),
+        _left_out_sentence(op),
         "" if op.idempotent else "Not idempotent: the generated client never retries it once sent.",
     )
     if description:
         out["description"] = description
     if op.deprecated:
         out["deprecated"] = True
-    parameters = [_parameter(api, p) for p in op.params]
+    _, left_out, required = _exported_requires(op)
+    parameters = [
+        {**_parameter(api, p), **({"required": True} if _place(p) in required else {})}
+        for p in op.params
+        if _place(p) not in left_out
+    ]
     if api.mfa_otp_header:
         parameters += [{"$ref": f"#/components/parameters/{name}"} for name in _MFA_PARAMETERS]
     if parameters:

@@ -11,11 +11,11 @@ from typing import Any
 
 import jinja2
 
-from generator import __version__, cache
+from generator import __version__, cache, escape
 from generator.enrich import Finding
 from generator.ir import Api, Model, Move, Operation, Param, TypeRef
 from generator.models import ModelsJob, Workers, needs_custom_base
-from generator.names import snake
+from generator.names import is_identifier, snake
 from generator.openapi import render_openapi
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -64,11 +64,6 @@ def param_type(param: Param) -> str:
     if param.type.startswith("list["):
         return f"Sequence[{_PY_SCALARS[param.type[5:-1]]}]"
     return _PY_SCALARS[param.type]
-
-
-def docstring(text: str) -> str:
-    """Text that is inert inside a triple-quoted docstring, whatever the spec or server said."""
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
 
 
 @functools.cache
@@ -269,10 +264,20 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        # Every `{{ }}` goes through the escaping rule of its file (generator/escape.py).
+        autoescape=True,
+        finalize=escape.finalize,
     )
-    env.filters.update(py=repr, snake=snake, doc=docstring, py_type=py_type, param_type=param_type)
-    env.globals.update(needs_custom_base=needs_custom_base)
+    env.filters.update(
+        py=escape.python_literal,
+        snake=snake,
+        doc=escape.docstring,
+        py_type=lambda ref: escape.code(py_type(ref)),
+        param_type=lambda param: escape.code(param_type(param)),
+        md_inline=escape.markdown_inline,
+        md_code=escape.markdown_code,
+    )
+    env.globals.update(needs_custom_base=needs_custom_base, is_identifier=is_identifier)
     return env
 
 

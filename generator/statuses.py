@@ -33,6 +33,11 @@ def declared_statuses(api: Api, op: Operation) -> dict[int, str]:
         out[403] = "Forbidden: " + "; or ".join(reasons) + "."
     if op.params_in("path"):
         out[404] = "No record matches the path parameters."
+    for rule in op.errors:  # the spec's business rules on valid input
+        when = rule.when[0].upper() + rule.when[1:].rstrip(".")
+        inferred = rule.confidence == "inferred"
+        when += f" (inferred, not documented: {rule.source})" if inferred else "."
+        out[rule.status] = f"{out[rule.status]} Or: {when}" if rule.status in out else when
     if api.quota_status:
         out[api.quota_status] = "The account's call quota is used up."
     if api.rate_limit:

@@ -5,13 +5,14 @@ the file, line, column and key; all problems are reported together."""
 from __future__ import annotations
 
 import json
+import keyword
 import re
 from collections.abc import Iterator
 from functools import cache as memoize
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache
+from generator import cache, surface
 from generator.errors import Loc, Problem, SpecError
 from generator.ir import FORMAT_PATTERNS, PATH_PARAM, PLACEHOLDER, TypeRef, envelope_models
 from generator.load import Document
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
+_MAX_NAME = 100  # characters of a name that becomes a file name
 META_SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
 # The Python type of a parameter example, by parameter type (dates are sent as their text).
 _EXAMPLE_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -126,7 +128,76 @@ class _Checker:
         self.check_api()
         self.check_models()
         self.check_operations()
+        self.check_surface()
         return self.problems
+
+    def check_surface(self) -> None:
+        """Names the generated package takes from the spec must not shadow what it relies on
+        (generator/surface.py reads those from the runtime, pydantic and the templates)."""
+        assert self.api is not None
+        doc, api = self.api
+        why = surface.package_name_problem(api["name"])
+        if why:
+            self.error(doc, ["api", "name"], f"{why}; choose another API name")
+        classes: dict[str, str] = {}
+        for cls in (api["client_class"], "Async" + api["client_class"]):
+            if cls in surface.module_names():
+                self.error(doc, ["api", "client_class"],
+                           f"{cls!r} is a name the package already exports or imports")
+            classes[cls] = "the client class"
+        for name, (mdoc, _) in self.models.items():
+            if name in surface.module_names() or name in classes:
+                self.error(mdoc, ["models", name], f"model name {name!r} would shadow "
+                           f"{classes.get(name, 'a name the generated modules import')}")
+            elif name.endswith("Base") and name.removesuffix("Base") in self.models:
+                self.error(mdoc, ["models", name], f"model name {name!r} is the name of the "
+                           f"base class generated for model {name.removesuffix('Base')}")
+        for doc_ in self.docs:
+            resource = doc_.data.get("resource")
+            if not resource:
+                continue
+            if len(resource) > _MAX_NAME:
+                self.error(doc_, ["resource"], f"longer than {_MAX_NAME} characters "
+                           "(it names a file)")
+            if resource in surface.client_attributes() or keyword.iskeyword(resource):
+                self.error(doc_, ["resource"], f"resource {resource!r} would shadow the "
+                           "client attribute of that name")
+            for cls in (pascal(resource), "Async" + pascal(resource)):
+                if cls in surface.module_names() or cls in self.models or (
+                    classes.get(cls, resource) != resource
+                ):
+                    self.error(doc_, ["resource"], f"resource class {cls!r} would shadow "
+                               f"{classes.get(cls) or 'a model or an imported name'}")
+                classes[cls] = f"the class of resource {resource!r}"
+            self.check_methods(doc_)
+
+    def check_methods(self, doc: Document) -> None:
+        """Every method of a resource class, and every argument of each, is one name."""
+        methods: dict[str, str] = {}
+        for op_name, op in doc.data.get("operations", {}).items():
+            base: list[str | int] = ["operations", op_name]
+            py = snake(op_name)
+            made = [py]
+            trimmed = py.strip("_")
+            if isinstance(op.get("body"), dict) and "envelope" in op["body"]:
+                made.append(f"{trimmed}_many")
+            made += [f"{trimmed}_file"] * ("file" in op)
+            made += [f"{trimmed}_and_upload"] * ("presigned_upload" in op)
+            if "paginate" in op:
+                made.append(op["paginate"].get("method") or f"iter_{py}")
+            for method in made:
+                if not is_identifier(method) or method.startswith("_"):
+                    self.error(doc, base, f"method name {method!r} is not a usable Python name")
+                elif method in methods:
+                    self.error(doc, base, f"method {method!r} clashes with the method of "
+                               f"operation {methods[method]!r}")
+                methods[method] = op_name
+            for wire, param in op.get("params", {}).items():
+                name = param.get("name") or snake(wire)
+                if name in surface.generated_arguments():
+                    self.error(doc, [*base, "params", wire], f"Python name {name!r} is an "
+                               "argument or name the generated method uses itself; give the "
+                               "parameter another `name:`")
 
     def collect(self) -> None:
         for doc in self.docs:
@@ -293,6 +364,14 @@ class _Checker:
                     self.error(
                         doc, [*fpath, "name"], f"{field['name']!r} is not a usable Python name"
                     )
+                elif "name" in field and field["name"].startswith("_"):
+                    self.error(doc, [*fpath, "name"], "a field name may not start with '_' "
+                               "(pydantic keeps those private)")
+                py_name = field.get("name") or snake(wire)
+                if surface.shadows_model_member(py_name):
+                    self.error(doc, fpath, f"Python name {py_name!r} would shadow the model "
+                               "member of that name (pydantic or the runtime); give the field "
+                               "another `name:`")
                 self.check_pattern(doc, fpath, field)
                 py = field.get("name") or snake(wire)
                 if py in py_names:
@@ -308,6 +387,13 @@ class _Checker:
                             f"move target {move[key]!r} is not a field path of model {name}",
                         )
                 self.check_instances_and_types(doc, name, move, mpath)
+                legacy = move.get("from", "")
+                if move["kind"] in ("rename", "move") and legacy.isidentifier() and (
+                    surface.shadows_model_member(legacy) or surface.shadows_model_member(
+                        snake(legacy))
+                ):
+                    self.error(doc, [*mpath, "from"], f"V1 name {legacy!r} would shadow the "
+                               "model member of that name")
                 first = move.get("from", "").split(".")[0].removesuffix("[]")
                 if move["kind"] in ("rename", "move", "removed") and first in spec["fields"]:
                     self.error(

@@ -67,6 +67,18 @@ def _model(example: dict[str, Any], kind: str) -> type[Any]:
     return getattr(ebuilder.types, name)  # type: ignore[no-any-return]
 
 
+def _whole_file(example: dict[str, Any]) -> Any:
+    """The document cuts a base64 file short ("JVBERi0xLjQKJcOkw7zDtsO..."); the body keeps the
+    whole base64 quanta before the cut, which the file field's canonical-base64 check takes."""
+    limit = BY_ROUTE[(example["method"], example["path"])].file
+    body = example["body"]
+    text = body.get(limit.field) if limit and isinstance(body, dict) else None
+    if not (isinstance(text, str) and text.endswith("...")):
+        return body
+    kept = text[:-3]
+    return {**body, limit.field: kept[: len(kept) // 4 * 4]}
+
+
 def test_every_operation_has_an_example_route() -> None:
     assert {(e["method"], e["path"]) for e in EXAMPLES} == set(BY_ROUTE)
 
@@ -74,8 +86,9 @@ def test_every_operation_has_an_example_route() -> None:
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e["kind"] == "request"], ids=_id)
 def test_request_example_round_trips(example: dict[str, Any]) -> None:
     model = _model(example, "request")
-    sent = model.model_validate(example["body"]).to_wire()
-    assert _lost(example["body"], sent) == []
+    body = _whole_file(example)
+    sent = model.model_validate(body).to_wire()
+    assert _lost(body, sent) == []
     json.dumps(sent, default=str)  # JSON-ready
 
 

@@ -73,4 +73,5 @@ def test_base64_upload_and_limit(eb, eb_emulator):
                                                  base64.b64encode(b"x" * (limit // 2)).decode()})
     assert smaller.json()["messages"] == ["File size exceeds the 1 MB limit."]
     no_project = eb.post("/Documents/Create", json={**CREATE, "projectName": "X", "fileSize": 1})
+    assert no_project.status_code == 404  # the spec's errors
     assert no_project.json()["messages"] == ["Project not found."]

@@ -145,7 +145,8 @@ def test_comment_rules(eb, eb_emulator):
         "Invalid type. Expected Boolean but got String. Path 'isPrivate'."]
     assert "success" not in typed
     bad_doc = ["948576e3-4daa-2512-408b-ae444a45af58", "00000000-0000-0000-0000-000000000000"]
-    assert eb.post(url, json={"commentText": "x", "documents": bad_doc}).status_code == 400
+    # The spec's errors: an unknown document is 404, a draft instance 409.
+    assert eb.post(url, json={"commentText": "x", "documents": bad_doc}).status_code == 404
     too_many = eb.post(url, json={"commentText": "x", "documents": bad_doc[:1] * 101})
     assert too_many.status_code == 400 and "100" in too_many.json()["messages"][0]
     assert len(submitted.comments) == 1  # nothing of the refused calls was kept
@@ -155,7 +156,7 @@ def test_comment_rules(eb, eb_emulator):
     draft = next(p for p in state.processes.values() if p.draft)
     refused = eb.post(f"/ProcessInstances/{draft.guid}/Comments/Create",
                       json={"commentText": "x"})
-    assert refused.status_code == 400 and "draft" in refused.json()["messages"][0]
+    assert refused.status_code == 409 and "draft" in refused.json()["messages"][0]
 
 
 def test_daily_quota_answers_426(eb_emulator):

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from tests.conftest import DEMO, SPECS, start_emulator
-from tests.emulator.conftest import program_path, session
+from tests.emulator.conftest import new_project, program_path, session
 
 FIXTURES = SPECS.parent / "tests" / "fixtures" / "specs"
 
@@ -139,3 +139,21 @@ def test_bad_emulator_data_names_file_and_key(tmp_path, text, named):
         credentials(api_dir)
     assert str(caught.value).startswith(str(api_dir / "emulator" / "emulator.yaml"))
     assert named in str(caught.value)
+
+
+def test_a_hook_status_the_spec_does_not_declare_is_a_loud_500(tmp_path):
+    """The hooks enforce no rule the spec does not state: take SubmitProject's `errors:` out of
+    the spec and the emulator's 409 for an incomplete form becomes a 500 naming the drift."""
+    api_dir = tmp_path / "powerclerk"
+    shutil.copytree(SPECS / "powerclerk", api_dir)
+    projects = api_dir / "projects.yaml"
+    text = projects.read_text()
+    start = text.index("    errors:\n      - status: 409")
+    end = text.index("    confidence: documented", start)
+    projects.write_text(text[:start] + text[end:])
+    with start_emulator(api_dir, rate_limit=1000) as server, session(server, DEMO) as http:
+        project = new_project(http)["ProjectId"]
+        answer = http.post(program_path(f"/Projects/{project}/Forms/XXUC5V2KKAGV/Draft/Submit"))
+        assert answer.status_code == 500
+        assert answer.json()["Message"] == "SubmitProject hook answered undeclared 409"
+        assert answer.json()["Errors"] == ["The form is not complete."]

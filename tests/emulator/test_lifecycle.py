@@ -36,7 +36,7 @@ def test_create_set_submit_and_use_number(api):
     assert values["R2YX21RVSF51"] == ("false", None)
     assert api.get(f"{form}/Draft/Data").json() == draft.json()
     incomplete = api.post(f"{form}/Draft/Submit")
-    assert incomplete.status_code == 400
+    assert incomplete.status_code == 409  # the spec's errors: a state that forbids the call
     assert "System size (kW)" in incomplete.json()["Errors"][0]
 
     assert fill_required(api, project_id).json()["Project"]["CanSubmit"] is True

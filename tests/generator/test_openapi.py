@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from generator.cli import main
+from generator.ir import BASE64_TEXT
 from generator.openapi import openapi_document, render_openapi
 from generator.pipeline import enriched_api
 from tests.generator.conftest import FIXTURE_SPECS, ROOT, tree_digest
@@ -68,7 +69,14 @@ def test_export_is_valid_openapi_31_with_every_operation_and_model(api_dir: Path
         assert exported["summary"] == op.summary
         assert exported.get("deprecated", False) == bool(op.deprecated)
         parameters = _parameters(doc, exported)
+        # A `requires` rule across body and parameters: the body form only (see below).
+        in_body = {p for r in op.requires for p in r.one_of if p.location == "body"}
+        left_out = {(p.path, p.location) for r in op.requires if in_body
+                    for p in r.one_of if p.location != "body"}
         for param in op.params:
+            if (param.wire_name, param.location) in left_out:
+                assert (param.wire_name, param.location) not in parameters
+                continue
             out = parameters[(param.wire_name, param.location)]
             assert out["required"] == param.required
             assert out.get("deprecated", False) == param.deprecated
@@ -76,7 +84,8 @@ def test_export_is_valid_openapi_31_with_every_operation_and_model(api_dir: Path
             assert values.get("enum", []) == list(param.enum)
         if op.body.kind == "json":
             schema = exported["requestBody"]["content"][op.body.content_type]["schema"]
-            assert schema == {"$ref": f"#/components/schemas/{op.body.model}"}
+            ref = {"$ref": f"#/components/schemas/{op.body.model}"}
+            assert schema == ref or (in_body and schema["allOf"][0] == ref)
         elif op.body.kind == "binary":
             media = exported["requestBody"]["content"][op.body.content_type]
             assert media["schema"] == {"type": "string", "format": "binary"}
@@ -247,9 +256,8 @@ def test_powerclerk_records_its_deprecated_v1_and_downloads() -> None:
     assert [c["kind"] for c in doc["x-apigen-v1"]["changes"]] == [c.kind for c in api.v1_changes]
     path = "/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}"
     download = doc["paths"][path]["get"]["responses"]["200"]
-    assert download["content"] == {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-    }
+    # served in the file's own media type, which the spec says as a range
+    assert download["content"] == {"*/*": {"schema": {"type": "string", "format": "binary"}}}
     project_id = _parameters(doc, doc["paths"][path]["get"])[("ProjectId", "path")]
     assert "ProjectNumber once the project has been submitted" in project_id["description"]
     assert "application/xml" in doc["info"]["description"]  # what the document leaves out
@@ -259,7 +267,9 @@ def test_ebuilder_amounts_sent_as_text_are_decimal_strings() -> None:
     doc = openapi_document(enriched_api(ROOT / "specs" / "ebuilder")[0])
     schemas = doc["components"]["schemas"]
     amount = schemas["CommitmentProcessItem"]["properties"]["amount"]
-    assert {k: amount[k] for k in ("type", "format")} == {"type": "string", "format": "decimal"}
+    # text, or a number, which the server reads as its exact decimal text
+    assert {k: amount[k] for k in ("type", "format")} == {
+        "type": ["string", "number"], "format": "decimal"}
     check = Draft202012Validator({"pattern": amount["pattern"]})
     assert all(check.is_valid(text) for text in ("5000", "5000.10", "-0.25", "60"))
     assert not any(check.is_valid(text) for text in ("1e3", "5,000", "abc", "", "1."))
@@ -301,7 +311,8 @@ def test_bulk_fixture_marks_batches_and_files() -> None:
         "nameField": "fileName",
     }
     inline = doc["components"]["schemas"]["InlineFile"]["properties"]["content"]
-    assert inline == {"type": "string", "contentEncoding": "base64"}
+    # contentEncoding only annotates; the pattern (canonical base64) is what is checked
+    assert inline == {"type": "string", "contentEncoding": "base64", "pattern": BASE64_TEXT}
     create = doc["paths"]["/Files/Create"]["post"]
     assert create["x-apigen-presigned-upload"]["expiresAt"] == "upload.expiresAt"
     assert imports["responses"]["426"]["description"] == "The account's call quota is used up."
@@ -346,6 +357,7 @@ def test_declared_statuses_follow_the_operation_with_the_error_model() -> None:
             mfa = bool(api.mfa_otp_header)
             expected |= {"403"} if op.admin_only or mfa else set()
             expected |= {"404"} if op.params_in("path") else set()
+            expected |= {str(rule.status) for rule in op.errors}  # the spec's business rules
             expected |= {str(api.quota_status)} if api.quota_status else set()
             expected |= {str(api.rate_limit.status)} if api.rate_limit else set()
             assert declared == expected, (api.name, op.wire_name)
@@ -354,6 +366,8 @@ def test_declared_statuses_follow_the_operation_with_the_error_model() -> None:
                 content = responses[status].get("content")
                 assert content == ({"application/json": error} if api.error_model else None)
             assert responses["default"] == {"$ref": "#/components/responses/Error"}
+            for rule in op.errors:
+                assert rule.when[1:].rstrip(".") in responses[str(rule.status)]["description"]
 
 
 def test_request_rules_and_checked_formats_are_exported() -> None:
@@ -366,6 +380,17 @@ def test_request_rules_and_checked_formats_are_exported() -> None:
     ]
     assert "Requires one of: `options.processPrefix` in the body or the query parameter " \
         "`processPrefix`." in imports["description"]
+    # OpenAPI cannot say "body or query": the export asks for the body form (stricter, never
+    # looser) and leaves the query parameter out, saying so.
+    assert ("processPrefix", "query") not in _parameters(doc, imports)
+    assert "leaves out the query parameter `processPrefix`" in imports["description"]
+    body = imports["requestBody"]
+    assert body["required"] is True
+    check = Draft202012Validator(body["content"]["application/json"]["schema"]["allOf"][1])
+    assert check.is_valid({"options": {"processPrefix": "RFI"}, "data": []})
+    for bad in ({}, {"options": {}}, {"options": {"processPrefix": ""}},
+                {"options": {"processPrefix": None}}):
+        assert not check.is_valid(bad), bad
     comment = doc["paths"]["/ProcessInstances/{processInstanceId}/Comments/Create"]["post"]
     instance = _parameters(doc, comment)[("processInstanceId", "path")]["schema"]
     assert instance["format"] == "uuid" and instance["pattern"].startswith("^[0-9a-fA-F]{8}-")

@@ -1787,7 +1787,11 @@ class DocumentUploadRequest(ApiRequestModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    base64_encoded_file: str = Field(..., alias="base64EncodedFile")
+    base64_encoded_file: str = Field(
+        ...,
+        alias="base64EncodedFile",
+        pattern="^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    )
     """
     Base64-encoded file content (decoded size at most 3 MB; H11).
     """

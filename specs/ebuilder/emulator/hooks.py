@@ -505,7 +505,8 @@ def commitment_changes_update(call: Call) -> Any:
                if all(_LOOKUPS.get(name, _stored_field)(state, key, change, v)
                       for name, v in lookup.items())]
     if len(matches) != 1:
-        raise ApiError(400, "Commitment change not found." if not matches
+        raise ApiError(404 if not matches else 400,
+                       "Commitment change not found." if not matches
                        else "The lookup matches more than one commitment change.")
     matches[0].fields.update(call.body["header"])
     return call.ok()
@@ -802,14 +803,14 @@ def comments_create(call: Call) -> Any:
     if instance is None:
         raise _comment_error("Process instance not found.", 404)
     if instance.draft:
-        raise _comment_error("Comments cannot be added to a draft process instance.")
+        raise _comment_error("Comments cannot be added to a draft process instance.", 409)
     documents = body.get("documents") or []
     if len(documents) > 100:
         raise _comment_error("A comment can have at most 100 documents.")
     # One unknown document cancels the whole comment.
     unknown = [d for d in documents if not (isinstance(d, str) and d.lower() in state.documents)]
     if unknown:
-        raise _comment_error(f"Document not found: {', '.join(map(str, unknown))}.")
+        raise _comment_error(f"Document not found: {', '.join(map(str, unknown))}.", 404)
     comment = Comment(state.new_guid(), body["commentText"], bool(body.get("isPrivate")),
                       [d.lower() for d in documents], call.client.client_id)
     instance.comments.append(comment)
@@ -830,7 +831,7 @@ def _comment_error(message: str, status: int = 400) -> ApiError:
 def _document_project(call: Call) -> Entity:
     project = _state(call).find_project(call.body["projectName"])  # by name here (H8)
     if project is None:
-        raise ApiError(400, "Project not found.")
+        raise ApiError(404, "Project not found.")
     return project
 
 

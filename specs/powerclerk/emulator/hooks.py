@@ -279,13 +279,14 @@ def get_projects_by_data(call: Call) -> dict:
     requested = stamp(now())
     program = _program(call)
     filters: list[tuple[DataFieldDef | None, str]] = []
+    unknown: list[str] = []
     errors: list[str] = []
     for index, item in enumerate(call.body.get("Fields") or []):
         ident, content = item.get("DataFieldId"), item["Content"]
         try:
             defn = call.state.data_field(program, ident) if ident else None
         except ApiError as exc:
-            errors.append(f"$.Fields[{index}].DataFieldId: {exc.message}")
+            unknown.append(f"$.Fields[{index}].DataFieldId: {exc.message}")
             continue
         if defn is not None and defn.type == "Date":
             try:
@@ -293,6 +294,8 @@ def get_projects_by_data(call: Call) -> dict:
             except ValueError as exc:
                 errors.append(f"$.Fields[{index}].Content: {exc}")
         filters.append((defn, content))
+    if unknown:  # the spec's errors: a filter naming no data field is 404
+        raise ApiError(404, "The search filters name unknown data fields.", unknown)
     if errors:
         raise ApiError(400, "The search filters are invalid.", errors)
 

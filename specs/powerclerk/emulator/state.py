@@ -74,6 +74,10 @@ class FormDef:
     available_in: list[str]  # status ids
     submit_status: str | None = None  # status a submission moves the project to
 
+    def field(self, ident: str) -> DataFieldDef | None:
+        """The data field with this public or custom id."""
+        return next((d for d in self.fields if ident in (d.field_id, d.custom_id)), None)
+
 
 @dataclass
 class CustomList:
@@ -351,16 +355,17 @@ class State:
 
     def set_data(self, project: Project, form: FormDef, fields: list[dict], who: Person, *,
                  draft: bool) -> None:
-        """Validate every entry first, then apply them all (nothing changes on a 400)."""
+        """Validate every entry first, then apply them all (nothing changes on a 4xx)."""
         changes: Values = {}
+        defns = [form.field(e.get("DataFieldId", "")) for e in fields]
+        unknown = [f"$.Project.DataFields[{i}].DataFieldId: no data field "
+                   f"'{fields[i].get('DataFieldId', '')}' on form {form.name}"
+                   for i, d in enumerate(defns) if d is None]
+        if unknown:  # the spec's errors: a DataFieldId that names no field is 404
+            raise ApiError(404, "The data fields were not found.", unknown)
         errors = []
-        for index, entry in enumerate(fields):
+        for index, (entry, defn) in enumerate(zip(fields, defns, strict=True)):
             where = f"$.Project.DataFields[{index}]"
-            ident = entry.get("DataFieldId", "")
-            defn = next((d for d in form.fields if ident in (d.field_id, d.custom_id)), None)
-            if defn is None:
-                errors.append(f"{where}.DataFieldId: no data field '{ident}' on form {form.name}")
-                continue
             values = entry.get("Values")
             if values is not None and not defn.multi:
                 errors.append(f"{where}.Values: '{defn.name}' is single-instance; use Value")
@@ -392,12 +397,12 @@ class State:
 
     def submit(self, project: Project, form: FormDef, who: Person) -> None:
         if project.status.status_id not in form.available_in:
-            raise ApiError(400, f"Form {form.name} cannot be submitted in status "
+            raise ApiError(409, f"Form {form.name} cannot be submitted in status "
                                 f"{project.status.name}.")
         draft = project.drafts.get(form.form_id, {})
         if not self.complete(form, draft):
             missing = [d.name for d in form.fields if d.required and not draft.get(d.field_id)]
-            raise ApiError(400, "The form is not complete.", [f"missing: {n}" for n in missing])
+            raise ApiError(409, "The form is not complete.", [f"missing: {n}" for n in missing])
         if project.number is None:
             self._numbers += 1
             project.number = f"{project.program.number_prefix}-{self._numbers:05d}"

@@ -109,6 +109,8 @@ class CommitmentChanges:
         Updates the header fields of one existing commitment change (B6: a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Decision (A3): kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
+        The server answers 404 when the lookup matches no commitment change (inferred, not documented).
+        The server answers 400 when the lookup matches more than one commitment change (it must be a unique combination).
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
@@ -261,6 +263,8 @@ class AsyncCommitmentChanges:
         Updates the header fields of one existing commitment change (B6: a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Decision (A3): kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
+        The server answers 404 when the lookup matches no commitment change (inferred, not documented).
+        The server answers 400 when the lookup matches more than one commitment change (it must be a unique combination).
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.

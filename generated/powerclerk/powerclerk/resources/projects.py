@@ -97,6 +97,7 @@ class Projects:
         The request carries Field items with a Content value; for DateTime data fields Content must be yyyy-MM-dd. Read-only, so it is marked idempotent. Filter semantics and the JSON body shape are not documented.
 
         `POST /services/v2/Programs/{ProgramId}/Projects/ByData` (GetProjectsByData).
+        The server answers 404 when a Fields[].DataFieldId names no data field of the program (inferred, not documented).
 
         Warning: inferred, not documented. Seed migration section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
 
@@ -321,6 +322,8 @@ class Projects:
 
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Data` (SetProjectDataNonDraft).
         Requires membership in an administrator role.
+        The server answers 400 when the form would not be completely filled after the write.
+        The server answers 404 when a DataFields[].DataFieldId names no data field of the form (inferred, not documented).
 
         Args:
             program_id: The program.
@@ -351,6 +354,7 @@ class Projects:
         Requires write access to the project. Normal (non-admin) way to write form data; call submit afterwards to commit the draft. Do not drop /Draft when migrating from V1: the path without it is the admin-only committed write (set_data_as_admin). Single-instance fields use Value, multi-instance fields Values (all values are strings; dates yyyy-MM-dd, booleans true/false). DataFieldId accepts a custom id.
 
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Draft/Data` (SetProjectData).
+        The server answers 404 when a DataFields[].DataFieldId names no data field of the form (inferred, not documented).
 
         Args:
             program_id: The program.
@@ -405,6 +409,7 @@ class Projects:
         No request body. Requires write access to the project. The first submission assigns the ProjectNumber, which can then be used in place of the ProjectId in URLs.
 
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Draft/Submit` (SubmitProject).
+        The server answers 409 when the project's status does not offer the form, or its draft misses required data fields (GetProjectData's CanSubmit is false) (inferred, not documented).
 
         Args:
             program_id: The program.
@@ -487,6 +492,7 @@ class AsyncProjects:
         The request carries Field items with a Content value; for DateTime data fields Content must be yyyy-MM-dd. Read-only, so it is marked idempotent. Filter semantics and the JSON body shape are not documented.
 
         `POST /services/v2/Programs/{ProgramId}/Projects/ByData` (GetProjectsByData).
+        The server answers 404 when a Fields[].DataFieldId names no data field of the program (inferred, not documented).
 
         Warning: inferred, not documented. Seed migration section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
 
@@ -711,6 +717,8 @@ class AsyncProjects:
 
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Data` (SetProjectDataNonDraft).
         Requires membership in an administrator role.
+        The server answers 400 when the form would not be completely filled after the write.
+        The server answers 404 when a DataFields[].DataFieldId names no data field of the form (inferred, not documented).
 
         Args:
             program_id: The program.
@@ -741,6 +749,7 @@ class AsyncProjects:
         Requires write access to the project. Normal (non-admin) way to write form data; call submit afterwards to commit the draft. Do not drop /Draft when migrating from V1: the path without it is the admin-only committed write (set_data_as_admin). Single-instance fields use Value, multi-instance fields Values (all values are strings; dates yyyy-MM-dd, booleans true/false). DataFieldId accepts a custom id.
 
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Draft/Data` (SetProjectData).
+        The server answers 404 when a DataFields[].DataFieldId names no data field of the form (inferred, not documented).
 
         Args:
             program_id: The program.
@@ -795,6 +804,7 @@ class AsyncProjects:
         No request body. Requires write access to the project. The first submission assigns the ProjectNumber, which can then be used in place of the ProjectId in URLs.
 
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Draft/Submit` (SubmitProject).
+        The server answers 409 when the project's status does not offer the form, or its draft misses required data fields (GetProjectData's CanSubmit is false) (inferred, not documented).
 
         Args:
             program_id: The program.

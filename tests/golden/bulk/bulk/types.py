@@ -21,7 +21,11 @@ class InlineFile(ApiRequestModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    content: str = Field(..., alias="content")
+    content: str = Field(
+        ...,
+        alias="content",
+        pattern="^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    )
     file_name: str = Field(..., alias="fileName")
 
 

@@ -1,0 +1,126 @@
+"""Names of the generated surface that a spec must not take: read from the real objects (the
+runtime modules, pydantic's BaseModel, the templates' own arguments and imports, the standard
+library), so that the lists follow the code they protect."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import keyword
+import re
+import sys
+from pathlib import Path
+
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_RUNTIME = _TEMPLATES / "runtime"
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _class_members(tree: ast.Module, classes: set[str] | None = None) -> set[str]:
+    """Methods, class attributes and `self.x` attributes of a module's classes."""
+    names: set[str] = set()
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or (classes and node.name not in classes):
+            continue
+        for item in ast.walk(node):
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item in node.body:
+                names.add(item.name)
+            elif isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name) and (
+                item.value.id == "self" and isinstance(item.ctx, ast.Store)
+            ):
+                names.add(item.attr)
+            elif isinstance(item, ast.AnnAssign | ast.Assign) and item in node.body:
+                targets = [item.target] if isinstance(item, ast.AnnAssign) else item.targets
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _top_level(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+@functools.cache
+def runtime_names() -> frozenset[str]:
+    """Everything the runtime modules define or import at top level (APIError, Operation...)."""
+    return frozenset(n for f in _RUNTIME.glob("*.py") for n in _top_level(_tree(f)))
+
+
+@functools.cache
+def model_members() -> frozenset[str]:
+    """Attributes of every generated model: pydantic's BaseModel and the runtime bases."""
+    from pydantic import BaseModel
+
+    return frozenset(n for n in dir(BaseModel) if not n.startswith("__")) | frozenset(
+        _class_members(_tree(_RUNTIME / "_base.py"))
+    )
+
+
+def shadows_model_member(name: str) -> bool:
+    """pydantic also refuses every field in its `model_` namespace."""
+    return name in model_members() or name.startswith("model_")
+
+
+@functools.cache
+def client_attributes() -> frozenset[str]:
+    """Attributes of a generated client that a resource attribute would shadow."""
+    clients = {"_BaseClient", "SyncAPIClient", "AsyncAPIClient"}
+    return frozenset(_class_members(_tree(_RUNTIME / "_base_client.py"), clients))
+
+
+@functools.cache
+def generated_arguments() -> frozenset[str]:
+    """Argument names the resource template adds to methods, and the module-level names its
+    method bodies use (a parameter of that name would shadow them)."""
+    text = (_TEMPLATES / "package" / "resources" / "resource.py.jinja").read_text("utf-8")
+    arguments = set(re.findall(r"^ {8}([a-z_][a-z0-9_]*):", text, re.MULTILINE))
+    imported = set(re.findall(r"^ {4}([A-Za-z_][A-Za-z0-9_]*),$", text, re.MULTILINE))
+    for line in re.findall(r"^(?:from \S+ )?import (.+)$", text, re.MULTILINE):
+        imported |= {n.strip() for n in line.split(",") if n.strip().isidentifier()}
+    return frozenset(arguments | imported | {"self", "cls"})
+
+
+@functools.cache
+def module_names() -> frozenset[str]:
+    """Names a generated module may import or rely on: a model or class of that name would
+    shadow them (typing, pydantic, datetime and decimal names, builtins, the runtime)."""
+    import typing
+
+    import pydantic
+
+    extra = {"Decimal", "date", "datetime", "time", "timedelta", "UUID", "Enum",
+             "ApiRequestModel", "ApiResponseModel", "types"}
+    return (frozenset(typing.__all__) | frozenset(pydantic.__all__) | frozenset(dir(builtins))
+            | runtime_names() | frozenset(extra))
+
+
+@functools.cache
+def dependencies() -> frozenset[str]:
+    """Top-level packages a generated package imports besides the standard library."""
+    text = (_TEMPLATES / "package" / "pyproject.toml.jinja").read_text("utf-8")
+    found = re.findall(r'"([A-Za-z0-9_-]+)[<>=\[]', text)
+    return frozenset(n.replace("-", "_").lower() for n in found) | {
+        "pydantic_core", "typing_extensions", "annotated_types", "anyio", "httpcore"}
+
+
+def package_name_problem(name: str) -> str:
+    """Why an API name cannot be the generated package's import name ('' when it can)."""
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"{name!r} is a Python keyword"
+    if name in sys.stdlib_module_names:
+        return f"{name!r} is a standard-library module; the package would shadow it"
+    if name in dependencies():
+        return f"{name!r} is a package the generated client depends on"
+    return ""

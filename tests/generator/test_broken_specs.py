@@ -1,0 +1,216 @@
+"""Broken specs: every case of the corpus is refused with `file:line:col: error ...: rule`
+lines, exit 2 and nothing written, never a traceback. Cases are built here (bytes no text
+file could hold, file-system oddities), so they run in process: load and validate only, plus
+a handful through the command line."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.errors import SpecError
+from generator.pipeline import load_api
+from tests.generator.conftest import FIXTURE_SPECS, run_apigen, tree_digest
+
+LOCATED = re.compile(r"^\S+:\d+:\d+: error( at '[^'\n]*')?: \S.*$")
+
+
+def _alias_bomb(levels: int = 12, width: int = 9) -> str:
+    lines = [f"a0: &a0 [{', '.join(['x'] * width)}]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+Edit = Callable[[Path], None]
+
+
+def _add(name: str, content: bytes | str) -> Edit:
+    def edit(api: Path) -> None:
+        data = content.encode() if isinstance(content, str) else content
+        (api / name).write_bytes(data)
+    return edit
+
+
+def _replace(old: str, new: str, file: str = "widgets.yaml") -> Edit:
+    def edit(api: Path) -> None:
+        path = api / file
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (old, file)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return edit
+
+
+def _symlink_loop(api: Path) -> None:
+    os.symlink("loop.yaml", api / "loop.yaml")
+
+
+def _dangling(api: Path) -> None:
+    os.symlink("nowhere/else.yaml", api / "gone.yaml")
+
+
+def _directory(api: Path) -> None:
+    (api / "folder.yaml").mkdir()
+
+
+def _unreadable(api: Path) -> None:
+    path = api / "secret.yaml"
+    path.write_text("models: {}\n")
+    path.chmod(0)
+
+
+CASES: dict[str, Edit] = {
+    "alias_bomb": _add("bomb.yaml", _alias_bomb()),
+    "recursive_alias": _add("loop_alias.yaml", "models: &m {X: {fields: {a: *m}}}\n"),
+    "deep_flow": _add("deep.yaml", "models:\n  X: " + "[" * 900 + "]" * 900 + "\n"),
+    "deep_block": _add("deep2.yaml", "models:\n" + "".join(
+        "  " * (i + 1) + f"k{i}:\n" for i in range(200)) + "  " * 201 + "x: 1\n"),
+    "huge_file": _add("huge.yaml", "# " + "x" * (9 * 1024 * 1024) + "\n"),
+    "nul_byte": _add("nul.yaml", b"models:\n  A\x00: {}\n"),
+    "latin1": _add("latin.yaml", "models:\n  Caf\xe9: {}\n".encode("latin-1")),
+    "utf16": _add("utf16.yaml", "models: {}\n".encode("utf-16")),
+    "truncated_utf8": _add("cut.yaml", "description: caf\xe9".encode()[:-1]),
+    "symlink_loop": _symlink_loop,
+    "dangling_symlink": _dangling,
+    "directory_as_file": _directory,
+    "top_level_list": _add("list.yaml", "[1, 2]\n"),
+    "top_level_scalar": _add("scalar.yaml", "just text\n"),
+    "empty_document_list": _add("empty.yaml", "---\n---\n"),
+    "infinite_number": _replace("rate_limit: {operations: 60, per_seconds: 60}",
+                                "rate_limit: {operations: 60, per_seconds: .inf}", "api.yaml"),
+    "nan_number": _replace("maximum: 100", "maximum: .nan"),
+    "lone_surrogate": _replace("summary: Create a widget.", 'summary: "bad \\ud800 text"'),
+    "merge_key": _add("merge.yaml", "base: &b {x: 1}\nmodels:\n  A:\n    <<: *b\n"),
+    "complex_key": _add("complex.yaml", "models:\n  ? [a, b]\n  : {fields: {}}\n"),
+    "tab_indent": _add("tab.yaml", "models:\n\tA: {}\n"),
+    "unclosed_quote": _add("quote.yaml", 'models: "abc\n'),
+    "binary_tag": _replace("summary: Create a widget.", "summary: !!binary aGVsbG8="),
+    "python_tag": _replace("summary: Create a widget.", "summary: !!python/object:os.system x"),
+    "date_value_as_title": _replace("title: Mini API", "title: 2026-01-01", "api.yaml"),
+}
+NOT_TEXT_KEYS = (("int", "123"), ("bool", "yes"), ("bool_true", "true"), ("null", "~"),
+                 ("null_word", "null"), ("date", "2026-01-01"), ("float", "1.5"), ("hex", "0x1f"),
+                 ("sexagesimal", "1:20"), ("timestamp", "2026-01-01T10:00:00Z"))
+for _kind, _key in NOT_TEXT_KEYS:
+    CASES[f"model_key_read_as_{_kind}"] = _add(f"key_{_kind}.yaml",
+                                               f"models:\n  {_key}: {{fields: {{}}}}\n")
+    CASES[f"field_key_read_as_{_kind}"] = _replace(
+        "      Email: {type: string}\n",
+        f"      Email: {{type: string}}\n      {_key}: {{type: string}}\n")
+    CASES[f"param_key_read_as_{_kind}"] = _replace(
+        "      offset: {in: query, type: integer}\n",
+        f"      offset: {{in: query, type: integer}}\n      {_key}: {{in: query, type: string}}\n")
+
+# Accepted YAML whose names would break the generated package: refused with the rule.
+CASES.update({
+    "api_named_like_a_keyword": _replace("name: mini", "name: class", "api.yaml"),
+    "api_named_like_a_soft_keyword": _replace("name: mini", "name: match", "api.yaml"),
+    "api_named_like_stdlib_typing": _replace("name: mini", "name: typing", "api.yaml"),
+    "api_named_like_stdlib_json": _replace("name: mini", "name: json", "api.yaml"),
+    "api_named_like_a_dependency": _replace("name: mini", "name: httpx", "api.yaml"),
+    "client_class_like_an_export": _replace("client_class: Mini", "client_class: APIError",
+                                            "api.yaml"),
+    "client_class_like_a_resource": _replace("client_class: Mini", "client_class: Widgets",
+                                             "api.yaml"),
+    "resource_like_close": _replace("resource: widgets", "resource: close"),
+    "resource_like_base_url": _replace("resource: widgets", "resource: base_url"),
+    "resource_like_request": _replace("resource: widgets", "resource: request"),
+    "resource_name_too_long": _replace("resource: widgets", "resource: " + "w" * 300),
+    "resource_class_like_a_model": _replace("resource: widgets", "resource: widget"),
+    "resource_class_like_typing": _replace("resource: widgets", "resource: any"),
+    "model_named_field": _replace("  Owner:\n", "  Field:\n"),
+    "model_named_decimal": _replace("  Owner:\n", "  Decimal:\n"),
+    "model_named_base_model": _replace("  Owner:\n", "  BaseModel:\n"),
+    "model_named_like_runtime": _replace("  Owner:\n", "  Operation:\n"),
+    "model_named_like_base_class": _replace("  Owner:\n", "  ApiResponseModel:\n"),
+    "model_named_like_custom_base": _replace("  Owner:\n", "  WidgetBase:\n"),
+    "model_named_like_client": _replace("  Owner:\n", "  Mini:\n"),
+    "param_named_body": _replace("      offset: {in: query, type: integer}\n",
+                                 "      offset: {in: query, type: integer}\n"
+                                 "      body: {in: query, type: string}\n"),
+    "param_named_page_size": _replace("      offset: {in: query, type: integer}\n",
+                                      "      offset: {in: query, type: integer}\n"
+                                      "      PageSize: {in: query, type: string}\n"),
+    "param_named_self": _replace("      offset: {in: query, type: integer}\n",
+                                 "      offset: {in: query, type: integer}\n"
+                                 "      q: {in: query, type: string, name: self}\n"),
+    "param_named_os": _replace("      offset: {in: query, type: integer}\n",
+                               "      offset: {in: query, type: integer}\n"
+                               "      os: {in: query, type: string}\n"),
+    "param_named_operations": _replace("      offset: {in: query, type: integer}\n",
+                                       "      offset: {in: query, type: integer}\n"
+                                       "      q: {in: query, type: string, name: OPERATIONS}\n"),
+    "field_named_model_dump": _replace("      Email: {type: string}\n",
+                                       "      Email: {type: string}\n"
+                                       "      ModelDump: {type: string}\n"),
+    "field_named_model_config": _replace("      Email: {type: string}\n",
+                                         "      Email: {type: string}\n"
+                                         "      model_config: {type: string}\n"),
+    "field_named_to_wire": _replace("      Email: {type: string}\n",
+                                    "      Email: {type: string}\n      ToWire: {type: string}\n"),
+    "field_named_validate": _replace("      Email: {type: string}\n",
+                                     "      Email: {type: string}\n"
+                                     "      Validate: {type: string}\n"),
+    "field_python_name_private": _replace("      Email: {type: string}\n",
+                                          "      Email: {type: string, name: _email}\n"),
+    "field_python_name_dunder": _replace("      Email: {type: string}\n",
+                                         "      Email: {type: string, name: __fields__}\n"),
+    "field_explicit_name_like_member": _replace("      Email: {type: string}\n",
+                                                "      Email: {type: string, name: copy}\n"),
+    "fields_equal_after_normalisation": _replace("      Email: {type: string}\n",
+                                                 "      Email: {type: string}\n"
+                                                 "      E-Mail: {type: string}\n"
+                                                 "      e_mail: {type: string}\n"),
+    "legacy_name_like_member": _replace("{kind: rename, from: Title, to: WidgetId}",
+                                        "{kind: rename, from: model_dump, to: WidgetId}"),
+    "operations_equal_after_normalisation": _replace(
+        "  create:\n", "  list_:\n    wire_name: Other\n    method: GET\n"
+        "    path: /Other\n    summary: x\n    confidence: documented\n"
+        "    response: WidgetList\n  create:\n"),
+    "operation_like_paginate_method": _replace(
+        "  create:\n", "  iter_list:\n    wire_name: Other\n    method: GET\n"
+        "    path: /Other\n    summary: x\n    confidence: documented\n"
+        "    response: WidgetList\n  create:\n"),
+})
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURE_SPECS / "mini", tmp_path / "specs" / "mini")
+    return tmp_path / "specs" / "mini"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_spec_is_a_located_error(case: str, api: Path) -> None:
+    CASES[case](api)
+    try:
+        with pytest.raises(SpecError) as caught:
+            load_api(api)
+    finally:
+        for path in api.iterdir():
+            if not path.is_symlink() and path.is_file():
+                path.chmod(0o644)
+    lines = str(caught.value).splitlines()
+    assert lines and all(LOCATED.match(line) for line in lines), lines
+
+
+@pytest.mark.parametrize("case", ["alias_bomb", "deep_flow", "nul_byte", "symlink_loop",
+                                  "model_key_read_as_date"])
+def test_broken_spec_on_the_command_line(case: str, api: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run_apigen("generate", "--specs", api.parent, "--out", out)
+    assert first.returncode == 0, first.stderr
+    before = tree_digest(out)
+    CASES[case](api)
+    result = run_apigen("generate", "--specs", api.parent, "--out", out)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    *errors, summary = result.stderr.strip().splitlines()
+    assert errors and all(LOCATED.match(line) for line in errors), errors
+    assert summary.endswith("nothing was written")
+    assert tree_digest(out) == before
