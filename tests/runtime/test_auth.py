@@ -139,7 +139,7 @@ def test_token_endpoint_refusal(rt, kind, make_client, make_op, emu, server):
     exc = info.value
     assert exc.url == server + "/oauth/token"
     assert exc.status_code == 400
-    assert exc.body == {"error": "invalid_client", "error_description": "**********"}
+    assert exc.body == {"error": "invalid_client", "error_description": "***"}
     for text in (str(exc), repr(exc), str(exc.body), exc.message):
         assert emu.CLIENT_SECRET not in text
     assert not emu.calls()
