@@ -56,6 +56,7 @@ class FaultProxy:
         self._upstream = ("127.0.0.1", upstream_port)
         self._stall = stall
         self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)  # accept() wakes up to notice the end
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
@@ -92,15 +93,18 @@ class FaultProxy:
 
     def __exit__(self, *exc: object) -> None:
         self._closing.set()
-        self._listener.close()
         self._thread.join(5)
+        self._listener.close()
 
     def _accept(self) -> None:
         while not self._closing.is_set():
             try:
                 conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(None)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     # -- one connection: one request ------------------------------------------------------

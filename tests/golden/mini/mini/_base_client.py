@@ -595,12 +595,14 @@ class _BaseClient(Generic[_HttpT]):
         """Read a 2xx JSON body into `model`; a body that does not fit is ResponseValidationError."""
         redactor = self._redactor
         method, url = response.request.method, redactor.text(str(response.request.url))
+        # Said outright: the call was applied, so repeating it would apply it again.
+        applied = f"; the server answered {response.status_code}, so the request was processed"
         try:
             data = response.json()
         except ValueError:
             kind = response.headers.get("content-type") or "no content type"
             raise ResponseValidationError(
-                f"expected a JSON {model.__name__}, got {kind}",
+                f"expected a JSON {model.__name__}, got {kind}{applied}",
                 method=method,
                 url=url,
                 body=redactor.text(response.text),
@@ -614,7 +616,7 @@ class _BaseClient(Generic[_HttpT]):
             where = ".".join(str(part) for part in first["loc"]) or "body"
             raise ResponseValidationError(
                 f"response does not fit {model.__name__} ({len(errors)} error(s); "
-                f"{where}: {first['msg']})",
+                f"{where}: {first['msg']}){applied}",
                 method=method,
                 url=url,
                 body=redactor.data(data),
