@@ -47,6 +47,7 @@ class Seen:
     target: str
     fault: str  # "" when passed through
     forwarded: bool
+    head: str  # the request line and headers as they arrived
 
 
 class FaultProxy:
@@ -120,7 +121,7 @@ class FaultProxy:
             name = fault.name if fault else ""
             forwarded = fault is None or FAULTS[name][0]
             with self._lock:
-                self.seen.append(Seen(method, target, name, forwarded))
+                self.seen.append(Seen(method, target, name, forwarded, head))
             answer = self._forward(request) if forwarded else b""
             self._answer(client, fault, request, answer)
         except OSError:
