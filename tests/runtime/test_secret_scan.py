@@ -143,22 +143,21 @@ def test_powerclerk_scan(pc: tuple[EmulatorServer, FaultProxy, str],
             if fault == "echo" and options["status"] != 200:  # the echo reached the error
                 assert "***" in json.dumps(getattr(exc, "body", None) or str(exc), default=str)
     # the asyncio client, on the two echoes that matter most
+    async def run(path: str) -> tuple[BaseException, Any]:
+        async with _pc_client(server, proxy, {"mfa_totp_secret": TOTP_SECRET},
+                              powerclerk.AsyncPowerClerk) as client:
+            try:
+                if path == "/Programs":
+                    await client.programs.list()
+                else:
+                    await client.projects.create(PROGRAM_ID)
+            except powerclerk.APIError as error:
+                return error, client
+        raise AssertionError("the provoked call did not fail")
+
     for status, path in ((400, "/Programs"), (500, "/NewProject")):
         proxy.inject("echo", path=path, status=status)
-
-        async def run(path: str = path) -> tuple[BaseException, Any]:
-            async with _pc_client(server, proxy, {"mfa_totp_secret": TOTP_SECRET},
-                                  powerclerk.AsyncPowerClerk) as client:
-                try:
-                    if path == "/Programs":
-                        await client.programs.list()
-                    else:
-                        await client.projects.create(PROGRAM_ID)
-                except powerclerk.APIError as exc:
-                    return exc, client
-            raise AssertionError("no error")
-
-        exc, client = asyncio.run(run())
+        exc, client = asyncio.run(run(path))
         cases.append(Case(f"async echo {status}", exc, client))
     secrets = {PC_SECRET, PC_KEY, TOTP_SECRET, session} | _wire_secrets(proxy)
     assert len(secrets) >= 6  # the tokens and codes sent were seen at the proxy
