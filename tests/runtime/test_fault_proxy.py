@@ -190,3 +190,40 @@ def test_bulk_import_interrupted_in_batch_two(eb_emulator: EmulatorServer, eb_pr
     assert eb_proxy.count("/Companies/Import") == 2  # batch 2 not re-sent, batch 3 not sent
     assert _companies(eb_emulator, "fault co") == (20 if forwarded else 10)  # 0 duplicates
 
+
+
+def test_a_rejected_api_key_does_not_loop_on_token_refreshes(emulator: EmulatorServer) -> None:
+    """PowerClerk checks the API key on every call: a wrong one is a 401 that no new token
+    cures, so after one fresh token is refused as well the client fetches no more."""
+    with powerclerk.PowerClerk(
+        base_url=emulator.base_url, token_url=emulator.token_url, client_id=ADMIN.client_id,
+        client_secret=ADMIN.client_secret, api_key="not-the-key", rate_limit=None,
+    ) as pc:
+        for _ in range(5):
+            with pytest.raises(powerclerk.AuthenticationError) as info:
+                pc.programs.list()
+    assert emulator.traffic.token_requests == 2
+    assert "a new access token was refused as well" in str(info.value)
+    assert "not-the-key" not in str(info.value)
+
+
+def test_bulk_import_interrupted_async(eb_emulator: EmulatorServer, eb_proxy: FaultProxy) -> None:
+    records = [{"companyName": f"async co {i:02d}"} for i in range(6)]
+    eb_proxy.inject("reset_after", path="/Companies/Import", skip=1)
+
+    async def run() -> ebuilder.BulkInterruptedError:
+        async with ebuilder.AsyncEBuilder(
+            base_url=eb_proxy.url, token_url=eb_emulator.token_url, username=EB_USER.client_id,
+            password=EB_USER.client_secret, timeout=TIMEOUT,
+        ) as eb:
+            with pytest.raises(ebuilder.BulkInterruptedError) as info:
+                await eb.companies.import_many(records, batch_size=2)
+            return info.value
+
+    bulk = asyncio.run(run()).result
+    assert isinstance(bulk.error, ebuilder.OutcomeUnknownConnectionError)
+    assert [o.index for o in bulk.batches[0].outcomes] == [0, 1]
+    assert [o.index for o in bulk.in_doubt] == [2, 3]
+    assert [o.index for o in bulk.not_sent] == [4, 5]
+    assert eb_proxy.count("/Companies/Import") == 2
+    assert _companies(eb_emulator, "async co") == 4

@@ -263,6 +263,8 @@ class _Attempts:
         if status == 401 and self._reauthed:
             tokens.refused(token)
             note = "a new access token was refused as well, so the token is not the cause"
+        elif status == 401 and not tokens.worth_refreshing(token):
+            note = "a new access token was refused as well before, so no other one was fetched"
         # A rate-limited request was not processed, so it is safe to repeat for any method.
         retryable = cls is not QuotaExceededError and (
             status == config.rate_limit_status or (status in _RETRY_STATUSES and op.idempotent)
