@@ -119,6 +119,7 @@ def test_powerclerk_scan(pc: tuple[EmulatorServer, FaultProxy, str],
     server, proxy, session = pc
     caplog.set_level(logging.DEBUG)
     cases: list[Case] = []
+    sent: set[str] = set()  # what went over the wire, read at the proxy before each reset
     token_path = server.token_url.removeprefix(server.base_url)
     provocations: list[tuple[str, dict[str, Any], Callable[[Any], Any]]] = [
         ("echo", {"path": "/Programs", "status": 400}, lambda c: c.programs.list()),
@@ -135,6 +136,7 @@ def test_powerclerk_scan(pc: tuple[EmulatorServer, FaultProxy, str],
     for label, mfa in (("totp", {"mfa_totp_secret": TOTP_SECRET}),
                        ("session", {"mfa_session_token": session})):
         for fault, options, call in provocations:
+            sent |= _wire_secrets(proxy)
             proxy.reset()
             proxy.inject(fault, **options)
             with _pc_client(server, proxy, mfa) as client:
@@ -159,8 +161,8 @@ def test_powerclerk_scan(pc: tuple[EmulatorServer, FaultProxy, str],
         proxy.inject("echo", path=path, status=status)
         exc, client = asyncio.run(run(path))
         cases.append(Case(f"async echo {status}", exc, client))
-    secrets = {PC_SECRET, PC_KEY, TOTP_SECRET, session} | _wire_secrets(proxy)
-    assert len(secrets) >= 6  # the tokens and codes sent were seen at the proxy
+    secrets = {PC_SECRET, PC_KEY, TOTP_SECRET, session} | sent | _wire_secrets(proxy)
+    assert len(secrets) >= 12  # the tokens and codes sent were seen at the proxy
     assert any("X-Echo-Authorization" in r.getMessage() for r in caplog.records)  # httpcore's
     texts = _scan(cases, caplog, secrets)
     assert len(cases) == 20 and texts > 120
@@ -172,6 +174,7 @@ def test_ebuilder_scan(eb: tuple[EmulatorServer, FaultProxy],
     caplog.set_level(logging.DEBUG)
     token_path = server.token_url.removeprefix(server.base_url)
     cases: list[Case] = []
+    sent: set[str] = set()
     records = [{"companyName": f"scan co {i}"} for i in range(6)]
     provocations: list[tuple[dict[str, Any], Callable[[Any], Any]]] = [
         ({"path": "/Companies/Import", "status": 400},
@@ -183,6 +186,7 @@ def test_ebuilder_scan(eb: tuple[EmulatorServer, FaultProxy],
     ]
     for user in (EB_CLIENT, EB_SHORT):
         for options, call in provocations:
+            sent |= _wire_secrets(proxy)
             proxy.reset()
             proxy.inject("echo", **options)
             client = ebuilder.EBuilder(base_url=proxy.url, token_url=_token_url(server, proxy),
@@ -191,7 +195,9 @@ def test_ebuilder_scan(eb: tuple[EmulatorServer, FaultProxy],
             with client:
                 exc = _caught(lambda: call(client))  # noqa: B023 (called at once)
             cases.append(Case(f"{user.client_id} {options}", exc, client))
-    texts = _scan(cases, caplog, {EB_PASSWORD} | _wire_secrets(proxy))
+    secrets = {EB_PASSWORD} | sent | _wire_secrets(proxy)
+    assert len(secrets) >= 3  # the access tokens sent were seen at the proxy
+    texts = _scan(cases, caplog, secrets)
     assert len(cases) == 8 and texts > 40
     # The one-letter password: masked as a form value, every word with an "e" left as it was.
     short = [c for c in cases if c.name.startswith("short-user")]
