@@ -23,6 +23,7 @@ from generator.enrich import KINDS, DuplicateKey, Kind, inert_text, read_json, s
 from generator.errors import SpecError
 from generator.ir import PATH_PARAM, Api, Operation
 from generator.pipeline import load_api
+from generator.redaction import redact
 
 # Stands in for every path parameter: a schema request must not touch a real record.
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -113,12 +114,6 @@ class _Pacer:
         if now < self.next:
             time.sleep(self.next - now)
         self.next = max(now, self.next) + self.interval
-
-
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "**********")
-    return text
 
 
 def _token(http: httpx.Client, creds: Credentials, api: Api) -> str:
@@ -254,7 +249,7 @@ def pull_schemas(
             try:
                 payload = _fetch(http, api, credentials, token, op, kind)
             except ValueError as exc:
-                report.failed.append((target.name, _redact(str(exc), secrets)))
+                report.failed.append((target.name, redact(str(exc), secrets)))
                 continue
             _write_atomic(target, json.dumps(payload, sort_keys=True, indent=2) + "\n")
             report.stored.append(target.name)
