@@ -51,11 +51,11 @@ from generator.pull import (
     _jobs,
     _Pacer,
     _progress,
-    _redact,
     _token,
     _write_atomic,
     credentials_from_env,
 )
+from generator.redaction import redact
 from generator.schema import validator_schema
 
 Format = Literal["text", "markdown", "json"]
@@ -245,7 +245,7 @@ def check_drift(
         try:
             token = _token(http, credentials, api)
         except PullError as exc:
-            result.errors.append(FetchFailure("", None, _redact(str(exc), secrets)))
+            result.errors.append(FetchFailure("", None, redact(str(exc), secrets)))
             return result
         secrets = (*secrets, token)
         for done, (op, kind) in enumerate(jobs):
@@ -256,7 +256,7 @@ def check_drift(
                 result.live[op.wire_name, kind] = _fetch(http, api, credentials, token, op, kind)
                 answers.setdefault(op.wire_name, {})[kind] = None
             except FetchError as exc:
-                message = _redact(str(exc), secrets)
+                message = redact(str(exc), secrets)
                 if exc.status in (401, 403):  # every further call would be refused too
                     result.errors.append(FetchFailure(op.wire_name, kind, message))
                     return result

@@ -23,7 +23,8 @@ import httpx
 
 from generator.findings import Finding, Level
 from generator.ir import PATH_PARAM, Api, Operation, TypeRef
-from generator.pull import Credentials, PullError, _redact, _token
+from generator.pull import Credentials, PullError, _token
+from generator.redaction import redact
 from generator.schema import validator_schema
 
 TIMEOUT = 60.0
@@ -267,7 +268,7 @@ class _Session:
         if response.status_code in (*_REFUSED, 404):
             return response.status_code, None
         if not response.is_success:
-            detail = _redact(response.text[:200], self.secrets)
+            detail = redact(response.text, self.secrets)[:200]  # masked before it is cut
             raise ProbeError(f"{op.wire_name} answered HTTP {response.status_code}: {detail}")
         if op.response.kind != "json":
             return response.status_code, None

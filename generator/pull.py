@@ -19,10 +19,11 @@ from typing import Any, TextIO
 
 import httpx
 
-from generator.enrich import KINDS, Kind, inert_text, schema_file
+from generator.enrich import KINDS, DuplicateKey, Kind, inert_text, read_json, schema_file
 from generator.errors import SpecError
 from generator.ir import PATH_PARAM, Api, Operation
 from generator.pipeline import load_api
+from generator.redaction import redact
 
 # Stands in for every path parameter: a schema request must not touch a real record.
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -115,12 +116,6 @@ class _Pacer:
         self.next = max(now, self.next) + self.interval
 
 
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "**********")
-    return text
-
-
 def _token(http: httpx.Client, creds: Credentials, api: Api) -> str:
     form = (
         {"grant_type": "password", "username": creds.identity, "password": creds.secret}
@@ -185,8 +180,10 @@ def _fetch(
             f"{op.method} {url}",
         )
     try:
-        payload = response.json()
-    except ValueError:
+        payload = read_json(response.text)
+    except DuplicateKey as exc:
+        raise FetchError(f"the answer names a key twice, at {exc.path}") from None
+    except (ValueError, RecursionError):
         raise FetchError("the answer is not JSON") from None
     if not isinstance(payload, dict):
         raise FetchError(f"the answer is a JSON {type(payload).__name__}, not an object")
@@ -252,7 +249,7 @@ def pull_schemas(
             try:
                 payload = _fetch(http, api, credentials, token, op, kind)
             except ValueError as exc:
-                report.failed.append((target.name, _redact(str(exc), secrets)))
+                report.failed.append((target.name, redact(str(exc), secrets)))
                 continue
             _write_atomic(target, json.dumps(payload, sort_keys=True, indent=2) + "\n")
             report.stored.append(target.name)
