@@ -327,13 +327,16 @@ def _create(call: Call, declared: Declared) -> Any:
 
 
 def _list(call: Call, declared: Declared) -> Any:
-    """The records whose fields hold the call's path and query values (for the names they
-    have), in the response model's list of the collection's model."""
+    """The records (under the parent record the path names, else 404) whose fields hold the
+    call's path and query values (for the names they have), in the response model's list of
+    the collection's model."""
     store, name = _store(call), declared.collection or ""
+    assert call.declarations is not None
+    parent = _path_parent(call, store, name)
     wanted = {**call.path, **{k: v for k, v in call.params.items() if v is not None}}
-    chosen = [r.fields for r in store.records(name) if all(
+    chosen = [r.fields for r in store.records(name, parent) if all(
         store.fold(r.fields[k]) == store.fold(v) for k, v in wanted.items() if k in r.fields)]
-    model = call.declarations.models.get(name) if call.declarations else None
+    model = call.declarations.models.get(name)
     response = call.api.model(call.op.response.model)
     doc: dict[str, Any] = {}
     for f in response.fields:
@@ -341,6 +344,20 @@ def _list(call: Call, declared: Declared) -> Any:
         if item is not None and item.kind == "model" and item.name == model:
             doc[f.wire_name] = [_render(call.api, model, c) for c in _page(call, chosen)]
     return doc
+
+
+def _path_parent(call: Call, store: RecordStore, name: str) -> Record | None:
+    """The parent record whose key fields the path parameters give (404 when none is)."""
+    parent_name = store.definitions[name].parent
+    if parent_name is None:
+        return None
+    key = store.definitions[parent_name].key
+    parent = store.collection(parent_name).get(store.key(*(call.path.get(k) for k in key)))
+    if parent is None:
+        assert call.declarations is not None
+        raise not_found(call.declarations.models.get(parent_name, parent_name),
+                        "/".join(str(call.path.get(k)) for k in key))
+    return parent
 
 
 def _page(call: Call, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -359,7 +376,9 @@ def _get(call: Call, declared: Declared) -> Any:
     key = store.definitions[name].key
     record = store.collection(name).get(store.key(*(call.path.get(k) for k in key)))
     if record is None:
-        raise not_found(name, "/".join(str(call.path.get(k)) for k in key))
+        assert call.declarations is not None
+        raise not_found(call.declarations.models.get(name, name),
+                        "/".join(str(call.path.get(k)) for k in key))
     return _render(call.api, call.op.response.model, record.fields)
 
 

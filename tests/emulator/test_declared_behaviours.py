@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from emulator.data import DataError, load_api, load_data
-from tests.conftest import DEMO, SPECS, start_emulator
+from tests.conftest import ADMIN, DEMO, SPECS, start_emulator
 from tests.emulator.conftest import session
 from tests.emulator.test_ebuilder_imports import commitment
 
@@ -201,3 +201,20 @@ def test_ebuilder_contacts_go_under_their_company_and_update_on_the_option(eb, e
     nobody = {"header": {"companyName": "Nobody Inc"}, "items": row["items"]}
     failed = eb.post("/Contacts/Import", json={"data": [nobody]}).json()
     assert failed["records"][0]["header"]["errorMessages"] == ["Company not found"]
+
+
+def test_powerclerk_programs_and_statuses_are_declared_lists(connect):
+    """GetPrograms and GetStatusList come from behaviours.yaml: records of the seeds, the
+    program's statuses in order, 404 for a program that is not there."""
+    api = connect(ADMIN)  # GetStatusList is admin_only in the spec
+    assert api.get("/Programs").json() == {
+        "Programs": [{"ProgramId": "R3XE87VP6NB6", "Name": "Net Metering (Emulator)"}]}
+    assert api.get("/Programs", params={"Agency": "FN7635MW"}).json()["Programs"]
+    assert api.get("/Programs", params={"Agency": "ELSEWHERE"}).json() == {"Programs": []}
+    statuses = api.get("/Programs/R3XE87VP6NB6/StatusList").json()["Statuses"]
+    assert [s["Name"] for s in statuses][:2] == ["Unsubmitted", "Submitted"]
+    assert statuses[1] == {"StatusId": "UTF5UF2KAJ3T", "Name": "Submitted",
+                           "CustomId": "SUBMITTED"}
+    missing = api.get("/Programs/NOSUCHPROGRM/StatusList")
+    assert missing.status_code == 404
+    assert missing.json()["Message"] == "Program 'NOSUCHPROGRM' was not found."

@@ -44,10 +44,8 @@ def _records(state: State) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-BEHAVIOUR = Behaviour(make_state=lambda store: State(store.seeds),
-                      records=lambda state: _records(state))
+BEHAVIOUR = Behaviour(make_state=State, records=lambda state: _records(state))
 handles = BEHAVIOUR.handles
-AGENCY_ID = "FN7635MW"
 LANDING_PAGE = "https://emulator.powerclerk.test/MvcProjects/LandingPage"
 MASK = "********"
 
@@ -187,18 +185,6 @@ def _project_data(call: Call, project: Project, form: FormDef, *, draft: bool) -
 
 
 # -- programs ------------------------------------------------------------------------------
-
-
-@handles("GetPrograms")
-def get_programs(call: Call) -> dict:
-    agency = call.params.get("Agency")
-    programs = [] if agency not in (None, AGENCY_ID) else call.state.programs.values()
-    return {"Programs": [{"ProgramId": p.program_id, "Name": p.name} for p in programs]}
-
-
-@handles("GetStatusList")
-def get_status_list(call: Call) -> dict:
-    return {"Statuses": [_status(s) for s in _program(call).statuses]}
 
 
 @handles("GetForms")
