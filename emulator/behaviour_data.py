@@ -76,6 +76,7 @@ class Declared:
     transitions: tuple[Transition, ...] = ()
     id_field: str | None = None  # create: the field that gets the new record's id
     update: Update | None = None
+    expand: dict[str, str] = field(default_factory=dict)  # list: id-list field -> collection
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ _BEHAVIOUR = {
     "set_status": ("find", "transitions"),
     "update": ("lookup", "values", "related", "match", "missing", "ambiguous"),
     "create": ("id",),
-    "list": (),
+    "list": ("expand",),
     "get": (),
 }
 _ITEMS = ("key", "into", "duplicate", "refs", "add", "inherit")
@@ -201,7 +202,19 @@ def _behaviour(doc: Document, where: tuple, entry: Any, out: Declarations,
         transitions=_transitions(doc, (*where, "transitions"), entry.get("transitions") or []),
         id_field=_optional_str(doc, (*where, "id"), entry.get("id")),
         update=update,
+        expand=_expand(doc, (*where, "expand"), entry.get("expand") or {}, out),
     )
+
+
+def _expand(doc: Document, where: tuple, value: Any, out: Declarations) -> dict[str, str]:
+    """field -> collection: the field's ids answered as those records (in their model)."""
+    expand = _str_map(doc, where, value)
+    for name, collection in expand.items():
+        _collection(doc, (*where, name), collection, out)
+        if collection not in out.models:
+            raise problem(doc, (*where, name), f"collection {collection!r} has no model to "
+                          "answer its records in")
+    return expand
 
 
 def _update(doc: Document, where: tuple, entry: dict[str, Any], out: Declarations,

@@ -342,8 +342,29 @@ def _list(call: Call, declared: Declared) -> Any:
     for f in response.fields:
         item = f.type.item if f.type.kind == "list" else None
         if item is not None and item.kind == "model" and item.name == model:
-            doc[f.wire_name] = [_render(call.api, model, c) for c in _page(call, chosen)]
+            doc[f.wire_name] = [
+                _render(call.api, model, _expanded(call, store, declared, fields, parent))
+                for fields in _page(call, chosen)]
     return doc
+
+
+def _expanded(call: Call, store: RecordStore, declared: Declared, fields: dict[str, Any],
+              parent: Record | None) -> dict[str, Any]:
+    """A child record's fields with its parent's key fields, and each `expand` field's ids
+    replaced by those records (siblings under the same parent) in their model."""
+    assert call.declarations is not None
+    out = dict(fields)
+    if parent is not None:
+        parent_name = store.definitions[declared.collection or ""].parent or ""
+        for key in store.definitions[parent_name].key:
+            out.setdefault(key, parent.fields.get(key))
+    for name, collection in declared.expand.items():
+        model = call.declarations.models[collection]
+        records = store.collection(collection)
+        owner = [parent.id] if store.definitions[collection].parent and parent else []
+        found = (records.get(store.key(*owner, i)) for i in fields.get(name) or ())
+        out[name] = [_render(call.api, model, r.fields) for r in found if r is not None]
+    return out
 
 
 def _path_parent(call: Call, store: RecordStore, name: str) -> Record | None:

@@ -204,8 +204,8 @@ def test_ebuilder_contacts_go_under_their_company_and_update_on_the_option(eb, e
 
 
 def test_powerclerk_programs_and_statuses_are_declared_lists(connect):
-    """GetPrograms and GetStatusList come from behaviours.yaml: records of the seeds, the
-    program's statuses in order, 404 for a program that is not there."""
+    """GetPrograms, GetStatusList and GetForms come from behaviours.yaml: records of the seeds,
+    the program's statuses in order, 404 for a program that is not there."""
     api = connect(ADMIN)  # GetStatusList is admin_only in the spec
     assert api.get("/Programs").json() == {
         "Programs": [{"ProgramId": "R3XE87VP6NB6", "Name": "Net Metering (Emulator)"}]}
@@ -215,6 +215,9 @@ def test_powerclerk_programs_and_statuses_are_declared_lists(connect):
     assert [s["Name"] for s in statuses][:2] == ["Unsubmitted", "Submitted"]
     assert statuses[1] == {"StatusId": "UTF5UF2KAJ3T", "Name": "Submitted",
                            "CustomId": "SUBMITTED"}
+    forms = api.get("/Programs/R3XE87VP6NB6/Forms").json()["Forms"]  # expand: ids as records
+    assert forms[1]["ProgramId"] == "R3XE87VP6NB6"
+    assert [s["Name"] for s in forms[1]["AvailableInStatuses"]] == ["Submitted", "Under Review"]
     missing = api.get("/Programs/NOSUCHPROGRM/StatusList")
     assert missing.status_code == 404
     assert missing.json()["Message"] == "Program 'NOSUCHPROGRM' was not found."

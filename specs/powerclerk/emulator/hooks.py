@@ -187,12 +187,6 @@ def _project_data(call: Call, project: Project, form: FormDef, *, draft: bool) -
 # -- programs ------------------------------------------------------------------------------
 
 
-@handles("GetForms")
-def get_forms(call: Call) -> dict:
-    program = _program(call)
-    return {"Forms": [_form_doc(f, program) for f in program.forms]}
-
-
 @handles("GetFormSchema")
 def get_form_schema(call: Call) -> dict:
     program, form = _program(call), _form(call)

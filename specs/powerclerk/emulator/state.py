@@ -238,9 +238,11 @@ class State:
     def reset(self) -> None:
         with self.lock:
             self.store.reset()
-            programs = [_program_from_seed({**p.fields, "Statuses": [
-                s.fields for s in self.store.records("statuses", p)]})
-                for p in self.store.records("programs")]
+            programs = [_program_from_seed({
+                **p.fields,
+                "Statuses": [s.fields for s in self.store.records("statuses", p)],
+                "Forms": [f.fields for f in self.store.records("forms", p)],
+            }) for p in self.store.records("programs")]
             self.programs = {p.program_id: p for p in programs}
             self.projects: dict[str, Project] = {}  # insertion order = creation order
             self.threads: dict[str, Thread] = {}
