@@ -183,6 +183,9 @@ def _behaviour(doc: Document, where: tuple, entry: Any, out: Declarations,
     target = entry[kind]
     collection = (None if target is None and kind == "import"
                   else _collection(doc, (*where, kind), target, out))
+    if kind in ("get", "create") and collection and out.collections[collection].parent:
+        raise problem(doc, (*where, kind), f"{kind} serves a top collection; {collection} "
+                      f"belongs to {out.collections[collection].parent}")
     find = tuple(_names(doc, (*where, "find"), entry.get("find") or []))
     _check_find(doc, (*where, "find"), find, out)
     if kind == "set_status" and not find:

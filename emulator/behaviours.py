@@ -370,15 +370,18 @@ def _expanded(call: Call, store: RecordStore, declared: Declared, fields: dict[s
 def _path_parent(call: Call, store: RecordStore, name: str) -> Record | None:
     """The parent record whose key fields the path parameters give (404 when none is)."""
     parent_name = store.definitions[name].parent
-    if parent_name is None:
-        return None
-    key = store.definitions[parent_name].key
-    parent = store.collection(parent_name).get(store.key(*(call.path.get(k) for k in key)))
-    if parent is None:
+    return None if parent_name is None else _by_path(call, store, parent_name)
+
+
+def _by_path(call: Call, store: RecordStore, name: str) -> Record:
+    """The record of `name` (a top collection) whose key fields the path gives, else 404."""
+    key = store.definitions[name].key
+    record = store.collection(name).get(store.key(*(call.path.get(k) for k in key)))
+    if record is None:
         assert call.declarations is not None
-        raise not_found(call.declarations.models.get(parent_name, parent_name),
+        raise not_found(call.declarations.models.get(name, name),
                         "/".join(str(call.path.get(k)) for k in key))
-    return parent
+    return record
 
 
 def _page(call: Call, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -393,13 +396,7 @@ def _page(call: Call, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _get(call: Call, declared: Declared) -> Any:
     """The record whose key fields the path parameters give, else 404."""
-    store, name = _store(call), declared.collection or ""
-    key = store.definitions[name].key
-    record = store.collection(name).get(store.key(*(call.path.get(k) for k in key)))
-    if record is None:
-        assert call.declarations is not None
-        raise not_found(call.declarations.models.get(name, name),
-                        "/".join(str(call.path.get(k)) for k in key))
+    record = _by_path(call, _store(call), declared.collection or "")
     return _render(call.api, call.op.response.model, record.fields)
 
 
