@@ -1,5 +1,5 @@
 """The contract probe: drift for an API that does not describe itself (`apigen drift` calls it
-for an API without `schema_discovery`). Call every read-only operation (GET) of a sandbox program
+for an API without `schema_discovery`). Call every read-only operation (GET) inside one sandbox
 and check each JSON answer against the response model's JSON Schema: keys the model lacks,
 required keys missing, values of another JSON type and unknown enum values become findings, as
 the drift check reports them; a binary answer is verified by arriving.
