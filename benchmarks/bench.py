@@ -91,7 +91,7 @@ def _compare_60_schemas() -> list[float]:
     """Normalize and compare every e-Builder request and response schema (already fetched)."""
     import copy
 
-    from generator.diff import compare
+    from generator.drift import compare
     from generator.pipeline import load_api
     from generator.schema import validator_schema
 

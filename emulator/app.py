@@ -31,10 +31,11 @@ from emulator.discovery import requested_kind, served_schema
 from emulator.errors import ApiError, InvalidRequest, support_id
 from emulator.faults import Faults
 from emulator.generic import placeholder
-from emulator.handler import Call, Handler, Upload, stream_to_file
+from emulator.handler import Call, Handler
 from emulator.ratelimit import RateLimiter
 from emulator.records import RecordStore
 from emulator.settings import Client, Settings
+from emulator.uploads import Upload, stream_to_file
 from emulator.validation import (
     canonical_document,
     field_aliases,
@@ -207,7 +208,7 @@ class Emulator:
             body, batch = await self._json_body(op, request)
             upload = self._embedded_file(op, body)
         elif op.body.kind == "binary":
-            upload = await stream_to_file(request, self._upload_dir())
+            upload = await stream_to_file(request, self.upload_dir())
             # The spec's binary body is required: no body at all (no bytes, no Content-Type) is
             # refused, an empty file is not.
             if upload.path.stat().st_size == 0 and "content-type" not in request.headers:
@@ -279,13 +280,13 @@ class Emulator:
         limit = self.settings.base64_limit or spec.max_bytes
         if limit and len(data) > limit:
             raise ApiError(400, f"File size exceeds the {limit / 1048576:g} MB limit.")
-        fd, name = tempfile.mkstemp(prefix="upload-", dir=self._upload_dir())
+        fd, name = tempfile.mkstemp(prefix="upload-", dir=self.upload_dir())
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         file_name = body.get(spec.name_field) if spec.name_field else None
         return Upload(Path(name), "application/octet-stream", file_name)
 
-    def _upload_dir(self) -> Path | None:
+    def upload_dir(self) -> Path | None:
         """Uploads land next to the stored files so that keeping one is a rename."""
         return getattr(self.state, "files_dir", None)
 
@@ -434,7 +435,7 @@ def create_app(api_dir: Path, settings: Settings) -> Starlette:
                                                   data.token_type)
 
     async def upload(request: Request) -> Response:
-        return await emulator.presigned.receive(request, emulator._upload_dir(), emulator.lock())
+        return await emulator.presigned.receive(request, emulator.upload_dir(), emulator.lock())
 
     # One route per path, so that a method no operation takes gets 405 with every declared
     # method in Allow (or, with schema discovery, a schema when it asks for one).

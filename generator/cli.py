@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                              ignore_file=args.ignore_file, update=args.update,
                              operations=args.operations, rate=args.rate)
     if args.command == "pull-schemas":
-        from generator.pull import pull_command
+        from generator.drift import pull_command
 
         return pull_command(args.specs, args.api, force=args.force, rate=args.rate)
 

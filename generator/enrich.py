@@ -35,7 +35,7 @@ _ANY = TypeRef("scalar", name="any")
 
 
 @dataclass(frozen=True)
-class Finding:
+class EnrichmentNote:
     """One result of comparing a pulled schema with the YAML, for ENRICHMENT.md: the file was
     `pulled` (compared), a field was `added` (then `field` is the new field of `model`), or a
     `mismatch` the YAML author should look at (a field the schema lacks, an unlike shape)."""
@@ -293,7 +293,7 @@ class _Walk:
         self.models = {m.name: m for m in api.models}
         self.fold = api.keys_case_insensitive
         self.candidates: dict[str, dict[str, _Candidate]] = {}
-        self.findings: list[Finding] = []
+        self.findings: list[EnrichmentNote] = []
         # Where each candidate was met, as (where, model, wire name), for per-operation notes.
         self.met: list[tuple[Where, str, str]] = []
         # Case variants of a candidate (keys: case_insensitive): (where, model, candidate).
@@ -314,7 +314,7 @@ class _Walk:
         if not props:
             what = "alternatives" if resolved is None else "no properties"
             message = f"the pulled schema has {what} where the YAML has {model.name}; not compared"
-            self.findings.append(Finding(op, kind, path, message, model=model.name))
+            self.findings.append(EnrichmentNote(op, kind, path, message, model=model.name))
             return
         known: dict[str, Field] = {}
         for f in model.fields:
@@ -341,7 +341,7 @@ class _Walk:
             if f.wire_name not in matched:
                 message = f"the YAML names `{f.wire_name}` but the pulled schema lacks it"
                 here = join_path(path, f.wire_name)
-                self.findings.append(Finding(op, kind, here, message, model=model.name))
+                self.findings.append(EnrichmentNote(op, kind, here, message, model=model.name))
 
     def nested(
         self, schema: _Schema, raw: Any, field: Field, where: Where, visiting: frozenset[Any]
@@ -363,7 +363,7 @@ class _Walk:
         op, kind, path = where
         if not isinstance(inner, dict):
             message = f"the YAML has {field.type} but the pulled schema has no such shape"
-            self.findings.append(Finding(op, kind, path, message, model=name))
+            self.findings.append(EnrichmentNote(op, kind, path, message, model=name))
             return
         suffix = "[]" if container == "list" else "{}"
         self.node(schema, inner, self.models[name], (op, kind, path + suffix), visiting)
@@ -521,15 +521,16 @@ def _pulled(api: Api, schemas_dir: Path) -> Iterator[tuple[str, Kind, Path, str]
                 yield op.wire_name, kind, path, payload.model if payload.kind == "json" else ""
 
 
-def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[Finding]]:
+def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[EnrichmentNote]]:
     """The API with the fields the pulled schemas add, and every finding, in IR order."""
     walk = _Walk(api)
     for op, kind, file, root in _pulled(api, schemas_dir):
         schema = _Schema(file)
-        walk.findings.append(Finding(op, kind, "", f"compared with schemas/{file.name}", "pulled"))
+        compared = f"compared with schemas/{file.name}"
+        walk.findings.append(EnrichmentNote(op, kind, "", compared, "pulled"))
         if root not in walk.models:
             message = f"pulled {file.name}, but the operation has no JSON {kind} model; ignored"
-            walk.findings.append(Finding(op, kind, "", message))
+            walk.findings.append(EnrichmentNote(op, kind, "", message))
             continue
         walk.node(schema, schema.root, walk.models[root], (op, kind, ""), frozenset())
 
@@ -558,11 +559,11 @@ def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[Finding]]:
                 f"not added: its key is the Python name of the YAML field "
                 f"`{model_name}.{yaml.python_name}`, which a record would fill by that name"
             )
-            findings.append(Finding(op, kind, path, message, model=model_name))
+            findings.append(EnrichmentNote(op, kind, path, message, model=model_name))
             continue
         field = added[model_name, wire]
         message = f"added `{model_name}.{field.python_name}` ({field.type})"
-        findings.append(Finding(op, kind, path, message, "added", model_name, field))
+        findings.append(EnrichmentNote(op, kind, path, message, "added", model_name, field))
     for (op, kind, path), model_name, first in walk.variants:
         into = added.get((model_name, first))
         what = f"the added `{model_name}.{into.python_name}`" if into else "a rejected name"
@@ -570,7 +571,7 @@ def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[Finding]]:
             f"not added: the same key as {what} ignoring case (the API's keys are "
             "case-insensitive), so it is read into that field"
         )
-        findings.append(Finding(op, kind, path, message, model=model_name))
+        findings.append(EnrichmentNote(op, kind, path, message, model=model_name))
     order = {(op.wire_name, kind): i for i, op in enumerate(api.operations) for kind in KINDS}
     findings.sort(
         key=lambda f: (order[f.operation, f.kind], _CATEGORIES.index(f.category), f.path, f.message)

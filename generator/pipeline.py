@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.enrich import Finding, enrich
+from generator.enrich import EnrichmentNote, enrich
 from generator.format import format_tree
 from generator.ir import Api, build_api
 from generator.load import Document, load_api_dir
@@ -38,7 +38,7 @@ def load_api(api_dir: Path, documents: list[Document] | None = None) -> Api:
 
 def enriched_api(
     api_dir: Path, documents: list[Document] | None = None
-) -> tuple[Api, list[Finding]]:
+) -> tuple[Api, list[EnrichmentNote]]:
     """The API with the fields its pulled schemas add (specs/<api>/schemas/), if any."""
     api = load_api(api_dir, documents)
     schemas = api_dir / "schemas"

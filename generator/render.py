@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from generator import __version__, cache, escape
-from generator.enrich import Finding
+from generator.enrich import EnrichmentNote
 from generator.ir import Api, Model, Move, Operation, Param, TypeRef
 from generator.models import ModelsJob, Workers, needs_custom_base
 from generator.names import is_identifier, snake
@@ -282,7 +282,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render_package(
-    api: Api, findings: Sequence[Finding] = (), workers: Workers | None = None
+    api: Api, findings: Sequence[EnrichmentNote] = (), workers: Workers | None = None
 ) -> dict[str, str]:
     """Every file of generated/<api>/, by path relative to that folder."""
     env = _environment()

@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from generator.enrich import Finding, join_path, wire_key
+from generator.enrich import EnrichmentNote, join_path, wire_key
 from generator.ir import Api
 
 # Python that would run, or Jinja that would render, if a name or description became code.
@@ -215,13 +215,15 @@ def _model_keys(api: Api, model: str) -> tuple[set[str], set[str]]:
     return keys, {f.python_name for f in fields}
 
 
-def account(api: Api, findings: list[Finding], batches: list[Batch], ledger: Ledger) -> None:
+def account(
+    api: Api, findings: list[EnrichmentNote], batches: list[Batch], ledger: Ledger
+) -> None:
     """With `api` as the YAML has it (not enriched), check that every property is a YAML
     field, an added field, or rejected for a reason
     (a key equal to a YAML field's Python name, or a case variant of another property under
     case-insensitive keys), and queue the records the added fields must round-trip."""
     fold = api.keys_case_insensitive
-    by_place: dict[tuple[str, str, str], list[Finding]] = {}
+    by_place: dict[tuple[str, str, str], list[EnrichmentNote]] = {}
     for f in findings:
         by_place.setdefault((f.operation, f.kind, f.path), []).append(f)
     for i, batch in enumerate(batches):

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from generator.drift import MissingSetting, credentials_from_env, pull_command
 from generator.pipeline import load_api
-from generator.pull import MissingSetting, credentials_from_env, pull_command
 
 CLIENT_ID, CLIENT_SECRET, API_KEY = "pull-client", "s3cret-client-Secret", "k3y-Api-Key-value"
 TOKEN = "tok-abc123-bearer"

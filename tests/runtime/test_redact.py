@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from generator.redaction import redact
+from generator.drift import redact
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-_SOURCE = Path(__file__).resolve().parent.parent / "templates" / "runtime" / "_redact.py"
+_SOURCE = Path(__file__).resolve().parents[2] / "templates" / "runtime" / "_redact.py"
 _NAME = "generator._runtime_redact"
 
 
