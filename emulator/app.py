@@ -46,7 +46,7 @@ from emulator.validation import (
     schema_validator,
 )
 from generator import rules
-from generator.ir import Api, Operation
+from generator.ir import Api, Operation, key_fold
 from generator.statuses import declared_statuses
 
 _GRANTS = {"oauth2_client_credentials": "client_credentials", "oauth2_password": "password"}
@@ -78,7 +78,7 @@ class Emulator:
         # (model, schema change) -> (served schema, its validator)
         self._schemas: dict[tuple[str, str], tuple[dict, Draft202012Validator]] = {}
         self._aliases = field_aliases(api)
-        self._fold = str.casefold if api.keys_case_insensitive else str
+        self._fold = key_fold(api.keys_case_insensitive)
         shape = api.batch_result
         self._jsonnet = bool(shape and shape.error_description)  # Json.NET-style messages
 
@@ -166,8 +166,8 @@ class Emulator:
         names = [p.wire_name for op in ops for p in op.params_in("query")]
         if self.api.schema_discovery:
             names += [self.api.schema_discovery.flag, self.api.schema_discovery.kind]
-        known = {name.casefold(): name for name in names}
-        return QueryParams([(known.get(k.casefold(), k), v) for k, v in query.multi_items()])
+        known = {self._fold(name): name for name in names}
+        return QueryParams([(known.get(self._fold(k), k), v) for k, v in query.multi_items()])
 
     def _check_access(self, op: Operation, request: Request, handler: Handler | None) -> Client:
         api, settings = self.api, self.settings

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.ir import key_fold
+
 Key = tuple[str, ...]
 GUID_SEED = 20240601  # any fixed number: runs and resets give the same ids
 
@@ -60,7 +62,7 @@ class RecordStore:
         self.lock = threading.RLock()
         self.definitions = dict(collections)
         self.seeds = seeds
-        self._fold: Callable[[str], str] = str.casefold if case_insensitive else str
+        self._fold = key_fold(case_insensitive)
         self._tables: dict[str, Any] = {}
         self._on_reset: list[Callable[[RecordStore], None]] = []
         self.files_dir = Path(tempfile.mkdtemp(prefix="emulator-files-"))

@@ -188,7 +188,7 @@ def canonical_document(
                 names.update({fold(a): w for a, w in aliases.get(model, {}).items()})
             out: dict[str, Any] = {}
             for key, item in value.items():
-                name = names.get(fold(key), key)
+                name = names.get(fold(key), str(key))  # JSON keys are text
                 if name in out:
                     name = key
                 sub = props.get(name) or (open_values[0] if open_values else {})
