@@ -92,8 +92,8 @@ def _compare_60_schemas() -> list[float]:
     import copy
 
     from generator.drift import compare
+    from generator.model.schema import validator_schema
     from generator.pipeline import load_api
-    from generator.schema import validator_schema
 
     api = load_api(ROOT / "specs" / "ebuilder")
     pairs = [

@@ -45,9 +45,9 @@ from emulator.validation import (
     read_params,
     schema_validator,
 )
-from generator import rules
-from generator.ir import Api, Operation, key_fold
-from generator.statuses import declared_statuses
+from generator.model import rules
+from generator.model.ir import Api, Operation, key_fold
+from generator.model.statuses import declared_statuses
 
 _GRANTS = {"oauth2_client_credentials": "client_credentials", "oauth2_password": "password"}
 # Every method reaches an operation path's endpoint, which answers 405 + Allow itself for those

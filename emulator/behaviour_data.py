@@ -11,9 +11,9 @@ from typing import Any
 
 from emulator.datafile import check_keys, expect, problem
 from emulator.records import CollectionDef
-from generator.ir import Api
-from generator.load import Document
-from generator.statuses import declared_statuses
+from generator.model.ir import Api
+from generator.model.statuses import declared_statuses
+from generator.spec.load import Document
 
 KINDS = ("import", "set_status", "update", "create", "list", "get")
 

@@ -13,7 +13,7 @@ from emulator.behaviour_data import Declarations, Declared, Items, Lookup
 from emulator.errors import ApiError, not_found
 from emulator.handler import Call
 from emulator.records import Record, RecordStore
-from generator.ir import Api
+from generator.model.ir import Api
 
 Each = Callable[[int, dict[str, Any]], None]
 

@@ -19,9 +19,9 @@ from emulator.behaviour_data import Declarations, read_behaviours
 from emulator.datafile import DataError, check_keys, expect, problem, read_folder
 from emulator.handler import Behaviour
 from emulator.settings import Client
-from generator.ir import Api, build_api
-from generator.load import Document, load_api_dir
-from generator.validate import validate
+from generator.model.ir import Api, build_api
+from generator.spec.load import Document, load_api_dir
+from generator.spec.validate import validate
 
 __all__ = ["DataError", "EmulatorData", "credentials", "load_api", "load_data"]
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from generator.errors import SpecError
-from generator.load import Document, load_api_dir
+from generator.spec.errors import SpecError
+from generator.spec.load import Document, load_api_dir
 
 
 class DataError(ValueError):

@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from emulator.auth import Auth
 from emulator.settings import Client, Settings
 from emulator.uploads import Upload
-from generator.ir import Api, Operation
+from generator.model.ir import Api, Operation
 
 if TYPE_CHECKING:
     from emulator.batch import Batch

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.ir import key_fold
+from generator.model.ir import key_fold
 
 Key = tuple[str, ...]
 GUID_SEED = 20240601  # any fixed number: runs and resets give the same ids

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from generator import __version__
-from generator.errors import SpecError
 from generator.pipeline import build, export_openapi, generate
+from generator.spec.errors import SpecError
 
 EXIT_OK, EXIT_STALE, EXIT_SPEC = 0, 1, 2
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 from urllib.parse import unquote
 
-from generator.errors import Loc, Problem, SpecError
-from generator.ir import Api, Field, Model, TypeRef
-from generator.load import display_path
-from generator.names import snake
+from generator.model.ir import Api, Field, Model, TypeRef
+from generator.model.names import snake
+from generator.spec.errors import Loc, Problem, SpecError
+from generator.spec.load import display_path
 
 Kind = Literal["request", "response"]
 KINDS: tuple[Kind, ...] = ("request", "response")

@@ -195,8 +195,8 @@ def _dotted(node: ast.expr, modules: dict[str, str]) -> str | None:
 
 def test_no_import_cycle():
     graph = _import_graph()
-    assert "generator.ir" in graph and "emulator.app" in graph  # the walk found the code
-    assert "generator.ir" in graph["emulator.app"]  # and reads its imports
+    assert "generator.model.ir" in graph and "emulator.app" in graph  # the walk found the code
+    assert "generator.model.ir" in graph["emulator.app"]  # and reads its imports
     cycles = [" -> ".join(cycle) for cycle in _cycles(graph)]
     assert cycles == []
 
@@ -218,9 +218,9 @@ def test_no_module_reaches_into_another_modules_private_names():
 def test_private_reaches_are_recognised(tmp_path):
     source = tmp_path / "sample.py"
     source.write_text(
-        "import generator.ir as ir\n"
+        "import generator.model.ir as ir\n"
         "from generator import cache\n"
-        "from generator.ir import _x\n"
+        "from generator.model.ir import _x\n"
         "import os\n"
         "cache._key\n"
         "ir._private\n"
@@ -231,9 +231,9 @@ def test_private_reaches_are_recognised(tmp_path):
         encoding="utf-8",
     )
     assert [reach.split(": ", 1)[1] for reach in _private_reaches(source)] == [
-        "from generator.ir import _x",
+        "from generator.model.ir import _x",
         "generator.cache._key",
-        "generator.ir._private",
+        "generator.model.ir._private",
         "os.path._joinrealpath",
     ]
 

@@ -33,8 +33,8 @@ from generator.drift.live import (
 from generator.drift.pull import store_schema
 from generator.drift.redaction import redact
 from generator.enrich import Kind, schema_file
-from generator.ir import Api
-from generator.schema import validator_schema
+from generator.model.ir import Api
+from generator.model.schema import validator_schema
 
 _GONE = (404, 405)  # what a schema request to an operation the API dropped answers
 

@@ -29,10 +29,10 @@ from generator.drift.ignores import ConfigError, load_ignores
 from generator.drift.live import MissingSetting, credentials_from_env
 from generator.drift.probe import ProbeError, run_probe, scope_parameters
 from generator.drift.report import EXIT_ERROR, FORMATS, Format, apply_ignores, render
-from generator.errors import SpecError
-from generator.ir import Api
-from generator.names import snake
+from generator.model.ir import Api
+from generator.model.names import snake
 from generator.pipeline import enriched_api
+from generator.spec.errors import SpecError
 
 
 def drift_command(

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 import httpx
 
 from generator.enrich import KINDS, DuplicateKey, Kind, inert_text, read_json
-from generator.ir import PATH_PARAM, Api, Operation
+from generator.model.ir import PATH_PARAM, Api, Operation
 
 # Stands in for every path parameter: a schema request must not touch a real record.
 PLACEHOLDER = "00000000-0000-0000-0000-000000000000"

@@ -24,8 +24,8 @@ import httpx
 from generator.drift.findings import Finding, Level
 from generator.drift.live import TIMEOUT, Credentials, TokenError, fetch_token
 from generator.drift.redaction import redact
-from generator.ir import PATH_PARAM, Api, Operation, TypeRef
-from generator.schema import validator_schema
+from generator.model.ir import PATH_PARAM, Api, Operation, TypeRef
+from generator.model.schema import validator_schema
 
 # Identifier combinations tried per operation while they answer 404 (an attachment definition
 # with no file yet, a data field without a custom list); keeps a run far below a 60/min limit.

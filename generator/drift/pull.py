@@ -30,9 +30,9 @@ from generator.drift.live import (
 )
 from generator.drift.redaction import redact
 from generator.enrich import Kind, schema_file
-from generator.errors import SpecError
-from generator.ir import Api
+from generator.model.ir import Api
 from generator.pipeline import load_api
+from generator.spec.errors import SpecError
 
 
 @dataclass

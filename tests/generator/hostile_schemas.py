@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from generator.enrich import EnrichmentNote, join_path, wire_key
-from generator.ir import Api
+from generator.model.ir import Api
 
 # Python that would run, or Jinja that would render, if a name or description became code.
 CANARY = "CANARY-pulled"

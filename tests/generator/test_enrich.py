@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from generator.codegen.format import format_tree
+from generator.codegen.render import _environment, render_package
 from generator.enrich import MAX_DESCRIPTION, enrich, inert_text
-from generator.errors import SpecError
-from generator.format import format_tree
-from generator.ir import Api, Field, TypeRef
+from generator.model.ir import Api, Field, TypeRef
 from generator.pipeline import load_api
-from generator.render import _environment, render_package
+from generator.spec.errors import SpecError
 from tests.generator.conftest import FIXTURE_SPECS
 
 

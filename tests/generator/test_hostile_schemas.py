@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from generator.enrich import enrich, wire_key
-from generator.ir import Api
+from generator.model.ir import Api
 from generator.pipeline import enriched_api, generate, load_api
 from tests.generator.hostile_schemas import (
     CANARY,

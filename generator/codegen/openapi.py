@@ -1,6 +1,6 @@
 """Stage 6b: IR -> an OpenAPI 3.1 document, equivalent to the spec, for Swagger UI, Postman,
 schemathesis and other generators. Schemas are the JSON Schema the models are generated from
-(generator/schema.py, 2020-12, which OpenAPI 3.1 takes as is); what OpenAPI has no word for
+(generator/model/schema.py, 2020-12, which OpenAPI 3.1 takes as is); what OpenAPI has no word for
 (batches, pagination, files in JSON, V1 moves, inferred shapes) is kept in `x-apigen-*`
 extensions."""
 
@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from generator.ir import (
+from generator.model.ir import (
     FORMAT_PATTERNS,
     Api,
     Change,
@@ -24,10 +24,10 @@ from generator.ir import (
     Requirement,
     TypeRef,
 )
-from generator.links import Link, operation_links
-from generator.schema import api_schema, constraints_schema, type_schema
-from generator.statuses import declared_statuses
-from generator.text_numbers import numbers_taken
+from generator.model.links import Link, operation_links
+from generator.model.schema import api_schema, constraints_schema, type_schema
+from generator.model.statuses import declared_statuses
+from generator.model.text_numbers import numbers_taken
 
 _SCHEMAS = "#/components/schemas/"
 _BINARY = {"type": "string", "format": "binary"}

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from generator import cache
-from generator.errors import Loc, Problem, SpecError
+from generator.spec.errors import Loc, Problem, SpecError
 
 # What ruff formats: Python, and the Python blocks of Markdown.
 _RUFF_FILES = (".py", ".pyi", ".md")

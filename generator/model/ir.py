@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from generator.load import Document
-from generator.names import pascal, snake
+from generator.model.names import pascal, snake
+from generator.spec.load import Document
 
 SCALARS = ("string", "integer", "number", "decimal", "boolean", "date", "datetime", "any")
 _TYPE = re.compile(r"^(list|map)\[(.*)\]$")
