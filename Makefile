@@ -43,7 +43,7 @@ stale: $(READY)
 	$(BIN)/apigen generate --check
 
 mypy: $(INSTALLED)
-	$(BIN)/mypy generator
+	$(BIN)/mypy generator emulator
 	for api in $(APIS); do \
 	  $(BIN)/mypy --config-file generated/$$api/pyproject.toml generated/$$api/$$api || exit 1; \
 	done

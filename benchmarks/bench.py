@@ -91,9 +91,9 @@ def _compare_60_schemas() -> list[float]:
     """Normalize and compare every e-Builder request and response schema (already fetched)."""
     import copy
 
-    from generator.diff import compare
+    from generator.drift import compare
+    from generator.model.schema import validator_schema
     from generator.pipeline import load_api
-    from generator.schema import validator_schema
 
     api = load_api(ROOT / "specs" / "ebuilder")
     pairs = [

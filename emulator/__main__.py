@@ -39,9 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:
-        state = app.state.emulator.state
-        if state is not None:
-            state.close()  # remove the uploaded files
+        app.state.emulator.close()  # remove the uploaded files
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from emulator import presigned
+from emulator import behaviours, presigned
 from emulator.auth import Auth
 from emulator.batch import Batch, echoes_lists
 from emulator.data import EmulatorData, load_api, load_data
@@ -31,9 +31,11 @@ from emulator.discovery import requested_kind, served_schema
 from emulator.errors import ApiError, InvalidRequest, support_id
 from emulator.faults import Faults
 from emulator.generic import placeholder
-from emulator.handler import Call, Handler, Upload, stream_to_file
+from emulator.handler import Call, Handler
 from emulator.ratelimit import RateLimiter
+from emulator.records import RecordStore
 from emulator.settings import Client, Settings
+from emulator.uploads import Upload, stream_to_file
 from emulator.validation import (
     canonical_document,
     field_aliases,
@@ -43,9 +45,9 @@ from emulator.validation import (
     read_params,
     schema_validator,
 )
-from generator import rules
-from generator.ir import Api, Operation
-from generator.statuses import declared_statuses
+from generator.model import rules
+from generator.model.ir import Api, Operation, key_fold
+from generator.model.statuses import declared_statuses
 
 _GRANTS = {"oauth2_client_credentials": "client_credentials", "oauth2_password": "password"}
 # Every method reaches an operation path's endpoint, which answers 405 + Allow itself for those
@@ -65,13 +67,18 @@ class Emulator:
         self.faults = Faults()
         self.presigned = presigned.PresignedUploads()
         self.behaviour = data.behaviour
+        self.declarations = data.declarations
         make_state = self.behaviour.make_state
-        self.state = make_state(data.seeds) if make_state else None
+        self.records = (RecordStore(data.declarations.collections, data.seeds,
+                                    case_insensitive=api.keys_case_insensitive)
+                        if make_state or data.declarations.collections else None)
+        # The hooks' state is built on the store; without hooks the store is the state.
+        self.state = make_state(self.records) if make_state and self.records else self.records
         self._validators: dict[tuple[str, bool], Draft202012Validator] = {}
         # (model, schema change) -> (served schema, its validator)
         self._schemas: dict[tuple[str, str], tuple[dict, Draft202012Validator]] = {}
         self._aliases = field_aliases(api)
-        self._fold = str.casefold if api.keys_case_insensitive else str
+        self._fold = key_fold(api.keys_case_insensitive)
         shape = api.batch_result
         self._jsonnet = bool(shape and shape.error_description)  # Json.NET-style messages
 
@@ -84,6 +91,12 @@ class Emulator:
         self.limiter.reset()
         self.faults.reset()
         self.presigned.reset()
+
+    def close(self) -> None:
+        """Remove the stored files."""
+        for holder in {id(self.state): self.state, id(self.records): self.records}.values():
+            if holder is not None:
+                holder.close()
 
     def validator(self, model: str, *, closed: bool = False) -> Draft202012Validator:
         if (model, closed) not in self._validators:
@@ -153,8 +166,8 @@ class Emulator:
         names = [p.wire_name for op in ops for p in op.params_in("query")]
         if self.api.schema_discovery:
             names += [self.api.schema_discovery.flag, self.api.schema_discovery.kind]
-        known = {name.casefold(): name for name in names}
-        return QueryParams([(known.get(k.casefold(), k), v) for k, v in query.multi_items()])
+        known = {self._fold(name): name for name in names}
+        return QueryParams([(known.get(self._fold(k), k), v) for k, v in query.multi_items()])
 
     def _check_access(self, op: Operation, request: Request, handler: Handler | None) -> Client:
         api, settings = self.api, self.settings
@@ -195,7 +208,7 @@ class Emulator:
             body, batch = await self._json_body(op, request)
             upload = self._embedded_file(op, body)
         elif op.body.kind == "binary":
-            upload = await stream_to_file(request, self._upload_dir())
+            upload = await stream_to_file(request, self.upload_dir())
             # The spec's binary body is required: no body at all (no bytes, no Content-Type) is
             # refused, an empty file is not.
             if upload.path.stat().st_size == 0 and "content-type" not in request.headers:
@@ -204,7 +217,8 @@ class Emulator:
         call = Call(self.api, op, client, self.auth, dict(request.path_params), params,
                     request.headers, body, upload, self.state, self.settings,
                     str(request.base_url).rstrip("/"), batch, self.presigned,
-                    op.wire_name in self.data.success_as_string)
+                    op.wire_name in self.data.success_as_string, self.records,
+                    self.declarations)
         return call, upload
 
     async def _json_body(self, op: Operation, request: Request) -> tuple[Any, Batch | None]:
@@ -266,13 +280,13 @@ class Emulator:
         limit = self.settings.base64_limit or spec.max_bytes
         if limit and len(data) > limit:
             raise ApiError(400, f"File size exceeds the {limit / 1048576:g} MB limit.")
-        fd, name = tempfile.mkstemp(prefix="upload-", dir=self._upload_dir())
+        fd, name = tempfile.mkstemp(prefix="upload-", dir=self.upload_dir())
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         file_name = body.get(spec.name_field) if spec.name_field else None
         return Upload(Path(name), "application/octet-stream", file_name)
 
-    def _upload_dir(self) -> Path | None:
+    def upload_dir(self) -> Path | None:
         """Uploads land next to the stored files so that keeping one is a rename."""
         return getattr(self.state, "files_dir", None)
 
@@ -280,18 +294,23 @@ class Emulator:
         return getattr(self.state, "lock", None) or contextlib.nullcontext()
 
     def _run(self, op: Operation, handler: Handler | None, call: Call) -> Any:
+        declared = self.declarations.behaviours.get(op.wire_name)
         with self.lock():
-            if handler is not None:
-                try:
+            if handler is None and declared is None:
+                collect = self.behaviour.records
+                return generic_answer(self.api, op, collect(self.state) if collect else None)
+            try:
+                if handler is not None:
                     return handler.fn(call)
-                except ApiError as exc:
-                    if exc.status < 500 and exc.status not in declared_statuses(self.api, op):
-                        # the hook knows a rule the spec does not state: say so loudly
-                        message = f"{op.wire_name} hook answered undeclared {exc.status}"
-                        raise ApiError(500, message, [exc.message]) from exc
-                    raise
-            collect = self.behaviour.records
-            return generic_answer(self.api, op, collect(self.state) if collect else None)
+                assert declared is not None
+                return behaviours.run(call, declared)
+            except ApiError as exc:
+                if exc.status < 500 and exc.status not in declared_statuses(self.api, op):
+                    # the hook or behaviour knows a rule the spec does not state: say so loudly
+                    source = "hook" if handler is not None else "behaviour"
+                    message = f"{op.wire_name} {source} answered undeclared {exc.status}"
+                    raise ApiError(500, message, [exc.message]) from exc
+                raise
 
     def _answer(self, op: Operation, result: Any) -> Response:
         if isinstance(result, Response):
@@ -416,7 +435,7 @@ def create_app(api_dir: Path, settings: Settings) -> Starlette:
                                                   data.token_type)
 
     async def upload(request: Request) -> Response:
-        return await emulator.presigned.receive(request, emulator._upload_dir(), emulator.lock())
+        return await emulator.presigned.receive(request, emulator.upload_dir(), emulator.lock())
 
     # One route per path, so that a method no operation takes gets 405 with every declared
     # method in Allow (or, with schema discovery, a schema when it asks for one).

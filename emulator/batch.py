@@ -11,7 +11,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from emulator.errors import support_id
-from generator.ir import Api, BatchResultShape, Operation
+from generator.model.ir import Api, BatchResultShape, Operation
 
 
 @dataclass

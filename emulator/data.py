@@ -1,8 +1,8 @@
 """What is particular to one API's emulator, read from beside its spec: `<api dir>/emulator/`
 holds `emulator.yaml` (credentials, token spelling, path aliases, documented success forms),
-`seeds.yaml` (the records a fresh emulator starts with, handed to the hooks' state) and
-`hooks.py` (handlers named by operation wire name, for what data cannot say). See the
-"Emulator data" section of specs/README.md."""
+`behaviours.yaml` (record collections, lookups and declared behaviours by operation),
+`seeds.yaml` (the records a fresh emulator starts with) and `hooks.py` (handlers named by
+operation wire name, for what data cannot say). See "Emulator data" in specs/README.md."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
-
+from emulator.behaviour_data import Declarations, read_behaviours
+from emulator.datafile import DataError, check_keys, expect, problem, read_folder
 from emulator.handler import Behaviour
 from emulator.settings import Client
-from generator.ir import Api, build_api
-from generator.load import load_api_dir
-from generator.validate import validate
+from generator.model.ir import Api, build_api
+from generator.spec.load import Document, load_api_dir
+from generator.spec.validate import validate
+
+__all__ = ["DataError", "EmulatorData", "credentials", "load_api", "load_data"]
 
 DATA_DIR = "emulator"
 _AUTH_FIELDS = {  # spec auth.kind -> (identity, secret) as the client's constructor names them
@@ -31,10 +33,7 @@ _AUTH_FIELDS = {  # spec auth.kind -> (identity, secret) as the client's constru
 _TOP_KEYS = {"token_type": str, "credentials": dict, "path_aliases": dict,
              "success_as_string": list}
 _CREDENTIAL_EXTRAS = {"api_key": str, "mfa_totp_secret": str, "admin": bool}
-
-
-class DataError(ValueError):
-    """Bad emulator data: the message names the file and the key."""
+_SEED_KEYS = ("fields", "id", "parent", "status", "items")
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,7 @@ class EmulatorData:
     # batch operations whose documented success example spells `success` as the string "true"
     success_as_string: frozenset[str] = frozenset()
     seeds: Any = None
+    declarations: Declarations = field(default_factory=Declarations)
     behaviour: Behaviour = field(default_factory=Behaviour)
 
 
@@ -63,25 +63,22 @@ def load_data(api_dir: Path, api: Api) -> EmulatorData:
     engine (no credentials: the caller's Settings must name some)."""
     folder = Path(api_dir) / DATA_DIR
     data = EmulatorData()
-    main = folder / "emulator.yaml"
-    if main.exists():
-        _read_main(main, _yaml(main), api, data)
-    seeds = folder / "seeds.yaml"
-    if seeds.exists():
-        data.seeds = _yaml(seeds)
+    documents = read_folder(folder) if folder.is_dir() else {}
+    if "emulator.yaml" in documents:
+        _read_main(documents["emulator.yaml"], api, data)
+    if "behaviours.yaml" in documents:
+        data.declarations = read_behaviours(documents["behaviours.yaml"], api)
+    if "seeds.yaml" in documents:
+        data.seeds = _read_seeds(documents["seeds.yaml"], data.declarations)
     hooks = folder / "hooks.py"
     if hooks.exists():
         data.behaviour = _load_hooks(folder, api.name)
         for name in data.behaviour.handlers:
             _known(api, name, f"{hooks}: handler {name!r}")
+            if name in data.declarations.behaviours:
+                raise DataError(f"{hooks}: handler {name!r}: behaviours.yaml declares this "
+                                "operation's behaviour already (one of the two)")
     return data
-
-
-def _yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataError(f"{path}: not valid YAML: {exc}") from None
 
 
 def _known(api: Api, wire_name: str, where: str) -> None:
@@ -89,49 +86,76 @@ def _known(api: Api, wire_name: str, where: str) -> None:
         raise DataError(f"{where}: no operation with wire name {wire_name!r} in the spec")
 
 
-def _read_main(path: Path, doc: Any, api: Api, data: EmulatorData) -> None:
-    if not isinstance(doc, dict):
-        raise DataError(f"{path}: expected a mapping at the top")
-    for key, value in doc.items():
-        expected = _TOP_KEYS.get(key)
-        if expected is None:
-            raise DataError(f"{path}: {key}: unknown key (known: {', '.join(sorted(_TOP_KEYS))})")
-        if not isinstance(value, expected):
-            raise DataError(f"{path}: {key}: expected a {expected.__name__}")
-    data.token_type = doc.get("token_type", data.token_type)
-    for wire_name, paths in (doc.get("path_aliases") or {}).items():
-        _known(api, wire_name, f"{path}: path_aliases.{wire_name}")
+def _read_main(doc: Document, api: Api, data: EmulatorData) -> None:
+    top = check_keys(doc, (), doc.data, list(_TOP_KEYS))
+    for key, value in top.items():
+        expect(doc, (key,), value, _TOP_KEYS[key])
+    data.token_type = top.get("token_type", data.token_type)
+    for wire_name, paths in (top.get("path_aliases") or {}).items():
+        where = ("path_aliases", wire_name)
+        if all(op.wire_name != wire_name for op in api.operations):
+            raise problem(doc, where, "no operation with this wire name in the spec")
         if not isinstance(paths, list) or not all(isinstance(p, str) and p.startswith("/")
                                                   for p in paths):
-            raise DataError(f"{path}: path_aliases.{wire_name}: expected a list of /paths")
+            raise problem(doc, where, "expected a list of /paths")
         data.path_aliases[wire_name] = tuple(paths)
-    for wire_name in doc.get("success_as_string") or []:
-        _known(api, str(wire_name), f"{path}: success_as_string")
-    data.success_as_string = frozenset(doc.get("success_as_string") or ())
+    for i, wire_name in enumerate(top.get("success_as_string") or []):
+        if all(op.wire_name != str(wire_name) for op in api.operations):
+            raise problem(doc, ("success_as_string",),
+                          f"no operation with wire name {wire_name!r} in the spec",
+                          at=("success_as_string", i))
+    data.success_as_string = frozenset(top.get("success_as_string") or ())
     identity, secret = _AUTH_FIELDS.get(api.auth.kind, _AUTH_FIELDS["oauth2_client_credentials"])
-    for name, entry in (doc.get("credentials") or {}).items():
-        data.credentials[name] = _credential(f"{path}: credentials.{name}", entry, identity,
+    for name, entry in (top.get("credentials") or {}).items():
+        data.credentials[name] = _credential(doc, ("credentials", name), entry, identity,
                                              secret)
 
 
-def _credential(where: str, entry: Any, identity: str, secret: str) -> Credential:
-    if not isinstance(entry, dict):
-        raise DataError(f"{where}: expected a mapping")
+def _credential(doc: Document, where: tuple, entry: Any, identity: str,
+                secret: str) -> Credential:
     allowed = {identity: str, secret: str, **_CREDENTIAL_EXTRAS}
-    for key, value in entry.items():
+    mapping = expect(doc, where, entry, dict)
+    for key in mapping:
         if key not in allowed:
-            raise DataError(f"{where}.{key}: unknown key (this API's auth takes "
-                            f"{', '.join(allowed)})")
-        if not isinstance(value, allowed[key]):
-            raise DataError(f"{where}.{key}: expected a {allowed[key].__name__}")
-    for key in (identity, secret):
-        if key not in entry:
-            raise DataError(f"{where}: {key} is required")
-    client = Client(entry[identity], entry[secret], entry.get("api_key", ""),
-                    is_admin=entry.get("admin", False),
-                    mfa_totp_secret=entry.get("mfa_totp_secret"))
-    fields = {k: v for k, v in entry.items() if k != "admin"}
+            raise problem(doc, (*where, key), f"unknown key (this API's auth takes "
+                          f"{', '.join(allowed)})")
+    check_keys(doc, where, mapping, list(allowed), required=(identity, secret))
+    for key, value in mapping.items():
+        expect(doc, (*where, key), value, allowed[key])
+    client = Client(mapping[identity], mapping[secret], mapping.get("api_key", ""),
+                    is_admin=mapping.get("admin", False),
+                    mfa_totp_secret=mapping.get("mfa_totp_secret"))
+    fields = {k: v for k, v in mapping.items() if k != "admin"}
     return Credential(client, fields, client.is_admin)
+
+
+def _read_seeds(doc: Document, declarations: Declarations) -> Any:
+    """Seeds of the declared collections are checked here (record keys, parent paths); other
+    top-level keys are the hooks' own seeds, handed over as they are."""
+    seeds = expect(doc, (), doc.data, dict)
+    for name, rows in seeds.items():
+        definition = declarations.collections.get(name)
+        if definition is None:
+            continue
+        depth, parent = 0, definition.parent
+        while parent is not None:
+            depth += len(declarations.collections[parent].key)
+            parent = declarations.collections[parent].parent
+        for i, row in enumerate(expect(doc, (name,), rows or [], list)):
+            row = check_keys(doc, (name, i), row, _SEED_KEYS, required=("fields",))
+            fields = expect(doc, (name, i, "fields"), row["fields"], dict)
+            missing = [k for k in definition.key if k not in fields]
+            if missing:
+                raise problem(doc, (name, i, "fields"),
+                              f"the key field(s) {', '.join(missing)} of {name} are required")
+            path = row.get("parent", [])
+            path = path if isinstance(path, list) else [path]
+            if len(path) != depth:
+                raise problem(doc, (name, i, "parent" if "parent" in row else "fields"),
+                              f"expected {depth} parent key value(s), from the top collection "
+                              "down")
+            expect(doc, (name, i, "items"), row.get("items", {}), dict)
+    return seeds
 
 
 def _load_hooks(folder: Path, api_name: str) -> Behaviour:

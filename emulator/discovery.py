@@ -11,8 +11,8 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from emulator.errors import ApiError, InvalidRequest
-from generator.ir import Api
-from generator.schema import validator_schema
+from generator.model.ir import Api
+from generator.model.schema import validator_schema
 
 KINDS = ("request", "response")
 

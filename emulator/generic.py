@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.ir import Api, Field, TypeRef
+from generator.model.ir import Api, Field, TypeRef
 
 _PLACEHOLDERS: dict[str, Any] = {
     "string": "string",

@@ -2,53 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import Headers
-from starlette.requests import Request
 
 from emulator.auth import Auth
 from emulator.settings import Client, Settings
-from generator.ir import Api, Operation
+from emulator.uploads import Upload
+from generator.model.ir import Api, Operation
 
 if TYPE_CHECKING:
     from emulator.batch import Batch
+    from emulator.behaviour_data import Declarations
     from emulator.presigned import PresignedUploads
-
-_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A binary request body, already streamed to a temporary file."""
-
-    path: Path
-    content_type: str
-    file_name: str | None  # from Content-Disposition
-
-
-async def stream_to_file(request: Request, directory: Path | None) -> Upload:
-    """Write the raw body to a temporary file chunk by chunk; uploads may be large."""
-    fd, name = tempfile.mkstemp(prefix="upload-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in request.stream():
-                out.write(chunk)
-    except BaseException:  # e.g. the client went away mid-upload
-        os.unlink(name)
-        raise
-    match = _FILENAME.search(request.headers.get("Content-Disposition", ""))
-    return Upload(
-        path=Path(name),
-        content_type=request.headers.get("Content-Type", "application/octet-stream"),
-        file_name=match.group(1) if match else None,
-    )
+    from emulator.records import RecordStore
 
 
 @dataclass(frozen=True)
@@ -68,6 +37,8 @@ class Call:
     batch: Batch | None = None  # the records of a bulk body, schema failures already marked
     presigned: PresignedUploads | None = None
     success_as_string: bool = False  # the docs show this operation's `success` as "true"
+    records: RecordStore | None = None  # the record store (behaviours.yaml collections)
+    declarations: Declarations | None = None  # behaviours.yaml: lookups and behaviours
 
     def success(self) -> bool | str:
         """The value of a batch answer's `success` on success: as the docs show it for this
@@ -106,9 +77,9 @@ class Handler:
 @dataclass
 class Behaviour:
     """An API's hooks (`<api dir>/emulator/hooks.py`): handlers by operation wire name and the
-    factory of its state, which gets the API's seeds (`seeds.yaml`)."""
+    factory of its state, which gets the record store (holding the seeds of `seeds.yaml`)."""
 
-    make_state: Callable[[Any], Any] | None = None
+    make_state: Callable[[RecordStore], Any] | None = None
     handlers: dict[str, Handler] = field(default_factory=dict)
     # state -> {model name: its records as wire documents}, for the answers of operations
     # without a handler (a list of such a model gets these records)

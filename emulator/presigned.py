@@ -19,7 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator.handler import stream_to_file
+from emulator.uploads import stream_to_file
 
 PATH = "/_s3/{token}"
 

@@ -36,7 +36,7 @@ class RateLimiter:
         with self._lock:
             self.traffic.token_requests += 1
 
-    def admit(self, api_key: str, limit: int, window: float) -> float | None:
+    def admit(self, api_key: str, limit: float, window: float) -> float | None:
         """Record one operation; None when admitted, else seconds until a slot frees up."""
         now = time.monotonic()
         with self._lock:

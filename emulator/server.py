@@ -103,8 +103,7 @@ class EmulatorServer:
             self._server.should_exit = True
             self._thread.join(timeout=10)
         self._server = self._thread = None
-        if self.state is not None:
-            self.state.close()
+        self.emulator.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -14,9 +14,9 @@ from jsonschema.exceptions import best_match
 from starlette.datastructures import Headers, QueryParams
 
 from emulator.errors import ApiError
-from generator.ir import Api, Param
-from generator.schema import validator_schema
-from generator.text_numbers import read_as_text
+from generator.model.ir import Api, Param
+from generator.model.schema import validator_schema
+from generator.model.text_numbers import read_as_text
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$")
@@ -171,7 +171,7 @@ def canonical_document(
     that matches nothing, or whose property is already filled, stays too, for validation to
     report. With `coerce` (spec accept_numbers_as_strings), scalars are read as Json.NET reads
     them: a number where only a string fits becomes its text where the string takes it
-    (generator/text_numbers.py, which the OpenAPI export states too), a numeric string where
+    (generator/model/text_numbers.py, which the OpenAPI export states too), a numeric string where
     only a number fits becomes that number."""
     defs = schema.get("$defs", {})
 
@@ -188,7 +188,7 @@ def canonical_document(
                 names.update({fold(a): w for a, w in aliases.get(model, {}).items()})
             out: dict[str, Any] = {}
             for key, item in value.items():
-                name = names.get(fold(key), key)
+                name = names.get(fold(key), str(key))  # JSON keys are text
                 if name in out:
                     name = key
                 sub = props.get(name) or (open_values[0] if open_values else {})

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from generator import __version__
-from generator.errors import SpecError
 from generator.pipeline import build, export_openapi, generate
+from generator.spec.errors import SpecError
 
 EXIT_OK, EXIT_STALE, EXIT_SPEC, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_PIPE = 141  # as a shell reports a command ended by SIGPIPE
@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
                              ignore_file=args.ignore_file, update=args.update,
                              operations=args.operations, rate=args.rate)
     if args.command == "pull-schemas":
-        from generator.pull import pull_command
+        from generator.drift import pull_command
 
         return pull_command(args.specs, args.api, force=args.force, rate=args.rate)
 

@@ -7,30 +7,35 @@ descriptions become plain one-line text."""
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 from urllib.parse import unquote
 
-from generator.errors import Loc, Problem, SpecError
-from generator.ir import Api, Field, Model, TypeRef
-from generator.load import display_path
-from generator.names import snake
+from generator.model.ir import Api, Field, Model, TypeRef
+from generator.model.names import snake
+from generator.spec.errors import Loc, Problem, SpecError
+from generator.spec.load import display_path
 
 Kind = Literal["request", "response"]
 KINDS: tuple[Kind, ...] = ("request", "response")
 MAX_DESCRIPTION = 500
+MAX_DEPTH = 100  # JSON nesting, and references followed in a row, in one pulled schema
+MAX_BYTES = 16 * 2**20  # of one pulled schema file
 _SCALAR_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
 _WHITESPACE = re.compile(r"\s+")
 _ANY = TypeRef("scalar", name="any")
 
 
 @dataclass(frozen=True)
-class Finding:
+class EnrichmentNote:
     """One result of comparing a pulled schema with the YAML, for ENRICHMENT.md: the file was
     `pulled` (compared), a field was `added` (then `field` is the new field of `model`), or a
     `mismatch` the YAML author should look at (a field the schema lacks, an unlike shape)."""
@@ -60,6 +65,54 @@ def inert_text(text: Any) -> str:
     return _WHITESPACE.sub(" ", kept).strip()[:MAX_DESCRIPTION].rstrip()
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names one key twice: a reader would keep one value and lose the other."""
+
+    def __init__(self, path: str):
+        super().__init__("a key appears twice in one object (one of the values would be lost)")
+        self.path = path
+
+
+class _Pairs(dict[str, Any]):
+    """A parsed JSON object that remembers the keys it met more than once."""
+
+    twice: tuple[str, ...] = ()
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    obj = _Pairs(pairs)
+    if len(obj) < len(pairs):
+        obj.twice = tuple(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+    return obj
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH: no schema a server describes itself with is."""
+
+    def __init__(self, path: str):
+        super().__init__(f"nested deeper than {MAX_DEPTH} levels")
+        self.path = path
+
+
+def read_json(text: str) -> Any:
+    """JSON text as Python values; DuplicateKey (with the JSON path) when an object repeats a
+    key, which `json.loads` would silently resolve by dropping a value; TooDeep past
+    MAX_DEPTH levels (reading it would exhaust the stack later)."""
+    root = json.loads(text, object_pairs_hook=_pairs)
+    todo: list[tuple[str, Any, int]] = [("", root, 0)]
+    while todo:
+        path, node, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise TooDeep(path)
+        if isinstance(node, _Pairs) and node.twice:
+            raise DuplicateKey(join_path(path, node.twice[0]))
+        if isinstance(node, dict):
+            todo.extend((join_path(path, k), v, depth + 1) for k, v in node.items())
+        elif isinstance(node, list):
+            todo.extend((f"{path}[{n}]", v, depth + 1) for n, v in enumerate(node))
+    return root
+
+
 class _Schema:
     """One pulled schema file: `$ref`, `allOf`, nullable type arrays and single-branch
     `anyOf`/`oneOf` resolved on demand, with malformed input raised as a SpecError."""
@@ -67,8 +120,22 @@ class _Schema:
     def __init__(self, path: Path):
         self.shown = display_path(path)
         try:
-            self.root = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            self.root = read_json(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise SpecError(
+                [
+                    Problem(
+                        Loc(self.shown, exc.lineno, exc.colno),
+                        "",
+                        f"not a readable JSON file: {exc.msg}",
+                    )
+                ]
+            ) from None
+        except (DuplicateKey, TooDeep) as exc:
+            self.fail(str(exc), exc.path)
+        except RecursionError:
+            self.fail(f"not a readable JSON file: nested deeper than {MAX_DEPTH} levels")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             self.fail(f"not a readable JSON file: {exc}")
         if not isinstance(self.root, dict):
             self.fail(f"a pulled schema must be a JSON object, not {type(self.root).__name__}")
@@ -77,7 +144,7 @@ class _Schema:
         except UnicodeEncodeError:
             self.fail("holds text that is not valid Unicode (a lone surrogate)")
         # Every reference is checked now, not only those the walk happens to reach.
-        for node in _objects(self.root):
+        for node in _schemas(self.root):
             if "$ref" in node:
                 self.resolve(node)
 
@@ -104,11 +171,14 @@ class _Schema:
         if isinstance(node, bool):
             return {}  # `true` accepts anything; `false` cannot describe a field either
         if not isinstance(node, dict):
-            self.fail(f"a schema must be an object, found {json.dumps(node)[:60]}")
+            found = "an array" if isinstance(node, list) else json.dumps(node)[:60]
+            self.fail(f"a schema must be an object, found {found}")
         if "$ref" in node:
             ref = node["$ref"]
             if ref in chain:
                 self.fail(f"$ref cycle: {' -> '.join((*chain, ref))}", "$ref")
+            if len(chain) >= MAX_DEPTH:
+                self.fail(f"more than {MAX_DEPTH} references in a row", "$ref")
             target = self.resolve(self._target(ref), (*chain, ref))
             # Draft-07 ignores siblings of $ref; a description beside it is still worth keeping.
             if target is not None and "description" in node:
@@ -143,16 +213,25 @@ class _Schema:
         return value
 
 
-def _objects(value: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object inside `value` (iteratively: pulled files may be deeply nested)."""
-    todo = [value]
+# Where JSON Schema keeps subschemas: one, a list of them, or a name -> schema map. Only these
+# are schemas; a property named `$ref` is a name, not a reference.
+_ONE = ("items", "additionalProperties", "additionalItems", "contains", "propertyNames", "not",
+        "if", "then", "else", "unevaluatedItems", "unevaluatedProperties")  # fmt: skip
+_MANY = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+_BY_NAME = ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas")
+
+
+def _schemas(root: Any) -> Iterator[dict[str, Any]]:
+    """Every schema object inside `root` (iteratively: pulled files may be deeply nested)."""
+    todo = [root]
     while todo:
-        item = todo.pop()
-        if isinstance(item, dict):
-            yield item
-            todo.extend(item.values())
-        elif isinstance(item, list):
-            todo.extend(item)
+        node = todo.pop()
+        if not isinstance(node, dict):
+            continue
+        yield node
+        todo.extend(node[k] for k in _ONE if k in node)
+        todo.extend(s for k in _MANY if isinstance(node.get(k), list) for s in node[k])
+        todo.extend(s for k in _BY_NAME if isinstance(node.get(k), dict) for s in node[k].values())
 
 
 def _types(schema: dict[str, Any]) -> list[Any]:
@@ -214,12 +293,14 @@ class _Walk:
         self.models = {m.name: m for m in api.models}
         self.fold = api.keys_case_insensitive
         self.candidates: dict[str, dict[str, _Candidate]] = {}
-        self.findings: list[Finding] = []
+        self.findings: list[EnrichmentNote] = []
         # Where each candidate was met, as (where, model, wire name), for per-operation notes.
         self.met: list[tuple[Where, str, str]] = []
+        # Case variants of a candidate (keys: case_insensitive): (where, model, candidate).
+        self.variants: list[tuple[Where, str, str]] = []
 
     def key(self, name: str) -> str:
-        return name.casefold() if self.fold else name
+        return wire_key(name, self.fold)
 
     def node(
         self, schema: _Schema, raw: Any, model: Model, where: Where, visiting: frozenset[Any]
@@ -233,7 +314,7 @@ class _Walk:
         if not props:
             what = "alternatives" if resolved is None else "no properties"
             message = f"the pulled schema has {what} where the YAML has {model.name}; not compared"
-            self.findings.append(Finding(op, kind, path, message, model=model.name))
+            self.findings.append(EnrichmentNote(op, kind, path, message, model=model.name))
             return
         known: dict[str, Field] = {}
         for f in model.fields:
@@ -243,22 +324,24 @@ class _Walk:
         pending_keys = {self.key(wire): wire for wire in pending}
         matched: set[str] = set()
         for wire in sorted(props):
-            here = _join(path, wire)
+            here = join_path(path, wire)
             field = known.get(self.key(wire))
             if field is not None:
                 matched.add(field.wire_name)
                 self.nested(schema, props[wire], field, (op, kind, here), visiting)
                 continue
             first = pending_keys.setdefault(self.key(wire), wire)
-            if first == wire:  # a case variant of a pending name is that same field
-                if wire not in pending:
-                    pending[wire] = self.candidate(schema, wire, props[wire])
-                self.met.append(((op, kind, here), model.name, wire))
+            if first != wire:  # one key for the server: the field the first spelling adds
+                self.variants.append(((op, kind, here), model.name, first))
+                continue
+            if wire not in pending:
+                pending[wire] = self.candidate(schema, wire, props[wire])
+            self.met.append(((op, kind, here), model.name, wire))
         for f in model.fields:
             if f.wire_name not in matched:
                 message = f"the YAML names `{f.wire_name}` but the pulled schema lacks it"
-                here = _join(path, f.wire_name)
-                self.findings.append(Finding(op, kind, here, message, model=model.name))
+                here = join_path(path, f.wire_name)
+                self.findings.append(EnrichmentNote(op, kind, here, message, model=model.name))
 
     def nested(
         self, schema: _Schema, raw: Any, field: Field, where: Where, visiting: frozenset[Any]
@@ -280,7 +363,7 @@ class _Walk:
         op, kind, path = where
         if not isinstance(inner, dict):
             message = f"the YAML has {field.type} but the pulled schema has no such shape"
-            self.findings.append(Finding(op, kind, path, message, model=name))
+            self.findings.append(EnrichmentNote(op, kind, path, message, model=name))
             return
         suffix = "[]" if container == "list" else "{}"
         self.node(schema, inner, self.models[name], (op, kind, path + suffix), visiting)
@@ -316,49 +399,83 @@ class _Walk:
         return _ANY
 
 
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+_PLAIN_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
 
 
-# Members of the generated models' base classes (pydantic's BaseModel and the runtime's
-# WireModel) that a field must not shadow; `model_*` is pydantic's own namespace.
-_BASE_MEMBERS = frozenset(
-    {
-        "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw",
-        "schema", "schema_json", "update_forward_refs", "validate", "to_wire",
+def join_path(path: str, name: str) -> str:
+    """`data[].header.status`; a name that is not plain is quoted, with every character that
+    is not printable escaped: `data[]["a.b"]`, `[""]`, `["\\u202e"]`."""
+    if _PLAIN_NAME.fullmatch(name):
+        return f"{path}.{name}" if path else name
+    text = json.dumps(name, ensure_ascii=False)[1:-1]
+    shown = "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+    return f'{path}["{shown}"]'
+
+
+def wire_key(name: str, case_insensitive: bool) -> str:
+    """The key a wire name is matched by: generated models fold case with `str.lower`
+    (templates/runtime/_base.py), so enrichment folds exactly so."""
+    return name.lower() if case_insensitive else name
+
+
+@functools.cache  # pydantic is imported only when a pulled schema adds a field
+def _base_members() -> frozenset[str]:
+    """Public members of the classes generated models inherit (pydantic's BaseModel and the
+    runtime's bases in templates/runtime/_base.py): a field named like one would shadow it."""
+    source = (Path(__file__).parents[1] / "templates" / "runtime" / "_base.py").read_text()
+    runtime = {
+        node.name
+        for cls in ast.parse(source).body
+        if isinstance(cls, ast.ClassDef)
+        for node in cls.body
+        if isinstance(node, ast.FunctionDef)
     }
-)  # fmt: skip
+    from pydantic import BaseModel
+
+    return frozenset(n for n in {*dir(BaseModel), *runtime} if not n.startswith("_"))
 
 
-def _python_name(wire: str, taken: set[str]) -> str:
-    base = snake(wire)
-    if base.startswith("model_"):
-        base = f"field_{base.rstrip('_')}"
-    elif base in _BASE_MEMBERS:
-        base = f"{base}_"
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    return name
+class _Names:
+    """Python names for the fields one model gains. Pydantic fills a field from its alias and
+    from its Python name (`populate_by_name`), and the runtime folds input keys for
+    case-insensitive APIs: so no field's Python name may equal another field's (folded) wire
+    name or alias, or one record key would fill two fields. A YAML field's Python name cannot
+    change, so a property whose key equals one is rejected instead (`clash`)."""
+
+    def __init__(self, model: Model, candidates: list[_Candidate], fold: bool):
+        self.fold = fold
+        names = [n for f in model.fields for n in (f.wire_name, *f.aliases)]
+        self.wires = {wire_key(n, fold) for n in (*names, *(c.wire for c in candidates))}
+        self.yaml = {f.python_name: f for f in model.fields}
+        self.taken = set(self.yaml)  # and the deprecated V1 attributes of the model's base
+        for mv in model.moves:
+            if mv.legacy_name:
+                self.taken.update((mv.legacy_name, snake(mv.legacy_name)))
+
+    def clash(self, wire: str) -> Field | None:
+        """The YAML field a record's `wire` key would fill by its Python name, if any."""
+        return self.yaml.get(wire_key(wire, self.fold))
+
+    def take(self, wire: str) -> str:
+        base = snake(wire)
+        if base.startswith("model_"):  # pydantic's namespace
+            base = f"field_{base.rstrip('_')}"
+        elif base in _base_members():
+            base = f"{base}_"
+        own = wire_key(wire, self.fold)
+        name, n = base, 1
+        while name in self.taken or (name in self.wires and name != own):
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
 
 
-def _taken(model: Model) -> set[str]:
-    """Names a new field's attribute may not take: every name of the existing fields (an
-    attribute equal to another field's wire name would make input ambiguous) and the
-    deprecated V1 attributes of the model's base."""
-    names = {n for f in model.fields for n in (f.python_name, f.wire_name, *f.aliases)}
-    for mv in model.moves:
-        if mv.legacy_name:
-            names.update((mv.legacy_name, snake(mv.legacy_name)))
-    return names
-
-
-def _field(candidate: _Candidate, taken: set[str]) -> Field:
+def _field(candidate: _Candidate, python_name: str) -> Field:
     source = f"From pulled schema {candidate.file}."
     return Field(
         wire_name=candidate.wire,
-        python_name=_python_name(candidate.wire, taken),
+        python_name=python_name,
         type=candidate.type,
         nullable=candidate.nullable,
         description=f"{candidate.description} {source}" if candidate.description else source,
@@ -366,8 +483,36 @@ def _field(candidate: _Candidate, taken: set[str]) -> Field:
     )
 
 
+_SCHEMA_NAME = re.compile(r"(?P<wire>.+)\.(?P<kind>request|response)\.json")
+
+
 def _pulled(api: Api, schemas_dir: Path) -> Iterator[tuple[str, Kind, Path, str]]:
-    """(operation, kind, file, model) of every pulled schema of the API, in IR order."""
+    """(operation, kind, file, model) of every pulled schema of the API, in IR order. A file
+    named like a pulled schema that no operation has, or one that is not a regular file, is a
+    SpecError: it would otherwise be ignored without a word."""
+    problems = []
+    known = {
+        schema_file(schemas_dir, op.wire_name, kind) for op in api.operations for kind in KINDS
+    }
+    try:
+        entries = sorted(schemas_dir.iterdir())
+    except OSError as exc:
+        raise SpecError(
+            [Problem(Loc(display_path(schemas_dir)), "", f"unreadable: {exc}")]
+        ) from None
+    for entry in entries:
+        if not _SCHEMA_NAME.fullmatch(entry.name):
+            continue  # not a pulled schema (a README, an editor's file)
+        shown = Loc(display_path(entry))
+        if entry not in known:
+            message = "no operation has this wire name (a renamed or removed operation?)"
+            problems.append(Problem(shown, "", message))
+        elif not entry.is_file():
+            problems.append(Problem(shown, "", "not a regular file (a folder, or a broken link)"))
+        elif entry.stat().st_size > MAX_BYTES:
+            problems.append(Problem(shown, "", f"larger than {MAX_BYTES // 2**20} MiB"))
+    if problems:
+        raise SpecError(problems)
     for op in api.operations:
         for kind in KINDS:
             path = schema_file(schemas_dir, op.wire_name, kind)
@@ -376,35 +521,57 @@ def _pulled(api: Api, schemas_dir: Path) -> Iterator[tuple[str, Kind, Path, str]
                 yield op.wire_name, kind, path, payload.model if payload.kind == "json" else ""
 
 
-def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[Finding]]:
+def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[EnrichmentNote]]:
     """The API with the fields the pulled schemas add, and every finding, in IR order."""
     walk = _Walk(api)
     for op, kind, file, root in _pulled(api, schemas_dir):
         schema = _Schema(file)
-        walk.findings.append(Finding(op, kind, "", f"compared with schemas/{file.name}", "pulled"))
+        compared = f"compared with schemas/{file.name}"
+        walk.findings.append(EnrichmentNote(op, kind, "", compared, "pulled"))
         if root not in walk.models:
             message = f"pulled {file.name}, but the operation has no JSON {kind} model; ignored"
-            walk.findings.append(Finding(op, kind, "", message))
+            walk.findings.append(EnrichmentNote(op, kind, "", message))
             continue
         walk.node(schema, schema.root, walk.models[root], (op, kind, ""), frozenset())
 
     added: dict[tuple[str, str], Field] = {}
+    clashes: dict[tuple[str, str], Field] = {}
     models = []
     for model in api.models:
-        taken = _taken(model)
+        candidates = list(walk.candidates.get(model.name, {}).values())
+        names = _Names(model, candidates, api.keys_case_insensitive)
         fresh = []
-        for candidate in walk.candidates.get(model.name, {}).values():
-            field = _field(candidate, taken)
-            taken.add(field.python_name)
+        for candidate in candidates:
+            clash = names.clash(candidate.wire)
+            if clash is not None:
+                clashes[model.name, candidate.wire] = clash
+                continue
+            field = _field(candidate, names.take(candidate.wire))
             added[model.name, candidate.wire] = field
             fresh.append(field)
         models.append(replace(model, fields=(*model.fields, *fresh)) if fresh else model)
 
     findings = list(walk.findings)
     for (op, kind, path), model_name, wire in walk.met:
+        if (model_name, wire) in clashes:
+            yaml = clashes[model_name, wire]
+            message = (
+                f"not added: its key is the Python name of the YAML field "
+                f"`{model_name}.{yaml.python_name}`, which a record would fill by that name"
+            )
+            findings.append(EnrichmentNote(op, kind, path, message, model=model_name))
+            continue
         field = added[model_name, wire]
         message = f"added `{model_name}.{field.python_name}` ({field.type})"
-        findings.append(Finding(op, kind, path, message, "added", model_name, field))
+        findings.append(EnrichmentNote(op, kind, path, message, "added", model_name, field))
+    for (op, kind, path), model_name, first in walk.variants:
+        into = added.get((model_name, first))
+        what = f"the added `{model_name}.{into.python_name}`" if into else "a rejected name"
+        message = (
+            f"not added: the same key as {what} ignoring case (the API's keys are "
+            "case-insensitive), so it is read into that field"
+        )
+        findings.append(EnrichmentNote(op, kind, path, message, model=model_name))
     order = {(op.wire_name, kind): i for i, op in enumerate(api.operations) for kind in KINDS}
     findings.sort(
         key=lambda f: (order[f.operation, f.kind], _CATEGORIES.index(f.category), f.path, f.message)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.enrich import Finding, enrich
-from generator.format import format_tree
-from generator.ir import Api, build_api
-from generator.load import Document, load_api_dir
-from generator.models import Workers
-from generator.openapi import render_openapi
-from generator.render import render_package
-from generator.validate import validate
-from generator.write import Plan, apply, plan
+from generator.codegen.format import format_tree
+from generator.codegen.models import Workers
+from generator.codegen.openapi import render_openapi
+from generator.codegen.render import render_package
+from generator.codegen.write import Plan, apply, plan
+from generator.enrich import EnrichmentNote, enrich
+from generator.model.ir import Api, build_api
+from generator.spec.load import Document, load_api_dir
+from generator.spec.validate import validate
 
 
 def api_dirs(specs: Path, names: list[str] | None = None) -> list[Path]:
@@ -38,7 +38,7 @@ def load_api(api_dir: Path, documents: list[Document] | None = None) -> Api:
 
 def enriched_api(
     api_dir: Path, documents: list[Document] | None = None
-) -> tuple[Api, list[Finding]]:
+) -> tuple[Api, list[EnrichmentNote]]:
     """The API with the fields its pulled schemas add (specs/<api>/schemas/), if any."""
     api = load_api(api_dir, documents)
     schemas = api_dir / "schemas"

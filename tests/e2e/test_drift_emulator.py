@@ -21,7 +21,7 @@ from generator.drift import drift_command
 from tests.conftest import EB_USER
 
 ROOT = Path(__file__).resolve().parents[2]
-REPORT_SCHEMA = json.loads((ROOT / "generator" / "drift-report.schema.json").read_text())
+REPORT_SCHEMA = json.loads((ROOT / "generator" / "drift" / "drift-report.schema.json").read_text())
 OP = "ProjectsImport"  # one operation keeps each run to a token and two schema calls
 
 

@@ -18,8 +18,8 @@ from ebuilder._operations import CONFIG
 from pydantic import ValidationError
 
 from emulator.server import EmulatorServer
+from generator.drift import PLACEHOLDER, Credentials, pull_schemas
 from generator.pipeline import load_api
-from generator.pull import PLACEHOLDER, Credentials, pull_schemas
 from tests.conftest import EB_USER
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from powerclerk import OPERATIONS
 
-from generator.ir import Change, Move, Operation
+from generator.codegen.render import Context
+from generator.model.ir import Change, Move, Operation
 from generator.pipeline import load_api
-from generator.render import Context
 
 ROOT = Path(__file__).resolve().parents[2]
 API = load_api(ROOT / "specs" / "powerclerk")

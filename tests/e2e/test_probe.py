@@ -16,9 +16,8 @@ import pytest
 from powerclerk import PowerClerk
 
 from emulator.server import EmulatorServer
-from generator.drift import drift_command
+from generator.drift import ProbeReport, drift_command, run_probe
 from generator.pipeline import load_api
-from generator.probe import ProbeReport, run_probe
 from tests.conftest import ADMIN, DEMO, SPECS, Client
 from tests.e2e.conftest import PROGRAM_ID, client_kwargs
 

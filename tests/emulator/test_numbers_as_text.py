@@ -1,5 +1,5 @@
 """`accept_numbers_as_strings` (e-Builder): the numbers the emulator reads as text are exactly
-the numbers the OpenAPI export says a string field takes (generator/text_numbers.py)."""
+the numbers the OpenAPI export says a string field takes (generator/model/text_numbers.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from generator.text_numbers import numbers_taken, read_as_text
+from generator.model.text_numbers import numbers_taken, read_as_text
 from tests.conftest import ROOT
 
 EXPORT = json.loads((ROOT / "generated" / "ebuilder" / "openapi.json").read_text())

@@ -10,7 +10,7 @@ import pytest
 
 from emulator.server import EmulatorServer
 from emulator.validation import problems
-from tests.conftest import ADMIN, DEMO, PROGRAM_ID, ROOT
+from tests.conftest import ADMIN, DEMO, PROGRAM_ID
 from tests.emulator.conftest import program_path
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -67,23 +67,3 @@ def test_ebuilder_error_bodies_fit_the_error_model(eb_emulator, eb):
         assert response.status_code == status, (status, response.text)
         assert _error_problems(eb_emulator, response) == [], status
 
-
-def test_engine_names_no_api():
-    """Nothing in emulator/*.py names an API, an operation or a model of either spec: what is
-    particular to one API lives in specs/<api>/emulator/."""
-    from emulator.data import load_api
-
-    api_names: set[str] = set()
-    names: set[str] = set()
-    for api_dir in sorted((ROOT / "specs").glob("*/api.yaml")):
-        api = load_api(api_dir.parent)
-        api_names |= {api.name, api.title.split()[0]}
-        names |= {op.wire_name for op in api.operations} | {m.name for m in api.models}
-    found = []
-    for source in sorted((ROOT / "emulator").glob("*.py")):
-        text = source.read_text(encoding="utf-8")
-        found += [f"{source.name}: {name}" for name in sorted(api_names)
-                  if re.search(re.escape(name), text, re.IGNORECASE)]
-        found += [f"{source.name}: {name}" for name in sorted(names)
-                  if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)]
-    assert found == []

@@ -21,9 +21,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, reject, settings
 
-from generator.errors import SpecError
-from generator.ir import Api
+from generator.model.ir import Api
 from generator.pipeline import load_api
+from generator.spec.errors import SpecError
 from tests.generator.conftest import ROOT, run_apigen
 from tests.generator.corpus.surface import (
     PASCAL,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import SpecError
 from generator.pipeline import load_api
+from generator.spec.errors import SpecError
 from tests.generator.conftest import FIXTURE_SPECS, run_apigen, tree_digest
 
 LOCATED = re.compile(r"^\S+:\d+:\d+: error( at '[^'\n]*')?: \S.*$")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import render
 from generator.cli import main
-from generator.models import chunks
+from generator.codegen import render
+from generator.codegen.models import chunks
 from generator.pipeline import load_api
 from tests.generator.conftest import FIXTURE_SPECS, ROOT, run_apigen
 

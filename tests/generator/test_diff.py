@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from generator.diff import RULES, compare, compare_endpoints, rule_ids
-from generator.normalize import normalize
+from generator.drift import RULES, compare, compare_endpoints, normalize, rule_ids
 
 B, P, N = "breaking", "potentially-breaking", "non-breaking"
 

@@ -18,6 +18,7 @@ from generator.drift import (
     ConfigError,
     DriftResult,
     FetchFailure,
+    Finding,
     IgnoreEntry,
     Report,
     apply_ignores,
@@ -25,11 +26,12 @@ from generator.drift import (
     load_ignores,
     render,
 )
-from generator.findings import Finding
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
-REPORT_SCHEMA = json.loads((ROOT / "generator" / "drift-report.schema.json").read_text())
+REPORT_SCHEMA = json.loads(
+    (ROOT / "generator" / "drift" / "drift-report.schema.json").read_text()
+)
 TODAY = dt.date(2025, 6, 1)
 ENV = {
     "EBUILDER_BASE_URL": "https://eb.test",

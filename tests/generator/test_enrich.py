@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from generator.codegen.format import format_tree
+from generator.codegen.render import _environment, render_package
 from generator.enrich import MAX_DESCRIPTION, enrich, inert_text
-from generator.errors import SpecError
-from generator.format import format_tree
-from generator.ir import Api, Field, TypeRef
+from generator.model.ir import Api, Field, TypeRef
 from generator.pipeline import load_api
-from generator.render import _environment, render_package
+from generator.spec.errors import SpecError
 from tests.generator.conftest import FIXTURE_SPECS
 
 
@@ -113,8 +113,12 @@ def test_case_insensitive_keys_match_the_yaml_field(api: Api, tmp_path: Path) ->
     owner = {"type": "object", "properties": {"EMAIL": {}}}
     widget = {"type": "object", "properties": {"widgetid": {}, "PRICE": {}, "owner": owner}}
     write(tmp_path, "GetWidgets.response.json", widget_list(widget))
-    exact, _ = enrich(api, tmp_path)
-    assert {"widgetid", "PRICE", "owner"} <= set(fields(exact, "Widget"))
+    exact, findings = enrich(api, tmp_path)
+    assert {"widgetid", "PRICE"} <= set(fields(exact, "Widget"))
+    # `owner` is the Python name of the YAML's `Owner`: a record's `owner` would fill it
+    assert "owner" not in fields(exact, "Widget")
+    [clash] = [f for f in findings if f.path == "Widgets[].owner"]
+    assert clash.category == "mismatch" and "`Widget.owner`" in clash.message
     folded, findings = enrich(replace(api, keys_case_insensitive=True), tmp_path)
     assert fields(folded, "Widget") == fields(api, "Widget")
     assert fields(folded, "Owner") == fields(api, "Owner")
@@ -122,16 +126,22 @@ def test_case_insensitive_keys_match_the_yaml_field(api: Api, tmp_path: Path) ->
 
 
 def test_python_names_are_unique_and_safe(api: Api, tmp_path: Path) -> None:
-    names = ["owner", "Owner ", "widget_id", "model_dump", "to_wire", "validate", "", "-", "2"]
+    names = ["Owner ", "model_dump", "to_wire", "validate", "", "-", "2", "field", "a-b", "a_b"]
     widget = {"type": "object", "properties": {n: {"type": "string"} for n in names}}
     write(tmp_path, "GetWidgets.response.json", widget_list(widget))
     enriched, _ = enrich(api, tmp_path)
     got = {f.wire_name: f.python_name for f in enriched.model("Widget").fields}
-    assert {got["owner"], got["Owner "]} == {"owner_2", "owner_3"}  # the YAML has `owner`
-    assert got["widget_id"] == "widget_id_2"
+    assert got["Owner "] == "owner_2"  # the YAML has `owner`
     assert got["model_dump"] == "field_model_dump"  # pydantic's namespace
     assert (got["to_wire"], got["validate"]) == ("to_wire_", "validate_")
-    assert (got[""], got["-"], got["2"]) == ("field", "field_2", "field_2_2")
+    # a Python name never equals another field's wire name: `field` and `a_b` keep theirs
+    assert (got[""], got["-"], got["2"], got["field"]) == (
+        "field_2",
+        "field_3",
+        "field_2_2",
+        "field",
+    )
+    assert (got["a-b"], got["a_b"]) == ("a_b_2", "a_b")
     assert len(set(got.values())) == len(got)
     # V1 names of moved fields stay free for their deprecated attributes
     write(tmp_path, "GetWidgets.response.json", widget_list({"properties": {"OwnerEmail": {}}}))
@@ -173,6 +183,18 @@ def test_descriptions_become_inert_text() -> None:
         ({"properties": []}, "'properties' must be an object"),
         ({"properties": {"a": {"type": 5}}}, "'type' must be"),
         ('{"properties": {"\\ud800": {}}}', "not valid Unicode"),
+        ('{"properties": {"a": {}, "b": {}, "a": {"type": "string"}}}', "a key appears twice"),
+        ('{"properties": {"a": ' + '{"items": ' * 150 + "{}" + "}" * 150 + "}}", "deeper than 100"),
+        ("[" * 5000 + "]" * 5000, "nested deeper than 100 levels"),
+        (
+            {
+                "properties": {"a": {"$ref": "#/definitions/D0"}},
+                "definitions": {f"D{n}": {"$ref": f"#/definitions/D{n + 1}"} for n in range(150)}
+                | {"D150": {}},
+            },
+            "more than 100 references in a row",
+        ),
+        ("\ufeff{}", "not a readable JSON file: Unexpected UTF-8 BOM"),
     ],
 )
 def test_malformed_schema_files_are_spec_errors(
@@ -186,6 +208,58 @@ def test_malformed_schema_files_are_spec_errors(
     assert expected in problem.message
 
 
+def test_a_repeated_key_is_named_by_its_json_path(api: Api, tmp_path: Path) -> None:
+    text = '{"properties": {"Widgets": {"items": {"properties": {"a.b": {}, "a.b": {}}}}}}'
+    write(tmp_path, "GetWidgets.response.json", text)
+    with pytest.raises(SpecError) as caught:
+        enrich(api, tmp_path)
+    assert caught.value.problems[0].key == 'properties.Widgets.items.properties["a.b"]'
+
+
+def test_schema_files_no_operation_reads_are_spec_errors(api: Api, tmp_path: Path) -> None:
+    write(tmp_path, "Removed.response.json", {})
+    (tmp_path / "GetWidgets.response.json").mkdir()
+    (tmp_path / "CreateWidget.request.json").symlink_to(tmp_path / "nowhere.json")
+    write(tmp_path, "README.md", "notes")  # not named like a pulled schema: not ours
+    with pytest.raises(SpecError) as caught:
+        enrich(api, tmp_path)
+    assert [(Path(p.loc.file).name, p.message) for p in caught.value.problems] == [
+        ("CreateWidget.request.json", "not a regular file (a folder, or a broken link)"),
+        ("GetWidgets.response.json", "not a regular file (a folder, or a broken link)"),
+        (
+            "Removed.response.json",
+            "no operation has this wire name (a renamed or removed operation?)",
+        ),
+    ]
+
+
+def test_json_schema_words_are_plain_property_names(api: Api, tmp_path: Path) -> None:
+    names = ["$ref", "properties", "allOf", "type", "definitions"]
+    widget = {"properties": {n: {"type": "string"} for n in names}}
+    write(tmp_path, "GetWidgets.response.json", widget_list(widget))
+    enriched, _ = enrich(api, tmp_path)
+    got = {f.wire_name: f for f in enriched.model("Widget").fields}
+    assert all(str(got[n].type) == "string" for n in names)
+    assert got["$ref"].python_name == "ref"
+
+
+def test_case_variants_are_one_key_and_each_is_a_finding(api: Api, tmp_path: Path) -> None:
+    widget = {"properties": {"Status": {}, "status": {}, "STATUS": {}, "Widget_Id": {}}}
+    write(tmp_path, "GetWidgets.response.json", widget_list(widget))
+    folded, findings = enrich(replace(api, keys_case_insensitive=True), tmp_path)
+    got = {f.wire_name: f.python_name for f in folded.model("Widget").fields}
+    assert got["STATUS"] == "status" and "Status" not in got and "status" not in got
+    rejected = {f.path: f.message for f in findings if f.category == "mismatch"}
+    for path in ("Widgets[].Status", "Widgets[].status"):
+        assert rejected[path].startswith("not added: the same key as the added `Widget.status`")
+    # `Widget_Id` folds to the Python name of the YAML's `WidgetId`
+    assert "Python name of the YAML field `Widget.widget_id`" in rejected["Widgets[].Widget_Id"]
+    # keys exact: three fields, the exact spelling keeps the plain name
+    exact, _ = enrich(api, tmp_path)
+    got = {f.wire_name: f.python_name for f in exact.model("Widget").fields}
+    assert (got["STATUS"], got["Status"], got["status"]) == ("status_2", "status_3", "status")
+
+
 def test_enrichment_md(api: Api, tmp_path: Path) -> None:
     template = _environment().get_template("package/ENRICHMENT.md.jinja")
     empty = template.render(api=api, findings=[], version="0")
@@ -196,7 +270,9 @@ def test_enrichment_md(api: Api, tmp_path: Path) -> None:
     text = template.render(api=enriched, findings=findings, version="0")
     assert text == template.render(api=enriched, findings=findings, version="0")
     assert "## CreateWidget (response)" in text and "No pulled schemas." not in text
-    assert '| `a\\u007cb\\u0060c\\n` | `"a\\u007cb\\u0060c\\n"` | `Widget.a_b_c` | `any` |' in text
+    assert (
+        '| `["a\\u007cb\\u0060c\\n"]` | `"a\\u007cb\\u0060c\\n"` | `Widget.a_b_c` | `any` |' in text
+    )
     assert "| `Price` | the YAML names `Price` but the pulled schema lacks it |" in text
 
 

@@ -1,13 +1,13 @@
-"""OpenAPI links and parameter examples: derived from the spec by one rule (generator/links.py),
-so that a stateful tester reaches records that exist."""
+"""OpenAPI links and parameter examples: derived from the spec by one rule
+(generator/model/links.py), so that a stateful tester reaches records that exist."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from generator.ir import PATH_PARAM
-from generator.links import operation_links
-from generator.openapi import openapi_document
+from generator.codegen.openapi import openapi_document
+from generator.model.ir import PATH_PARAM
+from generator.model.links import operation_links
 from generator.pipeline import load_api
 from tests.generator.conftest import ROOT
 

@@ -4,7 +4,7 @@ import keyword
 
 import pytest
 
-from generator.names import is_identifier, pascal, snake
+from generator.model.names import is_identifier, pascal, snake
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.drift import Learned, identifier_combinations, identifier_sources, scope_parameters
 from generator.pipeline import load_api
-from generator.probe import Learned, identifier_combinations, identifier_sources, scope_parameters
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 

@@ -1,13 +1,13 @@
-"""generator.rules.request_problems: the request rules of the spec as the emulator engine checks
-them (the same check the generated clients run before sending)."""
+"""generator.model.rules.request_problems: the request rules of the spec as the emulator engine
+checks them (the same check the generated clients run before sending)."""
 
 from __future__ import annotations
 
 import pytest
 
-from generator.ir import FORMAT_PATTERNS, Api, Operation, Param, Payload, Place, Requirement
+from generator.model.ir import FORMAT_PATTERNS, Api, Operation, Param, Payload, Place, Requirement
+from generator.model.rules import request_problems
 from generator.pipeline import load_api
-from generator.rules import request_problems
 from tests.generator.conftest import ROOT
 
 GUID = "948576e3-4daa-2512-408b-ae444a45af58"  # a seed GUID, not version 4 (H12)

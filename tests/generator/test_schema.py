@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
+from generator.model.schema import validator_schema
 from generator.pipeline import load_api
-from generator.schema import validator_schema
 from tests.generator.conftest import FIXTURE_SPECS
 
 API = load_api(FIXTURE_SPECS / "mini")

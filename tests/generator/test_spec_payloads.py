@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.errors import SpecError
-from generator.escape import markdown_inline, markdown_text
+from generator.codegen.escape import markdown_inline, markdown_text
 from generator.pipeline import load_api
+from generator.spec.errors import SpecError
 from tests.generator.conftest import FIXTURE_SPECS, run_apigen
 from tests.generator.corpus.payloads import free_text_places, payload, places, plant
 

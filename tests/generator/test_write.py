@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.write import apply, plan
+from generator.codegen.write import apply, plan
 
 
 def test_plan_lists_only_changed_and_stale_files(tmp_path: Path) -> None:

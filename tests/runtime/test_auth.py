@@ -139,7 +139,7 @@ def test_token_endpoint_refusal(rt, kind, make_client, make_op, emu, server):
     exc = info.value
     assert exc.url == server + "/oauth/token"
     assert exc.status_code == 400
-    assert exc.body == {"error": "invalid_client", "error_description": "**********"}
+    assert exc.body == {"error": "invalid_client", "error_description": "***"}
     for text in (str(exc), repr(exc), str(exc.body), exc.message):
         assert emu.CLIENT_SECRET not in text
     assert not emu.calls()
@@ -215,3 +215,60 @@ def test_mfa_takes_exactly_one_option(rt):
         rt.Mfa()
     with pytest.raises(ValueError):
         rt.Mfa(session_token="a", totp_secret="b")
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        ({"json": {"access_token": ""}}, "access_token is empty"),
+        ({"json": {"access_token": "   "}}, "access_token is empty"),
+        ({"json": {"access_token": 123}}, "access_token is a JSON int, not a string"),
+        ({"json": {"access_token": None}}, "the body has no access_token"),
+        ({"json": {"token_type": "Bearer"}}, "the body has no access_token"),
+        ({"json": ["tok"]}, "the body is a JSON list, not an object"),
+        ({"json": {"access_token": "abc def"}}, "characters an HTTP header cannot carry"),
+        ({"json": {"access_token": "abc\ndef"}}, "characters an HTTP header cannot carry"),
+        ({"body": b"<html><body>Sign in</body></html>", "headers": {"content-type": "text/html"}},
+         "the body is not JSON (text/html"),
+        ({"body": b""}, "the body is not JSON"),
+        ({"body": b'{"access_token": "tok', "headers": {"content-type": "application/json"}},
+         "the body is not JSON (application/json)"),
+    ],
+)
+def test_token_endpoint_garbage_is_an_authentication_error(
+    rt, make_client, make_op, emu, server, reply, problem
+):
+    emu.token_replies.append(emu.Reply(200, **reply))
+    client = make_client()
+    with pytest.raises(rt.AuthenticationError) as info:
+        client.request(make_op())
+    exc = info.value
+    assert problem in str(exc)
+    assert exc.url == server + "/oauth/token" and exc.url in str(exc)
+    assert exc.body is None
+    assert emu.calls() == []  # nothing sent with a garbage token
+
+
+def test_refresh_token_and_access_token_are_masked_when_echoed(rt, make_client, make_op, emu):
+    emu.token_replies.append(
+        emu.Reply(200, {"access_token": "tok-abcdef123", "refresh_token": "rt-SECRET-5566"})
+    )
+    emu.queue("/things", emu.Reply(400, {"Message": "got rt-SECRET-5566 and tok-abcdef123"}))
+    client = make_client()
+    with pytest.raises(rt.BadRequestError) as info:
+        client.request(make_op())
+    assert str(info.value).endswith("got *** and ***")
+    assert info.value.body == {"Message": "got *** and ***"}
+
+
+def test_a_refused_fresh_token_stops_the_refreshes(rt, make_client, make_op, emu):
+    # The server refuses something else than the token (say the API key): every call is a 401.
+    for _ in range(6):
+        emu.queue("/things", emu.Reply(401, {"Message": "A valid X-Api-Key header is required."}))
+    client = make_client()
+    for _ in range(3):
+        with pytest.raises(rt.AuthenticationError) as info:
+            client.request(make_op())
+    assert emu.tokens == 2  # the first token, one fresh one; none after it was refused as well
+    assert len(emu.calls("/things")) == 4  # call 1 and its retry, then calls 2 and 3 once
+    assert "a new access token was refused as well" in str(info.value)

@@ -12,8 +12,8 @@ import pytest
 
 def test_secret_repr(rt):
     secret = rt.Secret("hunter2")
-    assert repr(secret) == str(secret) == "Secret('**********')"
-    assert f"{secret}" == "Secret('**********')"
+    assert repr(secret) == str(secret) == "Secret('***')"
+    assert f"{secret}" == "Secret('***')"
     assert secret.get_secret_value() == "hunter2"
 
 
@@ -36,7 +36,7 @@ def test_secrets_absent_from_repr_exceptions_and_logs(rt, make_client, make_op, 
     for secret in (emu.CLIENT_SECRET, emu.PASSWORD, emu.API_KEY, emu.MFA_SESSION, emu.TOTP_SECRET):
         assert secret not in blob
     assert "tok-" not in blob  # access tokens
-    assert "Secret('**********')" in repr(client)
+    assert "Secret('***')" in repr(client)
 
 
 def test_logs_carry_method_url_status_attempt(rt, make_client, make_op, emu, caplog):

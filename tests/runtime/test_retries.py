@@ -237,3 +237,26 @@ def test_rate_limit_none_disables(make_client, make_op, emu, fast_config):
     for _ in range(3):
         client.request(make_op())
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("header", ["86400", "DATE"])
+def test_retry_after_beyond_max_retry_wait_raises_at_once(
+    rt, kind, make_client, make_op, emu, status, header
+):
+    if header == "DATE":
+        header = email.utils.formatdate(time.time() + 7200, usegmt=True)
+    client = make_client(kind, max_retry_wait=60)
+    emu.queue("/things", emu.Reply(status, {"Message": "later"}, headers={"Retry-After": header}))
+    with pytest.raises(rt.APIStatusError) as info:
+        client.request(make_op())  # a GET: either status would be retried after a short wait
+    exc = info.value
+    assert isinstance(exc, rt.RateLimitError if status == 429 else rt.InternalServerError)
+    assert exc.retry_after is not None and exc.retry_after > 3600
+    assert "longer than max_retry_wait=60 s: not retried" in str(exc)
+    assert len(emu.calls("/things")) == 1
+
+
+def test_max_retry_wait_must_not_be_negative(rt, make_client):
+    with pytest.raises(ValueError, match="max_retry_wait"):
+        make_client(max_retry_wait=-1)

@@ -71,6 +71,7 @@ class EBuilder(SyncAPIClient):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: httpx.Client | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """Connect to e-Builder (Trimble Unity Construct) Import API v2.
 
@@ -80,6 +81,8 @@ class EBuilder(SyncAPIClient):
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.
+        `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
+        a longer one raises the error at once, with `retry_after` set.
         """
         super().__init__(
             config=CONFIG,
@@ -92,6 +95,7 @@ class EBuilder(SyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             http_client=http_client,
+            max_retry_wait=max_retry_wait,
         )
 
         self.account_code_options = AccountCodeOptions(self)
@@ -133,6 +137,7 @@ class AsyncEBuilder(AsyncAPIClient):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: httpx.AsyncClient | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """Connect to e-Builder (Trimble Unity Construct) Import API v2.
 
@@ -142,6 +147,8 @@ class AsyncEBuilder(AsyncAPIClient):
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.
+        `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
+        a longer one raises the error at once, with `retry_after` set.
         """
         super().__init__(
             config=CONFIG,
@@ -154,6 +161,7 @@ class AsyncEBuilder(AsyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             http_client=http_client,
+            max_retry_wait=max_retry_wait,
         )
 
         self.account_code_options = AsyncAccountCodeOptions(self)

@@ -16,7 +16,7 @@ import pydantic
 from pydantic import BaseModel
 
 from ._base import WireModel, to_wire_body
-from ._exceptions import APIError, APIStatusError
+from ._exceptions import APIError, APIStatusError, OutcomeUnknownError, ResponseValidationError
 from ._spec import BatchShape, Operation
 
 if TYPE_CHECKING:
@@ -29,15 +29,17 @@ Progress = bool | Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class RecordOutcome:
-    """One input record and what the server said about it (no messages: it was accepted)."""
+    """One input record and what the server said about it (no messages: it was accepted).
+    `in_doubt`: it was sent in a batch that may have been applied, but no answer says so."""
 
     index: int  # position in the caller's list
     record: Any  # the record as the caller passed it
     error_messages: tuple[str, ...] = ()
+    in_doubt: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.error_messages
+        return not self.error_messages and not self.in_doubt
 
 
 @dataclass(slots=True)
@@ -62,12 +64,16 @@ class BatchResult(Generic[R]):
 
 @dataclass(slots=True)
 class BulkResult(Generic[R]):
-    """Every batch of a bulk import; `outcomes` covers every record the caller passed."""
+    """Every batch of a bulk import; `outcomes` and `not_sent` together cover every record the
+    caller passed. After an error that interrupted the import (`error`), `in_doubt` lists the
+    records of the batch whose outcome is unknown (they are in `outcomes` too)."""
 
     batches: list[BatchResult[R]] = field(default_factory=list)
     outcomes: list[RecordOutcome] = field(default_factory=list)
-    not_sent: list[RecordOutcome] = field(default_factory=list)  # after a stop on failure
+    not_sent: list[RecordOutcome] = field(default_factory=list)  # after a stop or an error
     stopped: bool = False
+    in_doubt: list[RecordOutcome] = field(default_factory=list)
+    error: APIError | None = None
 
     @property
     def failed(self) -> list[RecordOutcome]:
@@ -79,7 +85,8 @@ class BulkResult(Generic[R]):
 
 
 class BatchFailedError(APIError):
-    """Raised in strict mode: carries the whole result, so nothing the server said is lost."""
+    """Raised in strict mode, or as BulkInterruptedError: carries the whole result, so nothing
+    the server said is lost."""
 
     def __init__(self, result: BatchResult[Any] | BulkResult[Any]) -> None:
         self.result = result
@@ -92,6 +99,24 @@ class BatchFailedError(APIError):
         )
         detail = first or (messages[0] if messages else "the server reported a failure")
         super().__init__(f"{len(failed)} of {len(result.outcomes)} record(s) failed: {detail}")
+
+
+class BulkInterruptedError(BatchFailedError):
+    """An error stopped a bulk import in one of its batches. `result` holds the outcomes of
+    every batch before it (the server applied them), the failing batch's records (`in_doubt`
+    when it may have been applied) and the records `not_sent`; `error` (also `__cause__`) is
+    the error itself."""
+
+    def __init__(self, result: BulkResult[Any], error: APIError, batch: int) -> None:
+        self.result = result
+        self.error = error
+        done = sum(len(b.outcomes) for b in result.batches)
+        APIError.__init__(
+            self,
+            f"batch {batch} was interrupted: {type(error).__name__}: {error}; the outcomes of "
+            f"{done} record(s) sent before are in .result, {len(result.in_doubt)} record(s) are "
+            f"in doubt (outcome unknown), {len(result.not_sent)} were not sent",
+        )
 
 
 def _truthy(value: Any) -> bool:
@@ -382,12 +407,37 @@ def _record(bulk: BulkResult[R], chunk: _Chunk, result: BatchResult[R] | None) -
     return bool(chunk.rejected) or (result is not None and not result.ok)
 
 
-def _stop(bulk: BulkResult[Any], records: Sequence[Any], after: int) -> None:
+def _stop(
+    bulk: BulkResult[Any], records: Sequence[Any], after: int, why: str = "an earlier batch failed"
+) -> None:
     bulk.stopped = True
     bulk.not_sent = [
-        RecordOutcome(i, r, ("not sent: an earlier batch failed",))
-        for i, r in enumerate(records[after:], after)
+        RecordOutcome(i, r, (f"not sent: {why}",)) for i, r in enumerate(records[after:], after)
     ]
+
+
+def _interrupted(
+    bulk: BulkResult[Any],
+    chunk: _Chunk,
+    records: Sequence[Any],
+    after: int,
+    error: APIError,
+    batch: int,
+) -> BulkInterruptedError:
+    """Record the failing batch and the rest, and the error to raise. A batch whose answer
+    says nothing sure (a broken exchange, a 5xx, a 2xx that cannot be read) is in doubt;
+    one refused outright (auth, rate limit, a rule) was not applied."""
+    doubt = isinstance(error, OutcomeUnknownError | ResponseValidationError)
+    why = (f"outcome unknown: {error}",) if doubt else (f"not applied: {error}",)
+    sent = [
+        RecordOutcome(i, r, why, in_doubt=doubt)
+        for i, r in zip(chunk.indexes, chunk.originals, strict=True)
+    ]
+    bulk.outcomes += sorted([*chunk.rejected, *sent], key=lambda o: o.index)
+    bulk.in_doubt = sent if doubt else []
+    bulk.error = error
+    _stop(bulk, records, after, f"batch {batch} was interrupted")
+    return BulkInterruptedError(bulk, error, batch)
 
 
 def send_batches(
@@ -415,16 +465,20 @@ def send_batches(
         )
         result = None
         if chunk.wire is not None:
-            result = send_batch(
-                client,
-                op,
-                model,
-                chunk.wire,
-                path=path,
-                query=query,
-                originals=chunk.originals,
-                indexes=chunk.indexes,
-            )
+            try:
+                result = send_batch(
+                    client,
+                    op,
+                    model,
+                    chunk.wire,
+                    path=path,
+                    query=query,
+                    originals=chunk.originals,
+                    indexes=chunk.indexes,
+                )
+            except APIError as exc:
+                end = start + batch_size
+                raise _interrupted(bulk, chunk, records, end, exc, start // batch_size + 1) from exc
         failed = _record(bulk, chunk, result)
         report(min(start + batch_size, len(records)))
         if failed and on_failure == "stop":
@@ -460,16 +514,20 @@ async def send_batches_async(
         )
         result = None
         if chunk.wire is not None:
-            result = await send_batch_async(
-                client,
-                op,
-                model,
-                chunk.wire,
-                path=path,
-                query=query,
-                originals=chunk.originals,
-                indexes=chunk.indexes,
-            )
+            try:
+                result = await send_batch_async(
+                    client,
+                    op,
+                    model,
+                    chunk.wire,
+                    path=path,
+                    query=query,
+                    originals=chunk.originals,
+                    indexes=chunk.indexes,
+                )
+            except APIError as exc:
+                end = start + batch_size
+                raise _interrupted(bulk, chunk, records, end, exc, start // batch_size + 1) from exc
         failed = _record(bulk, chunk, result)
         report(min(start + batch_size, len(records)))
         if failed and on_failure == "stop":

@@ -49,6 +49,7 @@ class PowerClerk(SyncAPIClient):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: httpx.Client | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """Connect to PowerClerk API V2.
 
@@ -62,6 +63,8 @@ class PowerClerk(SyncAPIClient):
         `mfa_totp_secret` needs the `mfa` extra).
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
+        `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
+        a longer one raises the error at once, with `retry_after` set.
         """
         mfa = None
         if mfa_session_token or mfa_totp_secret or mfa_otp:
@@ -79,6 +82,7 @@ class PowerClerk(SyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             http_client=http_client,
+            max_retry_wait=max_retry_wait,
         )
 
         self.accounts = Accounts(self)
@@ -109,6 +113,7 @@ class AsyncPowerClerk(AsyncAPIClient):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: httpx.AsyncClient | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """Connect to PowerClerk API V2.
 
@@ -122,6 +127,8 @@ class AsyncPowerClerk(AsyncAPIClient):
         `mfa_totp_secret` needs the `mfa` extra).
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
+        `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
+        a longer one raises the error at once, with `retry_after` set.
         """
         mfa = None
         if mfa_session_token or mfa_totp_secret or mfa_otp:
@@ -139,6 +146,7 @@ class AsyncPowerClerk(AsyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             http_client=http_client,
+            max_retry_wait=max_retry_wait,
         )
 
         self.accounts = AsyncAccounts(self)

@@ -46,7 +46,6 @@ def _records(state: State) -> dict[str, list[dict[str, Any]]]:
 
 BEHAVIOUR = Behaviour(make_state=State, records=lambda state: _records(state))
 handles = BEHAVIOUR.handles
-AGENCY_ID = "FN7635MW"
 LANDING_PAGE = "https://emulator.powerclerk.test/MvcProjects/LandingPage"
 MASK = "********"
 
@@ -186,24 +185,6 @@ def _project_data(call: Call, project: Project, form: FormDef, *, draft: bool) -
 
 
 # -- programs ------------------------------------------------------------------------------
-
-
-@handles("GetPrograms")
-def get_programs(call: Call) -> dict:
-    agency = call.params.get("Agency")
-    programs = [] if agency not in (None, AGENCY_ID) else call.state.programs.values()
-    return {"Programs": [{"ProgramId": p.program_id, "Name": p.name} for p in programs]}
-
-
-@handles("GetStatusList")
-def get_status_list(call: Call) -> dict:
-    return {"Statuses": [_status(s) for s in _program(call).statuses]}
-
-
-@handles("GetForms")
-def get_forms(call: Call) -> dict:
-    program = _program(call)
-    return {"Forms": [_form_doc(f, program) for f in program.forms]}
 
 
 @handles("GetFormSchema")

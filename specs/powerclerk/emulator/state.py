@@ -6,10 +6,7 @@ it too when they look inside while the server runs."""
 from __future__ import annotations
 
 import random
-import shutil
 import string
-import tempfile
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.errors import ApiError, not_found
+from emulator.records import RecordStore
 from emulator.validation import parse_date
 
 _ID_CHARS = string.ascii_uppercase + string.digits
@@ -230,22 +228,26 @@ def _check_value(defn: DataFieldDef, value: str) -> str | None:
 class State:
     """Everything the emulated PowerClerk knows; `reset()` returns to the seeded program."""
 
-    def __init__(self, seeds: dict[str, Any]) -> None:
-        self.lock = threading.RLock()
-        self.seeds = seeds
-        self.files_dir = Path(tempfile.mkdtemp(prefix="powerclerk-emulator-"))
+    def __init__(self, store: RecordStore) -> None:
+        self.store = store
+        self.lock = store.lock
+        self.seeds = store.seeds
+        self.files_dir = store.files_dir
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
-            programs = [_program_from_seed(p) for p in self.seeds.get("programs", ())]
+            self.store.reset()
+            programs = [_program_from_seed({
+                **p.fields,
+                "Statuses": [s.fields for s in self.store.records("statuses", p)],
+                "Forms": [f.fields for f in self.store.records("forms", p)],
+            }) for p in self.store.records("programs")]
             self.programs = {p.program_id: p for p in programs}
             self.projects: dict[str, Project] = {}  # insertion order = creation order
             self.threads: dict[str, Thread] = {}
             self._rng = random.Random(20240101)  # same ids after every reset
             self._numbers = 0
-            shutil.rmtree(self.files_dir, ignore_errors=True)
-            self.files_dir.mkdir(parents=True)
             for seed in self.seeds.get("projects", ()):
                 self._seed_project(seed)
 
@@ -285,7 +287,7 @@ class State:
                 thread_id = thread.thread_id
 
     def close(self) -> None:
-        shutil.rmtree(self.files_dir, ignore_errors=True)
+        self.store.close()
 
     def new_id(self) -> str:
         return "".join(self._rng.choices(_ID_CHARS, k=12))

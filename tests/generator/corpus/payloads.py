@@ -1,5 +1,6 @@
 """Hostile text planted in every free-text string of the spec language: the places come from
-the meta-schema (generator/spec.schema.json), so a new field is planted as soon as it exists."""
+the meta-schema (generator/spec/spec.schema.json), so a new field is planted as soon as it
+exists."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
-META_SCHEMA = json.loads((ROOT / "generator" / "spec.schema.json").read_text(encoding="utf-8"))
+META_SCHEMA = json.loads(
+    (ROOT / "generator" / "spec" / "spec.schema.json").read_text(encoding="utf-8"))
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:

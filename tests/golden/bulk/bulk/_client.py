@@ -26,6 +26,7 @@ class Bulk(SyncAPIClient):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: httpx.Client | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """Connect to Bulk API.
 
@@ -35,6 +36,8 @@ class Bulk(SyncAPIClient):
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.
+        `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
+        a longer one raises the error at once, with `retry_after` set.
         """
         super().__init__(
             config=CONFIG,
@@ -47,6 +50,7 @@ class Bulk(SyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             http_client=http_client,
+            max_retry_wait=max_retry_wait,
         )
 
         self.items = Items(self)
@@ -67,6 +71,7 @@ class AsyncBulk(AsyncAPIClient):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: httpx.AsyncClient | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """Connect to Bulk API.
 
@@ -76,6 +81,8 @@ class AsyncBulk(AsyncAPIClient):
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.
+        `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
+        a longer one raises the error at once, with `retry_after` set.
         """
         super().__init__(
             config=CONFIG,
@@ -88,6 +95,7 @@ class AsyncBulk(AsyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             http_client=http_client,
+            max_retry_wait=max_retry_wait,
         )
 
         self.items = AsyncItems(self)

@@ -5,7 +5,13 @@ A tiny API used by the generator's golden test.
 """
 
 from . import types
-from ._batch import BatchFailedError, BatchResult, BulkResult, RecordOutcome
+from ._batch import (
+    BatchFailedError,
+    BatchResult,
+    BulkInterruptedError,
+    BulkResult,
+    RecordOutcome,
+)
 from ._client import AsyncMini, Mini
 from ._exceptions import (
     APIConnectionError,
@@ -18,6 +24,10 @@ from ._exceptions import (
     InternalServerError,
     MfaConfigurationError,
     NotFoundError,
+    OutcomeUnknownConnectionError,
+    OutcomeUnknownError,
+    OutcomeUnknownServerError,
+    OutcomeUnknownTimeoutError,
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
@@ -58,6 +68,10 @@ __all__ = [
     "RateLimitError",
     "QuotaExceededError",
     "InternalServerError",
+    "OutcomeUnknownError",
+    "OutcomeUnknownConnectionError",
+    "OutcomeUnknownTimeoutError",
+    "OutcomeUnknownServerError",
     "RedirectError",
     "RequestValidationError",
     "ResponseValidationError",
@@ -66,6 +80,7 @@ __all__ = [
     "BulkResult",
     "RecordOutcome",
     "BatchFailedError",
+    "BulkInterruptedError",
     "FileTooLargeError",
     "IncompleteUploadError",
     "__version__",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -13,9 +14,13 @@ import httpx
 
 from ._exceptions import APIConnectionError, APITimeoutError, AuthenticationError
 from ._exceptions import error_from_response as _error_from_response
+from ._redact import MASK as _MASK
+from ._redact import Redactor
 from ._spec import ApiConfig
 
-_MASK = "**********"
+# What an Authorization header can carry (visible ASCII, no space): anything else from the
+# token endpoint is garbage, refused before it reaches a header.
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 
 
 class Secret:
@@ -112,6 +117,10 @@ class Mfa:
         if self._totp_secret is not None:
             _pyotp(config).TOTP(self._totp_secret.get_secret_value())  # validates the secret
 
+    def secrets(self) -> tuple[str, ...]:
+        held = (self._session_token, self._totp_secret)
+        return tuple(s.get_secret_value() for s in held if s is not None)
+
     def headers(self, config: ApiConfig) -> dict[str, str]:
         if self._session_token is not None:
             return {config.mfa_session_header: self._session_token.get_secret_value()}
@@ -151,14 +160,19 @@ class TokenCache:
         *,
         timeout: float,
         user_agent: str,
+        redactor: Redactor,
     ) -> None:
         self._config = config
+        self._redactor = redactor
         self._credentials = credentials
         self.token_url = token_url
         self._timeout = timeout
         self._user_agent = user_agent
         # (token, refresh at) swapped as one reference so lock-free readers see a consistent pair
         self._state: tuple[Secret, float] | None = None
+        # A token fetched after a 401 and refused as well: the token is not what the server
+        # rejects (the API key or MFA is), so its 401s fetch no more tokens.
+        self._refused: Secret | None = None
         self._lock = threading.Lock()
         # asyncio.Lock belongs to one event loop; recreated if the client moves to another loop.
         self._alock: asyncio.Lock | None = None
@@ -173,6 +187,14 @@ class TokenCache:
         with self._lock:
             if self._state is not None and self._state[0] is token:
                 self._state = None
+
+    def worth_refreshing(self, token: Secret) -> bool:
+        """Whether a 401 answered to `token` may be cured by a new token."""
+        return token is not self._refused
+
+    def refused(self, token: Secret) -> None:
+        """`token`, fresh after a 401, got a 401 too."""
+        self._refused = token
 
     def get_sync(self, http: httpx.Client) -> Secret:
         token = self._current()
@@ -215,30 +237,52 @@ class TokenCache:
 
     def _transport_error(self, exc: httpx.TransportError) -> APIConnectionError:
         cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        message = f"token request failed: {type(exc).__name__}: {exc}"
-        return cls(message, method="POST", url=self.token_url)
+        detail = self._redactor.text(f"{type(exc).__name__}: {exc}")
+        return cls(f"token request failed: {detail}", method="POST", url=self.token_url)
 
     def _store(self, response: httpx.Response) -> Secret:
-        secrets = self._credentials.secrets()
         if not response.is_success:
             fields = (*self._config.error_message_fields, "error_description", "error")
-            raise _error_from_response(response, AuthenticationError, fields, redact=secrets)
-        try:
-            payload = response.json()
-            token = Secret(payload["access_token"])
-        except (ValueError, KeyError, TypeError):
+            raise _error_from_response(response, AuthenticationError, fields, self._redactor)
+        payload, problem = _token_payload(response)
+        if problem:
             raise AuthenticationError(
-                "the token endpoint returned no access_token",
+                f"the token endpoint answered without a usable access token: {problem}",
                 status_code=response.status_code,
                 method="POST",
                 url=self.token_url,
                 body=None,  # it may hold a malformed token
-            ) from None
+            )
+        token = Secret(payload["access_token"])
+        refresh = payload.get("refresh_token")
+        self._redactor.add(token.get_secret_value(), rotating=True)
+        self._redactor.add(refresh if isinstance(refresh, str) else None, rotating=True)
         lifetime = _seconds(payload.get("expires_in")) or self._config.token_lifetime
         # A margin larger than the lifetime would refetch on every call; cap it at half.
         margin = min(self._config.refresh_margin, lifetime / 2)
         self._state = (token, time.monotonic() + lifetime - margin)
         return token
+
+
+def _token_payload(response: httpx.Response) -> tuple[dict[str, Any], str]:
+    """The token endpoint's JSON object, or what is wrong with its answer (never the token)."""
+    kind = response.headers.get("content-type") or "no content type"
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}, f"the body is not JSON ({kind})"
+    if not isinstance(payload, dict):
+        return {}, f"the body is a JSON {type(payload).__name__}, not an object"
+    token = payload.get("access_token")
+    if token is None:
+        return payload, "the body has no access_token"
+    if not isinstance(token, str):
+        return payload, f"access_token is a JSON {type(token).__name__}, not a string"
+    if not token.strip():
+        return payload, "access_token is empty"
+    if not _TOKEN.fullmatch(token):
+        return payload, "access_token holds characters an HTTP header cannot carry"
+    return payload, ""
 
 
 def _seconds(value: Any) -> float | None:

@@ -33,7 +33,11 @@ from ._checks import request_problems
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
+    InternalServerError,
     MfaConfigurationError,
+    OutcomeUnknownConnectionError,
+    OutcomeUnknownServerError,
+    OutcomeUnknownTimeoutError,
     QuotaExceededError,
     RequestValidationError,
     ResponseValidationError,
@@ -50,6 +54,7 @@ from ._files import (
     guess_content_type,
 )
 from ._ratelimit import RateLimiter
+from ._redact import RedactingLog, Redactor
 from ._redirects import STATUS as REDIRECT_STATUS
 from ._redirects import Redirects
 from ._spec import ApiConfig, Operation
@@ -67,6 +72,10 @@ _BACKOFF_CAP = 30.0
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # The request may have been processed: retried only for idempotent operations.
 _MAYBE_SENT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+_UNKNOWN = (
+    "outcome unknown: the server may have applied {op}; it was not sent again, so check its "
+    "effect before repeating it"
+)
 
 
 class _FromConfig(Enum):
@@ -232,26 +241,57 @@ class _Attempts:
         status = response.status_code
         if status == REDIRECT_STATUS:
             return self._redirect(response)
-        if status == 401 and self._call.authorized and not self._reauthed and self._replayable():
+        tokens = client._tokens
+        if (
+            status == 401
+            and self._call.authorized
+            and not self._reauthed
+            and self._replayable()
+            and tokens.worth_refreshing(token)
+        ):
             # The token may have been revoked early; one fresh token, one more try (not counted).
             self._reauthed = True
-            client._tokens.invalidate(token)
+            tokens.invalidate(token)
             self.number += 1
             client._log.debug(
                 "%s %s: 401, retrying with a new token", response.request.method, response.url
             )
             return 0.0
         cls = status_error(status, config.quota_status, config.rate_limit_status)
+        asked = retry_after(response.headers.get("retry-after"))
+        note = ""
+        if status == 401 and self._reauthed:
+            tokens.refused(token)
+            note = "a new access token was refused as well, so the token is not the cause"
+        elif status == 401 and not tokens.worth_refreshing(token):
+            note = "a new access token was refused as well before, so no other one was fetched"
         # A rate-limited request was not processed, so it is safe to repeat for any method.
         retryable = cls is not QuotaExceededError and (
             status == config.rate_limit_status or (status in _RETRY_STATUSES and op.idempotent)
         )
         if retryable and self._retries < client.max_retries and self._replayable():
-            wait = retry_after(response.headers.get("retry-after"))
-            if wait is None:
-                wait = backoff(self._retries)
-            return self._retry(response.request, wait, f"status {status}")
-        raise error_from_response(response, cls, config.error_message_fields)
+            if asked is None:
+                return self._retry(response.request, backoff(self._retries), f"status {status}")
+            if asked <= client.max_retry_wait:
+                return self._retry(response.request, asked, f"status {status}")
+            note = (
+                f"the server asks to wait {asked:g} s (Retry-After), longer than "
+                f"max_retry_wait={client.max_retry_wait:g} s: not retried"
+            )
+        if cls is InternalServerError and not op.idempotent:
+            cls = OutcomeUnknownServerError
+            note = _UNKNOWN.format(op=op.wire_name)
+        error = error_from_response(
+            response,
+            cls,
+            config.error_message_fields,
+            client._redactor,
+            note=note,
+            retry_after=asked,
+        )
+        if isinstance(error, OutcomeUnknownServerError):
+            error.operation = op.wire_name
+        raise error
 
     def _redirect(self, response: httpx.Response) -> float:
         """Send the call to the 301's Location next (see _redirects), at once."""
@@ -274,16 +314,33 @@ class _Attempts:
 
     def after_error(self, exc: httpx.TransportError, request: httpx.Request) -> float:
         """Called inside the `except` for a transport error."""
-        retryable = isinstance(exc, _NOT_SENT) or (
-            isinstance(exc, _MAYBE_SENT) and self._call.op.idempotent
-        )
+        op = self._call.op
+        not_sent = isinstance(exc, _NOT_SENT)
+        maybe_sent = not not_sent and isinstance(exc, _MAYBE_SENT)
+        retryable = not_sent or (maybe_sent and op.idempotent)
         if retryable and self._retries < self._client.max_retries and self._replayable():
             return self._retry(request, backoff(self._retries), type(exc).__name__)
-        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        detail = str(exc) or "no detail"
-        raise cls(
-            f"{type(exc).__name__}: {detail}", method=request.method, url=str(request.url)
-        ) from exc
+        redactor = self._client._redactor
+        raw = str(exc) or "no detail"
+        detail = redactor.text(raw)
+        message = f"{type(exc).__name__}: {detail}"
+        url = redactor.text(str(request.url))
+        timeout = isinstance(exc, httpx.TimeoutException)
+        error: APIConnectionError
+        if maybe_sent and not op.idempotent:
+            cls = OutcomeUnknownTimeoutError if timeout else OutcomeUnknownConnectionError
+            error = cls(
+                f"{message}; {_UNKNOWN.format(op=op.wire_name)}",
+                method=request.method,
+                url=url,
+                operation=op.wire_name,
+            )
+        else:
+            error = (APITimeoutError if timeout else APIConnectionError)(
+                message, method=request.method, url=url
+            )
+        # The library's own text is not shown when it held a secret (h11 quotes bad headers).
+        raise error from (exc if detail == raw else None)
 
 
 class _BaseClient(Generic[_HttpT]):
@@ -304,32 +361,47 @@ class _BaseClient(Generic[_HttpT]):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: _HttpT | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """`rate_limit`: operations per `rate_window` seconds (default: the API's published
         limit); None disables client-side limiting. `timeout` applies to every HTTP exchange.
-        An `http_client` passed in is used as is and not closed by `close()`."""
+        An `http_client` passed in is used as is and not closed by `close()`. A `Retry-After`
+        longer than `max_retry_wait` seconds is not waited for: the error is raised with its
+        `retry_after`."""
         self._config = config
         self.base_url, token = self._resolve_urls(config, environment, base_url, token_url)
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         if timeout <= 0:
             raise ValueError("timeout must be > 0")
+        if max_retry_wait < 0:
+            raise ValueError("max_retry_wait must be >= 0")
         if api_key is not None and not config.api_key_header:
             raise ValueError(f"the {config.title} API takes no API key")
         if mfa is not None:
             mfa.check(config)
         self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
         self._timeout = timeout
         self._api_key = None if api_key is None else Secret(api_key)
         self._mfa = mfa
         self._credentials = credentials
+        self._redactor = Redactor(
+            (config.api_key_header, config.mfa_otp_header, config.mfa_session_header)
+        )
+        self._redactor.add(api_key, *credentials.secrets(), *(mfa.secrets() if mfa else ()))
         self._user_agent = f"{config.name}-python/{config.version}"
-        self._log = logging.getLogger(config.name)
+        self._log = RedactingLog(logging.getLogger(config.name), self._redactor)
         operations = config.rate_limit_operations if rate_limit is FROM_CONFIG else rate_limit
         window = config.rate_limit_seconds if rate_window is None else rate_window
         self._limiter = None if operations is None else RateLimiter(operations, window)
         self._tokens = TokenCache(
-            config, credentials, token, timeout=timeout, user_agent=self._user_agent
+            config,
+            credentials,
+            token,
+            timeout=timeout,
+            user_agent=self._user_agent,
+            redactor=self._redactor,
         )
         self._owns_http = http_client is None
         self._http: _HttpT = http_client if http_client is not None else self._new_http()
@@ -498,7 +570,9 @@ class _BaseClient(Generic[_HttpT]):
             if self._api_key is not None:
                 headers[self._config.api_key_header] = self._api_key.get_secret_value()
             if self._mfa is not None:
-                headers.update(self._mfa.headers(self._config))  # a fresh code every attempt
+                codes = self._mfa.headers(self._config)  # a fresh code every attempt
+                self._redactor.add(*codes.values(), rotating=True)
+                headers.update(codes)
         return {
             "method": call.op.method,
             "url": call.url,
@@ -519,19 +593,21 @@ class _BaseClient(Generic[_HttpT]):
             attempts.number,
         )
 
-    @staticmethod
-    def parse_model(response: httpx.Response, model: type[M]) -> M:
+    def parse_model(self, response: httpx.Response, model: type[M]) -> M:
         """Read a 2xx JSON body into `model`; a body that does not fit is ResponseValidationError."""
-        method, url = response.request.method, str(response.request.url)
+        redactor = self._redactor
+        method, url = response.request.method, redactor.text(str(response.request.url))
+        # Said outright: the call was applied, so repeating it would apply it again.
+        applied = f"; the server answered {response.status_code}, so the request was processed"
         try:
             data = response.json()
         except ValueError:
             kind = response.headers.get("content-type") or "no content type"
             raise ResponseValidationError(
-                f"expected a JSON {model.__name__}, got {kind}",
+                f"expected a JSON {model.__name__}, got {kind}{applied}",
                 method=method,
                 url=url,
-                body=response.text,
+                body=redactor.text(response.text),
                 errors=[],
             ) from None
         try:
@@ -542,12 +618,12 @@ class _BaseClient(Generic[_HttpT]):
             where = ".".join(str(part) for part in first["loc"]) or "body"
             raise ResponseValidationError(
                 f"response does not fit {model.__name__} ({len(errors)} error(s); "
-                f"{where}: {first['msg']})",
+                f"{where}: {first['msg']}){applied}",
                 method=method,
                 url=url,
-                body=data,
-                errors=list(errors),
-            ) from exc
+                body=redactor.data(data),
+                errors=[redactor.data(error) for error in errors],
+            ) from None
 
 
 def _read(response: httpx.Response) -> httpx.Response:

@@ -32,6 +32,7 @@ class Mini(SyncAPIClient):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: httpx.Client | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """Connect to Mini API.
 
@@ -42,6 +43,8 @@ class Mini(SyncAPIClient):
         `api_key` is sent as `X-ApiKey` on every call.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
+        `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
+        a longer one raises the error at once, with `retry_after` set.
         """
         super().__init__(
             config=CONFIG,
@@ -55,6 +58,7 @@ class Mini(SyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             http_client=http_client,
+            max_retry_wait=max_retry_wait,
         )
 
         self.widgets = Widgets(self)
@@ -77,6 +81,7 @@ class AsyncMini(AsyncAPIClient):
         max_retries: int = 4,
         timeout: float = 30.0,
         http_client: httpx.AsyncClient | None = None,
+        max_retry_wait: float = 60.0,
     ) -> None:
         """Connect to Mini API.
 
@@ -87,6 +92,8 @@ class AsyncMini(AsyncAPIClient):
         `api_key` is sent as `X-ApiKey` on every call.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
+        `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
+        a longer one raises the error at once, with `retry_after` set.
         """
         super().__init__(
             config=CONFIG,
@@ -100,6 +107,7 @@ class AsyncMini(AsyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             http_client=http_client,
+            max_retry_wait=max_retry_wait,
         )
 
         self.widgets = AsyncWidgets(self)

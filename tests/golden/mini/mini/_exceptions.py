@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from ._redact import Redactor
+
 
 class APIError(Exception):
     """Root of every error raised by the client."""
@@ -51,7 +53,15 @@ class APIStatusError(APIError):
     """The server answered with a non-2xx status."""
 
     def __init__(
-        self, message: str, *, status_code: int, method: str, url: str, body: Any, reason: str = ""
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str,
+        url: str,
+        body: Any,
+        reason: str = "",
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -59,6 +69,7 @@ class APIStatusError(APIError):
         self.url = url
         self.body = body  # parsed JSON when the response was JSON, else its text
         self.reason = reason or _phrase(status_code)
+        self.retry_after = retry_after  # seconds the server asked to wait (Retry-After), if any
 
     def __str__(self) -> str:
         head = f"{self.status_code} {self.reason}".rstrip()
@@ -91,7 +102,8 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """The rate limit status was still returned after all retries."""
+    """The rate limit status was still returned after all retries, or the server asked to wait
+    longer than the client's `max_retry_wait` (then `retry_after` says how long)."""
 
 
 class QuotaExceededError(APIStatusError):
@@ -100,6 +112,36 @@ class QuotaExceededError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     pass
+
+
+class OutcomeUnknownError(APIError):
+    """A call that is not idempotent (an import, a create) was sent, and no answer says whether
+    the server applied it: the connection broke after sending, the answer timed out, or the
+    server answered 5xx. It was not sent again. Check its effect before repeating it, or you may
+    apply it twice. Every instance is also the connection, timeout or status error it came from,
+    and carries `method`, `url` and `operation` (the operation's wire name)."""
+
+    operation: str = ""
+
+
+class OutcomeUnknownConnectionError(OutcomeUnknownError, APIConnectionError):
+    """The exchange broke off after the request was sent."""
+
+    def __init__(self, message: str, *, method: str, url: str, operation: str) -> None:
+        super().__init__(message, method=method, url=url)
+        self.operation = operation
+
+
+class OutcomeUnknownTimeoutError(OutcomeUnknownError, APITimeoutError):
+    """No answer in time after the request was sent."""
+
+    def __init__(self, message: str, *, method: str, url: str, operation: str) -> None:
+        super().__init__(message, method=method, url=url)
+        self.operation = operation
+
+
+class OutcomeUnknownServerError(OutcomeUnknownError, InternalServerError):
+    """A 5xx answer to a request that is not idempotent: the server may have applied it."""
 
 
 class ResponseValidationError(APIError):
@@ -150,30 +192,32 @@ def error_from_response(
     response: httpx.Response,
     cls: type[APIStatusError],
     message_fields: tuple[str, ...],
-    redact: tuple[str, ...] = (),
+    redactor: Redactor,
+    *,
+    note: str = "",
+    retry_after: float | None = None,
 ) -> APIStatusError:
-    """Build `cls` from a non-2xx response whose body has been read.
+    """Build `cls` from a non-2xx response whose body has been read; `note` ends the message.
 
-    Every string in `redact` is masked in the body first, for servers that echo the request.
+    The client's secrets are masked in the body first, for servers that echo the request.
     """
-    text = response.text
-    for secret in redact:
-        if secret:
-            text = text.replace(secret, "**********")
+    text = redactor.text(response.text)
     body: Any = text
     if "json" in response.headers.get("content-type", "").lower():
         try:
-            body = json.loads(text)
+            body = redactor.data(json.loads(text))
         except ValueError:
             pass
     reason = response.reason_phrase or _phrase(response.status_code)
+    message = _message(body, message_fields) or reason
     return cls(
-        _message(body, message_fields) or reason,
+        f"{message}; {note}" if note else message,
         status_code=response.status_code,
         method=response.request.method,
-        url=str(response.request.url),
+        url=redactor.text(str(response.request.url)),
         body=body,
         reason=reason,
+        retry_after=retry_after,
     )
 
 

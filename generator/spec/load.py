@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from generator import cache
-from generator.errors import Loc, Problem, SpecError
+from generator.spec.errors import Loc, Problem, SpecError
 
 # libyaml's C parser when present (it ships in PyYAML's wheels): YAML parsing is most of the
 # time of a warm `generate`.

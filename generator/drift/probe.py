@@ -1,5 +1,5 @@
 """The contract probe: drift for an API that does not describe itself (`apigen drift` calls it
-for an API without `schema_discovery`). Call every read-only operation (GET) of a sandbox program
+for an API without `schema_discovery`). Call every read-only operation (GET) inside one sandbox
 and check each JSON answer against the response model's JSON Schema: keys the model lacks,
 required keys missing, values of another JSON type and unknown enum values become findings, as
 the drift check reports them; a binary answer is verified by arriving.
@@ -21,12 +21,12 @@ from urllib.parse import quote
 
 import httpx
 
-from generator.findings import Finding, Level
-from generator.ir import PATH_PARAM, Api, Operation, TypeRef
-from generator.pull import Credentials, PullError, _redact, _token
-from generator.schema import validator_schema
+from generator.drift.findings import Finding, Level
+from generator.drift.live import TIMEOUT, Credentials, TokenError, fetch_token
+from generator.drift.redaction import redact
+from generator.model.ir import PATH_PARAM, Api, Operation, TypeRef
+from generator.model.schema import validator_schema
 
-TIMEOUT = 60.0
 # Identifier combinations tried per operation while they answer 404 (an attachment definition
 # with no file yet, a data field without a custom list); keeps a run far below a 60/min limit.
 MAX_TRIES = 10
@@ -267,7 +267,7 @@ class _Session:
         if response.status_code in (*_REFUSED, 404):
             return response.status_code, None
         if not response.is_success:
-            detail = _redact(response.text[:200], self.secrets)
+            detail = redact(response.text, self.secrets)[:200]  # masked before it is cut
             raise ProbeError(f"{op.wire_name} answered HTTP {response.status_code}: {detail}")
         if op.response.kind != "json":
             return response.status_code, None
@@ -306,8 +306,8 @@ def run_probe(
     client = http or httpx.Client(timeout=TIMEOUT)
     try:
         try:
-            token = _token(client, creds, api)
-        except PullError as exc:
+            token = fetch_token(client, creds, api)
+        except TokenError as exc:
             raise ProbeError(str(exc)) from None
         session = _Session(api, client, creds, token)
         pending, refused = _read_operations(api), ""

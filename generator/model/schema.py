@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.ir import Api, Field, Model, TypeRef
+from generator.model.ir import Api, Field, Model, TypeRef
 
 _SCALARS: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -131,7 +131,8 @@ def api_schema(
     api: Api, refs: str = DEFS, item_patterns: bool = True, decimal_text_type: str = ""
 ) -> dict[str, Any]:
     """Every model of the API under `$defs`, in name order; references start with `refs`.
-    `item_patterns=False` leaves out the patterns of list items (see generator/models.py)."""
+    `item_patterns=False` leaves out the patterns of list items (see
+    generator/codegen/models.py)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$defs": {

@@ -1,6 +1,6 @@
 """Stage 6b: IR -> an OpenAPI 3.1 document, equivalent to the spec, for Swagger UI, Postman,
 schemathesis and other generators. Schemas are the JSON Schema the models are generated from
-(generator/schema.py, 2020-12, which OpenAPI 3.1 takes as is); what OpenAPI has no word for
+(generator/model/schema.py, 2020-12, which OpenAPI 3.1 takes as is); what OpenAPI has no word for
 (batches, pagination, files in JSON, V1 moves, inferred shapes) is kept in `x-apigen-*`
 extensions."""
 
@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from generator.ir import (
+from generator.model.ir import (
     FORMAT_PATTERNS,
     Api,
     Change,
@@ -24,10 +24,10 @@ from generator.ir import (
     Requirement,
     TypeRef,
 )
-from generator.links import Link, operation_links
-from generator.schema import api_schema, constraints_schema, type_schema
-from generator.statuses import declared_statuses
-from generator.text_numbers import numbers_taken
+from generator.model.links import Link, operation_links
+from generator.model.schema import api_schema, constraints_schema, type_schema
+from generator.model.statuses import declared_statuses
+from generator.model.text_numbers import numbers_taken
 
 _SCHEMAS = "#/components/schemas/"
 _BINARY = {"type": "string", "format": "binary"}
@@ -255,9 +255,10 @@ def _exported_requires(op: Operation) -> tuple[list[dict[str, Any]], set[Place],
     return body_rules, left_out, required
 
 
-def _request_body(models: dict[str, Model], op: Operation) -> dict[str, Any]:
+def _request_body(
+    models: dict[str, Model], op: Operation, body_rules: list[dict[str, Any]]
+) -> dict[str, Any]:
     body = op.body
-    body_rules = _exported_requires(op)[0]
     # As in the client: a JSON body is optional when its model has no required field.
     required = (body.kind == "binary" or bool(body_rules)
                 or any(f.required for f in models[body.model].fields))
@@ -308,8 +309,7 @@ def _place(param: Param) -> Place:
     return Place(param.location, param.wire_name)
 
 
-def _left_out_sentence(op: Operation) -> str:
-    left_out = _exported_requires(op)[1]
+def _left_out_sentence(left_out: set[Place]) -> str:
     if not left_out:
         return ""
     names = ", ".join(f"{p.location} parameter `{p.path}`" for p in sorted(left_out, key=str))
@@ -330,6 +330,7 @@ def _requirement_sentence(rule: Requirement) -> str:
 def _operation(
     api: Api, models: dict[str, Model], op: Operation, links: list[Link]
 ) -> dict[str, Any]:
+    body_rules, left_out, required = _exported_requires(op)
     out: dict[str, Any] = {
         "operationId": op.wire_name,
         "tags": [op.resource],
@@ -343,14 +344,13 @@ def _operation(
         "Requires MFA." if op.mfa == "required" and api.mfa_otp_header else "",
         inferred if op.confidence == "inferred" else "",
         *(_requirement_sentence(rule) for rule in op.requires),
-        _left_out_sentence(op),
+        _left_out_sentence(left_out),
         "" if op.idempotent else "Not idempotent: the generated client never retries it once sent.",
     )
     if description:
         out["description"] = description
     if op.deprecated:
         out["deprecated"] = True
-    _, left_out, required = _exported_requires(op)
     parameters = [
         {**_parameter(api, p), **({"required": True} if _place(p) in required else {})}
         for p in op.params
@@ -361,7 +361,7 @@ def _operation(
     if parameters:
         out["parameters"] = parameters
     if op.body.kind != "none":
-        out["requestBody"] = _request_body(models, op)
+        out["requestBody"] = _request_body(models, op, body_rules)
     out["responses"] = _responses(api, op, links)
     out.update(_extensions(op))
     return out

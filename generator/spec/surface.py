@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _RUNTIME = _TEMPLATES / "runtime"
 
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from generator.findings import Finding, Level
-from generator.normalize import key, normalize
+from generator.drift.findings import Finding, Level
+from generator.drift.normalize import key, normalize
 
 B: Level = "breaking"
 P: Level = "potentially-breaking"

@@ -12,9 +12,8 @@ from functools import cache as memoize
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache, surface
-from generator.errors import Loc, Problem, SpecError
-from generator.ir import (
+from generator import cache
+from generator.model.ir import (
     FORMAT_PATTERNS,
     PATH_PARAM,
     PLACEHOLDER,
@@ -22,8 +21,10 @@ from generator.ir import (
     envelope_models,
     reachable,
 )
-from generator.load import Document
-from generator.names import BUILTIN_TYPES, field_name, is_identifier, pascal, snake
+from generator.model.names import BUILTIN_TYPES, field_name, is_identifier, pascal, snake
+from generator.spec import surface
+from generator.spec.errors import Loc, Problem, SpecError
+from generator.spec.load import Document
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -145,7 +146,7 @@ class _Checker:
 
     def check_surface(self) -> None:
         """Names the generated package takes from the spec must not shadow what it relies on
-        (generator/surface.py reads those from the runtime, pydantic and the templates)."""
+        (generator/spec/surface.py reads those from the runtime, pydantic and the templates)."""
         assert self.api is not None
         doc, api = self.api
         why = surface.package_name_problem(api["name"])

@@ -2,7 +2,7 @@
 patterns and lengths, and `requires` (one of several places must hold a value). The check is the
 one the generated clients run before sending (templates/runtime/_checks.py), loaded from the
 runtime so that client and server can never disagree; the JSON Schema of the body (formats as
-patterns, lengths, required fields) is checked separately, from generator.schema."""
+patterns, lengths, required fields) is checked separately, from generator.model.schema."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
-from generator.ir import Operation
-from generator.render import TEMPLATES
+from generator.codegen.render import TEMPLATES
+from generator.model.ir import Operation
 
 _CHECKS = TEMPLATES / "runtime" / "_checks.py"
 

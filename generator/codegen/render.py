@@ -12,14 +12,15 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from generator import __version__, cache, escape
-from generator.enrich import Finding
-from generator.ir import Api, Model, Move, Operation, Param, Resource, TypeRef
-from generator.models import ModelsJob, Workers, needs_custom_base
-from generator.names import BUILTIN_TYPES, is_identifier, snake
-from generator.openapi import render_openapi
+from generator import __version__, cache
+from generator.codegen import escape
+from generator.codegen.models import ModelsJob, Workers, needs_custom_base
+from generator.codegen.openapi import render_openapi
+from generator.enrich import EnrichmentNote
+from generator.model.ir import Api, Model, Move, Operation, Param, Resource, TypeRef
+from generator.model.names import BUILTIN_TYPES, is_identifier, snake
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 _PY_SCALARS = {
     "string": "str",
@@ -31,7 +32,7 @@ _PY_SCALARS = {
     "datetime": "datetime",
     "any": "Any",
 }
-# README values that pass the checked formats (generator/ir.py FORMAT_PATTERNS).
+# README values that pass the checked formats (generator/model/ir.py FORMAT_PATTERNS).
 _FORMAT_EXAMPLES = {
     "email": "user@example.com",
     "uuid": "3f2b8c1e-0d4a-4c6b-9e7f-1a2b3c4d5e6f",
@@ -313,7 +314,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        # Every `{{ }}` goes through the escaping rule of its file (generator/escape.py).
+        # Every `{{ }}` goes through the escaping rule of its file (generator/codegen/escape.py).
         autoescape=True,
         finalize=escape.finalize,
     )
@@ -331,7 +332,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render_package(
-    api: Api, findings: Sequence[Finding] = (), workers: Workers | None = None
+    api: Api, findings: Sequence[EnrichmentNote] = (), workers: Workers | None = None
 ) -> dict[str, str]:
     """Every file of generated/<api>/, by path relative to that folder."""
     env = _environment()

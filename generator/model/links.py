@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from generator.ir import PATH_PARAM, Api, Model, Operation
+from generator.model.ir import PATH_PARAM, Api, Model, Operation
 
 _DEPTH = 3  # nested objects followed into an answer (Project.CurrentStatus.StatusId)
 

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from generator.load import Document
-from generator.names import field_name, pascal, snake
+from generator.model.names import field_name, pascal, snake
+from generator.spec.load import Document
 
 SCALARS = ("string", "integer", "number", "decimal", "boolean", "date", "datetime", "any")
 _TYPE = re.compile(r"^(list|map)\[(.*)\]$")
 PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 # Formats every generated check understands (client, emulator, OpenAPI), as the pattern a value
 # must match. Other `format` values only describe the wire text. GUIDs: syntax only, any version.
+def key_fold(case_insensitive: bool) -> Callable[[str], str]:
+    """How a server compares keys and query names: `str.lower` where the spec says keys are
+    case-insensitive (as the generated models fold them; .NET's ordinal ignore-case leaves
+    "ß" alone, which `casefold` would not), else exactly."""
+    return str.lower if case_insensitive else str
+
+
 # Canonical base64 text, padded to whole quanta: what a server decodes without guessing.
 BASE64_TEXT = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 FORMAT_PATTERNS = {

@@ -16,9 +16,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from generator import cache
-from generator.format import format_tree, remember_formatted, stage_key
-from generator.ir import Api, Model
-from generator.schema import api_schema
+from generator.codegen.format import format_tree, remember_formatted, stage_key
+from generator.model.ir import Api, Model
+from generator.model.schema import api_schema
 
 _ROOT = "ApigenChunk"  # datamodel-code-generator always emits a root class; we drop it
 # A chunk ends after a model whose name hashes to 0 modulo this: about 32 models a chunk.

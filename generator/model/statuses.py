@@ -6,7 +6,7 @@ described by no API document: both are left to the `default` response."""
 
 from __future__ import annotations
 
-from generator.ir import Api, Operation
+from generator.model.ir import Api, Operation
 
 
 def _takes_input(op: Operation) -> bool:

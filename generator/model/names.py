@@ -52,7 +52,7 @@ def pascal(name: str, fallback: str = "Model") -> str:
 
 
 # Builtins that generated annotations name (`str | None`, `list[Item]`). A method of that name
-# is spelled around (generator/render.py); a field of that name is renamed by the models
+# is spelled around (generator/codegen/render.py); a field of that name is renamed by the models
 # generator, so a derived field name takes a trailing `_` instead, as a keyword does.
 BUILTIN_TYPES = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str"})
 
