@@ -20,7 +20,7 @@ from typing import Any, Literal, NoReturn
 from urllib.parse import unquote
 
 from generator.model.ir import Api, Field, Model, TypeRef
-from generator.model.names import snake
+from generator.model.names import field_name, snake
 from generator.spec.errors import Loc, Problem, SpecError
 from generator.spec.load import display_path
 
@@ -457,7 +457,7 @@ class _Names:
         return self.yaml.get(wire_key(wire, self.fold))
 
     def take(self, wire: str) -> str:
-        base = snake(wire)
+        base = field_name(wire)  # as a YAML field's: a builtin the annotations use gets a _
         if base.startswith("model_"):  # pydantic's namespace
             base = f"field_{base.rstrip('_')}"
         elif base in _base_members():
