@@ -326,9 +326,9 @@ class State:
     @staticmethod
     def data_field(program: Program, ident: str) -> DataFieldDef:
         for form in program.forms:
-            for defn in form.fields:
-                if ident in (defn.field_id, defn.custom_id):
-                    return defn
+            defn = form.field(ident)
+            if defn is not None:
+                return defn
         raise not_found("Data field", ident)
 
     @staticmethod
