@@ -111,9 +111,9 @@ class Emulator:
             return None
         change = self.settings.schema_changes.get(op.wire_name, {}).get(kind)
         replacement = self.settings.schema_replacements.get(op.wire_name, {}).get(kind)
-        key = (payload.model, json.dumps([change, replacement], sort_keys=True))
+        key = (payload.model_name, json.dumps([change, replacement], sort_keys=True))
         if key not in self._schemas:
-            schema = served_schema(self.api, payload.model, change, replacement)
+            schema = served_schema(self.api, payload.model_name, change, replacement)
             self._schemas[key] = schema, schema_validator(schema)
         return self._schemas[key]
 
@@ -225,8 +225,8 @@ class Emulator:
         raw = await request.body()
         if not raw.strip():
             # No body at all reads as {}: some setters' models have no required key.
-            if any(f.required for f in self.api.model(op.body.model).fields):
-                raise ApiError(400, f"A JSON body ({op.body.model}) is required.")
+            if op.body.model is not None and any(f.required for f in op.body.model.fields):
+                raise ApiError(400, f"A JSON body ({op.body.model_name}) is required.")
             raw = b"{}"
         try:
             body = json.loads(raw)
@@ -253,7 +253,7 @@ class Emulator:
 
     def _invalid(self, op: Operation, messages: list[str]) -> InvalidRequest:
         summary = ("There are error(s) in the request." if self._jsonnet  # Json.NET's summary
-                   else f"The request body does not match {op.body.model}.")
+                   else f"The request body does not match {op.body.model_name}.")
         return InvalidRequest(400, summary, messages)
 
     def _message(self, error: Any) -> str:
@@ -321,9 +321,10 @@ class Emulator:
         if mutation is not None:  # drifting on purpose: validation would only turn it into a 500
             return JSONResponse(mutated(result, mutation))
         if self.settings.validate_responses and op.response.kind == "json":
-            errors = problems(self.validator(op.response.model, closed=True), result)
+            errors = problems(self.validator(op.response.model_name, closed=True), result)
             if errors:  # the handler drifted from the spec: say so loudly
-                message = f"emulator answer of {op.wire_name} is not a valid {op.response.model}"
+                message = (f"emulator answer of {op.wire_name} is not a valid "
+                           f"{op.response.model_name}")
                 raise ApiError(500, message, errors)
         return JSONResponse(result)
 
@@ -383,7 +384,7 @@ def generic_answer(api: Api, op: Operation, records: dict[str, list[dict]] | Non
     """The answer of an operation no hook implements: built from the response model and the
     records the state holds."""
     if op.response.kind == "json":
-        return placeholder(api, op.response.model, records)
+        return placeholder(api, op.response.model_name, records)
     if op.response.kind == "binary":
         return Response(b"emulator placeholder content\n", media_type="application/octet-stream")
     return None

@@ -24,9 +24,9 @@ class RecordErrors:
 def echoes_lists(api: Api, op: Operation) -> bool:
     """Whether the response model echoes each failing record as a list of its items."""
     shape = api.batch_result
-    if shape is None or op.response.kind != "json":
+    if shape is None or op.response.model is None:
         return False
-    records = api.model(op.response.model).field(shape.records)
+    records = op.response.model.field(shape.records)
     return bool(records and records.type.item and records.type.item.kind == "list")
 
 

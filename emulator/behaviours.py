@@ -323,7 +323,7 @@ def _create(call: Call, declared: Declared) -> Any:
     if declared.id_field:
         fields[declared.id_field] = record_id
     record = store.put(name, fields, record_id=record_id)
-    return _render(call.api, call.op.response.model, record.fields)
+    return _render(call.api, call.op.response.model_name, record.fields)
 
 
 def _list(call: Call, declared: Declared) -> Any:
@@ -337,13 +337,14 @@ def _list(call: Call, declared: Declared) -> Any:
     chosen = [r.fields for r in store.records(name, parent) if all(
         store.fold(r.fields[k]) == store.fold(v) for k, v in wanted.items() if k in r.fields)]
     model = call.declarations.models.get(name)
-    response = call.api.model(call.op.response.model)
+    response = call.op.response.model
+    assert response is not None, "a list behaviour answers with a JSON model"
     doc: dict[str, Any] = {}
     for f in response.fields:
         item = f.type.item if f.type.kind == "list" else None
-        if item is not None and item.kind == "model" and item.name == model:
+        if item is not None and item.model is not None and item.name == model:
             doc[f.wire_name] = [
-                _render(call.api, model, _expanded(call, store, declared, fields, parent))
+                _render(call.api, item.name, _expanded(call, store, declared, fields, parent))
                 for fields in _page(call, chosen)]
     return doc
 
@@ -397,7 +398,7 @@ def _page(call: Call, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _get(call: Call, declared: Declared) -> Any:
     """The record whose key fields the path parameters give, else 404."""
     record = _by_path(call, _store(call), declared.collection or "")
-    return _render(call.api, call.op.response.model, record.fields)
+    return _render(call.api, call.op.response.model_name, record.fields)
 
 
 def _store(call: Call) -> RecordStore:

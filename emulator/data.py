@@ -19,7 +19,7 @@ from emulator.behaviour_data import Declarations, read_behaviours
 from emulator.datafile import DataError, check_keys, expect, problem, read_folder
 from emulator.handler import Behaviour
 from emulator.settings import Client
-from generator.model.ir import Api, build_api
+from generator.model.ir import Api
 from generator.spec.load import Document, load_api_dir
 from generator.spec.validate import validate
 
@@ -180,8 +180,7 @@ def _load_hooks(folder: Path, api_name: str) -> Behaviour:
 
 def load_api(api_dir: Path) -> Api:
     documents = load_api_dir(api_dir)
-    validate(documents)
-    return build_api(documents)
+    return validate(documents)
 
 
 def credentials(api_dir: Path) -> dict[str, Credential]:

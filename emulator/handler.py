@@ -56,9 +56,9 @@ class Call:
 
     def _string_allowed(self) -> bool:
         shape = self.api.batch_result
-        if shape is None or self.op.response.kind != "json":
+        if shape is None or self.op.response.model is None:
             return False
-        success = self.api.model(self.op.response.model).field(shape.success)
+        success = self.op.response.model.field(shape.success)
         ref = success.type if success else None
         return ref is not None and any(
             o.kind == "scalar" and o.name in ("string", "any") for o in (ref.options or (ref,)))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 from urllib.parse import unquote
 
-from generator.model.ir import Api, Field, Model, TypeRef
+from generator.model.ir import Api, Field, Model, TypeRef, link
 from generator.model.names import field_name, snake
 from generator.spec.errors import Loc, Problem, SpecError
 from generator.spec.load import display_path
@@ -518,7 +518,7 @@ def _pulled(api: Api, schemas_dir: Path) -> Iterator[tuple[str, Kind, Path, str]
             path = schema_file(schemas_dir, op.wire_name, kind)
             if path.is_file():
                 payload = op.body if kind == "request" else op.response
-                yield op.wire_name, kind, path, payload.model if payload.kind == "json" else ""
+                yield op.wire_name, kind, path, payload.model_name if payload.kind == "json" else ""
 
 
 def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[EnrichmentNote]]:
@@ -576,4 +576,4 @@ def enrich(api: Api, schemas_dir: Path) -> tuple[Api, list[EnrichmentNote]]:
     findings.sort(
         key=lambda f: (order[f.operation, f.kind], _CATEGORIES.index(f.category), f.path, f.message)
     )
-    return replace(api, models=tuple(models)), findings
+    return link(replace(api, models=tuple(models))), findings

@@ -11,7 +11,7 @@ from generator.codegen.openapi import render_openapi
 from generator.codegen.render import render_package
 from generator.codegen.write import Plan, apply, plan
 from generator.enrich import EnrichmentNote, enrich
-from generator.model.ir import Api, build_api
+from generator.model.ir import Api
 from generator.spec.load import Document, load_api_dir
 from generator.spec.validate import validate
 
@@ -32,8 +32,7 @@ def api_dirs(specs: Path, names: list[str] | None = None) -> list[Path]:
 
 def load_api(api_dir: Path, documents: list[Document] | None = None) -> Api:
     documents = load_api_dir(api_dir) if documents is None else documents
-    validate(documents)
-    return build_api(documents)
+    return validate(documents)
 
 
 def enriched_api(

@@ -15,7 +15,6 @@ from generator.model.ir import (
     Api,
     Change,
     Environment,
-    Model,
     Move,
     Operation,
     Param,
@@ -87,7 +86,7 @@ def _schemas(api: Api) -> dict[str, Any]:
             _add_format(schemas[model.name]["properties"][field.wire_name], field.format)
     for op in api.operations:
         if op.file:  # a file inside the JSON body (a field validation checked exists)
-            field = schemas[op.body.model]["properties"][op.file.field]
+            field = schemas[op.body.model_name]["properties"][op.file.field]
             field["contentEncoding"] = op.file.encoding
     if api.numbers_as_strings:
         for schema in schemas.values():
@@ -217,7 +216,7 @@ def _parameter(api: Api, param: Param) -> dict[str, Any]:
 def _content(payload: Payload) -> dict[str, Any]:
     if payload.kind == "binary":
         return {payload.content_type or "application/octet-stream": {"schema": _BINARY}}
-    return {payload.content_type or "application/json": {"schema": _ref(payload.model)}}
+    return {payload.content_type or "application/json": {"schema": _ref(payload.model_name)}}
 
 
 # A place "holds a value" (the spec's `requires`): present, not null, not empty.
@@ -255,13 +254,11 @@ def _exported_requires(op: Operation) -> tuple[list[dict[str, Any]], set[Place],
     return body_rules, left_out, required
 
 
-def _request_body(
-    models: dict[str, Model], op: Operation, body_rules: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _request_body(op: Operation, body_rules: list[dict[str, Any]]) -> dict[str, Any]:
     body = op.body
     # As in the client: a JSON body is optional when its model has no required field.
     required = (body.kind == "binary" or bool(body_rules)
-                or any(f.required for f in models[body.model].fields))
+                or (body.model is not None and any(f.required for f in body.model.fields)))
     content = _content(body)
     if body_rules:
         for media in content.values():
@@ -292,9 +289,9 @@ def _responses(api: Api, op: Operation, links: list[Link]) -> dict[str, Any]:
 
 
 def _error_content(api: Api) -> dict[str, Any]:
-    if not api.error_model:
+    if api.error_model is None:
         return {}
-    return {"content": {"application/json": {"schema": _ref(api.error_model)}}}
+    return {"content": {"application/json": {"schema": _ref(api.error_model.name)}}}
 
 
 def _requirement(rule: Requirement) -> dict[str, Any]:
@@ -327,9 +324,7 @@ def _requirement_sentence(rule: Requirement) -> str:
     return f"Requires one of: {places}{inferred}."
 
 
-def _operation(
-    api: Api, models: dict[str, Model], op: Operation, links: list[Link]
-) -> dict[str, Any]:
+def _operation(api: Api, op: Operation, links: list[Link]) -> dict[str, Any]:
     body_rules, left_out, required = _exported_requires(op)
     out: dict[str, Any] = {
         "operationId": op.wire_name,
@@ -361,7 +356,7 @@ def _operation(
     if parameters:
         out["parameters"] = parameters
     if op.body.kind != "none":
-        out["requestBody"] = _request_body(models, op, body_rules)
+        out["requestBody"] = _request_body(op, body_rules)
     out["responses"] = _responses(api, op, links)
     out.update(_extensions(op))
     return out
@@ -460,8 +455,8 @@ def _components(api: Api) -> dict[str, Any]:
     error: dict[str, Any] = {
         "description": f"An error answer; its message is in {fields}." if fields else "An error."
     }
-    if api.error_model:
-        error["content"] = {"application/json": {"schema": _ref(api.error_model)}}
+    if api.error_model is not None:
+        error["content"] = {"application/json": {"schema": _ref(api.error_model.name)}}
     responses: dict[str, Any] = {"Error": error}
     components: dict[str, Any] = {"schemas": _schemas(api), "responses": responses}
     if api.mfa_otp_header:
@@ -494,11 +489,10 @@ def _api_extensions(api: Api) -> dict[str, Any]:
 
 def openapi_document(api: Api) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one API; keys in a fixed order, paths sorted."""
-    models = {m.name: m for m in api.models}
     links = operation_links(api)
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(api.operations, key=lambda o: (o.path, _METHODS.index(o.method))):
-        operation = _operation(api, models, op, links.get(op.wire_name, []))
+        operation = _operation(api, op, links.get(op.wire_name, []))
         paths.setdefault(op.path, {})[op.method.lower()] = operation
     components = _components(api)
     return {

@@ -140,7 +140,7 @@ def check_drift(
         live = result.live.get((op.wire_name, kind))
         if live is None:
             continue
-        model = (op.body if kind == "request" else op.response).model
+        model = (op.body if kind == "request" else op.response).model_name
         base = baseline(api, schemas_dir, op.wire_name, kind, model)
         result.findings += compare(base, live, direction=kind, operation=op.wire_name)
     failed = {e.operation for e in result.errors}

@@ -24,7 +24,7 @@ import httpx
 from generator.drift.findings import Finding, Level
 from generator.drift.live import TIMEOUT, Credentials, TokenError, fetch_token
 from generator.drift.redaction import redact
-from generator.model.ir import PATH_PARAM, Api, Operation, TypeRef
+from generator.model.ir import PATH_PARAM, Api, Model, Operation, TypeRef
 from generator.model.schema import validator_schema
 
 # Identifier combinations tried per operation while they answer 404 (an attachment definition
@@ -65,7 +65,7 @@ class _Checker:
 
     def __init__(self, api: Api, op: Operation) -> None:
         self.api, self.op = api, op
-        self.schema = validator_schema(api, op.response.model)
+        self.schema = validator_schema(api, op.response.model_name)
         self.findings: dict[tuple[str, str], Finding] = {}  # (rule, path): first seen
 
     def _add(self, rule: str, level: Level, path: str, old: Any, new: Any, codegen: bool,
@@ -169,25 +169,24 @@ def scope_parameters(api: Api) -> list[str]:
     return [p for p in param_sets[0] if all(p in params for params in param_sets)]
 
 
-def _field_paths(api: Api, model: str, prefix: Path_, seen: frozenset[str]
+def _field_paths(model: Model, prefix: Path_, seen: frozenset[str]
                  ) -> Iterator[tuple[str, Path_]]:
     """(wire name, path) of every field reachable from `model`; a model already on the way
     down is not entered again (recursive models)."""
-    for spec_field in api.model(model).fields:
+    for spec_field in model.fields:
         path = (*prefix, spec_field.wire_name)
         yield spec_field.wire_name, path
-        yield from _type_paths(api, spec_field.type, path, seen)
+        yield from _type_paths(spec_field.type, path, seen)
 
 
-def _type_paths(api: Api, ref: TypeRef, path: Path_, seen: frozenset[str]
-                ) -> Iterator[tuple[str, Path_]]:
+def _type_paths(ref: TypeRef, path: Path_, seen: frozenset[str]) -> Iterator[tuple[str, Path_]]:
     if ref.kind == "list" and ref.item is not None:
-        yield from _type_paths(api, ref.item, (*path, "[]"), seen)
+        yield from _type_paths(ref.item, (*path, "[]"), seen)
     elif ref.kind == "union":
         for option in ref.options:
-            yield from _type_paths(api, option, path, seen)
-    elif ref.kind == "model" and ref.name not in seen:
-        yield from _field_paths(api, ref.name, path, seen | {ref.name})
+            yield from _type_paths(option, path, seen)
+    elif ref.model is not None and ref.name not in seen:
+        yield from _field_paths(ref.model, path, seen | {ref.name})
     # A map's keys are data, not field names: nothing under it names an identifier.
 
 
@@ -197,10 +196,10 @@ def identifier_sources(api: Api) -> dict[str, list[tuple[str, Path_]]]:
     wanted = {p for op in _read_operations(api) for p in PATH_PARAM.findall(op.path)}
     sources: dict[str, list[tuple[str, Path_]]] = {name: [] for name in wanted}
     for op in _read_operations(api):
-        if op.response.kind != "json":
-            continue
         root = op.response.model
-        for name, path in _field_paths(api, root, (), frozenset({root})):
+        if root is None:
+            continue
+        for name, path in _field_paths(root, (), frozenset({root.name})):
             if name in sources:
                 sources[name].append((op.wire_name, path))
     return sources

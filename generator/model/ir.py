@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from generator.model.names import field_name, pascal, snake
@@ -55,6 +55,9 @@ class TypeRef:
     name: str = ""  # scalar name or model name
     item: TypeRef | None = None  # element of list / value of map
     options: tuple[TypeRef, ...] = ()  # alternatives of a union
+    # The model a "model" type names, set by `link`; left out of ==, hash and repr, so that
+    # models that refer to each other compare and print without going round in circles.
+    model: Model | None = field(default=None, compare=False, repr=False)
 
     @staticmethod
     @functools.cache  # a large spec spells the same few types thousands of times
@@ -130,13 +133,16 @@ class Move:
         return ""
 
 
+Role = Literal["request", "response", "both", "unused"]  # what a model is for
+
+
 @dataclass(frozen=True)
 class Model:
     name: str
     fields: tuple[Field, ...]
     description: str = ""
     extra: Literal["allow", "forbid"] = "allow"
-    role: Literal["request", "response", "both", "unused"] = "unused"
+    role: Role = "unused"
     confidence: str = "documented"
     source: str = ""
     moves: tuple[Move, ...] = ()
@@ -209,9 +215,13 @@ class Payload:
     """A request body or a response: JSON validated by a model, a binary stream, or nothing."""
 
     kind: Literal["json", "binary", "none"]
-    model: str = ""
+    model: Model | None = None
     content_type: str = ""
     description: str = ""
+
+    @property
+    def model_name(self) -> str:
+        return self.model.name if self.model is not None else ""
 
 
 @dataclass(frozen=True)
@@ -386,7 +396,7 @@ class Api:
     quota_status: int = 0
     default_content_type: str = "application/json"
     content_types: tuple[str, ...] = ("application/json",)
-    error_model: str = ""
+    error_model: Model | None = None
     error_message_fields: tuple[str, ...] = ()
     identifiers: tuple[tuple[str, str], ...] = ()
     v1_base_path: str = ""
@@ -463,14 +473,20 @@ def _move(model: str, spec: dict[str, Any]) -> Move:
     )
 
 
-def _payload(spec: Any, default_content_type: str) -> Payload:
+def _payload_model(spec: Any) -> str:
+    """The name of the model a body or response spec names ('' for none)."""
+    return spec if isinstance(spec, str) else (spec or {}).get("model", "")
+
+
+def _payload(spec: Any, default_content_type: str, models: dict[str, Model]) -> Payload:
     if spec is None:
         return Payload("none")
+    model = models.get(_payload_model(spec))
     if isinstance(spec, str):
-        return Payload("json", model=spec, content_type=default_content_type)
+        return Payload("json", model=model, content_type=default_content_type)
     kind = spec["kind"]
     content_type = spec.get("content_type", default_content_type if kind == "json" else "")
-    return Payload(kind, spec.get("model", ""), content_type, spec.get("description", ""))
+    return Payload(kind, model, content_type, spec.get("description", ""))
 
 
 def _param(wire: str, spec: dict[str, Any]) -> Param:
@@ -513,18 +529,26 @@ def _change(spec: dict[str, Any]) -> Change:
 PLACEHOLDER = re.compile(r"\{([A-Z][A-Za-z0-9]*)\}")
 
 
-def envelope_models(
-    resource: str,
-    operation: str,
-    envelope_name: str,
-    envelope: dict[str, Any],
+@dataclass(frozen=True)
+class EnvelopeUse:
+    """One operation's body made from an envelope: the models it expands to, found (and
+    checked) once by validation and handed to `build_api`."""
+
+    resource: str
+    operation: str
+    root: str  # the expanded model the body is
+    models: dict[str, dict[str, Any]]  # the expanded model specs, by name
+    batch: dict[str, Any] | None  # the envelope's `batch` section
+
+
+def envelope_use(
+    resource: str, operation: str, envelope_name: str, envelope: dict[str, Any],
     args: dict[str, str],
-) -> dict[str, dict[str, Any]]:
-    """The concrete model specs an envelope gives one operation, by model name.
+) -> EnvelopeUse:
+    """The concrete models an envelope gives one operation.
 
     Models are named `<Resource><Operation><Key>`; `{Name}` in a field type becomes the argument
-    for that parameter or the expanded name of that envelope model. Shared by validation and
-    the IR so that both see the same models."""
+    for that parameter or the expanded name of that envelope model."""
     base = pascal(resource) + pascal(operation)
     names = {key: base + key for key in envelope["models"]}
 
@@ -541,19 +565,20 @@ def envelope_models(
                 wire: {**f, "type": resolve(f["type"])} for wire, f in spec["fields"].items()
             },
         }
-    return models
+    return EnvelopeUse(resource, operation, base + envelope["root"], models, envelope.get("batch"))
 
 
-def _batch(envelope: dict[str, Any], root: dict[str, Any]) -> Batch | None:
-    if "batch" not in envelope:
+def _batch(use: EnvelopeUse) -> Batch | None:
+    if use.batch is None:
         return None
-    records = envelope["batch"]["records"]
-    item = TypeRef.parse(root["fields"][records]["type"]).item
-    return Batch(records, item.name if item else "", tuple(envelope["batch"].get("keep", ())))
+    records = use.batch["records"]
+    item = TypeRef.parse(use.models[use.root]["fields"][records]["type"]).item
+    return Batch(records, item.name if item else "", tuple(use.batch.get("keep", ())))
 
 
 def _operation(
-    resource: str, name: str, spec: dict[str, Any], api: dict[str, Any], batch: Batch | None
+    resource: str, name: str, spec: dict[str, Any], api: dict[str, Any], batch: Batch | None,
+    models: dict[str, Model],
 ) -> Operation:
     default_ct = api.get("content_types", {}).get("default", "application/json")
     method = spec["method"]
@@ -587,8 +612,8 @@ def _operation(
         summary=spec["summary"],
         description=spec.get("description", ""),
         params=tuple(_param(w, p) for w, p in spec.get("params", {}).items()),
-        body=_payload(spec.get("body"), default_ct),
-        response=_payload(spec["response"], default_ct),
+        body=_payload(spec.get("body"), default_ct, models),
+        response=_payload(spec["response"], default_ct, models),
         idempotent=spec.get("idempotent", method in ("GET", "PUT", "DELETE")),
         paginate=paginate,
         admin_only=bool(spec.get("admin_only", False)),
@@ -621,76 +646,129 @@ def reachable(models: dict[str, dict[str, Any]], roots: set[str]) -> set[str]:
     return seen
 
 
-def _roles(models: dict[str, dict[str, Any]], ops: list[Operation], error_model: str) -> dict:
+def _roles(
+    models: dict[str, dict[str, Any]], ops: list[dict[str, Any]], error_model: str
+) -> dict[str, Role]:
     """Which models are request bodies and which are responses, following nested references."""
     reach = functools.partial(reachable, models)
-    request = reach({op.body.model for op in ops})
-    response = reach({op.response.model for op in ops} | {error_model})
-    roles = {}
+    request = reach({_payload_model(op.get("body")) for op in ops})
+    response = reach({_payload_model(op["response"]) for op in ops} | {error_model})
+    kinds: dict[tuple[bool, bool], Role] = {
+        (True, True): "both", (True, False): "request", (False, True): "response"}
+    roles: dict[str, Role] = {}
     for name in models:
-        both = (name in request, name in response)
-        roles[name] = {
-            (True, True): "both",
-            (True, False): "request",
-            (False, True): "response",
-        }.get(both, "unused")
+        roles[name] = kinds.get((name in request, name in response), "unused")
     return roles
 
 
-def build_api(documents: list[Document]) -> Api:
-    """Assemble one API from its (already validated) documents."""
+def _linked_type(ref: TypeRef, models: dict[str, Model]) -> TypeRef:
+    if ref.options:
+        return replace(ref, options=tuple(_linked_type(o, models) for o in ref.options))
+    if ref.item is not None:
+        return replace(ref, item=_linked_type(ref.item, models))
+    return replace(ref, model=models.get(ref.name)) if ref.kind == "model" else ref
+
+
+def link_models(models: Iterable[Model]) -> list[Model]:
+    """New objects of these models whose field types point at each other."""
+    models = list(models)
+    # Each model object exists before any field refers to it, so that references may go round
+    # (a tree's node refers to itself); the fields are set on the new, still private objects.
+    linked = {m.name: replace(m, fields=()) for m in models}
+    types: dict[TypeRef, TypeRef] = {}  # a large API spells the same few types many times
+    for old in models:
+        fields = []
+        for f in old.fields:
+            if f.type not in types:
+                types[f.type] = _linked_type(f.type, linked)
+            fields.append(replace(f, type=types[f.type]))
+        object.__setattr__(linked[old.name], "fields", tuple(fields))
+    return list(linked.values())
+
+
+def link(api: Api) -> Api:
+    """`api` with every reference to a model pointing at the objects in `api.models`: field
+    types, bodies and responses, the error model. Run after any step that replaces models
+    (building, enrichment), so that no reference is left pointing at an old object."""
+    models = {m.name: m for m in link_models(api.models)}
+
+    def payload(p: Payload) -> Payload:
+        return replace(p, model=models[p.model.name]) if p.model is not None else p
+
+    resources = tuple(
+        replace(r, operations=tuple(
+            replace(op, body=payload(op.body), response=payload(op.response))
+            for op in r.operations))
+        for r in api.resources
+    )
+    error = models[api.error_model.name] if api.error_model is not None else None
+    return replace(api, models=tuple(models.values()), resources=resources, error_model=error)
+
+
+def build_models(specs: dict[str, dict[str, Any]]) -> dict[str, Model]:
+    """The models of these specs, field types linked (a name no spec defines links to None).
+    What a model is for (its role, and the `extra` that follows from it) is left to
+    `build_api`, which knows the operations."""
+    models = {
+        name: Model(
+            name=name,
+            fields=tuple(_field(w, f) for w, f in spec["fields"].items()),
+            description=spec.get("description", ""),
+            extra=spec.get("extra", "allow"),
+            confidence=spec.get("confidence", "documented"),
+            source=spec.get("source", ""),
+            moves=tuple(_move(name, m) for m in spec.get("moves", ())),
+        )
+        for name, spec in sorted(specs.items())
+    }
+    return {m.name: m for m in link_models(models.values())}
+
+
+def build_api(
+    documents: list[Document], envelopes: list[EnvelopeUse], shapes: dict[str, Model]
+) -> Api:
+    """Assemble one API from its (already validated) documents, with the envelope bodies and
+    the models (`build_models`) that validation made of them."""
     api_spec: dict[str, Any] = next(d.data["api"] for d in documents if "api" in d.data)
-    envelopes = {n: e for d in documents for n, e in d.data.get("envelopes", {}).items()}
+    uses = {(use.resource, use.operation): use for use in envelopes}
     model_specs: dict[str, dict[str, Any]] = {}
-    resources: dict[str, tuple[str, list[Operation]]] = {}
+    op_specs: dict[str, tuple[str, list[tuple[str, dict[str, Any], Batch | None]]]] = {}
     for doc in documents:
         model_specs.update(doc.data.get("models", {}))
         if "resource" in doc.data:
             name = doc.data["resource"]
-            description, ops = resources.setdefault(name, (doc.data.get("description", ""), []))
+            _, ops = op_specs.setdefault(name, (doc.data.get("description", ""), []))
             for op_name, op_spec in doc.data.get("operations", {}).items():
-                body, batch = op_spec.get("body"), None
-                if isinstance(body, dict) and "envelope" in body:
-                    envelope = envelopes[body["envelope"]]
-                    expanded = envelope_models(
-                        name, op_name, body["envelope"], envelope, body["args"]
-                    )
-                    model_specs.update(expanded)
-                    root = pascal(name) + pascal(op_name) + envelope["root"]
-                    batch = _batch(envelope, expanded[root])
-                    op_spec = {**op_spec, "body": root}
-                ops.append(_operation(name, op_name, op_spec, api_spec, batch))
-    all_ops = [op for _, ops in resources.values() for op in ops]
-    error_model = api_spec.get("errors", {}).get("model", "")
-    roles = _roles(model_specs, all_ops, error_model)
+                use = uses.get((name, op_name))
+                if use is not None:
+                    model_specs.update(use.models)
+                    op_spec = {**op_spec, "body": use.root}
+                ops.append((op_name, op_spec, _batch(use) if use else None))
+    all_ops = [spec for _, ops in op_specs.values() for _, spec, _ in ops]
+    error_name = api_spec.get("errors", {}).get("model", "")
+    roles = _roles(model_specs, all_ops, error_name)
     # A file inside a JSON body as base64 is checked as canonical base64 text, like a format.
-    base64_fields = {(op.body.model, op.file.field) for op in all_ops
-                     if op.file and op.file.encoding == "base64"}
-    models = []
-    for name in sorted(model_specs):
-        spec = model_specs[name]
+    base64_fields = {(_payload_model(op.get("body")), op["file"]["field"]) for op in all_ops
+                     if op.get("file", {}).get("encoding") == "base64"}
+    models: dict[str, Model] = {}
+    for name, shape in shapes.items():
         role = roles[name]
-        default_extra = "forbid" if role == "request" else "allow"
-        fields = [_field(w, f) for w, f in spec["fields"].items()]
-        fields = [replace(f, pattern=f.pattern or BASE64_TEXT)
-                  if (name, f.wire_name) in base64_fields else f for f in fields]
-        models.append(
-            Model(
-                name=name,
-                fields=tuple(fields),
-                description=spec.get("description", ""),
-                extra=spec.get("extra", default_extra),
-                role=role,
-                confidence=spec.get("confidence", "documented"),
-                source=spec.get("source", ""),
-                moves=tuple(_move(name, m) for m in spec.get("moves", ())),
-            )
-        )
+        fields = tuple(replace(f, pattern=f.pattern or BASE64_TEXT)
+                       if (name, f.wire_name) in base64_fields else f for f in shape.fields)
+        models[name] = replace(
+            shape, fields=fields, role=role,
+            extra=model_specs[name].get("extra", "forbid" if role == "request" else "allow"))
+    resources = tuple(
+        Resource(name, pascal(name), description, tuple(sorted(
+            (_operation(name, op_name, spec, api_spec, batch, models)
+             for op_name, spec, batch in ops), key=lambda o: o.python_name)))
+        for name, (description, ops) in sorted(op_specs.items())
+    )
     auth = api_spec["auth"]
     mfa = api_spec.get("mfa", {})
     rate = api_spec.get("rate_limit")
     v1 = api_spec.get("v1", {})
-    return Api(
+    return link(Api(
         name=api_spec["name"],
         title=api_spec["title"],
         client_class=api_spec["client_class"],
@@ -708,11 +786,8 @@ def build_api(documents: list[Document]) -> Api:
             refresh_margin_seconds=auth.get("refresh_margin_seconds", 60),
             description=auth.get("description", ""),
         ),
-        resources=tuple(
-            Resource(name, pascal(name), desc, tuple(sorted(ops, key=lambda o: o.python_name)))
-            for name, (desc, ops) in sorted(resources.items())
-        ),
-        models=tuple(models),
+        resources=resources,
+        models=tuple(models.values()),
         api_key_header=api_spec.get("api_key", {}).get("header", ""),
         mfa_otp_header=mfa.get("otp_header", ""),
         mfa_session_header=mfa.get("session_token_header", ""),
@@ -730,7 +805,7 @@ def build_api(documents: list[Document]) -> Api:
         content_types=tuple(
             api_spec.get("content_types", {}).get("supported", ("application/json",))
         ),
-        error_model=error_model,
+        error_model=models.get(error_name),
         error_message_fields=tuple(api_spec.get("errors", {}).get("message_fields", ())),
         identifiers=tuple(sorted(api_spec.get("identifiers", {}).items())),
         v1_base_path=v1.get("base_path", ""),
@@ -752,4 +827,4 @@ def build_api(documents: list[Document]) -> Api:
         schema_discovery=SchemaDiscovery(**api_spec["schema_discovery"])
         if "schema_discovery" in api_spec
         else None,
-    )
+    ))

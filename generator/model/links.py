@@ -25,16 +25,14 @@ class Link:
     parameters: tuple[tuple[str, str], ...]  # B's path parameter -> runtime expression
 
 
-def _answer_fields(
-    models: dict[str, Model], model: str, prefix: str = "", depth: int = 0
-) -> Iterator[tuple[str, str]]:
+def _answer_fields(model: Model, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
     """(wire name, JSON pointer) of every scalar field reached through objects."""
-    for field in models[model].fields:
+    for field in model.fields:
         pointer = f"{prefix}/{field.wire_name}"
         if field.type.kind == "scalar":
             yield field.wire_name, pointer
-        elif field.type.kind == "model" and depth + 1 < _DEPTH:
-            yield from _answer_fields(models, field.type.name, pointer, depth + 1)
+        elif field.type.model is not None and depth + 1 < _DEPTH:
+            yield from _answer_fields(field.type.model, pointer, depth + 1)
 
 
 def _depth(field: tuple[str, str]) -> int:
@@ -57,13 +55,12 @@ def _link(source: Operation, answer: dict[str, str], target: Operation) -> Link 
 
 def operation_links(api: Api) -> dict[str, list[Link]]:
     """operationId -> the links of its success answer, in the spec's operation order."""
-    models = {m.name: m for m in api.models}
     out: dict[str, list[Link]] = {}
     for source in api.operations:
-        if source.idempotent or source.response.kind != "json":
+        if source.idempotent or source.response.model is None:
             continue
         answer: dict[str, str] = {}
-        fields = sorted(_answer_fields(models, source.response.model), key=_depth)
+        fields = sorted(_answer_fields(source.response.model), key=_depth)
         for name, pointer in fields:
             answer.setdefault(name, pointer)  # the shallowest field of that name
         links = [

@@ -13,12 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import cache
+from generator.model import paths
 from generator.model.ir import (
     FORMAT_PATTERNS,
     PATH_PARAM,
     PLACEHOLDER,
+    Api,
+    EnvelopeUse,
+    Model,
     TypeRef,
-    envelope_models,
+    build_api,
+    build_models,
+    envelope_use,
     reachable,
 )
 from generator.model.names import BUILTIN_TYPES, field_name, is_identifier, pascal, snake
@@ -125,13 +131,23 @@ class _Checker:
         self.api: tuple[Document, dict[str, Any]] | None = None
         # (resource, operation) -> the model an envelope body expands to
         self.envelope_bodies: dict[tuple[str, str], str] = {}
+        self.envelope_uses: list[EnvelopeUse] = []
+        # The models as built from their specs (types linked), for the rules that follow
+        # wire paths; set once every model spec, envelopes included, is known.
+        self.shapes: dict[str, Model] = {}
 
     def error(self, doc: Document, path: list[str | int], message: str) -> None:
         self.problems.append(Problem(doc.loc(path), ".".join(map(str, path)), message))
 
+    def leads_to(self, model: str, path: str, kind: str = "") -> bool:
+        """Whether `path` names a field inside `model` (of that type kind, if given)."""
+        end = paths.resolve(self.shapes.get(model), path)
+        return end is not None and (not kind or end.type.kind == kind)
+
     def run(self) -> list[Problem]:
         self.collect()
         self.expand_envelopes()
+        self.shapes = build_models({name: spec for name, (_, spec) in self.models.items()})
         if self.api is None:
             first = self.docs[0]
             self.problems.append(
@@ -276,12 +292,10 @@ class _Checker:
                     continue
                 for param, model in body["args"].items():
                     self.check_model_ref(doc, [*path, "args", param], model)
-                expanded = envelope_models(
-                    resource, op_name, body["envelope"], envelope, body["args"]
-                )
-                root = pascal(resource) + pascal(op_name) + envelope["root"]
-                self.envelope_bodies[(resource, op_name)] = root
-                for name, spec in expanded.items():
+                use = envelope_use(resource, op_name, body["envelope"], envelope, body["args"])
+                self.envelope_uses.append(use)
+                self.envelope_bodies[(resource, op_name)] = use.root
+                for name, spec in use.models.items():
                     if name in self.models:
                         self.error(
                             doc,
@@ -339,40 +353,14 @@ class _Checker:
         if field_types:
             path = ["api", "v1", "field_types"]
             if self.check_model_ref(doc, [*path, "schema"], field_types["schema"]):
-                items = self.resolve(field_types["schema"], field_types["items"] + "[]")
-                if items is None or items.kind != "model":
-                    self.error(
-                        doc,
-                        [*path, "items"],
-                        f"{field_types['items']!r} is not a list of models in "
-                        f"{field_types['schema']}",
-                    )
+                if not self.leads_to(field_types["schema"], field_types["items"] + "[]", "model"):
+                    self.error(doc, [*path, "items"], f"{field_types['items']!r} is not a list "
+                               f"of models in {field_types['schema']}")
         has_token_url = all("token_url" in e for e in api["environments"].values())
         if not has_token_url and "token_path" not in api["auth"]:
             self.error(
                 doc, ["api", "auth"], "needs token_path, or a token_url in every environment"
             )
-
-    def resolve(self, model: str, path: str) -> TypeRef | None:
-        """The type at a dotted path (`CurrentStatus.Name`, `Forms[].Name`) inside a model."""
-        current = TypeRef("model", name=model)
-        for segment in path.split("."):
-            is_list = segment.endswith("[]")
-            name = segment[:-2] if is_list else segment
-            if current.kind != "model" or current.name not in self.models:
-                return None
-            fields = self.models[current.name][1]["fields"]
-            spec = fields.get(name) or next(
-                (f for f in fields.values() if name in f.get("aliases", ())), None
-            )
-            if spec is None:
-                return None
-            current = TypeRef.parse(spec["type"])
-            if is_list:
-                if current.kind != "list" or current.item is None:
-                    return None
-                current = current.item
-        return current
 
     def check_models(self) -> None:
         requests = reachable({n: spec for n, (_, spec) in self.models.items()}, {
@@ -423,12 +411,9 @@ class _Checker:
             for i, move in enumerate(spec.get("moves", [])):
                 mpath = [*base, "moves", i]
                 for key in ("to", "field"):
-                    if key in move and self.resolve(name, move[key]) is None:
-                        self.error(
-                            doc,
-                            [*mpath, key],
-                            f"move target {move[key]!r} is not a field path of model {name}",
-                        )
+                    if key in move and not self.leads_to(name, move[key]):
+                        self.error(doc, [*mpath, key], f"move target {move[key]!r} is not a "
+                                   f"field path of model {name}")
                 self.check_instances_and_types(doc, name, move, mpath)
                 legacy = move.get("from", "")
                 if move["kind"] in ("rename", "move") and legacy.isidentifier() and (
@@ -460,7 +445,7 @@ class _Checker:
             item = heads.pop() if len(heads) == 1 else None
             if not item:
                 self.error(doc, path, "from and to must be keys of the items of one list")
-            elif self.resolve(model, f"{item}[].{move['key']}") is None:
+            elif not self.leads_to(model, f"{item}[].{move['key']}"):
                 self.error(
                     doc, [*path, "key"], f"{move['key']!r} is not a field of {item}[] in {model}"
                 )
@@ -568,7 +553,7 @@ class _Checker:
                 if location == "body":
                     if not body_model:
                         self.error(doc, path, "the operation has no JSON body model")
-                    elif self.resolve(body_model, target) is None:
+                    elif not self.leads_to(body_model, target):
                         self.error(doc, path, f"{target!r} is not a field path of {body_model}")
                 elif params.get(target, {}).get("in") != location:
                     self.error(doc, path, f"{target!r} is not a {location} parameter here")
@@ -600,7 +585,7 @@ class _Checker:
             ]
         for section, key, model in checks:
             target = op[section][key]
-            if not model or self.resolve(model, target) is None:
+            if not model or not self.leads_to(model, target):
                 self.error(
                     doc,
                     [*base, section, key],
@@ -715,14 +700,9 @@ class _Checker:
         response = (
             op["response"] if isinstance(op["response"], str) else op["response"].get("model")
         )
-        if response in self.models:
-            items = self.resolve(response, op["paginate"]["items"])
-            if items is None or items.kind != "list":
-                self.error(
-                    doc,
-                    [*base, "paginate", "items"],
-                    f"{op['paginate']['items']!r} is not a list field of {response}",
-                )
+        if response in self.models and not self.leads_to(response, op["paginate"]["items"], "list"):
+            self.error(doc, [*base, "paginate", "items"],
+                       f"{op['paginate']['items']!r} is not a list field of {response}")
 
 
 def _meta_schema_problems(doc: Document) -> list[Problem]:
@@ -740,10 +720,13 @@ def _meta_schema_problems(doc: Document) -> list[Problem]:
     return problems
 
 
-def validate(documents: list[Document]) -> None:
-    """Raise SpecError listing every problem in one API's documents."""
+def validate(documents: list[Document]) -> Api:
+    """The model of one API's documents, or SpecError listing every problem in them."""
     problems = [p for doc in documents for p in _meta_schema_problems(doc)]
-    if not problems:
-        problems = _Checker(documents).run()
     if problems:
         raise SpecError(problems)
+    checker = _Checker(documents)
+    problems = checker.run()
+    if problems:
+        raise SpecError(problems)
+    return build_api(documents, checker.envelope_uses, checker.shapes)

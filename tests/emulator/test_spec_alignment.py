@@ -24,4 +24,4 @@ def test_generic_answers_fit_every_response_model(powerclerk_emulator):
     for op in emulator.api.operations:
         if op.response.kind == "json":
             answer = generic_answer(emulator.api, op)
-            assert problems(emulator.validator(op.response.model), answer) == [], op.wire_name
+            assert problems(emulator.validator(op.response.model_name), answer) == [], op.wire_name

@@ -18,7 +18,7 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def _error_problems(server: EmulatorServer, response: httpx.Response) -> list[str]:
     api = server.emulator.api
-    return problems(server.emulator.validator(api.error_model), response.json())
+    return problems(server.emulator.validator(api.error_model.name), response.json())
 
 
 def _filled(path: str) -> str:

@@ -143,13 +143,13 @@ def _plan(spec: dict[str, Any], api: Api) -> dict[str, Any]:
                 "args": [(p.python_name, p.type, list(p.enum)) for p in op.params],
                 "query": [p.wire_name for p in op.params_in("query")],
                 "headers": [p.wire_name for p in op.params_in("header")],
-                "body": instance(spec, index[op.body.model]) if op.body.model else None,
+                "body": instance(spec, index[op.body.model_name]) if op.body.model_name else None,
                 "upload": op.body.kind == "binary", "download": op.response.kind == "binary",
-                "response": instance(spec, index[op.response.model]) if op.response.model
+                "response": instance(spec, index[op.response.model_name]) if op.response.model_name
                 else None,
             })
             if op.paginate:  # the iterator, over one page of one item
-                page = spec["models"][index[op.response.model]]["fields"][0]
+                page = spec["models"][index[op.response.model_name]]["fields"][0]
                 item = instance(spec, int(page["type"].split(":")[1]))
                 paging = (op.paginate.limit_param, op.paginate.offset_param)
                 calls.append({**calls[-1], "method": op.paginate.method, "iterate": True,

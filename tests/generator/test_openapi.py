@@ -84,7 +84,7 @@ def test_export_is_valid_openapi_31_with_every_operation_and_model(api_dir: Path
             assert values.get("enum", []) == list(param.enum)
         if op.body.kind == "json":
             schema = exported["requestBody"]["content"][op.body.content_type]["schema"]
-            ref = {"$ref": f"#/components/schemas/{op.body.model}"}
+            ref = {"$ref": f"#/components/schemas/{op.body.model_name}"}
             assert schema == ref or (in_body and schema["allOf"][0] == ref)
         elif op.body.kind == "binary":
             media = exported["requestBody"]["content"][op.body.content_type]
@@ -94,7 +94,7 @@ def test_export_is_valid_openapi_31_with_every_operation_and_model(api_dir: Path
         success = exported["responses"]["200"]
         if op.response.kind == "json":
             schema = success["content"][op.response.content_type]["schema"]
-            assert schema == {"$ref": f"#/components/schemas/{op.response.model}"}
+            assert schema == {"$ref": f"#/components/schemas/{op.response.model_name}"}
         elif op.response.kind == "binary":
             [media] = success["content"].values()
             assert media["schema"] == {"type": "string", "format": "binary"}
@@ -108,7 +108,7 @@ def test_export_is_valid_openapi_31_with_every_operation_and_model(api_dir: Path
     for model in api.models:
         assert set(schemas[model.name]["properties"]) == {f.wire_name for f in model.fields}
     error = doc["components"]["responses"]["Error"]["content"]["application/json"]["schema"]
-    assert error == {"$ref": f"#/components/schemas/{api.error_model}"}
+    assert error == {"$ref": f"#/components/schemas/{api.error_model.name}"}
     refs = _refs(doc)
     assert refs and all(r.startswith("#/components/") for r in refs)  # no `#/$defs/` left
     for ref in refs:
@@ -361,7 +361,8 @@ def test_declared_statuses_follow_the_operation_with_the_error_model() -> None:
             expected |= {str(api.quota_status)} if api.quota_status else set()
             expected |= {str(api.rate_limit.status)} if api.rate_limit else set()
             assert declared == expected, (api.name, op.wire_name)
-            error = {"schema": {"$ref": f"#/components/schemas/{api.error_model}"}}
+            error_name = api.error_model.name if api.error_model else ""
+            error = {"schema": {"$ref": f"#/components/schemas/{error_name}"}}
             for status in declared:
                 content = responses[status].get("content")
                 assert content == ({"application/json": error} if api.error_model else None)
