@@ -82,7 +82,7 @@ def test_the_generated_registry_holds_the_models_instances(name: str):
         for ours, theirs in (
             (op.batch, entry.batch),
             (op.file, entry.file),
-            (op.presigned_upload, entry.presigned),
+            (op.presigned_upload, entry.presigned_upload),
             (op.requires, entry.requires),
         ):
             assert _astuples(theirs) == _astuples(_client_view(ours))

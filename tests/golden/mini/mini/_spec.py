@@ -133,7 +133,7 @@ class Operation:
     v1_path: str
     batch: Batch | None = None
     file: FileField | None = None
-    presigned: PresignedUpload | None = None
+    presigned_upload: PresignedUpload | None = None
     requires: tuple[Requirement, ...] = ()
 
 
