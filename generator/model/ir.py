@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from generator.model.names import field_name, pascal, snake
-from generator.model.runtime_spec import (
+from generator.model.runtime_spec import (  # the classes the model shares with the client
     Batch,
     BatchResultShape,
     Environment,
