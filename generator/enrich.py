@@ -23,6 +23,7 @@ from generator.model.ir import Api, Field, Model, TypeRef, link
 from generator.model.names import field_name, snake
 from generator.spec.errors import Loc, Problem, SpecError
 from generator.spec.load import display_path
+from generator.templates import runtime_source
 
 Kind = Literal["request", "response"]
 KINDS: tuple[Kind, ...] = ("request", "response")
@@ -422,10 +423,9 @@ def wire_key(name: str, case_insensitive: bool) -> str:
 def _base_members() -> frozenset[str]:
     """Public members of the classes generated models inherit (pydantic's BaseModel and the
     runtime's bases in templates/runtime/_base.py): a field named like one would shadow it."""
-    source = (Path(__file__).parents[1] / "templates" / "runtime" / "_base.py").read_text()
     runtime = {
         node.name
-        for cls in ast.parse(source).body
+        for cls in ast.parse(runtime_source("_base.py")).body
         if isinstance(cls, ast.ClassDef)
         for node in cls.body
         if isinstance(node, ast.FunctionDef)

@@ -23,10 +23,12 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from emulator.data import load_api
+from generator.templates import runtime_files
 from tests.conftest import ROOT
 
 PACKAGES = ("generator", "emulator")
@@ -262,3 +264,20 @@ def test_generic_code_names_no_api():
                 found += [f"{where}: {name}" for name in sorted(names)
                           if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)]
     assert found == []
+
+
+def test_the_model_module_every_package_copies_needs_only_the_standard_library():
+    """generator/model/runtime_spec.py becomes each package's `_spec.py` (generator/templates.py):
+    a generated package must import no generator code, nor anything it does not depend on."""
+    source = ROOT / "generator" / "model" / "runtime_spec.py"
+    assert runtime_files()["_spec.py"] == source
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and not node.level}
+    relative = [node.module for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level]
+    assert "dataclasses" in imported  # the walk read the imports
+    assert relative == []
+    assert sorted(m for m in imported if m.split(".")[0] not in sys.stdlib_module_names) == []

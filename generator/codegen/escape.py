@@ -9,6 +9,7 @@ Markdown files: a plain string cannot open raw HTML, a code fence or a new block
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -18,6 +19,8 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context, Undefined
 from markupsafe import Markup
+
+from generator.model import runtime_spec
 
 # Characters that must not appear raw in a source file: controls (NUL, CR, form feed...),
 # line and paragraph separators, format characters (bidi overrides: "Trojan Source"), lone
@@ -65,7 +68,10 @@ def docstring(text: str) -> Markup:
 
 def python_literal(value: Any) -> Markup:
     """The `py` filter: a Python literal that evaluates to `value`. Only plain data has one (a
-    YAML date, a non-finite float or an object would print code that is not a literal)."""
+    YAML date, a non-finite float or an object would print code that is not a literal), and
+    the classes a package shares with the model (model/runtime_spec): one of those prints as
+    its constructor call, every field by keyword in field order but the `MODEL_ONLY` ones, so
+    that a new field needs no template edit."""
     return Markup(_literal(value))
 
 
@@ -83,6 +89,13 @@ def _literal(value: Any) -> str:
         return "[" + ", ".join(_literal(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    if dataclasses.is_dataclass(value) and type(value).__module__ == runtime_spec.__name__:
+        arguments = ", ".join(
+            f"{f.name}={_literal(getattr(value, f.name))}"
+            for f in dataclasses.fields(value)
+            if not f.metadata.get(runtime_spec.MODEL_ONLY)
+        )
+        return f"{type(value).__name__}({arguments})"
     raise ValueError(f"a {type(value).__name__} value has no Python literal: {value!r}")
 
 

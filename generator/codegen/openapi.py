@@ -6,6 +6,7 @@ extensions."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,8 @@ from generator.model.ir import (
     TypeRef,
 )
 from generator.model.links import Link, operation_links
+from generator.model.names import pascal
+from generator.model.runtime_spec import MODEL_ONLY
 from generator.model.schema import api_schema, constraints_schema, type_schema
 from generator.model.statuses import declared_statuses
 from generator.model.text_numbers import numbers_taken
@@ -46,6 +49,18 @@ def _paragraphs(*parts: str) -> str:
 def _present(**values: Any) -> dict[str, Any]:
     """Only the values the spec gave (extensions leave out empty keys)."""
     return {k: v for k, v in values.items() if v not in ("", (), [], None)}
+
+
+def _shared(value: Any) -> dict[str, Any]:
+    """An instance of a class the model shares with the client (model/runtime_spec) as an
+    extension: the fields the client gets, camelCase keys (`max_bytes` -> `maxBytes`)."""
+    values = {}
+    for field in dataclasses.fields(value):
+        if not field.metadata.get(MODEL_ONLY):
+            key = pascal(field.name)
+            item = getattr(value, field.name)
+            values[key[0].lower() + key[1:]] = list(item) if isinstance(item, tuple) else item
+    return _present(**values)
 
 
 def _move(move: Move) -> dict[str, Any]:
@@ -379,24 +394,11 @@ def _extensions(op: Operation) -> dict[str, Any]:
     if op.requires:
         out["x-apigen-requires"] = [_requirement(rule) for rule in op.requires]
     if op.batch:
-        out["x-apigen-batch"] = _present(records=op.batch.records, keep=list(op.batch.keep))
+        out["x-apigen-batch"] = _shared(op.batch)
     if op.file:
-        out["x-apigen-file"] = _present(
-            field=op.file.field,
-            encoding=op.file.encoding,
-            maxBytes=op.file.max_bytes,
-            nameField=op.file.name_field,
-        )
+        out["x-apigen-file"] = _shared(op.file)
     if op.presigned_upload:
-        up = op.presigned_upload
-        out["x-apigen-presigned-upload"] = _present(
-            uri=up.uri,
-            headers=up.headers,
-            method=up.method,
-            expiresAt=up.expires_at,
-            sizeField=up.size_field,
-            nameField=up.name_field,
-        )
+        out["x-apigen-presigned-upload"] = _shared(op.presigned_upload)
     if op.v1:
         out["x-apigen-v1"] = _present(
             operationId=op.v1.wire_name,
@@ -474,16 +476,8 @@ def _api_extensions(api: Api) -> dict[str, Any]:
             changes=[_change(c) for c in api.v1_changes],
         )
     if api.batch_result:
-        shape = api.batch_result
         # How a batch answer reports each record (named in x-apigen-batch operations).
-        out["x-apigen-batch-result"] = _present(
-            success=shape.success,
-            records=shape.records,
-            recordErrors=shape.record_errors,
-            messages=shape.messages,
-            supportId=shape.support_id,
-            errorDescription=shape.error_description,
-        )
+        out["x-apigen-batch-result"] = _shared(api.batch_result)
     return out
 
 

@@ -1,18 +1,18 @@
 """Stage 6: IR -> files in memory, through the Jinja templates in templates/. Templates see only
-the IR and the helpers registered here; runtime modules in templates/runtime/ are copied as is."""
+the IR and the helpers registered here; the runtime modules (generator/templates.py) are copied
+as is."""
 
 from __future__ import annotations
 
 import ast
 import functools
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from generator import __version__, cache
+from generator import __version__, cache, templates
 from generator.codegen import escape
 from generator.codegen.models import ModelsJob, Workers, needs_custom_base
 from generator.codegen.openapi import render_openapi
@@ -20,8 +20,6 @@ from generator.enrich import EnrichmentNote
 from generator.model import paths
 from generator.model.ir import Api, Field, Model, Move, Operation, Param, Resource, TypeRef
 from generator.model.names import BUILTIN_TYPES, is_identifier, snake
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 _PY_SCALARS = {
     "string": "str",
@@ -79,7 +77,7 @@ def param_type(param: Param, names: Mapping[str, str] | None = None) -> str:
 def converted_formats() -> frozenset[tuple[str, str]]:
     """(old, new) format pairs the runtime translator converts: the keys of its CONVERTERS,
     read from the runtime's source so that MIGRATION.md never claims what the client does not do."""
-    tree = ast.parse((TEMPLATES / "runtime" / "_legacy.py").read_text(encoding="utf-8"))
+    tree = ast.parse(templates.runtime_source("_legacy.py"))
     table = next(
         node.value
         for node in tree.body
@@ -300,7 +298,7 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(templates.TEMPLATES),
         bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -360,9 +358,8 @@ def render_package(
         files[f"{pkg}/resources/{resource.name}.py"] = resource_template.render(
             resource=resource, B=ctx.builtin_names(resource), **common
         )
-    for runtime in sorted((TEMPLATES / "runtime").glob("*.py")):
-        text = runtime.read_text(encoding="utf-8")
-        files[f"{pkg}/{runtime.name}"] = f"{header(api)}\n{text}"
+    for name, source in templates.runtime_files().items():
+        files[f"{pkg}/{name}"] = f"{header(api)}\n{source.read_text(encoding='utf-8')}"
     files["openapi.json"] = render_openapi(api)
     files[f"{pkg}/types.py"] = models.result()
     files[f"{pkg}/py.typed"] = ""

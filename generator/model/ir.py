@@ -10,6 +10,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from generator.model.names import field_name, pascal, snake
+from generator.model.runtime_spec import (  # the classes the model shares with the client
+    Batch,
+    BatchResultShape,
+    Environment,
+    FileField,
+    Place,
+    PresignedUpload,
+    Requirement,
+)
 from generator.spec.load import Document
 
 SCALARS = ("string", "integer", "number", "decimal", "boolean", "date", "datetime", "any")
@@ -178,29 +187,6 @@ class Param:
 
 
 @dataclass(frozen=True)
-class Place:
-    """Where a request value lives: a body path (`options.processPrefix`) or a parameter."""
-
-    location: Literal["body", "path", "query", "header"]
-    path: str
-
-    def __str__(self) -> str:
-        return self.path if self.location == "body" else f"{self.location} {self.path}"
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """At least one of these places must hold a value (not null, not empty text)."""
-
-    one_of: tuple[Place, ...]
-    confidence: str = "documented"
-    source: str = ""
-
-    def __str__(self) -> str:
-        return " or ".join(map(str, self.one_of)) + ": one is required"
-
-
-@dataclass(frozen=True)
 class BusinessError:
     """A status the server answers when a business rule on valid input fails."""
 
@@ -265,37 +251,6 @@ class V1Operation:
 
 
 @dataclass(frozen=True)
-class Batch:
-    """A body whose `records` list a bulk helper may split, repeating the `keep` fields."""
-
-    records: str
-    record_model: str
-    keep: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FileField:
-    """A file carried inside a JSON body (base64), with its size limit."""
-
-    field: str
-    encoding: str
-    max_bytes: int
-    name_field: str = ""
-
-
-@dataclass(frozen=True)
-class PresignedUpload:
-    """Where the response of a create call says how to upload the file itself."""
-
-    uri: str
-    headers: str
-    method: str = ""
-    expires_at: str = ""
-    size_field: str = ""
-    name_field: str = ""
-
-
-@dataclass(frozen=True)
 class Operation:
     resource: str
     python_name: str
@@ -334,14 +289,6 @@ class Resource:
 
 
 @dataclass(frozen=True)
-class Environment:
-    name: str
-    base_url: str
-    token_url: str = ""
-    description: str = ""
-
-
-@dataclass(frozen=True)
 class Auth:
     kind: str
     token_path: str = ""
@@ -356,18 +303,6 @@ class RateLimit:
     per_seconds: float
     status: int = 429
     description: str = ""
-
-
-@dataclass(frozen=True)
-class BatchResultShape:
-    """Wire names of the parts of a batch answer (see specs/README.md)."""
-
-    success: str
-    records: str
-    record_errors: str
-    messages: str = ""
-    support_id: str = ""
-    error_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -573,7 +508,8 @@ def _batch(use: EnvelopeUse) -> Batch | None:
         return None
     records = use.batch["records"]
     item = TypeRef.parse(use.models[use.root]["fields"][records]["type"]).item
-    return Batch(records, item.name if item else "", tuple(use.batch.get("keep", ())))
+    keep = tuple(use.batch.get("keep", ()))
+    return Batch(records=records, keep=keep, record_model=item.name if item else "")
 
 
 def _operation(

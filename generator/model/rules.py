@@ -6,27 +6,10 @@ patterns, lengths, required fields) is checked separately, from generator.model.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from functools import cache
-from types import ModuleType
 from typing import Any
 
-from generator.codegen.render import TEMPLATES
 from generator.model.ir import Operation
-
-_CHECKS = TEMPLATES / "runtime" / "_checks.py"
-
-
-@cache
-def _runtime_checks() -> ModuleType:
-    name = "apigen_runtime_checks"
-    spec = importlib.util.spec_from_file_location(name, _CHECKS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from generator.templates import load_runtime
 
 
 def request_problems(op: Operation, params: dict[str, Any], body: Any) -> list[str]:
@@ -35,5 +18,5 @@ def request_problems(op: Operation, params: dict[str, Any], body: Any) -> list[s
 
     `params`: the request's parameter values by wire name (path, query and header together);
     `body`: the parsed JSON body, or None."""
-    problems: list[str] = _runtime_checks().request_problems(op, params, body)
+    problems: list[str] = load_runtime("_checks.py").request_problems(op, params, body)
     return problems

@@ -10,14 +10,8 @@ import functools
 import keyword
 import re
 import sys
-from pathlib import Path
 
-_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-_RUNTIME = _TEMPLATES / "runtime"
-
-
-def _tree(path: Path) -> ast.Module:
-    return ast.parse(path.read_text(encoding="utf-8"))
+from generator.templates import PACKAGE, runtime_files, runtime_source
 
 
 def _class_members(tree: ast.Module, classes: set[str] | None = None) -> set[str]:
@@ -55,7 +49,9 @@ def _top_level(tree: ast.Module) -> set[str]:
 @functools.cache
 def runtime_names() -> frozenset[str]:
     """Everything the runtime modules define or import at top level (APIError, Operation...)."""
-    return frozenset(n for f in _RUNTIME.glob("*.py") for n in _top_level(_tree(f)))
+    return frozenset(
+        n for module in runtime_files() for n in _top_level(ast.parse(runtime_source(module)))
+    )
 
 
 @functools.cache
@@ -64,7 +60,7 @@ def model_members() -> frozenset[str]:
     from pydantic import BaseModel
 
     return frozenset(n for n in dir(BaseModel) if not n.startswith("__")) | frozenset(
-        _class_members(_tree(_RUNTIME / "_base.py"))
+        _class_members(ast.parse(runtime_source("_base.py")))
     )
 
 
@@ -77,11 +73,11 @@ def shadows_model_member(name: str) -> bool:
 def client_attributes() -> frozenset[str]:
     """Attributes of a generated client that a resource attribute would shadow."""
     clients = {"_BaseClient", "SyncAPIClient", "AsyncAPIClient"}
-    return frozenset(_class_members(_tree(_RUNTIME / "_base_client.py"), clients))
+    return frozenset(_class_members(ast.parse(runtime_source("_base_client.py")), clients))
 
 
 def _resource_template() -> str:
-    return (_TEMPLATES / "package" / "resources" / "resource.py.jinja").read_text("utf-8")
+    return (PACKAGE / "resources" / "resource.py.jinja").read_text("utf-8")
 
 
 @functools.cache
@@ -120,7 +116,7 @@ def module_names() -> frozenset[str]:
 @functools.cache
 def dependencies() -> frozenset[str]:
     """Top-level packages a generated package imports besides the standard library."""
-    text = (_TEMPLATES / "package" / "pyproject.toml.jinja").read_text("utf-8")
+    text = (PACKAGE / "pyproject.toml.jinja").read_text("utf-8")
     found = re.findall(r'"([A-Za-z0-9_-]+)[<>=\[]', text)
     return frozenset(n.replace("-", "_").lower() for n in found) | {
         "pydantic_core", "typing_extensions", "annotated_types", "anyio", "httpcore"}

@@ -74,7 +74,7 @@ def presigned_body(
     op: Operation, source: BodySource, body: Mapping[str, Any], filename: str | None
 ) -> tuple[dict[str, Any], RequestBody]:
     """The create call's body with the file's size and name filled in, and the file to send."""
-    spec = op.presigned
+    spec = op.presigned_upload
     assert spec is not None
     stream = RequestBody(source)
     filled = dict(body)
@@ -98,7 +98,7 @@ def _dig(data: Any, path: str) -> Any:
 
 def _target(op: Operation, answer: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     """Method, URI and headers to send the file with, checked for expiry first."""
-    spec = op.presigned
+    spec = op.presigned_upload
     assert spec is not None
     uri = _dig(answer, spec.uri)
     if not isinstance(uri, str) or not uri:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+import generator.templates
 from generator.cli import main
-from generator.codegen import render
 from generator.codegen.models import chunks
 from generator.pipeline import load_api
-from tests.generator.conftest import FIXTURE_SPECS, ROOT, run_apigen
+from tests.generator.conftest import FIXTURE_SPECS, run_apigen
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -36,8 +36,8 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("APIGEN_NO_CACHE", raising=False)
     shutil.copytree(FIXTURE_SPECS / "mini", tmp_path / "specs" / "mini")
     templates = tmp_path / "templates"
-    shutil.copytree(ROOT / "templates", templates)
-    monkeypatch.setattr(render, "TEMPLATES", templates)
+    shutil.copytree(generator.templates.TEMPLATES, templates)
+    monkeypatch.setattr(generator.templates, "TEMPLATES", templates)
     return tmp_path
 
 

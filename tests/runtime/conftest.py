@@ -25,10 +25,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from generator.templates import runtime_files
 from tests.loopback import serve
 
-RUNTIME = Path(__file__).resolve().parents[2] / "templates" / "runtime"
-MODULES = tuple(sorted(p.stem for p in RUNTIME.glob("_*.py")))  # every runtime module
+RUNTIME = runtime_files()  # every runtime module: its file name in a package, its source
+MODULES = tuple(Path(name).stem for name in RUNTIME)
 
 CLIENT_ID = "client-id-1"
 CLIENT_SECRET = "cs-SUPERSECRET-4f1b"
@@ -49,7 +50,7 @@ def rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     package = root / "rtpkg"
     package.mkdir()
     for module in MODULES:
-        shutil.copy(RUNTIME / f"{module}.py", package)
+        shutil.copy(RUNTIME[f"{module}.py"], package / f"{module}.py")
     (package / "__init__.py").write_text("")
     sys.path.insert(0, str(root))
     names: dict[str, Any] = {}

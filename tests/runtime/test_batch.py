@@ -24,7 +24,7 @@ class Answer(BaseModel):
 
 
 def _result(rt: SimpleNamespace, body: dict[str, Any], sent: list[Any]) -> Any:
-    shape = rt.BatchShape(**SHAPE_ARGS)
+    shape = rt.BatchResultShape(**SHAPE_ARGS)
     return rt.build_result(shape, Answer.model_validate(body), body, sent, sent)
 
 

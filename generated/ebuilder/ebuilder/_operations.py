@@ -9,12 +9,12 @@ from types import MappingProxyType
 from ._spec import (
     ApiConfig,
     Batch,
-    BatchShape,
-    FileLimit,
+    BatchResultShape,
+    FileField,
     Operation,
     Param,
     Place,
-    Presigned,
+    PresignedUpload,
     Requirement,
 )
 
@@ -37,7 +37,7 @@ CONFIG = ApiConfig(
     quota_status=426,
     default_content_type="application/json",
     error_message_fields=("errorDescription", "messages"),
-    batch_result=BatchShape(
+    batch_result=BatchResultShape(
         success="success",
         records="records",
         record_errors="errorMessages",
@@ -474,7 +474,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             pagination=None,
             v1_wire_name="",
             v1_path="",
-            presigned=Presigned(
+            presigned_upload=PresignedUpload(
                 uri="uploadParameters.uri",
                 headers="uploadParameters.headers",
                 method="uploadParameters.httpMethod",
@@ -527,7 +527,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             pagination=None,
             v1_wire_name="",
             v1_path="",
-            file=FileLimit(
+            file=FileField(
                 field="base64EncodedFile",
                 encoding="base64",
                 max_bytes=3145728,

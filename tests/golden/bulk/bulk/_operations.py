@@ -9,10 +9,10 @@ from types import MappingProxyType
 from ._spec import (
     ApiConfig,
     Batch,
-    BatchShape,
-    FileLimit,
+    BatchResultShape,
+    FileField,
     Operation,
-    Presigned,
+    PresignedUpload,
 )
 
 CONFIG = ApiConfig(
@@ -34,7 +34,7 @@ CONFIG = ApiConfig(
     quota_status=426,
     default_content_type="application/json",
     error_message_fields=("errorDescription", "messages"),
-    batch_result=BatchShape(
+    batch_result=BatchResultShape(
         success="success",
         records="records",
         record_errors="errorMessages",
@@ -67,7 +67,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             pagination=None,
             v1_wire_name="",
             v1_path="",
-            presigned=Presigned(
+            presigned_upload=PresignedUpload(
                 uri="upload.uri",
                 headers="upload.headers",
                 method="upload.httpMethod",
@@ -120,7 +120,7 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             pagination=None,
             v1_wire_name="",
             v1_path="",
-            file=FileLimit(
+            file=FileField(
                 field="content", encoding="base64", max_bytes=1024, name_field="fileName"
             ),
         ),

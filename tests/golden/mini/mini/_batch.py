@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from ._base import WireModel, to_wire_body
 from ._exceptions import APIError, APIStatusError, OutcomeUnknownError, ResponseValidationError
-from ._spec import BatchShape, Operation
+from ._spec import BatchResultShape, Operation
 
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, SyncAPIClient
@@ -174,7 +174,7 @@ def _echoes(records: Any) -> list[Mapping[str, Any]]:
 
 
 def build_result(
-    shape: BatchShape,
+    shape: BatchResultShape,
     response: R,
     body: Mapping[str, Any],
     sent: Sequence[Any],
@@ -238,7 +238,7 @@ def build_result(
     )
 
 
-def _shape(client: SyncAPIClient | AsyncAPIClient, op: Operation) -> BatchShape:
+def _shape(client: SyncAPIClient | AsyncAPIClient, op: Operation) -> BatchResultShape:
     shape = client._config.batch_result
     if shape is None or op.batch is None:
         raise ValueError(f"{op.python_name} is not a batch operation")
@@ -249,7 +249,7 @@ def _shape(client: SyncAPIClient | AsyncAPIClient, op: Operation) -> BatchShape:
 _RECORD_STATUSES = (400, 409, 422)
 
 
-def _answer(exc: APIStatusError, shape: BatchShape) -> Mapping[str, Any] | None:
+def _answer(exc: APIStatusError, shape: BatchResultShape) -> Mapping[str, Any] | None:
     """A rejection of the records whose body is a batch answer is data (which records failed),
     not an error."""
     body = exc.body

@@ -2,8 +2,8 @@
 """The request rules of an operation that a JSON Schema of the body cannot say: parameter
 patterns and lengths, and "one of these places is required" across the body and the parameters.
 Pure and without imports of the package, so the generator's emulator support runs this same file
-on its own description of an operation (duck-typed: `params` and `requires` with the attributes
-used below)."""
+on its own description of an operation (duck-typed: `params` with the attributes used below;
+`requires` holds the `_spec.Requirement`s that client and generator share)."""
 
 from __future__ import annotations
 
@@ -60,5 +60,5 @@ def request_problems(op: Any, params: Mapping[str, Any], body: Any) -> list[str]
             for place in rule.one_of
         )
         if not any(_present(v) for v in values):
-            problems.append(" or ".join(map(str, rule.one_of)) + ": one is required")
+            problems.append(str(rule))
     return problems

@@ -1,10 +1,22 @@
-"""Static description of an API, instantiated by the generated code and read by the engine."""
+"""The part of the model a generated client runs on, defined once: `model/ir` builds these
+classes from the spec, a package's registry (`_operations.py`) instantiates them, and the
+runtime engine reads them. Every package gets this file as its `_spec.py`
+(generator/templates.py), so it imports nothing but the standard library.
+
+A field marked `MODEL_ONLY` (provenance, prose, a model name) is the generator's: the registry
+leaves it out, and in a package it keeps its default."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+MODEL_ONLY = "model_only"  # the key of a field's metadata
+
+
+def _model_only(default: str) -> str:
+    return field(default=default, metadata={MODEL_ONLY: True})
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +33,8 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """A body path (a.b) or a parameter, by wire name."""
+    """Where a request value lives: a body path (`options.processPrefix`) or a parameter, by
+    wire name."""
 
     location: Literal["body", "path", "query", "header"]
     path: str
@@ -32,7 +45,14 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    one_of: tuple[Place, ...]  # at least one must hold a value
+    """At least one of these places must hold a value (not null, not empty text)."""
+
+    one_of: tuple[Place, ...]
+    confidence: str = _model_only("documented")
+    source: str = _model_only("")
+
+    def __str__(self) -> str:
+        return " or ".join(map(str, self.one_of)) + ": one is required"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,40 +66,46 @@ class Pagination:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    records: str  # wire name of the body's list of records, which a bulk helper splits
-    keep: tuple[str, ...]  # body fields repeated in every batch
+    """A body whose `records` list a bulk helper may split, repeating the `keep` fields."""
+
+    records: str  # wire name of the body's list of records
+    keep: tuple[str, ...] = ()  # body fields repeated in every batch
+    record_model: str = _model_only("")  # a record's model
 
 
 @dataclass(frozen=True, slots=True)
-class FileLimit:
+class FileField:
+    """A file carried inside a JSON body (base64), with its size limit."""
+
     field: str  # wire name of the body field carrying the file
     encoding: Literal["base64"]
     max_bytes: int  # decoded size
-    name_field: str  # "" = none
+    name_field: str = ""  # body field taking the file's name; "" = none
 
 
 @dataclass(frozen=True, slots=True)
-class Presigned:
-    """Dotted wire paths into a create call's answer, and request fields filled from the file."""
+class PresignedUpload:
+    """Where the answer of a create call says how to upload the file itself (dotted wire paths
+    into it), and the request fields filled from the file."""
 
     uri: str
     headers: str
-    method: str
-    expires_at: str
-    size_field: str
-    name_field: str
+    method: str = ""
+    expires_at: str = ""
+    size_field: str = ""
+    name_field: str = ""
 
 
 @dataclass(frozen=True, slots=True)
-class BatchShape:
-    """Wire names of the parts of a batch answer."""
+class BatchResultShape:
+    """Wire names of the parts of a batch answer (see specs/README.md)."""
 
     success: str
     records: str
     record_errors: str
-    messages: str
-    support_id: str
-    error_description: str
+    messages: str = ""
+    support_id: str = ""
+    error_description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +131,8 @@ class Operation:
     v1_wire_name: str
     v1_path: str
     batch: Batch | None = None
-    file: FileLimit | None = None
-    presigned: Presigned | None = None
+    file: FileField | None = None
+    presigned_upload: PresignedUpload | None = None
     requires: tuple[Requirement, ...] = ()
 
 
@@ -114,7 +140,8 @@ class Operation:
 class Environment:
     name: str
     base_url: str
-    token_url: str  # "" = base_url + ApiConfig.token_path
+    token_url: str = ""  # "" = base_url + ApiConfig.token_path
+    description: str = _model_only("")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,4 +164,4 @@ class ApiConfig:
     quota_status: int  # 0 = none; a quota response is never retried
     default_content_type: str
     error_message_fields: tuple[str, ...]  # JSON error body keys holding a message, in order
-    batch_result: BatchShape | None = None
+    batch_result: BatchResultShape | None = None
