@@ -12,6 +12,8 @@ import re
 import sys
 from pathlib import Path
 
+from generator.model.scalars import SCALARS
+
 _TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _RUNTIME = _TEMPLATES / "runtime"
 
@@ -111,10 +113,10 @@ def module_names() -> frozenset[str]:
 
     import pydantic
 
-    extra = {"Decimal", "date", "datetime", "time", "timedelta", "UUID", "Enum",
-             "ApiRequestModel", "ApiResponseModel", "types"}
+    annotations = {row.annotation for row in SCALARS.values() if row.module}  # Decimal, date…
+    extra = {"time", "timedelta", "UUID", "Enum", "ApiRequestModel", "ApiResponseModel", "types"}
     return (frozenset(typing.__all__) | frozenset(pydantic.__all__) | frozenset(dir(builtins))
-            | runtime_names() | frozenset(extra))
+            | runtime_names() | frozenset(annotations | extra))
 
 
 @functools.cache
