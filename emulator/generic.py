@@ -6,18 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.model.ir import Api, Field, TypeRef
-
-_PLACEHOLDERS: dict[str, Any] = {
-    "string": "string",
-    "integer": 0,
-    "number": 0,
-    "decimal": 0,
-    "boolean": False,
-    "date": "2024-01-01",
-    "datetime": "2024-01-01T00:00:00+00:00",
-    "any": None,
-}
-
+from generator.model.scalars import SCALARS
 
 Records = dict[str, list[dict[str, Any]]]  # model name -> wire documents
 
@@ -54,7 +43,7 @@ def _field_value(api: Api, field: Field, records: Records, stack: tuple[str, ...
 
 def _value(api: Api, ref: TypeRef, records: Records, stack: tuple[str, ...]) -> Any:
     if ref.kind == "scalar":
-        return _PLACEHOLDERS[ref.name]
+        return SCALARS[ref.name].placeholder
     if ref.kind == "model":
         return placeholder(api, ref.name, records, stack)
     return [] if ref.kind == "list" else {}

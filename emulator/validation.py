@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,36 +13,23 @@ from starlette.datastructures import Headers, QueryParams
 
 from emulator.errors import ApiError
 from generator.model.ir import Api, Param
+from generator.model.scalars import SCALARS
 from generator.model.schema import validator_schema
 from generator.model.text_numbers import read_as_text
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})$")
-
-
-def parse_date(text: str) -> date:
-    if not _DATE.match(text):
-        raise ValueError("expected a date as yyyy-MM-dd")
-    return date.fromisoformat(text)
-
-
-def parse_datetime(text: str) -> datetime:
-    """ISO-8601 with an offset; fractions of up to 7 digits, as .NET writes them."""
-    match = _DATETIME.match(text)
-    if not match:
-        raise ValueError("expected ISO-8601 with offset, e.g. 2024-01-31T09:30:00-08:00")
-    fraction = match.group(1) or ""
-    return datetime.fromisoformat(text.replace(fraction, fraction[:7], 1))  # Python takes 6
 
 
 def _checker() -> FormatChecker:
     # jsonschema's own date-time check needs a package we do not install.
     checker = FormatChecker(formats=())
-    checker.checks("date", raises=ValueError)(lambda v: not isinstance(v, str) or parse_date(v))
-    checker.checks("date-time", raises=ValueError)(
-        lambda v: not isinstance(v, str) or parse_datetime(v)
-    )
+    for row in SCALARS.values():
+        if row.schema.get("type") == "string" and "format" in row.schema:  # date, date-time
+            checker.checks(row.schema["format"], raises=ValueError)(_text_check(row.read))
     return checker
+
+
+def _text_check(read: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """A format check that reads a string as `read` does (another JSON type is not its to judge)."""
+    return lambda value: not isinstance(value, str) or read(value)
 
 
 FORMATS = _checker()
@@ -76,24 +61,7 @@ def _convert(param: Param, text: str) -> Any:
     if kind.startswith("list["):
         item = Param(param.wire_name, param.python_name, param.location, kind[5:-1], False)
         return [_convert(item, part) for part in text.split(",")]
-    if kind == "integer":
-        if not re.fullmatch(r"[+-]?\d+", text):
-            raise ValueError("expected an integer")
-        return int(text)
-    if kind in ("number", "decimal"):
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            raise ValueError("expected a number") from None
-    if kind == "boolean":
-        if text.lower() not in ("true", "false"):
-            raise ValueError("expected true or false")
-        return text.lower() == "true"
-    if kind == "date":
-        return parse_date(text)
-    if kind == "datetime":
-        return parse_datetime(text)
-    return text
+    return SCALARS[kind].read(text)
 
 
 def _check(param: Param, text: str) -> Any:

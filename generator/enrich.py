@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from generator.model.ir import Api, Field, Model, TypeRef, link
 from generator.model.names import field_name, snake
+from generator.model.scalars import scalar_of_json_type
 from generator.spec.errors import Loc, Problem, SpecError
 from generator.spec.load import display_path
 from generator.templates import runtime_source
@@ -30,7 +31,6 @@ KINDS: tuple[Kind, ...] = ("request", "response")
 MAX_DESCRIPTION = 500
 MAX_DEPTH = 100  # JSON nesting, and references followed in a row, in one pulled schema
 MAX_BYTES = 16 * 2**20  # of one pulled schema file
-_SCALAR_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
 _WHITESPACE = re.compile(r"\s+")
 _ANY = TypeRef("scalar", name="any")
 
@@ -387,8 +387,9 @@ class _Walk:
         types = [t for t in _types(resolved) if t != "null"] if resolved is not None else []
         if resolved is None or len(types) != 1:
             return _ANY
-        if types[0] in _SCALAR_TYPES:
-            return TypeRef("scalar", name=_SCALAR_TYPES[types[0]])  # date-time stays a string
+        scalar = scalar_of_json_type(types[0])  # a format is not read: date-time stays a string
+        if scalar:
+            return TypeRef("scalar", name=scalar)
         if types[0] == "array":
             items = resolved.get("items")
             # depth: a list of lists of ... may be recursive through $ref

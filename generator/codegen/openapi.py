@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from generator.model.ir import (
-    FORMAT_PATTERNS,
     Api,
     Change,
     Environment,
@@ -27,6 +26,7 @@ from generator.model.ir import (
 from generator.model.links import Link, operation_links
 from generator.model.names import pascal
 from generator.model.runtime_spec import MODEL_ONLY
+from generator.model.scalars import FORMATS
 from generator.model.schema import api_schema, constraints_schema, type_schema
 from generator.model.statuses import declared_statuses
 from generator.model.text_numbers import numbers_taken
@@ -123,10 +123,10 @@ def _take_numbers_as_text(schema: dict[str, Any]) -> None:
 def _add_format(schema: dict[str, Any], fmt: str) -> None:
     """A checked format (email, uuid) also as OpenAPI's own `format`, beside the pattern that the
     models carry, wherever that pattern is (the value, each item, inside a nullable anyOf)."""
-    if fmt not in FORMAT_PATTERNS:
+    if fmt not in FORMATS:
         return
     for node in _value_nodes(schema):
-        if node.get("pattern") == FORMAT_PATTERNS[fmt]:
+        if node.get("pattern") == FORMATS[fmt].pattern:
             node["format"] = fmt
 
 
@@ -195,7 +195,7 @@ def _param_schema(param: Param) -> dict[str, Any]:
     values.update(constraints_schema(param.constraints))
     if param.pattern:
         values["pattern"] = param.pattern
-    if param.format in FORMAT_PATTERNS:
+    if param.format in FORMATS:
         values["format"] = param.format
     if param.default is not None:
         schema["default"] = param.default

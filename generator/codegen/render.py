@@ -20,31 +20,7 @@ from generator.enrich import EnrichmentNote
 from generator.model import paths
 from generator.model.ir import Api, Field, Model, Move, Operation, Param, Resource, TypeRef
 from generator.model.names import BUILTIN_TYPES, is_identifier, snake
-
-_PY_SCALARS = {
-    "string": "str",
-    "integer": "int",
-    "number": "float",
-    "decimal": "Decimal",
-    "boolean": "bool",
-    "date": "date",
-    "datetime": "datetime",
-    "any": "Any",
-}
-# README values that pass the checked formats (generator/model/ir.py FORMAT_PATTERNS).
-_FORMAT_EXAMPLES = {
-    "email": "user@example.com",
-    "uuid": "3f2b8c1e-0d4a-4c6b-9e7f-1a2b3c4d5e6f",
-}
-_EXAMPLE_SCALARS: dict[str, Any] = {
-    "string": "text",
-    "integer": 1,
-    "number": 1.5,
-    "decimal": "Decimal('10.00')",
-    "boolean": True,
-    "date": "2026-01-31",
-    "datetime": "2026-01-31T09:30:00-08:00",
-}
+from generator.model.scalars import FORMATS, SCALARS
 
 
 def py_type(ref: TypeRef, names: Mapping[str, str] | None = None) -> str:
@@ -53,7 +29,8 @@ def py_type(ref: TypeRef, names: Mapping[str, str] | None = None) -> str:
     if ref.kind == "union":
         return " | ".join(py_type(option, names) for option in ref.options)
     if ref.kind == "scalar":
-        return spell(_PY_SCALARS[ref.name], _PY_SCALARS[ref.name])
+        annotation = SCALARS[ref.name].annotation
+        return spell(annotation, annotation)
     if ref.kind == "model":
         return ref.name
     assert ref.item is not None
@@ -67,7 +44,7 @@ def param_type(param: Param, names: Mapping[str, str] | None = None) -> str:
     spell = (names or {}).get
     if param.enum:
         return "Literal[" + ", ".join(repr(v) for v in param.enum) + "]"
-    scalar = _PY_SCALARS[param.type.removeprefix("list[").removesuffix("]")]
+    scalar = SCALARS[param.type.removeprefix("list[").removesuffix("]")].annotation
     if param.type.startswith("list["):
         return f"Sequence[{spell(scalar, scalar)}]"
     return spell(scalar, scalar)
@@ -245,7 +222,7 @@ class Context:
         if ref.kind == "union":
             return self.example(ref.options[0], depth)
         if ref.kind == "scalar":
-            return _EXAMPLE_SCALARS.get(ref.name, "...")
+            return SCALARS[ref.name].example
         if ref.kind in ("list", "map"):
             assert ref.item is not None
             inner = self.example(ref.item, depth + 1)
@@ -255,9 +232,9 @@ class Context:
             return {}
         return {
             f.wire_name: (
-                f.enum[0]
-                if f.enum
-                else _FORMAT_EXAMPLES.get(f.format) or self.example(f.type, depth + 1)
+                f.enum[0] if f.enum
+                else FORMATS[f.format].example if f.format in FORMATS
+                else self.example(f.type, depth + 1)
             )
             for f in model.fields
             if f.required
@@ -269,7 +246,7 @@ class Context:
         accepts, else a placeholder."""
         if isinstance(param.example, str):
             return param.example
-        return _FORMAT_EXAMPLES.get(param.format, f"{param.wire_name}-1")
+        return FORMATS[param.format].example if param.format in FORMATS else f"{param.wire_name}-1"
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):

@@ -19,30 +19,18 @@ from generator.model.runtime_spec import (  # the classes the model shares with 
     PresignedUpload,
     Requirement,
 )
+from generator.model.scalars import BASE64_TEXT, FORMATS, SCALARS
 from generator.spec.load import Document
 
-SCALARS = ("string", "integer", "number", "decimal", "boolean", "date", "datetime", "any")
 _TYPE = re.compile(r"^(list|map)\[(.*)\]$")
 PATH_PARAM = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
-# Formats every generated check understands (client, emulator, OpenAPI), as the pattern a value
-# must match. Other `format` values only describe the wire text. GUIDs: syntax only, any version.
+
+
 def key_fold(case_insensitive: bool) -> Callable[[str], str]:
     """How a server compares keys and query names: `str.lower` where the spec says keys are
     case-insensitive (as the generated models fold them; .NET's ordinal ignore-case leaves
     "ß" alone, which `casefold` would not), else exactly."""
     return str.lower if case_insensitive else str
-
-
-# Canonical base64 text, padded to whole quanta: what a server decodes without guessing.
-BASE64_TEXT = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
-FORMAT_PATTERNS = {
-    # the ASCII address of RFC 5321: at most 254 characters, a dot-atom local part of at most
-    # 64, dotted host labels
-    "email": r"^(?=.{1,254}$)(?=[^@]{1,64}@)"
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
-    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-}
 
 
 def _split_union(expr: str) -> list[str]:
@@ -365,7 +353,8 @@ def _constraints(spec: dict[str, Any], keys: tuple[str, ...]) -> tuple[tuple[str
 
 def pattern_of(spec: dict[str, Any]) -> str:
     """The pattern a field or parameter spec imposes: its own, else its checked format's."""
-    return spec.get("pattern") or FORMAT_PATTERNS.get(spec.get("format", ""), "")
+    checked = FORMATS.get(spec.get("format", ""))
+    return spec.get("pattern") or (checked.pattern if checked else "")
 
 
 def _field(wire: str, spec: dict[str, Any]) -> Field:

@@ -6,17 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from generator.model.ir import Api, Field, Model, TypeRef
+from generator.model.scalars import SCALARS
 
-_SCALARS: dict[str, dict[str, Any]] = {
-    "string": {"type": "string"},
-    "integer": {"type": "integer"},
-    "number": {"type": "number"},
-    "decimal": {"type": "number", "format": "decimal"},
-    "boolean": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "format": "date-time"},
-    "any": {},
-}
 _CONSTRAINT_KEYS = {
     "minimum": "minimum",
     "maximum": "maximum",
@@ -25,13 +16,6 @@ _CONSTRAINT_KEYS = {
     "min_items": "minItems",
     "max_items": "maxItems",
 }
-# A `decimal` field with `wire: string`: exact decimal text, no exponent ("5000", "-0.25").
-DECIMAL_TEXT: dict[str, Any] = {
-    "type": "string",
-    "format": "decimal",
-    "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
-}
-
 
 DEFS = "#/$defs/"  # where references point; the OpenAPI export puts models elsewhere
 
@@ -40,7 +24,7 @@ def type_schema(ref: TypeRef, refs: str = DEFS) -> dict[str, Any]:
     if ref.kind == "union":
         return {"anyOf": [type_schema(option, refs) for option in ref.options]}
     if ref.kind == "scalar":
-        return dict(_SCALARS[ref.name])
+        return dict(SCALARS[ref.name].schema)
     if ref.kind == "model":
         return {"$ref": refs + ref.name}
     assert ref.item is not None
@@ -65,11 +49,12 @@ def field_schema(
     """`decimal_text_type`, for the models stage only: the Python type that reads a decimal sent
     as text and writes it back as text (a `customTypePath` for datamodel-code-generator)."""
     schema: dict[str, Any]
-    if field.wire == "string":
+    text = SCALARS[field.type.name].text_schema if field.wire == "string" else None
+    if text is not None:
         schema = (
             {"type": "string", "customTypePath": decimal_text_type}
             if decimal_text_type
-            else dict(DECIMAL_TEXT)
+            else dict(text)
         )
     else:
         schema = type_schema(field.type, refs)

@@ -13,7 +13,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from generator.model.schema import DECIMAL_TEXT
+from generator.model.scalars import DECIMAL_TEXT
 
 _MAX_DIGITS = 15
 

@@ -11,6 +11,7 @@ import keyword
 import re
 import sys
 
+from generator.model.scalars import SCALARS
 from generator.templates import PACKAGE, runtime_files, runtime_source
 
 
@@ -107,10 +108,10 @@ def module_names() -> frozenset[str]:
 
     import pydantic
 
-    extra = {"Decimal", "date", "datetime", "time", "timedelta", "UUID", "Enum",
-             "ApiRequestModel", "ApiResponseModel", "types"}
+    annotations = {row.annotation for row in SCALARS.values() if row.module}  # Decimal, date…
+    extra = {"time", "timedelta", "UUID", "Enum", "ApiRequestModel", "ApiResponseModel", "types"}
     return (frozenset(typing.__all__) | frozenset(pydantic.__all__) | frozenset(dir(builtins))
-            | runtime_names() | frozenset(extra))
+            | runtime_names() | frozenset(annotations | extra))
 
 
 @functools.cache

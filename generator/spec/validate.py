@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from generator import cache
 from generator.model import paths
 from generator.model.ir import (
-    FORMAT_PATTERNS,
     PATH_PARAM,
     PLACEHOLDER,
     Api,
@@ -28,6 +27,7 @@ from generator.model.ir import (
     reachable,
 )
 from generator.model.names import BUILTIN_TYPES, field_name, is_identifier, pascal, snake
+from generator.model.scalars import FORMATS, SCALARS
 from generator.spec import surface
 from generator.spec.errors import Loc, Problem, SpecError
 from generator.spec.load import Document
@@ -43,11 +43,6 @@ _HEADER_VALUE = re.compile(r"[!-~]([ -~]*[!-~])?")  # visible ASCII, inner space
 _CLIENT_HEADERS = ("Authorization", "Accept", "User-Agent", "Content-Type", "Content-Length",
                    "Content-Disposition", "Host")
 META_SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
-# The Python type of a parameter example, by parameter type (dates are sent as their text).
-_EXAMPLE_TYPES: dict[str, type | tuple[type, ...]] = {
-    "string": str, "date": str, "datetime": str, "decimal": (str, int, float),
-    "integer": int, "number": (int, float), "boolean": bool,
-}
 
 
 @memoize
@@ -529,7 +524,7 @@ class _Checker:
 
     def check_pattern(self, doc: Document, path: list[str | int], spec: dict[str, Any]) -> None:
         """A pattern must compile, and a checked format or a pattern needs string values."""
-        checked = spec.get("format") in FORMAT_PATTERNS
+        checked = spec.get("format") in FORMATS
         if "pattern" in spec:
             try:
                 re.compile(spec["pattern"])
@@ -672,8 +667,8 @@ class _Checker:
     ) -> None:
         """An example is sent as the parameter's value (contract test): it must be one."""
         example, kind = param["example"], param["type"]
-        wanted = _EXAMPLE_TYPES.get(kind.removeprefix("list[").removesuffix("]"), object)
-        if isinstance(example, bool) is not (wanted is bool) or not isinstance(example, wanted):
+        wanted = SCALARS[kind.removeprefix("list[").removesuffix("]")].literals
+        if isinstance(example, bool) is not (bool in wanted) or not isinstance(example, wanted):
             self.error(doc, path, f"example {example!r} is not a value of type {kind}")
         elif param.get("enum") and example not in param["enum"]:
             self.error(doc, path, f"example {example!r} is not one of the enum values")

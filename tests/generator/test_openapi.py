@@ -13,7 +13,7 @@ from openapi_spec_validator import validate
 
 from generator.cli import main
 from generator.codegen.openapi import openapi_document, render_openapi
-from generator.model.ir import BASE64_TEXT
+from generator.model.scalars import BASE64_TEXT
 from generator.pipeline import enriched_api
 from tests.generator.conftest import FIXTURE_SPECS, ROOT, tree_digest
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator.model.ir import FORMAT_PATTERNS, Api, Operation, Param, Payload, Place, Requirement
+from generator.model.ir import Api, Operation, Param, Payload, Place, Requirement
 from generator.model.rules import request_problems
+from generator.model.scalars import FORMATS
 from generator.pipeline import load_api
 from tests.generator.conftest import ROOT
 
@@ -73,7 +74,7 @@ def test_lengths_patterns_and_list_values_each_report_a_problem() -> None:
     code = Param("code", "code", "query", "list[string]", False, pattern="^[A-Z]+$",
                  constraints=(("min_length", 2),))
     mail = Param("Mail", "mail", "header", "string", False, format="email",
-                 pattern=FORMAT_PATTERNS["email"])
+                 pattern=FORMATS["email"].pattern)
     op = Operation("things", "find", "FindThings", "GET", "/Things", "Find.", (code, mail),
                    Payload("none"), Payload("none"), True,
                    requires=(Requirement((Place("body", "a.b"), Place("header", "Mail"))),))

@@ -10,7 +10,7 @@ from starlette.responses import FileResponse
 
 from emulator.errors import ApiError, not_found
 from emulator.handler import Behaviour, Call
-from emulator.validation import parse_date, parse_datetime
+from generator.model.scalars import parse_date, parse_datetime
 
 from .state import (
     AttachmentDef,

@@ -15,7 +15,7 @@ from typing import Any
 
 from emulator.errors import ApiError, not_found
 from emulator.records import RecordStore
-from emulator.validation import parse_date
+from generator.model.scalars import parse_date
 
 _ID_CHARS = string.ascii_uppercase + string.digits
 
