@@ -90,8 +90,8 @@ def _feed(digest: Any, value: object) -> None:
 class _PlainPickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         # Called only for what is not a plain type (None, bool, int, float, str, bytes, list,
-        # tuple, dict, set, frozenset).
-        if type(obj) in _DATE_TYPES.values():
+        # tuple, dict, set, frozenset): a date and the class it names are kept too.
+        if type(obj) in _DATE_TYPES.values() or obj in _DATE_TYPES.values():
             return NotImplemented
         raise TypeError(f"a cached stage returned a {type(obj).__name__}, not plain data")
 
@@ -234,9 +234,11 @@ class Cached(Stage, Generic[P, R]):
         functools.update_wrapper(self, fn)
 
     def run(self, *args: P.args, **kwargs: P.kwargs) -> Run[R]:
+        if kwargs:
+            raise TypeError(f"the {self.name} stage takes positional arguments (its key)")
         if _root() is None:
             return Run(self.fn(*args, **kwargs), "", fresh=True)
-        key = self.key(*args, sorted(kwargs.items())) if kwargs else self.key(*args)
+        key = self.key(*args)
         kept = self._get(key)
         if kept is not None:
             return Run(kept, key, fresh=False)
