@@ -194,6 +194,9 @@ class Stage:
 
 @dataclass
 class Batch:
+    """Calls of one stage whose misses the caller computes, all at once or in other processes,
+    and hands back to `complete`."""
+
     stage: Stage
     items: list[tuple[Any, ...]]
     found: list[Any | None]

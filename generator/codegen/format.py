@@ -48,7 +48,7 @@ def format_tree(files: dict[str, str], only_rules: str = "") -> dict[str, str]:
     blocks in Markdown); files ruff leaves alone come back unchanged. `only_rules` replaces the
     package's rule selection (the models stage sorts a block of imports with "I" alone).
 
-    Only files the cache has not seen go through ruff, each as `_ruff` has it, in one call.
+    Only the files the cache lacks go through ruff, all in one call (see `_ruff`).
     """
     ours = [rel for rel in files if rel.endswith(_RUFF_FILES)]
     batch = _FORMATTED.batch(_call(files, rel, only_rules) for rel in ours)
