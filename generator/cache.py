@@ -10,7 +10,8 @@ template, a generator module, a library or a ruff setting changes some input and
 
 An entry holds its own key and a checksum of its value: a damaged, truncated or foreign entry is a
 miss, and values are plain data (a pickle that may name no class but the date types YAML makes),
-so an entry can never run code. Entries live in $APIGEN_CACHE_DIR (default ~/.cache/apigen);
+so an entry can never run code (but Jinja's compiled templates, which are code, as they are in
+Jinja's own file cache). Entries live in $APIGEN_CACHE_DIR (default ~/.cache/apigen);
 APIGEN_NO_CACHE=1 turns the cache off. A cache that cannot be read or written only costs time.
 """
 
