@@ -17,7 +17,7 @@ class GeneratedCodeError(RuntimeError):
 _RUFF_FILES = (".py", ".pyi", ".md")
 
 
-def _ruff() -> list[str]:
+def _ruff_command() -> list[str]:
     # The ruff installed with this interpreter's packages, so the pinned version is what runs;
     # its binary directly, which saves an interpreter start per call.
     from ruff.__main__ import find_ruff_bin
@@ -25,24 +25,22 @@ def _ruff() -> list[str]:
     return [find_ruff_bin()]
 
 
-def stage_key() -> tuple[str | bytes, ...]:
-    """What every result of this stage depends on besides its input (for callers' caches)."""
-    return cache.stage_inputs(__file__, "ruff")
+# Ruff's answer for one file: what it depends on is the argument list `_call` makes.
+_FORMATTED = cache.Stage("format", [__file__], ["ruff"])
 
 
-def _digest(files: dict[str, str], rel: str, rules: str = "") -> str:
-    """Everything ruff's answer for one file depends on: ruff, its settings, path and content."""
-    package_config = files.get(f"{rel.split('/')[0]}/pyproject.toml", "")
-    return cache.key(*stage_key(), package_config, rules, rel, files[rel])
+def _call(files: dict[str, str], rel: str, rules: str) -> tuple[str, str, str, str]:
+    """(package settings, rules, path, text): all that ruff's answer for one file reads. The
+    package is the top folder of `rel`, its settings the pyproject.toml there."""
+    package = rel.split("/")[0]
+    return files.get(f"{package}/pyproject.toml", ""), rules, rel, files[rel]
 
 
 def remember_formatted(files: dict[str, str], rel: str) -> None:
     """Record that files[rel] is already what format_tree would make of it, so that a later
     format_tree skips it. Only the cache holds the claim: a run without the cache formats the
     file again, which is how the tests check every such claim against ruff."""
-    digest = _digest(files, rel)
-    if not cache.has("format", digest):
-        cache.put("format", digest, files[rel])
+    _FORMATTED.store(files[rel], *_call(files, rel, ""))
 
 
 def format_tree(files: dict[str, str], only_rules: str = "") -> dict[str, str]:
@@ -50,37 +48,42 @@ def format_tree(files: dict[str, str], only_rules: str = "") -> dict[str, str]:
     blocks in Markdown); files ruff leaves alone come back unchanged. `only_rules` replaces the
     package's rule selection (the models stage sorts a block of imports with "I" alone).
 
-    The tree is formatted in a scratch folder, with each package's own pyproject.toml (ruff
-    settings) at its root, so that the result is what `ruff` finds in generated/ later. Only
-    files the cache has not seen go through ruff.
+    Only the files the cache lacks go through ruff, all in one call (see `_ruff`).
     """
     ours = [rel for rel in files if rel.endswith(_RUFF_FILES)]
-    digests = {rel: _digest(files, rel, only_rules) for rel in ours}
-    result = {rel: cache.get("format", digests[rel]) if rel in digests else text
-              for rel, text in files.items()}
-    todo = sorted(rel for rel, text in result.items() if text is None)
-    if not todo:
-        return {rel: text for rel, text in result.items() if text is not None}
+    batch = _FORMATTED.batch(_call(files, rel, only_rules) for rel in ours)
+    formatted = dict(zip(ours, batch.complete(_ruff(batch.missing, only_rules)), strict=True))
+    return {rel: formatted.get(rel, text) for rel, text in files.items()}
+
+
+def _ruff(calls: list[tuple[str, str, str, str]], rules: str) -> list[str]:
+    """Ruff on each (settings, rules, path, text), in a scratch folder laid out as in
+    generated/: each package's pyproject.toml (ruff settings) at its root and its __init__.py
+    (without it, ruff sorts the package's own imports as third-party), so that the result is
+    what `ruff` finds in generated/ later, and depends on nothing but the call."""
+    if not calls:
+        return []
     with tempfile.TemporaryDirectory(prefix="apigen-") as tmp:
         root = Path(tmp)
-        # Every file ruff reads, settings included; others (openapi.json) are not its business.
-        for rel in [*ours, *(r for r in files if r.endswith("pyproject.toml"))]:
-            text = files[rel]
-            target = root / rel
+        frame = {}
+        for settings, _, rel, _ in calls:
+            package = rel.split("/")[0]
+            frame[f"{package}/pyproject.toml"] = settings
+            frame[f"{package}/{package}/__init__.py"] = ""
+        for path, content in (frame | {rel: text for _, _, rel, text in calls}).items():
+            target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            target.write_text(content, encoding="utf-8")
+        todo = [rel for _, _, rel, _ in calls]
         check = ["check", "--fix-only", "--exit-zero"]
-        if only_rules:  # instead of the package's own selection
-            check += ["--select", only_rules]
+        if rules:  # instead of the package's own selection
+            check += ["--select", rules]
         for args in (check, ["format"]):
             done = subprocess.run(
-                [*_ruff(), *args, *todo], cwd=root, capture_output=True, text=True, check=False
+                [*_ruff_command(), *args, *todo], cwd=root, capture_output=True, text=True,
+                check=False,
             )
             if done.returncode != 0:  # the spec was accepted: what failed is the generator
                 detail = (done.stderr or done.stdout).strip() or f"exit {done.returncode}"
                 raise GeneratedCodeError(f"ruff {args[0]} failed on the generated code: {detail}")
-        for rel in todo:
-            formatted = (root / rel).read_text(encoding="utf-8")
-            cache.put("format", digests[rel], formatted)
-            result[rel] = formatted
-    return {rel: text for rel, text in result.items() if text is not None}
+        return [(root / rel).read_text(encoding="utf-8") for rel in todo]

@@ -16,7 +16,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from generator import cache
-from generator.codegen.format import format_tree, remember_formatted, stage_key
+from generator.codegen import format as format_stage
+from generator.codegen.format import format_tree, remember_formatted
 from generator.model.ir import Api, Model
 from generator.model.schema import api_schema
 
@@ -219,27 +220,19 @@ class Workers:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _cached_chunk(digest: str) -> dict[str, Any] | None:
-    text = cache.get("models", digest)
-    try:
-        chunk = None if text is None else json.loads(text)
-    except ValueError:  # a damaged entry is a miss
-        return None
-    shape = {"imports": list, "classes": str, "rebuilds": list}
-    if not (isinstance(chunk, dict) and set(chunk) == set(shape) and all(
-        isinstance(chunk[key], kind) for key, kind in shape.items()
-    )):
-        return None  # so is an entry of another shape
-    return chunk
+# One chunk's formatted imports, classes and rebuilds, as a pure function of
+# (schema, aliases, names, ruff settings, package): datamodel-code-generator then ruff. Computed
+# by ModelsJob, the misses in worker processes, while the templates render.
+_CHUNKS = cache.Stage("models", [__file__, format_stage.__file__],
+                      ["datamodel-code-generator", "ruff"])
 
 
 _FUTURE = "from __future__ import annotations"
 
 
 def _package_frame(package: str, ruff_config: str) -> dict[str, str]:
-    """What ruff must see around a module to judge it as in the package: the settings, and the
-    package's __init__.py (without it, ruff sorts the package's own imports as third-party)."""
-    return {f"{package}/pyproject.toml": ruff_config, f"{package}/{package}/__init__.py": ""}
+    """The settings ruff must see around a module to judge it as in the package."""
+    return {f"{package}/pyproject.toml": ruff_config}
 
 
 def _format_chunks(api: Api, ruff_config: str, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -281,20 +274,12 @@ class ModelsJob:
             api, item_patterns=False, decimal_text_type=f"{api.name}._base.DecimalText"
         )["$defs"]
         by_name = {m.name: m for m in api.models}
-        self.todo = []
+        calls = []
         for names in chunks(list(by_name)):
             schema, aliases = _chunk_input(api, defs, [by_name[name] for name in names])
-            self.todo.append((schema, aliases, names))
-        stage = (
-            *cache.stage_inputs(__file__, "datamodel-code-generator"),
-            *stage_key(),
-            ruff_config,
-            api.name,
-        )
-        self.digests = [cache.key(*stage, schema, aliases) for schema, aliases, _ in self.todo]
-        self.outputs = [_cached_chunk(digest) for digest in self.digests]
-        self.missing = [i for i, out in enumerate(self.outputs) if out is None]
-        todo = [self.todo[i] for i in self.missing]
+            calls.append((schema, aliases, names, ruff_config, api.name))
+        self.batch = _CHUNKS.batch(calls)
+        todo = [call[:3] for call in self.batch.missing]
         self.futures = workers.submit(todo) if workers and workers.pools and todo else []
 
     def result(self) -> str:
@@ -303,20 +288,15 @@ class ModelsJob:
         imports of all chunks are then merged and sorted. Only that small block and the chunks
         that changed go through ruff, not the whole file."""
         api, ruff_config = self.api, self.ruff_config
-        if self.missing:
-            fresh = (
-                [future.result() for future in self.futures]
-                if self.futures
-                else [_generate_chunk(*self.todo[i]) for i in self.missing]
-            )
-            raw = [
-                {**json.loads(chunk), "names": self.todo[i][2]}
-                for i, chunk in zip(self.missing, fresh, strict=True)
-            ]
-            for i, chunk in zip(self.missing, _format_chunks(api, ruff_config, raw), strict=True):
-                self.outputs[i] = chunk
-                cache.put("models", self.digests[i], json.dumps(chunk))
-        done = [output for output in self.outputs if output is not None]
+        missing = self.batch.missing
+        fresh = (
+            [future.result() for future in self.futures]
+            if self.futures
+            else [_generate_chunk(*call[:3]) for call in missing]
+        )
+        raw = [{**json.loads(chunk), "names": call[2]}
+               for call, chunk in zip(missing, fresh, strict=True)]
+        done = self.batch.complete(_format_chunks(api, ruff_config, raw))
         imports = {statement: None for output in done for statement in output["imports"]}
         types = f"{api.name}/{api.name}/types.py"
         prelude = "\n\n".join([self.header, _FUTURE, "\n".join(sorted(imports))]) + "\n"

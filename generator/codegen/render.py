@@ -249,34 +249,25 @@ class Context:
         return FORMATS[param.format].example if param.format in FORMATS else f"{param.wire_name}-1"
 
 
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates. Jinja checks each against its template's source before use; the
-    folder is keyed on this module and Jinja's version, since the compiled code also depends on
-    the environment's options. A cache that cannot be written only costs time."""
+# Compiled templates, keyed by the template's name and source (Jinja's bucket key and
+# checksum); the compiled code also depends on the environment's options, set in this module.
+_COMPILED = cache.Stage("jinja", [__file__], ["jinja2"])
+
+
+class _BytecodeCache(jinja2.BytecodeCache):
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        compiled = _COMPILED.lookup(bucket.key, bucket.checksum)
+        if compiled is not None:
+            bucket.bytecode_from_string(compiled)  # Jinja checks its own header again
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    folder = cache.directory("jinja")
-    if folder is None:
-        return None
-    folder = folder / cache.key(*cache.stage_inputs(__file__, "jinja2"))[:16]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return _BytecodeCache(str(folder))
+        _COMPILED.store(bucket.bytecode_to_string(), bucket.key, bucket.checksum)
 
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates.TEMPLATES),
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=_BytecodeCache(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
-import io
 import os
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +27,7 @@ class Document:
     path: str
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict, compare=False)
-    digest: str = field(default="", compare=False)  # of the file's text, for later caches
+    cache_key: str = field(default="", compare=False)  # of its parse, for later stages' keys
     fresh: bool = field(default=False, compare=False)  # parsed now, not taken from the cache
 
     def loc(self, keys: Sequence[str | int] = ()) -> Loc:
@@ -142,7 +139,13 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def _parse(text: str, shown: str) -> tuple[Any, dict[Path_, tuple[int, int]], list[Problem]]:
+_RawProblem = tuple[int, int, str, str]  # 0-based line and column, key, message
+
+
+@cache.stage("parse", "pyyaml")
+def _parse(text: str) -> tuple[Any, dict[Path_, tuple[int, int]], list[_RawProblem]]:
+    """(data, positions, problems) of one file's text; data is None when YAML or a rule of
+    the walk failed. Kept: YAML parsing is most of the time of a warm run."""
     loader = _LOADER(text)
     try:
         node = loader.get_single_node()
@@ -150,15 +153,14 @@ def _parse(text: str, shown: str) -> tuple[Any, dict[Path_, tuple[int, int]], li
         if node is not None:
             walk.run(node)
         if walk.problems:
-            return None, {}, [Problem(Loc(shown, line + 1, col + 1), key, message)
-                              for line, col, key, message in walk.problems]
+            return None, {}, walk.problems
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        loc = Loc(shown, mark.line + 1, mark.column + 1) if mark else Loc(shown, 1, 1)
-        return None, {}, [Problem(loc, "", f"malformed YAML: {exc.problem or exc.context}")]
+        line, col = (mark.line, mark.column) if mark else (0, 0)
+        return None, {}, [(line, col, "", f"malformed YAML: {exc.problem or exc.context}")]
     except yaml.YAMLError as exc:
-        return None, {}, [Problem(Loc(shown, 1, 1), "", f"malformed YAML: {exc}")]
+        return None, {}, [(0, 0, "", f"malformed YAML: {exc}")]
     finally:
         loader.dispose()
     return data if data is not None else {}, walk.positions, []
@@ -189,35 +191,6 @@ def _read(file: Path, shown: str) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
-class _ParsedUnpickler(pickle.Unpickler):
-    """Loads a cached parse: YAML's plain types, and nothing that could run code."""
-
-    _ALLOWED = {("datetime", n) for n in ("date", "datetime", "timedelta", "timezone")}
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self._ALLOWED:
-            return getattr(datetime, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not a YAML type")
-
-
-def _parse_cached(text: str, shown: str) -> tuple[Document | None, list[Problem]]:
-    """Parse a file, or reuse the parse of the same text (YAML is most of a warm run's time)."""
-    digest = cache.key(*cache.stage_inputs(__file__, "pyyaml"), text)
-    hit = cache.get_bytes("parse", digest)
-    if hit is not None:
-        try:
-            data, positions = _ParsedUnpickler(io.BytesIO(hit)).load()
-            return Document(shown, data, positions, digest), []
-        except Exception:  # a damaged entry is a miss
-            pass
-    data, positions, problems = _parse(text, shown)
-    if data is None:
-        return None, problems
-    if not problems:
-        cache.put_bytes("parse", digest, pickle.dumps((data, positions), protocol=5))
-    return Document(shown, data, positions, digest, fresh=True), problems
-
-
 def load_api_dir(api_dir: Path) -> list[Document]:
     """Parse every `*.yaml` file of one API, in name order, reporting all syntax errors at once."""
     try:
@@ -234,10 +207,12 @@ def load_api_dir(api_dir: Path) -> list[Document]:
         if text is None:
             problems += unreadable
             continue
-        document, found = _parse_cached(text, shown)
-        problems += found
-        if document is not None:
-            documents.append(document)
+        parsed = _parse.run(text)
+        data, positions, found = parsed.value
+        problems += [Problem(Loc(shown, line + 1, col + 1), key, message)
+                     for line, col, key, message in found]
+        if data is not None:
+            documents.append(Document(shown, data, positions, parsed.key, parsed.fresh))
     if problems:
         raise SpecError(problems)
     return documents

@@ -700,24 +700,17 @@ class _Checker:
                        f"{op['paginate']['items']!r} is not a list field of {response}")
 
 
-def _meta_schema_problems(doc: Document) -> list[Problem]:
-    """check_meta_schema, skipped for a document whose same text passed before (a warm run's
-    main cost); only a pass is remembered, so every problem is reported afresh."""
-    if not doc.digest:
-        return check_meta_schema(doc)
-    digest = cache.key(*cache.stage_inputs(__file__, "jsonschema"), _meta_schema_bytes(),
-                       doc.digest)
-    if cache.get("meta-schema", digest) is not None:
-        return []
-    problems = check_meta_schema(doc)
-    if not problems:
-        cache.put("meta-schema", digest, "pass")
-    return problems
+@cache.stage("meta-schema", "jsonschema", reads=[META_SCHEMA_PATH])
+def _passes_meta_schema(doc: Document) -> bool:
+    """Kept (a warm run's main cost otherwise), keyed by the document's parse; a failing
+    document is checked again for its problems, which name its path."""
+    return not check_meta_schema(doc)
 
 
 def validate(documents: list[Document]) -> Api:
     """The model of one API's documents, or SpecError listing every problem in them."""
-    problems = [p for doc in documents for p in _meta_schema_problems(doc)]
+    problems = [p for doc in documents if not _passes_meta_schema(doc)
+                for p in check_meta_schema(doc)]
     if problems:
         raise SpecError(problems)
     checker = _Checker(documents)

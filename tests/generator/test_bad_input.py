@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.cache import encode_entry
 from tests.generator.conftest import run_apigen, tree_digest
 
 ERROR_LINE = re.compile(
@@ -218,8 +218,9 @@ def test_an_internal_error_is_one_line_exit_3_and_writes_nothing(
     spec_copy: Path, tmp_path: Path
 ) -> None:
     """A bug of apigen never shows a traceback. Provoked through a real input: a forged parse
-    cache entry (a document of another shape) for files whose meta-schema check already passed,
-    so the stages after it meet data no valid spec can produce."""
+    cache entry (whole and well-formed, of a document of another shape) for files whose
+    meta-schema check already passed, so the stages after it meet data no valid spec can
+    produce."""
     env = {**os.environ, "APIGEN_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("APIGEN_NO_CACHE", None)
     out = tmp_path / "out"
@@ -231,7 +232,7 @@ def test_an_internal_error_is_one_line_exit_3_and_writes_nothing(
     entries = [p for p in (tmp_path / "cache" / "parse").rglob("*") if p.is_file()]
     assert entries
     for entry in entries:
-        entry.write_bytes(pickle.dumps(({"api": 5}, {})))
+        entry.write_bytes(encode_entry(entry.name, ({"api": 5}, {}, [])))  # whole, well-formed
     result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
