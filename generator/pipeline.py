@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.codegen.format import format_tree
-from generator.codegen.models import Workers
+from generator.codegen.models import ModelsJob, Workers
 from generator.codegen.openapi import render_openapi
-from generator.codegen.render import render_package
+from generator.codegen.render import header, render_package, render_pyproject
 from generator.codegen.write import Plan, apply, plan
 from generator.enrich import EnrichmentNote, enrich
 from generator.model.ir import Api
@@ -55,10 +55,17 @@ def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
                 workers.warm_up()  # some models will likely be regenerated: get ready
             loaded.append(enriched_api(api_dir, documents))
         apis = [api for api, _ in loaded]
+        jobs = []
         for api, findings in loaded:
-            for rel, text in render_package(api, findings, workers).items():
+            pyproject = render_pyproject(api)
+            # The models start first: what the cache lacks is generated in the workers while
+            # the templates render.
+            jobs.append((api, ModelsJob(api, header(api), pyproject, workers)))
+            for rel, text in render_package(api, findings, pyproject).items():
                 rendered[f"{api.name}/{rel}"] = text
-    formatted = format_tree(rendered)
+        # types.py comes formatted, chunk by chunk, from the models stage
+        models = {f"{api.name}/{api.name}/types.py": job.result() for api, job in jobs}
+    formatted = format_tree(rendered) | models
     return [
         plan(
             out / api.name,

@@ -36,13 +36,6 @@ def _call(files: dict[str, str], rel: str, rules: str) -> tuple[str, str, str, s
     return files.get(f"{package}/pyproject.toml", ""), rules, rel, files[rel]
 
 
-def remember_formatted(files: dict[str, str], rel: str) -> None:
-    """Record that files[rel] is already what format_tree would make of it, so that a later
-    format_tree skips it. Only the cache holds the claim: a run without the cache formats the
-    file again, which is how the tests check every such claim against ruff."""
-    _FORMATTED.store(files[rel], *_call(files, rel, ""))
-
-
 def format_tree(files: dict[str, str], only_rules: str = "") -> dict[str, str]:
     """Return the files after `ruff check --fix` then `ruff format` (Python files and Python
     blocks in Markdown); files ruff leaves alone come back unchanged. `only_rules` replaces the

@@ -17,7 +17,7 @@ from typing import Any
 
 from generator import cache
 from generator.codegen import format as format_stage
-from generator.codegen.format import format_tree, remember_formatted
+from generator.codegen.format import format_tree
 from generator.model.ir import Api, Model
 from generator.model.schema import api_schema
 
@@ -306,6 +306,4 @@ class ModelsJob:
         rebuilds = sorted({name for output in done for name in output["rebuilds"]})
         if rebuilds:
             bodies.append("\n".join(f"{name}.model_rebuild()" for name in rebuilds))
-        files[types] = "\n\n\n".join([prelude.rstrip("\n"), *bodies]) + "\n"
-        remember_formatted(files, types)
-        return files[types]
+        return "\n\n\n".join([prelude.rstrip("\n"), *bodies]) + "\n"

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from generator import __version__, cache, templates
 from generator.codegen import escape
-from generator.codegen.models import ModelsJob, Workers, needs_custom_base
+from generator.codegen.models import needs_custom_base
 from generator.codegen.openapi import render_openapi
 from generator.enrich import EnrichmentNote
 from generator.model import paths
@@ -289,24 +289,26 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _common(api: Api, findings: Sequence[EnrichmentNote] = ()) -> dict[str, Any]:
+    """What every template sees."""
+    return {"api": api, "ctx": Context(api), "header": header(api), "version": __version__,
+            "findings": list(findings)}
+
+
+def render_pyproject(api: Api) -> str:
+    """The package's pyproject.toml (its ruff settings format every module of it)."""
+    return _environment().get_template("package/pyproject.toml.jinja").render(**_common(api))
+
+
 def render_package(
-    api: Api, findings: Sequence[EnrichmentNote] = (), workers: Workers | None = None
+    api: Api, findings: Sequence[EnrichmentNote] = (), pyproject: str | None = None
 ) -> dict[str, str]:
-    """Every file of generated/<api>/, by path relative to that folder."""
+    """Every file of generated/<api>/ but types.py (codegen/models makes that one), by path
+    relative to that folder."""
     env = _environment()
-    ctx = Context(api)
-    pkg = api.name
-    common = {
-        "api": api,
-        "ctx": ctx,
-        "header": header(api),
-        "version": __version__,
-        "findings": list(findings),
-    }
-    pyproject = env.get_template("package/pyproject.toml.jinja").render(**common)
-    files = {"pyproject.toml": pyproject}
-    # The models start first: what the cache lacks is generated in other processes meanwhile.
-    models = ModelsJob(api, header(api), pyproject, workers)
+    common = _common(api, findings)
+    ctx, pkg = common["ctx"], api.name
+    files = {"pyproject.toml": render_pyproject(api) if pyproject is None else pyproject}
     for template, target in (
         ("package/README.md.jinja", "README.md"),
         ("package/__init__.py.jinja", f"{pkg}/__init__.py"),
@@ -329,6 +331,5 @@ def render_package(
     for name, source in templates.runtime_files().items():
         files[f"{pkg}/{name}"] = f"{header(api)}\n{source.read_text(encoding='utf-8')}"
     files["openapi.json"] = render_openapi(api)
-    files[f"{pkg}/types.py"] = models.result()
     files[f"{pkg}/py.typed"] = ""
     return files

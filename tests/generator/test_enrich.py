@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from generator.codegen.format import format_tree
-from generator.codegen.render import _environment, render_package
+from generator.codegen.models import ModelsJob
+from generator.codegen.render import _environment, header, render_package, render_pyproject
 from generator.enrich import MAX_DESCRIPTION, enrich, inert_text
 from generator.model.ir import Api, Field, TypeRef
 from generator.pipeline import load_api
@@ -305,7 +306,9 @@ VALUES = {
 def generate_with_schemas(specs: Path, out: Path) -> list[Any]:
     """load -> enrich -> render -> format -> files, as the pipeline does once hooked up."""
     api, findings = enrich(load_api(specs / "mini"), specs / "mini" / "schemas")
-    rendered = {f"mini/{rel}": text for rel, text in render_package(api).items()}
+    pyproject = render_pyproject(api)
+    rendered = {f"mini/{rel}": text for rel, text in render_package(api, (), pyproject).items()}
+    rendered["mini/mini/types.py"] = ModelsJob(api, header(api), pyproject).result()
     template = _environment().get_template("package/ENRICHMENT.md.jinja")
     rendered["mini/ENRICHMENT.md"] = template.render(api=api, findings=findings, version="0")
     for rel, text in format_tree(rendered).items():
