@@ -117,11 +117,10 @@ def _children(data: Any, key: str, is_list: bool) -> list[Any]:
 
 def _reach(data: Any, path: str) -> list[Any]:
     """The objects at `path` ('' is `data` itself); `a[]` stands for each item of list `a`."""
-    found = [data]
-    for segment in filter(None, path.split(".")):
-        key, is_list = segment.removesuffix("[]"), segment.endswith("[]")
-        found = [child for node in found for child in _children(node, key, is_list)]
-    return [node for node in found if isinstance(node, dict)]
+    if not path:
+        return [data] if isinstance(data, dict) else []
+    key, is_list, rest = _split(path)
+    return [node for child in _children(data, key, is_list) for node in _reach(child, rest)]
 
 
 def _pop(data: Any, path: str) -> Any:
