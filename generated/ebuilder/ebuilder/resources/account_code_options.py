@@ -38,7 +38,7 @@ class AccountCodeOptions:
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
-        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (B1: the seed table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options (B7), e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
+        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (the API documentation table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options, e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
@@ -105,7 +105,7 @@ class AsyncAccountCodeOptions:
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
-        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (B1: the seed table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options (B7), e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
+        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (the API documentation table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options, e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 

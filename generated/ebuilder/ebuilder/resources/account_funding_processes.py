@@ -44,14 +44,14 @@ class AccountFundingProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update account funding process instances.
 
-        Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each item is a funding source or transaction item; Entity mode: header-level process information only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with step, action, comment); without it a new instance is created. Account level: the header has no projectIdentifier (E5). Person/user fields take the form "Last Name, First Name". On failure the rows are echoed as {header, items} with errorMessages on the failing item, without messages or supportId (E3); echoed values can differ from the request (D7: 18888.80 echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
+        Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each item is a funding source or transaction item; Entity mode: header-level process information only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with step, action, comment); without it a new instance is created. Account level: the header has no projectIdentifier. Person/user fields take the form "Last Name, First Name". On failure the rows are echoed as {header, items} with errorMessages on the failing item, without messages or supportId; echoed values can differ from the request (18888.80 echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return send_batch(
             self._client,
@@ -118,14 +118,14 @@ class AsyncAccountFundingProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update account funding process instances.
 
-        Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each item is a funding source or transaction item; Entity mode: header-level process information only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with step, action, comment); without it a new instance is created. Account level: the header has no projectIdentifier (E5). Person/user fields take the form "Last Name, First Name". On failure the rows are echoed as {header, items} with errorMessages on the failing item, without messages or supportId (E3); echoed values can differ from the request (D7: 18888.80 echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
+        Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each item is a funding source or transaction item; Entity mode: header-level process information only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with step, action, comment); without it a new instance is created. Account level: the header has no projectIdentifier. Person/user fields take the form "Last Name, First Name". On failure the rows are echoed as {header, items} with errorMessages on the failing item, without messages or supportId; echoed values can differ from the request (18888.80 echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return await send_batch_async(
             self._client,

@@ -45,7 +45,7 @@ class BudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
-        Performs one or more budget change imports. Decision (H9): this import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The seed's example uses PascalCase keys (C1); keys match case-insensitively and go out in the tables' camelCase.
+        Performs one or more budget change imports. This import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The API documentation's example uses PascalCase keys; keys match case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
@@ -106,7 +106,7 @@ class BudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
-        Updates the status of one or more budget changes (e.g. "Pending"). Decision (A1): the seed's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
+        Updates the status of one or more budget changes (e.g. "Pending"). The API documentation's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
@@ -174,7 +174,7 @@ class AsyncBudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
-        Performs one or more budget change imports. Decision (H9): this import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The seed's example uses PascalCase keys (C1); keys match case-insensitively and go out in the tables' camelCase.
+        Performs one or more budget change imports. This import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The API documentation's example uses PascalCase keys; keys match case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
@@ -235,7 +235,7 @@ class AsyncBudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
-        Updates the status of one or more budget changes (e.g. "Pending"). Decision (A1): the seed's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
+        Updates the status of one or more budget changes (e.g. "Pending"). The API documentation's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 

@@ -43,7 +43,7 @@ class BudgetLineItems:
     ) -> BatchResult[ImportResponse]:
         """Import budget line items into project budgets.
 
-        Performs one or more budget line item imports: one row per project (header), its budget lines as items. options.budgetControl is required. The seed's example mixes PascalCase options with camelCase header keys (C2); keys match case-insensitively.
+        Performs one or more budget line item imports: one row per project (header), its budget lines as items. options.budgetControl is required. The API documentation's example mixes PascalCase options with camelCase header keys; keys match case-insensitively.
 
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
@@ -111,7 +111,7 @@ class AsyncBudgetLineItems:
     ) -> BatchResult[ImportResponse]:
         """Import budget line items into project budgets.
 
-        Performs one or more budget line item imports: one row per project (header), its budget lines as items. options.budgetControl is required. The seed's example mixes PascalCase options with camelCase header keys (C2); keys match case-insensitively.
+        Performs one or more budget line item imports: one row per project (header), its budget lines as items. options.budgetControl is required. The API documentation's example mixes PascalCase options with camelCase header keys; keys match case-insensitively.
 
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 

@@ -44,14 +44,14 @@ class CommitmentChangeProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update commitment change process instances.
 
-        Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does not exist (E1, H7). In Entity mode a header with processCounter (e.g. "CCP-0008") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
+        Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does not exist. In Entity mode a header with processCounter (e.g. "CCP-0008") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return send_batch(
             self._client,
@@ -118,14 +118,14 @@ class AsyncCommitmentChangeProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update commitment change process instances.
 
-        Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does not exist (E1, H7). In Entity mode a header with processCounter (e.g. "CCP-0008") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
+        Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does not exist. In Entity mode a header with processCounter (e.g. "CCP-0008") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return await send_batch_async(
             self._client,

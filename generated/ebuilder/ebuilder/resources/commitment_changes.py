@@ -46,7 +46,7 @@ class CommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
-        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber (C4) and dateOfChange (C7) where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
+        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber and dateOfChange where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
@@ -106,7 +106,7 @@ class CommitmentChanges:
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
-        Updates the header fields of one existing commitment change (B6: a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Decision (A3): kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
+        Updates the header fields of one existing commitment change (a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
         The server answers 404 when the lookup matches no commitment change (inferred, not documented).
@@ -132,7 +132,7 @@ class CommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
-        Updates the status of one or more commitment changes. Decision (A1): the seed's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber (C3); keys match case-insensitively.
+        Updates the status of one or more commitment changes. The API documentation's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber; keys match case-insensitively.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
@@ -200,7 +200,7 @@ class AsyncCommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
-        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber (C4) and dateOfChange (C7) where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
+        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber and dateOfChange where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
@@ -260,7 +260,7 @@ class AsyncCommitmentChanges:
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
-        Updates the header fields of one existing commitment change (B6: a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Decision (A3): kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
+        Updates the header fields of one existing commitment change (a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
         The server answers 404 when the lookup matches no commitment change (inferred, not documented).
@@ -286,7 +286,7 @@ class AsyncCommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
-        Updates the status of one or more commitment changes. Decision (A1): the seed's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber (C3); keys match case-insensitively.
+        Updates the status of one or more commitment changes. The API documentation's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber; keys match case-insensitively.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 

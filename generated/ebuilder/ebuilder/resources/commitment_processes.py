@@ -51,7 +51,7 @@ class CommitmentProcesses:
 
         Args:
             body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return send_batch(
             self._client,
@@ -125,7 +125,7 @@ class AsyncCommitmentProcesses:
 
         Args:
             body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return await send_batch_async(
             self._client,

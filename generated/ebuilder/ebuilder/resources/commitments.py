@@ -46,7 +46,7 @@ class Commitments:
     ) -> BatchResult[ImportResponse]:
         """Create commitments with their items.
 
-        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase (C5); keys match case-insensitively and go out in the tables' camelCase.
+        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase; keys match case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
@@ -107,7 +107,7 @@ class Commitments:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitments (e.g. void them).
 
-        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here (E1). The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase (C3). Error messages are business rules (H6: "Commitment must be in approved status", "current status is Void").
+        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here. The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase. Error messages are business rules ("Commitment must be in approved status", "current status is Void").
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
@@ -175,7 +175,7 @@ class AsyncCommitments:
     ) -> BatchResult[ImportResponse]:
         """Create commitments with their items.
 
-        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase (C5); keys match case-insensitively and go out in the tables' camelCase.
+        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase; keys match case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
@@ -236,7 +236,7 @@ class AsyncCommitments:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitments (e.g. void them).
 
-        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here (E1). The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase (C3). Error messages are business rules (H6: "Commitment must be in approved status", "current status is Void").
+        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here. The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase. Error messages are business rules ("Commitment must be in approved status", "current status is Void").
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 

@@ -53,7 +53,7 @@ class Documents:
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
-        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). Decision (B3): the body is the seed example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. Decision (H8): the project is named by projectName, as documented.
+        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). The body is the API documentation example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. The project is named by projectName, as documented.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
         The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
@@ -163,7 +163,7 @@ class Documents:
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
-        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). Decision (B4): the seed says "one or more documents" but the body is a single flat object, so one call uploads one document. Decision (H11): the limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Decision (A3): kept although the public OpenAPI definition lacks this endpoint.
+        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). The API documentation says "one or more documents" but the body is a single flat object, so one call uploads one document. The limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Kept although the public OpenAPI definition lacks this endpoint.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
         The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
@@ -214,7 +214,7 @@ class AsyncDocuments:
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
-        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). Decision (B3): the body is the seed example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. Decision (H8): the project is named by projectName, as documented.
+        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). The body is the API documentation example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. The project is named by projectName, as documented.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
         The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
@@ -324,7 +324,7 @@ class AsyncDocuments:
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
-        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). Decision (B4): the seed says "one or more documents" but the body is a single flat object, so one call uploads one document. Decision (H11): the limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Decision (A3): kept although the public OpenAPI definition lacks this endpoint.
+        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). The API documentation says "one or more documents" but the body is a single flat object, so one call uploads one document. The limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Kept although the public OpenAPI definition lacks this endpoint.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
         The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).

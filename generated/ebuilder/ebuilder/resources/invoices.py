@@ -106,7 +106,7 @@ class Invoices:
     ) -> BatchResult[ImportResponse]:
         """Change the status of invoices (e.g. void them).
 
-        Updates the status of one or more invoices (e.g. "Void"). Decision (A2): POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
+        Updates the status of one or more invoices (e.g. "Void"). POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
@@ -235,7 +235,7 @@ class AsyncInvoices:
     ) -> BatchResult[ImportResponse]:
         """Change the status of invoices (e.g. void them).
 
-        Updates the status of one or more invoices (e.g. "Void"). Decision (A2): POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
+        Updates the status of one or more invoices (e.g. "Void"). POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 

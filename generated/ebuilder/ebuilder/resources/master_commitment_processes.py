@@ -44,14 +44,14 @@ class MasterCommitmentProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment process instances.
 
-        Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that instance with step, action and comment; without it a new instance is created. Master commitments are account-level: the header has no projectIdentifier (E5, H5), although the examples still send options.projectIdentifier. Person/user fields take the form "Last Name, First Name".
+        Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that instance with step, action and comment; without it a new instance is created. Master commitments are account-level: the header has no projectIdentifier, although the examples still send options.projectIdentifier. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/MasterCommitmentProcesses/Import` (MasterCommitmentProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return send_batch(
             self._client,
@@ -118,14 +118,14 @@ class AsyncMasterCommitmentProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment process instances.
 
-        Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that instance with step, action and comment; without it a new instance is created. Master commitments are account-level: the header has no projectIdentifier (E5, H5), although the examples still send options.projectIdentifier. Person/user fields take the form "Last Name, First Name".
+        Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that instance with step, action and comment; without it a new instance is created. Master commitments are account-level: the header has no projectIdentifier, although the examples still send options.projectIdentifier. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/MasterCommitmentProcesses/Import` (MasterCommitmentProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return await send_batch_async(
             self._client,

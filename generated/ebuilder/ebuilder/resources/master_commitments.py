@@ -43,7 +43,7 @@ class MasterCommitments:
     ) -> BatchResult[ImportResponse]:
         """Create master commitments with their items.
 
-        Creates one or more master commitments. Master commitments are account-level: the header has no projectIdentifier, yet the options accept one (H5).
+        Creates one or more master commitments. Master commitments are account-level: the header has no projectIdentifier, yet the options accept one.
 
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
@@ -111,7 +111,7 @@ class AsyncMasterCommitments:
     ) -> BatchResult[ImportResponse]:
         """Create master commitments with their items.
 
-        Creates one or more master commitments. Master commitments are account-level: the header has no projectIdentifier, yet the options accept one (H5).
+        Creates one or more master commitments. Master commitments are account-level: the header has no projectIdentifier, yet the options accept one.
 
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 

@@ -46,14 +46,14 @@ class NonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
-        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
+        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return send_batch(
             self._client,
@@ -112,7 +112,7 @@ class NonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
-        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (B2: the "Request Body Options (Header)" table describes data[].header). Decision (A8): documented in its own "Dynamic Grid" section, grouped here under its path's resource. Decision (A3): kept although the public OpenAPI definition only lists DynamicGrid/Query.
+        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (the "Request Body Options (Header)" table describes data[].header). Documented in its own "Dynamic Grid" section, grouped here under its path's resource. Kept although the public OpenAPI definition only lists DynamicGrid/Query.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
@@ -180,14 +180,14 @@ class AsyncNonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
-        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
+        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
         """
         return await send_batch_async(
             self._client,
@@ -246,7 +246,7 @@ class AsyncNonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
-        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (B2: the "Request Body Options (Header)" table describes data[].header). Decision (A8): documented in its own "Dynamic Grid" section, grouped here under its path's resource. Decision (A3): kept although the public OpenAPI definition only lists DynamicGrid/Query.
+        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (the "Request Body Options (Header)" table describes data[].header). Documented in its own "Dynamic Grid" section, grouped here under its path's resource. Kept although the public OpenAPI definition only lists DynamicGrid/Query.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 

@@ -38,7 +38,7 @@ class Projects:
     ) -> BatchResult[ImportResponse]:
         """Create projects, optionally from templates.
 
-        Creates one or more projects; the options can apply role, cash flow, project, schedule, budget and funding templates to every project of the call. The example sends AbortOnException, ProjectName, ImportUsers and ImportProjectLevelOptionsForCustomAndProcessDataFields in PascalCase (C6); keys match case-insensitively. A duplicate name fails with "Project name already exists.".
+        Creates one or more projects; the options can apply role, cash flow, project, schedule, budget and funding templates to every project of the call. The example sends AbortOnException, ProjectName, ImportUsers and ImportProjectLevelOptionsForCustomAndProcessDataFields in PascalCase; keys match case-insensitively. A duplicate name fails with "Project name already exists.".
 
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
@@ -106,7 +106,7 @@ class AsyncProjects:
     ) -> BatchResult[ImportResponse]:
         """Create projects, optionally from templates.
 
-        Creates one or more projects; the options can apply role, cash flow, project, schedule, budget and funding templates to every project of the call. The example sends AbortOnException, ProjectName, ImportUsers and ImportProjectLevelOptionsForCustomAndProcessDataFields in PascalCase (C6); keys match case-insensitively. A duplicate name fails with "Project name already exists.".
+        Creates one or more projects; the options can apply role, cash flow, project, schedule, budget and funding templates to every project of the call. The example sends AbortOnException, ProjectName, ImportUsers and ImportProjectLevelOptionsForCustomAndProcessDataFields in PascalCase; keys match case-insensitively. A duplicate name fails with "Project name already exists.".
 
         `POST /api/v2/Projects/Import` (ProjectsImport).
 

@@ -36,8 +36,8 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
         """
         return self._client.download(
@@ -66,8 +66,8 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
         """
         return self._client.download(
@@ -92,8 +92,8 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
         """
         return self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
@@ -120,8 +120,8 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
         """
         return self._client.request_model(
@@ -154,9 +154,9 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
         """
         response = self._client.upload(
@@ -197,8 +197,8 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
         """
         return await self._client.download(
@@ -227,8 +227,8 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
         """
         return await self._client.download(
@@ -253,8 +253,8 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
         """
         return await self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
@@ -281,8 +281,8 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
         """
         return await self._client.request_model(
@@ -315,9 +315,9 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
         """
         response = await self._client.upload(

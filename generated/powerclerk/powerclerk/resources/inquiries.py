@@ -41,11 +41,11 @@ class Inquiries:
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/SetInquiryNote` (SetInquiryNote).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
         """
         return self._client.request_model(
@@ -91,7 +91,7 @@ class Inquiries:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
         """
         return self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
@@ -116,7 +116,7 @@ class Inquiries:
         `POST /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/ExternalId/{ExternalThreadId}` (SetInquiryThreadExternalId).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
@@ -152,7 +152,7 @@ class Inquiries:
         `POST /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Status/{ThreadStatus}` (SetInquiryThreadStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
@@ -190,11 +190,11 @@ class AsyncInquiries:
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/SetInquiryNote` (SetInquiryNote).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
         """
         return await self._client.request_model(
@@ -240,7 +240,7 @@ class AsyncInquiries:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
         """
         return await self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
@@ -265,7 +265,7 @@ class AsyncInquiries:
         `POST /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/ExternalId/{ExternalThreadId}` (SetInquiryThreadExternalId).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
@@ -301,7 +301,7 @@ class AsyncInquiries:
         `POST /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Status/{ThreadStatus}` (SetInquiryThreadStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.

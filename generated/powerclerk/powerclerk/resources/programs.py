@@ -37,7 +37,7 @@ class Programs:
 
         Args:
             program_id: The program.
-            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (seed "Custom Ids").
+            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (API documentation, "Custom Ids").
         """
         return self._client.request_model(
             OPERATIONS["GetCustomListChoices"],
@@ -60,7 +60,7 @@ class Programs:
 
         Args:
             program_id: The program.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
         """
         return self._client.request_model(
             OPERATIONS["GetFormSchema"],
@@ -155,7 +155,7 @@ class AsyncPrograms:
 
         Args:
             program_id: The program.
-            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (seed "Custom Ids").
+            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (API documentation, "Custom Ids").
         """
         return await self._client.request_model(
             OPERATIONS["GetCustomListChoices"],
@@ -178,7 +178,7 @@ class AsyncPrograms:
 
         Args:
             program_id: The program.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
         """
         return await self._client.request_model(
             OPERATIONS["GetFormSchema"],

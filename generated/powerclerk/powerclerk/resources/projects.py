@@ -75,7 +75,7 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             version: Export content version; v2 adds the status ChangedBy attribute.
         """
         return self._client.request_model(
@@ -99,7 +99,7 @@ class Projects:
         `POST /services/v2/Programs/{ProgramId}/Projects/ByData` (GetProjectsByData).
         The server answers 404 when a Fields[].DataFieldId names no data field of the program (inferred, not documented).
 
-        Warning: inferred, not documented. Seed migration section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
+        Warning: inferred, not documented. The V2 migration notes' section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
 
         Args:
             program_id: The program.
@@ -130,8 +130,8 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
         """
         return self._client.request_model(
             OPERATIONS["GetAllProjectData"],
@@ -182,9 +182,9 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. The client refuses true when it has no MFA configured.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectData"],
@@ -210,9 +210,9 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. The client refuses true when it has no MFA configured.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
@@ -296,7 +296,7 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetAssigneeRequest` or a mapping with its wire or Python names.
         """
         return self._client.request_model(
@@ -328,8 +328,8 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
             run_followup_actions: Run the form's follow-up actions (non-draft writes only).
         """
@@ -359,8 +359,8 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
         """
         return self._client.request_model(
@@ -387,7 +387,7 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectOwnerRequest` or a mapping with its wire or Python names.
         """
         return self._client.request_model(
@@ -414,8 +414,8 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
         """
         return self._client.request_model(
             OPERATIONS["SubmitProject"],
@@ -471,7 +471,7 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             version: Export content version; v2 adds the status ChangedBy attribute.
         """
         return await self._client.request_model(
@@ -495,7 +495,7 @@ class AsyncProjects:
         `POST /services/v2/Programs/{ProgramId}/Projects/ByData` (GetProjectsByData).
         The server answers 404 when a Fields[].DataFieldId names no data field of the program (inferred, not documented).
 
-        Warning: inferred, not documented. Seed migration section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
+        Warning: inferred, not documented. The V2 migration notes' section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
 
         Args:
             program_id: The program.
@@ -526,8 +526,8 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
         """
         return await self._client.request_model(
             OPERATIONS["GetAllProjectData"],
@@ -578,9 +578,9 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. The client refuses true when it has no MFA configured.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectData"],
@@ -606,9 +606,9 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. The client refuses true when it has no MFA configured.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
@@ -692,7 +692,7 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetAssigneeRequest` or a mapping with its wire or Python names.
         """
         return await self._client.request_model(
@@ -724,8 +724,8 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
             run_followup_actions: Run the form's follow-up actions (non-draft writes only).
         """
@@ -755,8 +755,8 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
         """
         return await self._client.request_model(
@@ -783,7 +783,7 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectOwnerRequest` or a mapping with its wire or Python names.
         """
         return await self._client.request_model(
@@ -810,8 +810,8 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
         """
         return await self._client.request_model(
             OPERATIONS["SubmitProject"],

@@ -34,7 +34,7 @@ class Statuses:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
@@ -59,12 +59,12 @@ class Statuses:
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}` (SetProjectStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
+        Warning: inferred, not documented. The V2 migration notes' section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (API documentation, "Custom Ids").
             auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
         """
         return self._client.request_model(
@@ -93,7 +93,7 @@ class Statuses:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
         """
         return self._client.request_model(
@@ -126,7 +126,7 @@ class AsyncStatuses:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
@@ -151,12 +151,12 @@ class AsyncStatuses:
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}` (SetProjectStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
+        Warning: inferred, not documented. The V2 migration notes' section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (API documentation, "Custom Ids").
             auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
         """
         return await self._client.request_model(
@@ -185,7 +185,7 @@ class AsyncStatuses:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
         """
         return await self._client.request_model(
