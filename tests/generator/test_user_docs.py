@@ -73,3 +73,52 @@ def test_the_internal_reference_scan_catches_each_kind() -> None:
         assert list(_leaks(text)), text
     for text in ("V1 and V2", "a pre-signed S3 URI", "2024-01-01T00:00:00Z", "id c5 lower"):
         assert not list(_leaks(text)), text
+
+
+def _sections(doc: str) -> dict[str, list[str]]:
+    """A Google-style docstring's sections (Args, Returns, Raises) -> their lines."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in doc.splitlines():
+        header = re.fullmatch(r"\s*(Args|Returns|Raises):", line)
+        if header:
+            current = sections.setdefault(header.group(1), [])
+        elif current is not None and line.strip():
+            current.append(line)
+        elif current is not None:
+            current = None
+    return sections
+
+
+def _public_methods(api: str) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    for path in sorted((GENERATED / api / api / "resources").glob("*.py")):
+        for cls in ast.parse(path.read_text()).body:
+            if isinstance(cls, ast.ClassDef) and not cls.name.startswith("_"):
+                for node in cls.body:
+                    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) \
+                            and not node.name.startswith("_"):
+                        yield f"{path.name}:{cls.name}.{node.name}", node
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_every_public_method_documents_its_arguments_return_and_errors(api: str) -> None:
+    problems, methods = [], 0
+    for where, node in _public_methods(api):
+        methods += 1
+        sections = _sections(ast.get_docstring(node) or "")
+        documented = {m.group(1) for line in sections.get("Args", [])
+                      if (m := re.match(r"\s{4}(\w+): \S", line))}
+        arguments = [a.arg for a in [*node.args.args, *node.args.kwonlyargs] if a.arg != "self"]
+        missing = [a for a in arguments if a not in documented]
+        if missing:
+            problems.append(f"{where}: Args lacks {', '.join(missing)}")
+        unknown = documented - set(arguments)
+        if unknown:
+            problems.append(f"{where}: Args names no parameter {', '.join(sorted(unknown))}")
+        returns_none = isinstance(node.returns, ast.Constant) and node.returns.value is None
+        if not sections.get("Returns") and not returns_none:
+            problems.append(f"{where}: no Returns section")
+        if not any(line.strip().startswith("APIStatusError:") for line in sections.get("Raises", [])):
+            problems.append(f"{where}: no Raises section naming APIStatusError")
+    assert methods > 20
+    assert not problems, f"{len(problems)} of {methods} methods:\n" + "\n".join(problems[:40])

@@ -60,6 +60,15 @@ class Documents:
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `DocumentsCreateResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["DocumentsCreate"],
@@ -85,6 +94,21 @@ class Documents:
         carries the created record, which the API keeps incomplete.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
+
+        Args:
+            source: a file path, a binary file object or bytes; streamed, never read whole.
+            body: the other fields of `DocumentCreateRequest`, with their wire or Python names.
+            filename: the file's name (default: the name of `source`, when it has one).
+
+        Returns:
+            The `DocumentsCreateResponse` answer of DocumentsCreate.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            IncompleteUploadError: the file's upload failed; it carries the created record.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
@@ -109,6 +133,17 @@ class Documents:
 
         Args:
             body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -141,6 +176,24 @@ class Documents:
         received them.
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
+
+        Args:
+            records: the records, as `DocumentMetadataRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -170,6 +223,15 @@ class Documents:
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(DocumentUploadRequest, body)
         check_file_size(OPERATIONS["DocumentsUpload"], wire)
@@ -191,6 +253,21 @@ class Documents:
         `fileName` defaults to the file's name.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
+
+        Args:
+            source: a file path, a binary file object or bytes.
+            body: the other fields of `DocumentUploadRequest`, with their wire or Python names.
+            filename: the file's name for `fileName` (default: the name of `source`, when it has one).
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            FileTooLargeError: the file is over 3145728 bytes; nothing is read or sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(
             DocumentUploadRequest,
@@ -221,6 +298,15 @@ class AsyncDocuments:
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `DocumentsCreateResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["DocumentsCreate"],
@@ -246,6 +332,21 @@ class AsyncDocuments:
         carries the created record, which the API keeps incomplete.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
+
+        Args:
+            source: a file path, a binary file object or bytes; streamed, never read whole.
+            body: the other fields of `DocumentCreateRequest`, with their wire or Python names.
+            filename: the file's name (default: the name of `source`, when it has one).
+
+        Returns:
+            The `DocumentsCreateResponse` answer of DocumentsCreate.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            IncompleteUploadError: the file's upload failed; it carries the created record.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
@@ -270,6 +371,17 @@ class AsyncDocuments:
 
         Args:
             body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -302,6 +414,24 @@ class AsyncDocuments:
         received them.
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
+
+        Args:
+            records: the records, as `DocumentMetadataRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -331,6 +461,15 @@ class AsyncDocuments:
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(DocumentUploadRequest, body)
         check_file_size(OPERATIONS["DocumentsUpload"], wire)
@@ -352,6 +491,21 @@ class AsyncDocuments:
         `fileName` defaults to the file's name.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
+
+        Args:
+            source: a file path, a binary file object or bytes.
+            body: the other fields of `DocumentUploadRequest`, with their wire or Python names.
+            filename: the file's name for `fileName` (default: the name of `source`, when it has one).
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            FileTooLargeError: the file is over 3145728 bytes; nothing is read or sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(
             DocumentUploadRequest,

@@ -37,6 +37,15 @@ class ProcessInstances:
         Args:
             process_instance_id: GUID of the process instance. Only GUID syntax matters; the API documentation's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `CommentCreateResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["ProcessInstancesCommentsCreate"],
@@ -71,6 +80,15 @@ class AsyncProcessInstances:
         Args:
             process_instance_id: GUID of the process instance. Only GUID syntax matters; the API documentation's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `CommentCreateResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["ProcessInstancesCommentsCreate"],

@@ -39,6 +39,14 @@ class Attachments:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
+
+        Returns:
+            The number of bytes written to `destination`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.download(
             OPERATIONS["GetActiveAttachment"],
@@ -69,6 +77,14 @@ class Attachments:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
+
+        Returns:
+            The number of bytes written to `destination`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.download(
             OPERATIONS["GetAttachmentAsAdmin"],
@@ -94,6 +110,14 @@ class Attachments:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `AttachmentMetadataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
@@ -123,6 +147,15 @@ class Attachments:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `AttachmentMetadataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetAttachmentMetadata"],
@@ -158,6 +191,17 @@ class Attachments:
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
+            filename: the file name sent with the upload (default: the name of `source`, when it has one).
+            content_type: the upload's media type (default: guessed from the file name).
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         response = self._client.upload(
             OPERATIONS["SetProjectAttachment"],
@@ -200,6 +244,14 @@ class AsyncAttachments:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
+
+        Returns:
+            The number of bytes written to `destination`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.download(
             OPERATIONS["GetActiveAttachment"],
@@ -230,6 +282,14 @@ class AsyncAttachments:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
+
+        Returns:
+            The number of bytes written to `destination`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.download(
             OPERATIONS["GetAttachmentAsAdmin"],
@@ -255,6 +315,14 @@ class AsyncAttachments:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `AttachmentMetadataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
@@ -284,6 +352,15 @@ class AsyncAttachments:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `AttachmentMetadataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetAttachmentMetadata"],
@@ -319,6 +396,17 @@ class AsyncAttachments:
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
+            filename: the file name sent with the upload (default: the name of `source`, when it has one).
+            content_type: the upload's media type (default: guessed from the file name).
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         response = await self._client.upload(
             OPERATIONS["SetProjectAttachment"],

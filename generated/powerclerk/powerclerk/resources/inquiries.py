@@ -47,6 +47,15 @@ class Inquiries:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryNoteResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryNote"],
@@ -70,6 +79,14 @@ class Inquiries:
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
+
+        Returns:
+            The `InquiryNotesResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetNotesInInquiryThread"],
@@ -92,6 +109,14 @@ class Inquiries:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+
+        Returns:
+            The `InquiryThreadsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
@@ -123,6 +148,15 @@ class Inquiries:
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryThreadResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryThreadExternalId"],
@@ -159,6 +193,15 @@ class Inquiries:
             thread_id: The inquiry thread.
             thread_status: The new thread status.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryThreadResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryThreadStatus"],
@@ -196,6 +239,15 @@ class AsyncInquiries:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryNoteResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryNote"],
@@ -219,6 +271,14 @@ class AsyncInquiries:
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
+
+        Returns:
+            The `InquiryNotesResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetNotesInInquiryThread"],
@@ -241,6 +301,14 @@ class AsyncInquiries:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+
+        Returns:
+            The `InquiryThreadsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
@@ -272,6 +340,15 @@ class AsyncInquiries:
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryThreadResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryThreadExternalId"],
@@ -308,6 +385,15 @@ class AsyncInquiries:
             thread_id: The inquiry thread.
             thread_status: The new thread status.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryThreadResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryThreadStatus"],

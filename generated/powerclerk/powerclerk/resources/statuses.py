@@ -35,6 +35,14 @@ class Statuses:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+
+        Returns:
+            The `StatusHistoryResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
@@ -66,6 +74,15 @@ class Statuses:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (API documentation, "Custom Ids").
             auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatus"],
@@ -95,6 +112,15 @@ class Statuses:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatusReportAs"],
@@ -127,6 +153,14 @@ class AsyncStatuses:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+
+        Returns:
+            The `StatusHistoryResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
@@ -158,6 +192,15 @@ class AsyncStatuses:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (API documentation, "Custom Ids").
             auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatus"],
@@ -187,6 +230,15 @@ class AsyncStatuses:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatusReportAs"],
