@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from emulator.foreground import DEFAULT_PORT, serve
-from emulator.settings import Settings
+from emulator.foreground import serve
+from emulator.settings import DEFAULT_PORT, Settings
 
 
 def main(argv: list[str] | None = None) -> None:

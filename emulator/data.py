@@ -23,7 +23,7 @@ from generator.model.ir import Api
 from generator.spec.load import Document, load_api_dir
 from generator.spec.validate import validate
 
-__all__ = ["DataError", "EmulatorData", "credentials", "load_api", "load_data"]
+__all__ = ["DataError", "EmulatorData", "credentials", "load_api", "load_data", "read_data"]
 
 DATA_DIR = "emulator"
 _AUTH_FIELDS = {  # spec auth.kind -> (identity, secret) as the client's constructor names them
@@ -58,9 +58,10 @@ class EmulatorData:
     behaviour: Behaviour = field(default_factory=Behaviour)
 
 
-def load_data(api_dir: Path, api: Api) -> EmulatorData:
-    """The API's emulator data; an API without the folder gets defaults and the generic
-    engine (no credentials: the caller's Settings must name some)."""
+def read_data(api_dir: Path, api: Api) -> EmulatorData:
+    """The API's emulator data files (credentials, declarations, seeds), without importing
+    its hooks: what the generator's README quick start reads. An API without the folder gets
+    defaults."""
     folder = Path(api_dir) / DATA_DIR
     data = EmulatorData()
     documents = read_folder(folder) if folder.is_dir() else {}
@@ -70,6 +71,14 @@ def load_data(api_dir: Path, api: Api) -> EmulatorData:
         data.declarations = read_behaviours(documents["behaviours.yaml"], api)
     if "seeds.yaml" in documents:
         data.seeds = _read_seeds(documents["seeds.yaml"], data.declarations)
+    return data
+
+
+def load_data(api_dir: Path, api: Api) -> EmulatorData:
+    """The API's emulator data and its hooks; an API without the folder gets defaults and the
+    generic engine (no credentials: the caller's Settings must name some)."""
+    data = read_data(api_dir, api)
+    folder = Path(api_dir) / DATA_DIR
     hooks = folder / "hooks.py"
     if hooks.exists():
         data.behaviour = _load_hooks(folder, api.name)

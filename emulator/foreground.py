@@ -9,9 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from emulator.app import create_app
-from emulator.settings import Settings
-
-DEFAULT_PORT = 8400
+from emulator.settings import DEFAULT_PORT, Settings
 
 
 def serve(api_dir: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
@@ -23,7 +21,7 @@ def serve(api_dir: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     base_url = f"http://{host}:{port}"
     print(f"{api.title} emulator")
     print(f"  base URL : {base_url}   (operations under {base_url}{api.base_path})")
-    print(f"  token URL: {base_url}{api.auth.token_path or settings.token_path}")
+    print(f"  token URL: {base_url}{settings.token_route(api.auth.token_path)}")
     # Only this API's accounts, under the names its client's constructor takes.
     for name, credential in app.state.emulator.data.credentials.items():
         fields = " ".join(f"{k}={v}" for k, v in credential.fields.items())

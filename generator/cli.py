@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from emulator.settings import DEFAULT_PORT, Settings  # light: no web server
 from generator import __version__
 from generator.console import paint
 from generator.pipeline import build, export_openapi, generate
@@ -102,12 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     specs_option(emu)
     emu.add_argument("--host", default="127.0.0.1",
                      help="the address to listen on (default: 127.0.0.1)")
-    # Defaults are the emulator's own (its banner shows the URL): `generate` does not import it.
-    emu.add_argument("--port", type=int, default=None,
-                     help="the port to listen on (default: the emulator's, shown in its banner)")
-    emu.add_argument("--rate-limit", type=int, default=None,
-                     help="operations per API key per minute before a 429 "
-                          "(default: the emulator's)")
+    emu.add_argument("--port", type=int, default=DEFAULT_PORT,
+                     help=f"the port to listen on (default: {DEFAULT_PORT})")
+    emu.add_argument("--rate-limit", type=int, default=Settings.rate_limit,
+                     help="operations per API key per minute before a 429, for an API with a "
+                          f"rate limit (default: {Settings.rate_limit})")
     pull = command("pull-schemas", "store each operation's schemas in specs/<api>/schemas/",
                    "pull-schemas ebuilder", "pull-schemas ebuilder --force --rate 1")
     pull.add_argument("api", help="API folder name")
@@ -209,7 +209,6 @@ def _emulator(args: argparse.Namespace) -> int:
     # Imported here: the web server and the emulator are not needed by any other command.
     from emulator.datafile import DataError
     from emulator.foreground import serve
-    from emulator.settings import Settings
 
     api_dir = args.specs / args.api
     if not (api_dir / "api.yaml").is_file():
@@ -217,10 +216,8 @@ def _emulator(args: argparse.Namespace) -> int:
         print(f"apigen emulator: {_error(f'no API spec in {api_dir}')} (APIs in {args.specs}: "
               f"{', '.join(known) or 'none'})", file=sys.stderr)
         return EXIT_SPEC
-    settings = Settings() if args.rate_limit is None else Settings(rate_limit=args.rate_limit)
-    port = {} if args.port is None else {"port": args.port}
     try:
-        serve(api_dir, host=args.host, settings=settings, **port)
+        serve(api_dir, host=args.host, port=args.port, settings=Settings(rate_limit=args.rate_limit))
     except SpecError as exc:
         _print_problems(exc)
         return EXIT_SPEC

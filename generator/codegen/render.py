@@ -16,6 +16,7 @@ from generator import __version__, cache, templates
 from generator.codegen import escape
 from generator.codegen.models import needs_custom_base
 from generator.codegen.openapi import render_openapi
+from generator.codegen.quickstart import LocalEmulator, first_call
 from generator.enrich import EnrichmentNote
 from generator.model import paths
 from generator.model.ir import Api, Field, Model, Move, Operation, Param, Resource, TypeRef
@@ -289,10 +290,12 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _common(api: Api, findings: Sequence[EnrichmentNote] = ()) -> dict[str, Any]:
+def _common(api: Api, findings: Sequence[EnrichmentNote] = (),
+            emulator: LocalEmulator | None = None) -> dict[str, Any]:
     """What every template sees."""
     return {"api": api, "ctx": Context(api), "header": header(api), "version": __version__,
-            "findings": list(findings)}
+            "findings": list(findings), "emulator": emulator,
+            "first_call": first_call(api) if emulator else None}
 
 
 def render_pyproject(api: Api) -> str:
@@ -301,12 +304,14 @@ def render_pyproject(api: Api) -> str:
 
 
 def render_package(
-    api: Api, findings: Sequence[EnrichmentNote] = (), pyproject: str | None = None
+    api: Api, findings: Sequence[EnrichmentNote] = (), pyproject: str | None = None,
+    emulator: LocalEmulator | None = None,
 ) -> dict[str, str]:
     """Every file of generated/<api>/ but types.py (codegen/models makes that one), by path
-    relative to that folder."""
+    relative to that folder; `emulator`, when the API has one, gives the README a quick
+    start."""
     env = _environment()
-    common = _common(api, findings)
+    common = _common(api, findings, emulator)
     ctx, pkg = common["ctx"], api.name
     files = {"pyproject.toml": render_pyproject(api) if pyproject is None else pyproject}
     for template, target in (
