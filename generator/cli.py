@@ -217,7 +217,8 @@ def _emulator(args: argparse.Namespace) -> int:
               f"{', '.join(known) or 'none'})", file=sys.stderr)
         return EXIT_SPEC
     try:
-        serve(api_dir, host=args.host, port=args.port, settings=Settings(rate_limit=args.rate_limit))
+        serve(api_dir, host=args.host, port=args.port,
+              settings=Settings(rate_limit=args.rate_limit))
     except SpecError as exc:
         _print_problems(exc)
         return EXIT_SPEC
