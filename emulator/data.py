@@ -31,7 +31,7 @@ _AUTH_FIELDS = {  # spec auth.kind -> (identity, secret) as the client's constru
     "oauth2_password": ("username", "password"),
 }
 _TOP_KEYS = {"token_type": str, "credentials": dict, "path_aliases": dict,
-             "success_as_string": list}
+             "success_as_string": list, "known_ids": dict}
 _CREDENTIAL_EXTRAS = {"api_key": str, "mfa_totp_secret": str, "admin": bool}
 _SEED_KEYS = ("fields", "id", "parent", "status", "items")
 
@@ -53,6 +53,8 @@ class EmulatorData:
     path_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # batch operations whose documented success example spells `success` as the string "true"
     success_as_string: frozenset[str] = frozenset()
+    # path parameter wire name -> an id the hooks create the same way at every reset
+    known_ids: dict[str, str] = field(default_factory=dict)
     seeds: Any = None
     declarations: Declarations = field(default_factory=Declarations)
     behaviour: Behaviour = field(default_factory=Behaviour)
@@ -114,6 +116,11 @@ def _read_main(doc: Document, api: Api, data: EmulatorData) -> None:
                           f"no operation with wire name {wire_name!r} in the spec",
                           at=("success_as_string", i))
     data.success_as_string = frozenset(top.get("success_as_string") or ())
+    path_params = {p.wire_name for op in api.operations for p in op.params_in("path")}
+    for name, value in (top.get("known_ids") or {}).items():
+        if name not in path_params:
+            raise problem(doc, ("known_ids", name), "no operation has this path parameter")
+        data.known_ids[name] = expect(doc, ("known_ids", name), value, str)
     identity, secret = _AUTH_FIELDS.get(api.auth.kind, _AUTH_FIELDS["oauth2_client_credentials"])
     for name, entry in (top.get("credentials") or {}).items():
         data.credentials[name] = _credential(doc, ("credentials", name), entry, identity,

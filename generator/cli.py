@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default: specs)")
 
     gen = command("generate", "render specs/<api>/ into generated/<api>/",
-                  "generate", "generate powerclerk", "generate --check",
+                  "generate", "generate <api>", "generate --check",
                   "generate --specs my-specs --out build")
     gen.add_argument("apis", nargs="*", help="API folder names (default: all)")
     specs_option(gen)
@@ -91,15 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export = command("openapi",
                      "write only generated/<api>/openapi.json (OpenAPI 3.1) from the specs",
-                     "openapi", "openapi ebuilder --out /tmp/openapi")
+                     "openapi", "openapi <api> --out /tmp/openapi")
     export.add_argument("apis", nargs="*", help="API folder names (default: all)")
     specs_option(export)
     export.add_argument("--out", type=Path, default=Path("generated"),
                         help="where <api>/openapi.json goes (default: generated)")
     emu = command("emulator",
                   "serve an API's emulator (a fake of the API, from its spec) in the foreground",
-                  "emulator powerclerk", "emulator ebuilder --port 8123 --rate-limit 600")
-    emu.add_argument("api", help="API folder name, e.g. powerclerk")
+                  "emulator <api>", "emulator <api> --port 8123 --rate-limit 600")
+    emu.add_argument("api", help="API folder name (a folder of --specs)")
     specs_option(emu)
     emu.add_argument("--host", default="127.0.0.1",
                      help="the address to listen on (default: 127.0.0.1)")
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="operations per API key per minute before a 429, for an API with a "
                           f"rate limit (default: {Settings.rate_limit})")
     pull = command("pull-schemas", "store each operation's schemas in specs/<api>/schemas/",
-                   "pull-schemas ebuilder", "pull-schemas ebuilder --force --rate 1")
+                   "pull-schemas <api>", "pull-schemas <api> --force --rate 1")
     pull.add_argument("api", help="API folder name")
     specs_option(pull)
     pull.add_argument("--force", action="store_true", help="refetch schemas already stored")
@@ -120,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests per second (default: the spec's rate limit; 0: no pacing)",
     )
     dr = command("drift", "compare the live API with the specs (exit 0/1/2)",
-                 "drift ebuilder", "drift ebuilder --fail-on potentially-breaking --format json",
-                 "drift ebuilder --operation GetProjects --update")
+                 "drift <api>", "drift <api> --fail-on potentially-breaking --format json",
+                 "drift <api> --operation <WireName> --update")
     dr.add_argument("api", help="API folder name")
     specs_option(dr)
     dr.add_argument("--fail-on", default="breaking",

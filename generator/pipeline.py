@@ -64,7 +64,8 @@ def local_emulator(api_dir: Path, api: Api) -> LocalEmulator | None:
         if values:
             records.append(Records(name, tuple(definition.key), values))
     return LocalEmulator(f"http://127.0.0.1:{DEFAULT_PORT}",
-                         Settings().token_route(api.auth.token_path), accounts, tuple(records))
+                         Settings().token_route(api.auth.token_path), accounts, tuple(records),
+                         tuple(data.known_ids.items()))
 
 
 def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:

@@ -31,6 +31,8 @@ class LocalEmulator:
     token_path: str  # where the emulator issues tokens, under base_url
     accounts: tuple[Account, ...]
     records: tuple[Records, ...]
+    # path parameter -> an id the emulator creates at start (where the spec has no example)
+    known_ids: tuple[tuple[str, str], ...] = ()
 
     @property
     def account(self) -> Account:

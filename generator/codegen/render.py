@@ -84,10 +84,11 @@ def _nested_refs(model: Model) -> list[tuple[Field, TypeRef]]:
 class Context:
     """Everything templates need beyond the IR itself, computed once per API."""
 
-    def __init__(self, api: Api):
+    def __init__(self, api: Api, known_ids: Mapping[str, str] | None = None):
         self.api = api
         self.models = {m.name: m for m in api.models}
         self.identifiers = dict(api.identifiers)
+        self.known_ids = dict(known_ids or {})  # ids the API's emulator creates at start
 
     @staticmethod
     def field_path(model: Model, wire_path: str) -> tuple[str, ...]:
@@ -241,12 +242,13 @@ class Context:
             if f.required
         }
 
-    @staticmethod
-    def param_example(param: Param) -> str:
-        """A README value for a parameter: the spec's example, else one its checked format
-        accepts, else a placeholder."""
+    def param_example(self, param: Param) -> str:
+        """A README value for a parameter: the spec's example, else an id the emulator creates
+        at start, else one its checked format accepts, else a placeholder."""
         if isinstance(param.example, str):
             return param.example
+        if param.wire_name in self.known_ids:
+            return self.known_ids[param.wire_name]
         return FORMATS[param.format].example if param.format in FORMATS else f"{param.wire_name}-1"
 
 
@@ -293,8 +295,9 @@ def _environment() -> jinja2.Environment:
 def _common(api: Api, findings: Sequence[EnrichmentNote] = (),
             emulator: LocalEmulator | None = None) -> dict[str, Any]:
     """What every template sees."""
-    return {"api": api, "ctx": Context(api), "header": header(api), "version": __version__,
-            "findings": list(findings), "emulator": emulator,
+    known_ids = dict(emulator.known_ids) if emulator else {}
+    return {"api": api, "ctx": Context(api, known_ids), "header": header(api),
+            "version": __version__, "findings": list(findings), "emulator": emulator,
             "first_call": first_call(api) if emulator else None}
 
 

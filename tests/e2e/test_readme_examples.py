@@ -119,3 +119,21 @@ def test_every_python_block_runs_against_the_emulator(
         for line in refused:
             print(f"  {line}")
     assert len(refused) <= len(blocks) // 4, "most examples complete against the emulator"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_the_quick_start_names_the_emulator_data(api: str) -> None:
+    """Accounts and records come from the emulator data beside the spec, not from the template."""
+    from emulator.data import load_api, read_data
+
+    readme = (GENERATED / api / "README.md").read_text()
+    data = read_data(SPECS / api, load_api(SPECS / api))
+    start = readme.index("## Quick start against the local emulator")
+    assert start < readme.index("## Install") and f"apigen emulator {api}" in readme
+    for credential in data.credentials.values():
+        assert all(f'`{name}="{value}"`' in readme for name, value in credential.fields.items())
+    for name, definition in data.declarations.collections.items():
+        for row in (data.seeds or {}).get(name) or []:
+            assert all(f"`{row['fields'][key]}" in readme for key in definition.key)
+    for value in data.known_ids.values():
+        assert f"`{value}`" in readme

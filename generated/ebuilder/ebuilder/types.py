@@ -819,7 +819,7 @@ class CommitmentChangeProcessImportOptions(ApiRequestModel):
     )
     process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter gives it (Decision A6).
+    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter gives it.
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
@@ -1742,7 +1742,7 @@ class DocumentCreateRequest(ApiRequestModel):
     """
     file_size: int = Field(..., alias="fileSize", ge=0)
     """
-    File size in bytes (D8; integer here, while the returned content-Length header is a string).
+    File size in bytes (integer here, while the returned content-Length header is a string).
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
@@ -1793,7 +1793,7 @@ class DocumentUploadRequest(ApiRequestModel):
         pattern="^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
     )
     """
-    Base64-encoded file content (decoded size at most 3 MB; H11).
+    Base64-encoded file content (decoded size at most 3 MB).
     """
     file_name: str = Field(..., alias="fileName")
     """
@@ -2856,7 +2856,7 @@ class ProcessImportOptions(ApiRequestModel):
     )
     process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the processPrefix query parameter gives it (Decision A6: one of the two; the operation checks it).
+    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the processPrefix query parameter gives it (one of the two; the operation checks it).
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
@@ -3219,7 +3219,7 @@ class DocumentsCreateResponse(ApiResponseModel):
 
     success: bool | None = Field(None, alias="success")
     """
-    True when the record was created (F1 applies).
+    True when the record was created.
     """
     upload_parameters: UploadParameters | None = Field(None, alias="uploadParameters")
     """
@@ -3543,7 +3543,7 @@ class ProjectRow(ApiRequestModel):
     """
     workflow_due_date_offset: str | None = Field(None, alias="workflowDueDateOffset")
     """
-    Workflow due date offset (a string, D5).
+    Workflow due date offset (a string).
     """
     project_webcam_url: str | None = Field(None, alias="projectWebcamUrl")
     """
