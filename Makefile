@@ -48,10 +48,11 @@ mypy: $(INSTALLED)
 	  $(BIN)/mypy --config-file generated/$$api/pyproject.toml generated/$$api/$$api || exit 1; \
 	done
 
-# make emulator [API=powerclerk|ebuilder]: one fake API in the foreground on 127.0.0.1:8400.
+# make emulator [API=powerclerk|ebuilder] [PORT=8400] [RATE=<operations per minute>]: one fake
+# API in the foreground on 127.0.0.1 (`apigen emulator --help`).
 EMULATE ?= $(or $(API),powerclerk)
 emulator: $(READY)
-	$(BIN)/python -m emulator --api-dir specs/$(EMULATE) --port 8400
+	$(BIN)/apigen emulator $(EMULATE) $(if $(PORT),--port $(PORT)) $(if $(RATE),--rate-limit $(RATE))
 
 # make pull-schemas API=<name> [FORCE=1]; credentials come from <API>_* environment variables.
 pull-schemas: $(READY)

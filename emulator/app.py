@@ -444,7 +444,7 @@ def create_app(api_dir: Path, settings: Settings) -> Starlette:
     for op in api.operations:
         for path in (op.path, *data.path_aliases.get(op.wire_name, ())):
             by_path.setdefault(path, []).append(op)
-    routes = [_route(api.auth.token_path or settings.token_path, token, ["POST"], api)]
+    routes = [_route(settings.token_route(api.auth.token_path), token, ["POST"], api)]
     routes += [_route(api.base_path + path, endpoint(by_path[path]), _EVERY_METHOD, api)
                for path in sorted(by_path, key=_route_order)]
     if any(op.presigned_upload for op in api.operations):

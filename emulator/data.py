@@ -23,7 +23,7 @@ from generator.model.ir import Api
 from generator.spec.load import Document, load_api_dir
 from generator.spec.validate import validate
 
-__all__ = ["DataError", "EmulatorData", "credentials", "load_api", "load_data"]
+__all__ = ["DataError", "EmulatorData", "credentials", "load_api", "load_data", "read_data"]
 
 DATA_DIR = "emulator"
 _AUTH_FIELDS = {  # spec auth.kind -> (identity, secret) as the client's constructor names them
@@ -31,7 +31,7 @@ _AUTH_FIELDS = {  # spec auth.kind -> (identity, secret) as the client's constru
     "oauth2_password": ("username", "password"),
 }
 _TOP_KEYS = {"token_type": str, "credentials": dict, "path_aliases": dict,
-             "success_as_string": list}
+             "success_as_string": list, "known_ids": dict}
 _CREDENTIAL_EXTRAS = {"api_key": str, "mfa_totp_secret": str, "admin": bool}
 _SEED_KEYS = ("fields", "id", "parent", "status", "items")
 
@@ -53,14 +53,17 @@ class EmulatorData:
     path_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # batch operations whose documented success example spells `success` as the string "true"
     success_as_string: frozenset[str] = frozenset()
+    # path parameter wire name -> an id the hooks create the same way at every reset
+    known_ids: dict[str, str] = field(default_factory=dict)
     seeds: Any = None
     declarations: Declarations = field(default_factory=Declarations)
     behaviour: Behaviour = field(default_factory=Behaviour)
 
 
-def load_data(api_dir: Path, api: Api) -> EmulatorData:
-    """The API's emulator data; an API without the folder gets defaults and the generic
-    engine (no credentials: the caller's Settings must name some)."""
+def read_data(api_dir: Path, api: Api) -> EmulatorData:
+    """The API's emulator data files (credentials, declarations, seeds), without importing
+    its hooks: what the generator's README quick start reads. An API without the folder gets
+    defaults."""
     folder = Path(api_dir) / DATA_DIR
     data = EmulatorData()
     documents = read_folder(folder) if folder.is_dir() else {}
@@ -70,6 +73,14 @@ def load_data(api_dir: Path, api: Api) -> EmulatorData:
         data.declarations = read_behaviours(documents["behaviours.yaml"], api)
     if "seeds.yaml" in documents:
         data.seeds = _read_seeds(documents["seeds.yaml"], data.declarations)
+    return data
+
+
+def load_data(api_dir: Path, api: Api) -> EmulatorData:
+    """The API's emulator data and its hooks; an API without the folder gets defaults and the
+    generic engine (no credentials: the caller's Settings must name some)."""
+    data = read_data(api_dir, api)
+    folder = Path(api_dir) / DATA_DIR
     hooks = folder / "hooks.py"
     if hooks.exists():
         data.behaviour = _load_hooks(folder, api.name)
@@ -105,6 +116,11 @@ def _read_main(doc: Document, api: Api, data: EmulatorData) -> None:
                           f"no operation with wire name {wire_name!r} in the spec",
                           at=("success_as_string", i))
     data.success_as_string = frozenset(top.get("success_as_string") or ())
+    path_params = {p.wire_name for op in api.operations for p in op.params_in("path")}
+    for name, value in (top.get("known_ids") or {}).items():
+        if name not in path_params:
+            raise problem(doc, ("known_ids", name), "no operation has this path parameter")
+        data.known_ids[name] = expect(doc, ("known_ids", name), value, str)
     identity, secret = _AUTH_FIELDS.get(api.auth.kind, _AUTH_FIELDS["oauth2_client_credentials"])
     for name, entry in (top.get("credentials") or {}).items():
         data.credentials[name] = _credential(doc, ("credentials", name), entry, identity,

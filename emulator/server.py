@@ -44,7 +44,7 @@ class EmulatorServer:
 
     @property
     def token_url(self) -> str:
-        return self.base_url + (self.emulator.api.auth.token_path or self.settings.token_path)
+        return self.base_url + self.settings.token_route(self.emulator.api.auth.token_path)
 
     @property
     def credentials(self) -> dict[str, Client]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, fields
 
+DEFAULT_PORT = 8400  # where `apigen emulator` and `make emulator` listen unless told otherwise
+
 
 @dataclass(frozen=True)
 class Client:
@@ -53,6 +55,11 @@ class Settings:
     # drift: {wire_name: {"request"|"response": JSON Schema}}. A request replacement is also
     # enforced. A string is served as text/html, the way a proxy's error page would be.
     schema_replacements: dict[str, dict[str, dict | str]] = field(default_factory=dict)
+
+    def token_route(self, declared_path: str) -> str:
+        """The path of the emulator's token endpoint: the spec's token path when it names one,
+        else `token_path`."""
+        return declared_path or self.token_path
 
     def client_by_id(self, client_id: str) -> Client | None:
         return next((c for c in self.clients if c.client_id == client_id), None)

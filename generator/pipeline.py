@@ -8,6 +8,7 @@ from pathlib import Path
 from generator.codegen.format import format_tree
 from generator.codegen.models import ModelsJob, Workers
 from generator.codegen.openapi import render_openapi
+from generator.codegen.quickstart import Account, LocalEmulator, Records
 from generator.codegen.render import header, render_package, render_pyproject
 from generator.codegen.write import Plan, apply, plan
 from generator.enrich import EnrichmentNote, enrich
@@ -44,6 +45,29 @@ def enriched_api(
     return enrich(api, schemas) if schemas.is_dir() else (api, [])
 
 
+def local_emulator(api_dir: Path, api: Api) -> LocalEmulator | None:
+    """The facts of the API's emulator a README's quick start gives (None: it names no
+    account, so there is nothing to connect with)."""
+    # Imported here: only this stage needs the emulator's data readers (not its web server).
+    from emulator.data import read_data
+    from emulator.settings import DEFAULT_PORT, Settings
+
+    data = read_data(api_dir, api)
+    if not data.credentials:
+        return None
+    accounts = tuple(Account(name, tuple(c.fields.items()), c.admin)
+                     for name, c in data.credentials.items())
+    records = []
+    for name, definition in data.declarations.collections.items():
+        rows = (data.seeds or {}).get(name) or []
+        values = tuple(" / ".join(str(row["fields"][k]) for k in definition.key) for row in rows)
+        if values:
+            records.append(Records(name, tuple(definition.key), values))
+    return LocalEmulator(f"http://127.0.0.1:{DEFAULT_PORT}",
+                         Settings().token_route(api.auth.token_path), accounts, tuple(records),
+                         tuple(data.known_ids.items()))
+
+
 def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
     """Generate every API in memory and return what writing it would change."""
     rendered: dict[str, str] = {}
@@ -53,15 +77,16 @@ def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:
             documents = load_api_dir(api_dir)
             if any(doc.fresh for doc in documents):
                 workers.warm_up()  # some models will likely be regenerated: get ready
-            loaded.append(enriched_api(api_dir, documents))
-        apis = [api for api, _ in loaded]
+            loaded.append((*enriched_api(api_dir, documents), api_dir))
+        apis = [api for api, _, _ in loaded]
         jobs = []
-        for api, findings in loaded:
+        for api, findings, api_dir in loaded:
             pyproject = render_pyproject(api)
             # The models start first: what the cache lacks is generated in the workers while
             # the templates render.
             jobs.append((api, ModelsJob(api, header(api), pyproject, workers)))
-            for rel, text in render_package(api, findings, pyproject).items():
+            emulator = local_emulator(api_dir, api)
+            for rel, text in render_package(api, findings, pyproject, emulator).items():
                 rendered[f"{api.name}/{rel}"] = text
         # types.py comes formatted, chunk by chunk, from the models stage
         models = {f"{api.name}/{api.name}/types.py": job.result() for api, job in jobs}

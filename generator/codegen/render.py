@@ -16,6 +16,7 @@ from generator import __version__, cache, templates
 from generator.codegen import escape
 from generator.codegen.models import needs_custom_base
 from generator.codegen.openapi import render_openapi
+from generator.codegen.quickstart import LocalEmulator, first_call
 from generator.enrich import EnrichmentNote
 from generator.model import paths
 from generator.model.ir import Api, Field, Model, Move, Operation, Param, Resource, TypeRef
@@ -83,10 +84,11 @@ def _nested_refs(model: Model) -> list[tuple[Field, TypeRef]]:
 class Context:
     """Everything templates need beyond the IR itself, computed once per API."""
 
-    def __init__(self, api: Api):
+    def __init__(self, api: Api, known_ids: Mapping[str, str] | None = None):
         self.api = api
         self.models = {m.name: m for m in api.models}
         self.identifiers = dict(api.identifiers)
+        self.known_ids = dict(known_ids or {})  # ids the API's emulator creates at start
 
     @staticmethod
     def field_path(model: Model, wire_path: str) -> tuple[str, ...]:
@@ -240,12 +242,13 @@ class Context:
             if f.required
         }
 
-    @staticmethod
-    def param_example(param: Param) -> str:
-        """A README value for a parameter: the spec's example, else one its checked format
-        accepts, else a placeholder."""
+    def param_example(self, param: Param) -> str:
+        """A README value for a parameter: the spec's example, else an id the emulator creates
+        at start, else one its checked format accepts, else a placeholder."""
         if isinstance(param.example, str):
             return param.example
+        if param.wire_name in self.known_ids:
+            return self.known_ids[param.wire_name]
         return FORMATS[param.format].example if param.format in FORMATS else f"{param.wire_name}-1"
 
 
@@ -289,10 +292,13 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _common(api: Api, findings: Sequence[EnrichmentNote] = ()) -> dict[str, Any]:
+def _common(api: Api, findings: Sequence[EnrichmentNote] = (),
+            emulator: LocalEmulator | None = None) -> dict[str, Any]:
     """What every template sees."""
-    return {"api": api, "ctx": Context(api), "header": header(api), "version": __version__,
-            "findings": list(findings)}
+    known_ids = dict(emulator.known_ids) if emulator else {}
+    return {"api": api, "ctx": Context(api, known_ids), "header": header(api),
+            "version": __version__, "findings": list(findings), "emulator": emulator,
+            "first_call": first_call(api) if emulator else None}
 
 
 def render_pyproject(api: Api) -> str:
@@ -301,12 +307,14 @@ def render_pyproject(api: Api) -> str:
 
 
 def render_package(
-    api: Api, findings: Sequence[EnrichmentNote] = (), pyproject: str | None = None
+    api: Api, findings: Sequence[EnrichmentNote] = (), pyproject: str | None = None,
+    emulator: LocalEmulator | None = None,
 ) -> dict[str, str]:
     """Every file of generated/<api>/ but types.py (codegen/models makes that one), by path
-    relative to that folder."""
+    relative to that folder; `emulator`, when the API has one, gives the README a quick
+    start."""
     env = _environment()
-    common = _common(api, findings)
+    common = _common(api, findings, emulator)
     ctx, pkg = common["ctx"], api.name
     files = {"pyproject.toml": render_pyproject(api) if pyproject is None else pyproject}
     for template, target in (

@@ -98,7 +98,7 @@ class PresignedUpload:
 
 @dataclass(frozen=True, slots=True)
 class BatchResultShape:
-    """Wire names of the parts of a batch answer (see specs/README.md)."""
+    """Wire names of the parts of a batch answer (the spec's `batch_result`)."""
 
     success: str
     records: str

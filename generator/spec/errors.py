@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -24,8 +25,14 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        return self.format()
+
+    def format(self, paint: Callable[[str, str], str] = lambda text, _style: text) -> str:
+        """The one-line form; `paint(text, style)` may colour the place ("place") and the
+        word error ("error")."""
         where = f" at '{_one_line(self.key)}'" if self.key else ""
-        return f"{self.loc}: error{where}: {_one_line(self.message)}"
+        return f"{paint(str(self.loc), 'place')}: {paint('error', 'error')}{where}: " \
+            f"{_one_line(self.message)}"
 
 
 def _one_line(text: str) -> str:

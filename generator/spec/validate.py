@@ -4,6 +4,7 @@ the file, line, column and key; all problems are reported together."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import keyword
 import re
@@ -62,7 +63,7 @@ def _expected(error: ValidationError) -> str:
         extra = (
             sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
         )
-        return f"unknown key {', '.join(map(repr, extra))}; expected one of: {', '.join(allowed)}"
+        return _unknown_keys(extra, allowed)
     if error.validator == "required":
         return error.message.replace("is a required property", "is required here")
     if error.validator == "enum":
@@ -80,6 +81,18 @@ def _expected(error: ValidationError) -> str:
     if error.validator == "const" and "description" in error.schema:  # the rule, in words
         return f"{error.instance!r} is not allowed: {error.schema['description']}"
     return error.message
+
+
+def _unknown_keys(extra: list[Any], allowed: list[str]) -> str:
+    """Names the keys not allowed here and, for one misspelt key, the allowed key it is
+    closest to."""
+    message = f"unknown key {', '.join(map(repr, extra))}"
+    by_lower = {key.lower(): key for key in allowed}  # a wrong case is a misspelling too
+    close = (difflib.get_close_matches(str(extra[0]).lower(), list(by_lower), n=1)
+             if len(extra) == 1 else [])
+    if close:
+        message += f"; did you mean {by_lower[close[0]]!r}?"
+    return f"{message} (expected one of: {', '.join(allowed)})"
 
 
 def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
@@ -103,7 +116,7 @@ def check_meta_schema(doc: Document) -> list[Problem]:
                         Problem(
                             doc.loc([*path, extra]),
                             ".".join(map(str, [*path, extra])),
-                            _expected(leaf),
+                            _unknown_keys([extra], sorted(allowed)),
                         )
                     )
                 continue

@@ -35,6 +35,13 @@ CASES = {
         r"unknown key 'verb'",
         "operations.list.verb",
     ),
+    "misspelt_key": (
+        "widgets.yaml",
+        "    method: GET\n",
+        "    method: GET\n    Sumary: List\n",
+        r"unknown key 'Sumary'; did you mean 'summary'\? \(expected one of: .*method",
+        "operations.list.Sumary",
+    ),
     "path_param_missing": (
         "widgets.yaml",
         "path: /Shops/{ShopId}/Widgets\n    summary: List",

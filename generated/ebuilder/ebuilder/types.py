@@ -28,7 +28,7 @@ class AccountCodeOption(ApiRequestModel):
     )
     option: str = Field(..., alias="option", max_length=5)
     """
-    Value of the code option, at most 5 characters. Decision (D1): the table says integer but the examples send strings ("578") and the limit is in characters, so it is a string; an integer given is coerced to its decimal text.
+    Value of the code option, at most 5 characters. The table says integer but the examples send strings ("578") and the limit is in characters, so it is a string; an integer given is coerced to its decimal text.
     """
     description: str | None = Field(None, alias="description")
     """
@@ -70,7 +70,7 @@ class AccountFundingItem(ApiResponseModel):
     """
     A funding source or transaction item (LineItem mode).
 
-    Inferred, not documented: Seed AccountFundingProcesses LineItem example and error echo.
+    Inferred, not documented: The API documentation's AccountFundingProcesses LineItem example and error echo.
     """
 
     account_funding_source_name: str | None = Field(None, alias="accountFundingSourceName")
@@ -91,7 +91,7 @@ class AccountFundingItem(ApiResponseModel):
     """
     adjustment_item_amount: Decimal | None = Field(None, alias="adjustmentItemAmount")
     """
-    Adjustment amount. Decision (D2): amounts accept numbers or numeric strings and are sent as JSON numbers.
+    Adjustment amount. Amounts accept numbers or numeric strings and are sent as JSON numbers.
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
@@ -101,22 +101,22 @@ class AccountFundingItem(ApiResponseModel):
 
 class AccountFundingProcessHeader(ApiResponseModel):
     """
-    Process-level fields of an account funding process. The seed has no header table; the fields are those of its examples and error echo, so unknown keys are passed through.
+    Process-level fields of an account funding process. The API documentation has no header table; the fields are those of its examples and error echo, so unknown keys are passed through.
 
-    Inferred, not documented: Seed AccountFundingProcesses examples (LineItem create, Entity create and update, error echo).
+    Inferred, not documented: The API documentation's AccountFundingProcesses examples (LineItem create, Entity create and update, error echo).
     """
 
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    Groups LineItem rows into one instance (H2).
+    Groups LineItem rows into one instance.
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Identifies the instance to update in Entity mode (e.g. "AFPT-0012"). Decision (H3): the prefixed form and the bare instance counter are both passed through as given.
+    Identifies the instance to update in Entity mode (e.g. "AFPT-0012"). The prefixed form and the bare instance counter are both passed through as given.
     """
     overall_date_due: str | None = Field(None, alias="overallDateDue")
     """
-    Overall due date. Decision (G1): dates are strings sent as given; MM/DD/YYYY, MM.DD.YYYY (this endpoint's examples: "05.28.2021") and ISO 8601 are accepted.
+    Overall due date. Dates are strings sent as given; MM/DD/YYYY, MM.DD.YYYY (this endpoint's examples: "05.28.2021") and ISO 8601 are accepted.
     """
     step_date_due: str | None = Field(None, alias="stepDateDue")
     """
@@ -182,7 +182,7 @@ class BudgetChangeHeader(ApiRequestModel):
     """
     reason_code: str = Field(..., alias="reasonCode")
     """
-    Reason for the change; no list of values is documented (E6).
+    Reason for the change; no list of values is documented.
     """
     description: str = Field(..., alias="description")
     """
@@ -190,7 +190,7 @@ class BudgetChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateOfChange")
     """
-    Date of the change. Typed string (date-time) but examples send "09/01/2023". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of the change. Typed string (date-time) but examples send "09/01/2023". Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -224,7 +224,7 @@ class BudgetChangeItem(ApiRequestModel):
     """
     change_item_amount: Decimal = Field(..., alias="changeItemAmount")
     """
-    Amount of the change for this item (D2).
+    Amount of the change for this item.
     """
     item_number: str | None = Field(None, alias="itemNumber")
     """
@@ -238,14 +238,14 @@ class BudgetChangeItem(ApiRequestModel):
 
 class BudgetChangeProcessHeader(ApiResponseModel):
     """
-    A budget change process. The seed has no header table; the fields are those of its examples (plus the process-row fields every process import shares), so unknown keys are passed through.
+    A budget change process. The API documentation has no header table; the fields are those of its examples (plus the process-row fields every process import shares), so unknown keys are passed through.
 
-    Inferred, not documented: Seed BudgetChangeProcesses examples (Entity create and update, LineItem create).
+    Inferred, not documented: The API documentation's BudgetChangeProcesses examples (Entity create and update, LineItem create).
     """
 
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Value of the project lookup field named by options.projectIdentifier (H1), e.g. "My Project A". Sent by every example, creates and updates alike.
+    Value of the project lookup field named by options.projectIdentifier, e.g. "My Project A". Sent by every example, creates and updates alike.
     """
     budget_change_number: str | None = Field(None, alias="budgetChangeNumber")
     """
@@ -261,7 +261,7 @@ class BudgetChangeProcessHeader(ApiResponseModel):
     """
     date_of_change: str | None = Field(None, alias="dateOfChange")
     """
-    Date of the change, e.g. "09/01/2023". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted. Decision (C7): keys match case-insensitively, so dateofChange fills this field too.
+    Date of the change, e.g. "09/01/2023". Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted. Keys match case-insensitively, so dateofChange fills this field too.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -297,7 +297,7 @@ class BudgetChangeProcessItem(ApiResponseModel):
     """
     A line of a budget change process (LineItem mode).
 
-    Inferred, not documented: Seed BudgetChangeProcesses LineItem example.
+    Inferred, not documented: The API documentation's BudgetChangeProcesses LineItem example.
     """
 
     item_number: str | None = Field(None, alias="itemNumber")
@@ -310,7 +310,7 @@ class BudgetChangeProcessItem(ApiResponseModel):
     """
     change_item_amount: Decimal | None = Field(None, alias="changeItemAmount")
     """
-    Amount of the change (D2: number or numeric string, sent as a number).
+    Amount of the change (number or numeric string, sent as a number).
     """
     budget_line_item: str | None = Field(None, alias="budgetLineItem")
     """
@@ -340,9 +340,9 @@ class BudgetChangeProcessesImportRow(ApiRequestModel):
 
 class BudgetChangeStatusRow(ApiRequestModel):
     """
-    New status of one budget change. The seed has no row table; fields from its example, and all three are required as in the other status updates' tables.
+    New status of one budget change. The API documentation has no row table; fields from its example, and all three are required as in the other status updates' tables.
 
-    Inferred, not documented: Seed BudgetChanges/Status example; required flags by analogy with CommitmentChanges/Status.
+    Inferred, not documented: The API documentation's BudgetChanges/Status example; required flags by analogy with CommitmentChanges/Status.
     """
 
     model_config = ConfigDict(
@@ -358,7 +358,7 @@ class BudgetChangeStatusRow(ApiRequestModel):
     """
     status: str = Field(..., alias="status")
     """
-    New status (e.g. "Pending"); no list of values is documented (E6).
+    New status (e.g. "Pending"); no list of values is documented.
     """
 
 
@@ -400,7 +400,7 @@ class BudgetLineItem(ApiRequestModel):
     """
     amount: Decimal | None = Field(None, alias="amount")
     """
-    Budget amount (D2).
+    Budget amount.
     """
     assumption: str | None = Field(None, alias="assumption")
     """
@@ -530,13 +530,13 @@ class CommentCreateRequest(ApiRequestModel):
     """
     documents: list[str] | None = Field(None, alias="documents", max_length=100)
     """
-    File GUIDs (fileId) of documents to attach, at most 100; one invalid GUID cancels the whole call (H11).
+    File GUIDs (fileId) of documents to attach, at most 100; one invalid GUID cancels the whole call.
     """
 
 
 class CommentCreateResponse(ApiResponseModel):
     """
-    Answer of Comments/Create (F2).
+    Answer of Comments/Create.
     """
 
     comment_id: str | None = Field(None, alias="commentId")
@@ -545,7 +545,7 @@ class CommentCreateResponse(ApiResponseModel):
     """
     success: bool | None = Field(None, alias="success")
     """
-    True on success; absent on the validation-error shape (F2).
+    True on success; absent on the validation-error shape.
     """
     support_id: str | None = Field(None, alias="supportId")
     """
@@ -583,7 +583,7 @@ class CommitmentChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateofChange")
     """
-    Date of the change. Decision (C7): the table spells it dateofChange and the example dateOfChange; keys match case-insensitively, so either fills this field and it is sent as dateofChange. Decision (G1): dates are sent as given (MM/DD/YYYY, MM.DD.YYYY, ISO 8601).
+    Date of the change. The table spells it dateofChange and the example dateOfChange; keys match case-insensitively, so either fills this field and it is sent as dateofChange. Dates are sent as given (MM/DD/YYYY, MM.DD.YYYY, ISO 8601).
     """
     reason_code: str = Field(..., alias="reasonCode")
     """
@@ -625,7 +625,7 @@ class CommitmentChangeItem(ApiRequestModel):
     )
     commitment_change_item_number: str = Field(..., alias="commitmentChangeItemNumber")
     """
-    Change item number. Decision (C12): each endpoint keeps its own item names; no alias to CommitmentChangeProcesses' itemNumber.
+    Change item number. Each endpoint keeps its own item names; no alias to CommitmentChangeProcesses' itemNumber.
     """
     commitment_item_number: str = Field(..., alias="commitmentItemNumber")
     """
@@ -633,11 +633,11 @@ class CommitmentChangeItem(ApiRequestModel):
     """
     amount: Decimal = Field(..., alias="amount")
     """
-    Item amount (D2).
+    Item amount.
     """
     budget_line_item: str | None = Field(None, alias="budgetLineItem")
     """
-    Associated budget line item (E4: optional here).
+    Associated budget line item (optional here).
     """
     master_commitment_item_number: str | None = Field(None, alias="masterCommitmentItemNumber")
     """
@@ -649,7 +649,7 @@ class CommitmentChangeItem(ApiRequestModel):
     """
     retainage_percent: Decimal | None = Field(None, alias="retainagePercent")
     """
-    Retainage percentage (D2).
+    Retainage percentage.
     """
     unit_of_measure: str | None = Field(None, alias="unitOfMeasure")
     """
@@ -657,11 +657,11 @@ class CommitmentChangeItem(ApiRequestModel):
     """
     unit_cost: Decimal | None = Field(None, alias="unitCost")
     """
-    Unit cost (D2).
+    Unit cost.
     """
     quantity: Decimal | None = Field(None, alias="quantity")
     """
-    Quantity (D2).
+    Quantity.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -679,7 +679,7 @@ class CommitmentChangeItem(ApiRequestModel):
 
 class CommitmentChangeLookup(ApiRequestModel):
     """
-    Identifies the commitment change to update; give a unique combination. The table has no Required column (E3), so every field is optional and the server checks uniqueness.
+    Identifies the commitment change to update; give a unique combination. The table has no Required column, so every field is optional and the server checks uniqueness.
     """
 
     model_config = ConfigDict(
@@ -687,11 +687,11 @@ class CommitmentChangeLookup(ApiRequestModel):
     )
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Project name or custom field value of the standard lookup. Decision (H4): the preferred lookups name projectIdentifier and commitmentChangeNumber although the lookup table lacks them, so both are accepted here.
+    Project name or custom field value of the standard lookup. The preferred lookups name projectIdentifier and commitmentChangeNumber although the lookup table lacks them, so both are accepted here.
     """
     project_id: str | None = Field(None, alias="projectID")
     """
-    Project GUID. Decision (H12): GUIDs are plain strings; no version check.
+    Project GUID. GUIDs are plain strings; no version check.
     """
     project_name: str | None = Field(None, alias="projectName")
     """
@@ -715,7 +715,7 @@ class CommitmentChangeLookup(ApiRequestModel):
     """
     commitment_change_number: str | None = Field(None, alias="commitmentChangeNumber")
     """
-    Commitment change number (preferred lookup; H4: the seed's example passes a GUID here, which is sent as given).
+    Commitment change number (preferred lookup; the API documentation's example passes a GUID here, which is sent as given).
     """
     commitment_custom_field_name: str | None = Field(None, alias="commitmentCustomFieldName")
     """
@@ -761,11 +761,11 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    Groups items into one instance. Decision (E2, B10): the table marks it required but the update example omits it, so it is required only for creates (checked by the server).
+    Groups items into one instance. The table marks it required but the update example omits it, so it is required only for creates (checked by the server).
     """
     commitment_number: str | None = Field(None, alias="commitmentNumber")
     """
-    Commitment number. Decision (B10): marked required in the table, omitted by the update example; required for creates only.
+    Commitment number. Marked required in the table, omitted by the update example; required for creates only.
     """
     commitment_change_number: str | None = Field(None, alias="commitmentChangeNumber")
     """
@@ -773,7 +773,7 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateofChange")
     """
-    Date of the change (C7: spelt dateofChange here; dateOfChange fills it too). Dates are sent as given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601 (G1).
+    Date of the change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -811,7 +811,7 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
 
 class CommitmentChangeProcessImportOptions(ApiRequestModel):
     """
-    Options of CommitmentChangeProcesses/Import: the process block with projectIdentifier required and without updatesOnlyViaCostNumber (E1, H7).
+    Options of CommitmentChangeProcesses/Import: the process block with projectIdentifier required and without updatesOnlyViaCostNumber.
     """
 
     model_config = ConfigDict(
@@ -819,7 +819,7 @@ class CommitmentChangeProcessImportOptions(ApiRequestModel):
     )
     process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter gives it (Decision A6).
+    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter gives it.
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
@@ -827,7 +827,7 @@ class CommitmentChangeProcessImportOptions(ApiRequestModel):
     """
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Name of the project lookup field, e.g. ProjectName. Decision (E1): required here, as the table says, unlike the other process imports.
+    Name of the project lookup field, e.g. ProjectName. Required here, as the table says, unlike the other process imports.
     """
     create_as_draft: bool | None = Field(None, alias="createAsDraft")
     """
@@ -857,15 +857,15 @@ class CommitmentChangeProcessItem(ApiRequestModel):
     """
     item_number: str | None = Field(None, alias="itemNumber")
     """
-    Change item number. Decision (C12): this endpoint's names (itemNumber, itemAmount, itemQuantity, itemDescription) are kept; no alias to CommitmentChanges/Import's.
+    Change item number. This endpoint's names (itemNumber, itemAmount, itemQuantity, itemDescription) are kept; no alias to CommitmentChanges/Import's.
     """
     item_amount: Decimal | None = Field(None, alias="itemAmount")
     """
-    Item amount (D2).
+    Item amount.
     """
     item_quantity: Decimal | None = Field(None, alias="itemQuantity")
     """
-    Quantity (D2).
+    Quantity.
     """
     item_description: str | None = Field(None, alias="itemDescription")
     """
@@ -915,13 +915,13 @@ class CommitmentChangeStatusRow(ApiRequestModel):
     """
     status: str = Field(..., alias="status")
     """
-    New status (e.g. "Pending"); no list of values is documented (E6).
+    New status (e.g. "Pending"); no list of values is documented.
     """
 
 
 class CommitmentChangeUpdateHeader(ApiRequestModel):
     """
-    Updatable header fields of a commitment change (no Required column; E3).
+    Updatable header fields of a commitment change (no Required column).
     """
 
     model_config = ConfigDict(
@@ -929,7 +929,7 @@ class CommitmentChangeUpdateHeader(ApiRequestModel):
     )
     commitment_change_id: str | None = Field(None, alias="commitmentChangeID")
     """
-    Commitment change GUID (C10: ID, not Id).
+    Commitment change GUID (ID, not Id).
     """
     commitment_change_number: str | None = Field(None, alias="commitmentChangeNumber")
     """
@@ -937,7 +937,7 @@ class CommitmentChangeUpdateHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateOfChange")
     """
-    Date of the change (C7: dateOfChange here). Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of the change (dateOfChange here). Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     description: str | None = Field(None, alias="description")
     """
@@ -1027,7 +1027,7 @@ class CommitmentHeader(ApiRequestModel):
     """
     default_retainage_percent: Decimal | None = Field(None, alias="defaultRetainagePercent")
     """
-    Default retainage percentage (D2).
+    Default retainage percentage.
     """
     scope_of_work: str | None = Field(None, alias="scopeOfWork")
     """
@@ -1039,11 +1039,11 @@ class CommitmentHeader(ApiRequestModel):
     """
     commitment_date: str | None = Field(None, alias="commitmentDate")
     """
-    Commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Commitment date. Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticeToProceedDate")
     """
-    Notice to proceed date (C8: noticetoProceedDate fills it too).
+    Notice to proceed date (noticetoProceedDate fills it too).
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -1055,7 +1055,7 @@ class CommitmentHeader(ApiRequestModel):
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
-    Whether approval is requested (D3: boolean here).
+    Whether approval is requested (boolean here).
     """
     use_unit_cost: bool | None = Field(None, alias="useUnitCost")
     """
@@ -1073,7 +1073,7 @@ class CommitmentHeader(ApiRequestModel):
 
 class CommitmentItem(CommitmentItemBase):
     """
-    A commitment item. The table has no Required column (E3), so every field is optional here and the server decides.
+    A commitment item. The table has no Required column, so every field is optional here and the server decides.
     """
 
     model_config = ConfigDict(
@@ -1085,7 +1085,7 @@ class CommitmentItem(CommitmentItemBase):
     """
     budget_line_item: str | None = Field(None, alias="budgetLineItem")
     """
-    Associated budget line item (E4: unmarked here).
+    Associated budget line item (unmarked here).
     """
     description: str | None = Field(None, alias="description")
     """
@@ -1093,7 +1093,7 @@ class CommitmentItem(CommitmentItemBase):
     """
     retainage_percent: Decimal | None = Field(None, alias="retainagePercent")
     """
-    Retainage percentage (D2).
+    Retainage percentage.
     """
     unit_of_measure: str | None = Field(None, alias="unitOfMeasure")
     """
@@ -1101,19 +1101,19 @@ class CommitmentItem(CommitmentItemBase):
     """
     unit_cost: Decimal | None = Field(None, alias="unitCost")
     """
-    Unit cost (D2).
+    Unit cost.
     """
     quantity: Decimal | None = Field(None, alias="quantity")
     """
-    Quantity (D2).
+    Quantity.
     """
     amount: Decimal | None = Field(None, alias="amount")
     """
-    Item amount (D2).
+    Item amount.
     """
     is_allowance_item: bool | None = Field(None, alias="isAllowanceItem")
     """
-    Whether the item is an allowance (C9: isAllowance fills it too).
+    Whether the item is an allowance (isAllowance fills it too).
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -1135,7 +1135,7 @@ class CommitmentItem(CommitmentItemBase):
 
 class CommitmentProcessHeader(ApiRequestModel):
     """
-    A commitment process instance. Decision (B10): only projectIdentifier is required in every mode; creates need the commitment fields, LineItem rows need processIdentifier to group, Entity updates need processCounter — the server checks those.
+    A commitment process instance. Only projectIdentifier is required in every mode; creates need the commitment fields, LineItem rows need processIdentifier to group, Entity updates need processCounter — the server checks those.
     """
 
     model_config = ConfigDict(
@@ -1147,7 +1147,7 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     commitment_type: str | None = Field(None, alias="commitmentType")
     """
-    Type of commitment (e.g. "Contract"); no list of values is documented (E6).
+    Type of commitment (e.g. "Contract"); no list of values is documented.
     """
     commitment_number: str | None = Field(None, alias="commitmentNumber")
     """
@@ -1171,7 +1171,7 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     default_retainage_percent: Decimal | None = Field(None, alias="defaultRetainagePercent")
     """
-    Default retainage percentage (D2).
+    Default retainage percentage.
     """
     scope_of_work: str | None = Field(None, alias="scopeOfWork")
     """
@@ -1179,11 +1179,11 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     commitment_date: str | None = Field(None, alias="commitmentDate")
     """
-    Commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Commitment date. Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticeToProceedDate")
     """
-    Notice to proceed date. Decision (C8): master commitments spell it noticetoProceedDate; keys match case-insensitively, so both fill this field.
+    Notice to proceed date. Master commitments spell it noticetoProceedDate; keys match case-insensitively, so both fill this field.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -1191,7 +1191,7 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     approval_requested: bool | str | None = Field(None, alias="approvalRequested")
     """
-    Whether approval is requested. Decision (D3): typed string here (boolean elsewhere); both true/false and "true"/"false" are accepted and sent as given.
+    Whether approval is requested. Typed string here (boolean elsewhere); both true/false and "true"/"false" are accepted and sent as given.
     """
     use_unit_cost: bool | None = Field(None, alias="useUnitCost")
     """
@@ -1203,7 +1203,7 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Entity mode: the instance to update (e.g. "CP-0042"); absent for a create. Decision (H3): prefixed counters and bare instance counters are both sent as given.
+    Entity mode: the instance to update (e.g. "CP-0042"); absent for a create. Prefixed counters and bare instance counters are both sent as given.
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
@@ -1266,7 +1266,7 @@ class CommitmentProcessItem(CommitmentProcessItemBase):
     )
     budget_line_item: str = Field(..., alias="budgetLineItem")
     """
-    Associated budget line item (E4: required here, as the table says).
+    Associated budget line item (required here, as the table says).
     """
     commitment_item_number: str | None = Field(None, alias="commitmentItemNumber")
     """
@@ -1282,7 +1282,7 @@ class CommitmentProcessItem(CommitmentProcessItemBase):
     """
     retainage_percent: Decimal | None = Field(None, alias="retainagePercent")
     """
-    Retainage percentage (D2).
+    Retainage percentage.
     """
     unit_of_measure: str | None = Field(None, alias="unitOfMeasure")
     """
@@ -1290,19 +1290,19 @@ class CommitmentProcessItem(CommitmentProcessItemBase):
     """
     unit_cost: DecimalText | None = Field(None, alias="unitCost")
     """
-    Unit cost. Decision (D2): the table types it string; a number, a Decimal or a numeric string is accepted and sent as its exact decimal text (e.g. "5000").
+    Unit cost. The table types it string; a number, a Decimal or a numeric string is accepted and sent as its exact decimal text (e.g. "5000").
     """
     quantity: DecimalText | None = Field(None, alias="quantity")
     """
-    Quantity. Decision (D2): string in the table and the examples ("60"); sent as its exact decimal text.
+    Quantity. String in the table and the examples ("60"); sent as its exact decimal text.
     """
     amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount. Decision (D2): string in the table and the examples ("5000"); sent as its exact decimal text.
+    Amount. String in the table and the examples ("5000"); sent as its exact decimal text.
     """
     is_allowance: bool | None = Field(None, alias="isAllowance")
     """
-    Whether the item is an allowance. Decision (C9): this endpoint says isAllowance, the others isAllowanceItem; either key fills this field, sent as isAllowance.
+    Whether the item is an allowance. This endpoint says isAllowance, the others isAllowanceItem; either key fills this field, sent as isAllowance.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -1356,13 +1356,13 @@ class CommitmentStatusRow(ApiRequestModel):
     """
     status: str = Field(..., alias="status")
     """
-    New status (e.g. "Void"); no list of values is documented (E6).
+    New status (e.g. "Void"); no list of values is documented.
     """
 
 
 class CommitmentStatusUpdateOptions(ApiRequestModel):
     """
-    Options of Commitments/StatusUpdate (projectIdentifier required; E1).
+    Options of Commitments/StatusUpdate (projectIdentifier required).
     """
 
     model_config = ConfigDict(
@@ -1370,7 +1370,7 @@ class CommitmentStatusUpdateOptions(ApiRequestModel):
     )
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Name of the project lookup field: ProjectName or a unique project custom field name. Decision (E1): required, as the table says.
+    Name of the project lookup field: ProjectName or a unique project custom field name. Required, as the table says.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -1410,7 +1410,7 @@ class CommitmentsUpdateStatusRequest(ApiRequestModel):
     )
     options: CommitmentStatusUpdateOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[CommitmentStatusRow] = Field(..., alias="data")
     """
@@ -1420,7 +1420,7 @@ class CommitmentsUpdateStatusRequest(ApiRequestModel):
 
 class CompanyRow(ApiRequestModel):
     """
-    A company. The table has no Required column (E3); decision: companyName, whose description says "Required.", is required, everything else optional. Decision (H10): not shared with the Contacts company header, which has fewer fields.
+    A company. The table has no Required column; decision: companyName, whose description says "Required.", is required, everything else optional. Not shared with the Contacts company header, which has fewer fields.
     """
 
     model_config = ConfigDict(
@@ -1476,7 +1476,7 @@ class CompanyRow(ApiRequestModel):
     """
     external_id: str | None = Field(None, alias="externalID")
     """
-    External system identifier (C10: ID).
+    External system identifier (ID).
     """
     company_number: str | None = Field(None, alias="companyNumber")
     """
@@ -1522,7 +1522,7 @@ class CompanyRow(ApiRequestModel):
 
 class Contact(ApiRequestModel):
     """
-    A contact. Decision (C11): the names keep the table's mixed prefixes (contactCity but address, suite) exactly; none is renamed.
+    A contact. The names keep the table's mixed prefixes (contactCity but address, suite) exactly; none is renamed.
     """
 
     model_config = ConfigDict(
@@ -1602,7 +1602,7 @@ class Contact(ApiRequestModel):
     """
     contact_external_id: str | None = Field(None, alias="contactExternalID")
     """
-    External system identifier (C10).
+    External system identifier.
     """
     do_not_use_contact: bool | None = Field(None, alias="doNotUseContact")
     """
@@ -1616,7 +1616,7 @@ class Contact(ApiRequestModel):
 
 class ContactCompany(ApiRequestModel):
     """
-    The company the contacts belong to. No Required column (E3); companyName is required ("Required." in its description). Decision (H10): its own model — it lacks suite, fax and county of Companies/Import.
+    The company the contacts belong to. No Required column; companyName is required ("Required." in its description). Its own model — it lacks suite, fax and county of Companies/Import.
     """
 
     model_config = ConfigDict(
@@ -1632,7 +1632,7 @@ class ContactCompany(ApiRequestModel):
     """
     address: str | None = Field(None, alias="address")
     """
-    Company address (C11: the contact's own address is items[].address).
+    Company address (the contact's own address is items[].address).
     """
     city: str | None = Field(None, alias="city")
     """
@@ -1694,7 +1694,7 @@ class CostImportOptions(ApiRequestModel):
     )
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Name of the project lookup field (H1): ProjectName (default) or a unique project custom field name; rows carry the value.
+    Name of the project lookup field: ProjectName (default) or a unique project custom field name; rows carry the value.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -1722,7 +1722,7 @@ class DirectoryImportOptions(ApiRequestModel):
 
 class DocumentCreateRequest(ApiRequestModel):
     """
-    The document to create. The seed gives no body table, only an example; fileName and fileSize are filled from the file by create_and_upload.
+    The document to create. The API documentation gives no body table, only an example; fileName and fileSize are filled from the file by create_and_upload.
     """
 
     model_config = ConfigDict(
@@ -1730,7 +1730,7 @@ class DocumentCreateRequest(ApiRequestModel):
     )
     project_name: str = Field(..., alias="projectName")
     """
-    Target project name (H8).
+    Target project name.
     """
     folder_path: str = Field(..., alias="folderPath")
     """
@@ -1742,7 +1742,7 @@ class DocumentCreateRequest(ApiRequestModel):
     """
     file_size: int = Field(..., alias="fileSize", ge=0)
     """
-    File size in bytes (D8; integer here, while the returned content-Length header is a string).
+    File size in bytes (integer here, while the returned content-Length header is a string).
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
@@ -1750,15 +1750,15 @@ class DocumentCreateRequest(ApiRequestModel):
     """
     project_identifier: bool | str | None = Field(None, alias="projectIdentifier")
     """
-    Selects the project identifier behaviour (identify the project by name or by a custom field value). Decision (D4): documented as boolean, string everywhere else; both JSON types are accepted and sent as given. Only sent when set.
+    Selects the project identifier behaviour (identify the project by name or by a custom field value). Documented as boolean, string everywhere else; both JSON types are accepted and sent as given. Only sent when set.
     """
 
 
 class DocumentMetadataRow(ApiResponseModel):
     """
-    Metadata of one existing document. No row table in the seed: fields from its example, so unknown keys (other document properties) are passed through.
+    Metadata of one existing document. No row table in the API documentation: fields from its example, so unknown keys (other document properties) are passed through.
 
-    Inferred, not documented: Seed Documents/Import example.
+    Inferred, not documented: The API documentation's Documents/Import example.
     """
 
     project_identifier: str = Field(..., alias="projectIdentifier")
@@ -1793,7 +1793,7 @@ class DocumentUploadRequest(ApiRequestModel):
         pattern="^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
     )
     """
-    Base64-encoded file content (decoded size at most 3 MB; H11).
+    Base64-encoded file content (decoded size at most 3 MB).
     """
     file_name: str = Field(..., alias="fileName")
     """
@@ -1805,7 +1805,7 @@ class DocumentUploadRequest(ApiRequestModel):
     """
     project_name: str = Field(..., alias="projectName")
     """
-    Target project name (H8).
+    Target project name.
     """
 
 
@@ -1821,7 +1821,7 @@ class DocumentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[DocumentMetadataRow] = Field(..., alias="data")
     """
@@ -1843,13 +1843,13 @@ class DynamicGridCell(ApiRequestModel):
     """
     column_data: str | None = Field(None, alias="columnData")
     """
-    Value to set. Decision (D6, G2): always a string whatever the column type ("12.50", "09/01/2023", "42"), in the same free formats as other dates and numbers.
+    Value to set. Always a string whatever the column type ("12.50", "09/01/2023", "42"), in the same free formats as other dates and numbers.
     """
 
 
 class DynamicGridImportHeader(ApiRequestModel):
     """
-    How to find the instances of one row. Decision (H1, H2): here projectIdentifier is the lookup field name (e.g. "ProjectName") and processIdentifier the process type (e.g. "ADGI"), unlike the process imports; the values are in the items.
+    How to find the instances of one row. Here projectIdentifier is the lookup field name (e.g. "ProjectName") and processIdentifier the process type (e.g. "ADGI"), unlike the process imports; the values are in the items.
     """
 
     model_config = ConfigDict(
@@ -1871,7 +1871,7 @@ class DynamicGridImportHeader(ApiRequestModel):
 
 class DynamicGridRow(ApiRequestModel):
     """
-    One grid row. Decision (B9): the seed's "Row Object" table lists columnVariableName and columnData next to rowNumber and rowData; they belong to the rowData elements (DynamicGridCell), as the example shows.
+    One grid row. The API documentation's "Row Object" table lists columnVariableName and columnData next to rowNumber and rowData; they belong to the rowData elements (DynamicGridCell), as the example shows.
     """
 
     model_config = ConfigDict(
@@ -1879,7 +1879,7 @@ class DynamicGridRow(ApiRequestModel):
     )
     row_number: str = Field(..., alias="rowNumber")
     """
-    Sequence number of the row. Decision (D6): typed string (example sends 1); an integer given is coerced to its decimal text.
+    Sequence number of the row. Typed string (example sends 1); an integer given is coerced to its decimal text.
     """
     row_data: list[DynamicGridCell] = Field(..., alias="rowData")
     """
@@ -1889,12 +1889,12 @@ class DynamicGridRow(ApiRequestModel):
 
 class ErrorBody(ApiResponseModel):
     """
-    Body of an error answer (seed "Common Response Structure", reference §3.2 E1-E6): success false with messages, per-record errors under records and a supportId; Comments/Create validation errors carry errorDescription and no success key (F2). Every key may be absent (F3).
+    Body of an error answer (API documentation, "Common Response Structure"): success false with messages, per-record errors under records and a supportId; Comments/Create validation errors carry errorDescription and no success key. Every key may be absent.
     """
 
     success: bool | None = Field(None, alias="success")
     """
-    False on failure. Decision (F1): true, "true" and "True" all read as true. Absent on the Comments/Create error shape (F2).
+    False on failure. True, "true" and "True" all read as true. Absent on the Comments/Create error shape.
     """
     messages: list[str] | None = Field(None, alias="messages")
     """
@@ -1910,7 +1910,7 @@ class ErrorBody(ApiResponseModel):
     """
     records: list[Any] | None = Field(None, alias="records")
     """
-    Echo of the failing records with errorMessages at the failing level: flat rows, {header, items} rows, or (AccountCodeOptions) lists of rows (B7, B8).
+    Echo of the failing records with errorMessages at the failing level: flat rows, {header, items} rows, or (AccountCodeOptions) lists of rows.
     """
 
 
@@ -1930,18 +1930,18 @@ class FundingTemplate(ApiRequestModel):
         None, alias="completeFundingRuleAllocationPerSource"
     )
     """
-    Funding rule allocation per source. Decision (D5): typed string, example "true"; accepts a boolean or a string, sent as given.
+    Funding rule allocation per source. Typed string, example "true"; accepts a boolean or a string, sent as given.
     """
 
 
 class ImportResponse(ApiResponseModel):
     """
-    Answer of every import, status update and upload: {"success": true} or {"success": "true"} on success (F1); on failure success false with messages, the failing records echoed with errorMessages, and a supportId (F3). Operations whose body has a batch envelope return it inside a BatchResult that pairs each input record with its errors.
+    Answer of every import, status update and upload: {"success": true} or {"success": "true"} on success; on failure success false with messages, the failing records echoed with errorMessages, and a supportId. Operations whose body has a batch envelope return it inside a BatchResult that pairs each input record with its errors.
     """
 
     success: bool | None = Field(None, alias="success")
     """
-    Decision (F1): the seed shows true in 11 examples and the string "true" in 16; true, "true" and "True" all read as true.
+    The API documentation shows true in 11 examples and the string "true" in 16; true, "true" and "True" all read as true.
     """
     messages: list[str] | None = Field(None, alias="messages")
     """
@@ -1949,7 +1949,7 @@ class ImportResponse(ApiResponseModel):
     """
     records: list[Any] | None = Field(None, alias="records")
     """
-    Failing records echoed in the request's shape with errorMessages at the failing level (B7, B8): flat rows, {header, items} rows, or lists of rows (AccountCodeOptions). Echoed values may differ from what was sent (D7, D9: "" and null for unset fields).
+    Failing records echoed in the request's shape with errorMessages at the failing level: flat rows, {header, items} rows, or lists of rows (AccountCodeOptions). Echoed values may differ from what was sent ("" and null for unset fields).
     """
     support_id: str | None = Field(None, alias="supportId")
     """
@@ -1987,7 +1987,7 @@ class InvoiceHeader(ApiRequestModel):
     """
     invoice_date: str | None = Field(None, alias="invoiceDate")
     """
-    Invoice date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Invoice date. Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     period_from: str | None = Field(None, alias="periodFrom")
     """
@@ -2013,7 +2013,7 @@ class InvoiceHeader(ApiRequestModel):
 
 class InvoiceItem(ApiRequestModel):
     """
-    An invoice line (used by InvoiceProcesses/Import and Invoices/Import, whose tables list the same fields). No Required column (E3): all optional.
+    An invoice line (used by InvoiceProcesses/Import and Invoices/Import, whose tables list the same fields). No Required column: all optional.
     """
 
     model_config = ConfigDict(
@@ -2029,23 +2029,23 @@ class InvoiceItem(ApiRequestModel):
     """
     scheduled_value: Decimal | None = Field(None, alias="scheduledValue")
     """
-    Scheduled value (D2).
+    Scheduled value.
     """
     work_completed_previous: Decimal | None = Field(None, alias="workCompletedPrevious")
     """
-    Work completed in previous periods (D2).
+    Work completed in previous periods.
     """
     work_completed_this_period: Decimal | None = Field(None, alias="workCompletedThisPeriod")
     """
-    Work completed this period (D2).
+    Work completed this period.
     """
     stored_materials: Decimal | None = Field(None, alias="storedMaterials")
     """
-    Stored materials value (D2).
+    Stored materials value.
     """
     retainage_percent: Decimal | None = Field(None, alias="retainagePercent")
     """
-    Retainage percentage (D2).
+    Retainage percentage.
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
@@ -2055,7 +2055,7 @@ class InvoiceItem(ApiRequestModel):
 
 class InvoiceProcessHeader(ApiRequestModel):
     """
-    An invoice process instance. Decision (B10): only projectIdentifier is required in every mode.
+    An invoice process instance. Only projectIdentifier is required in every mode.
     """
 
     model_config = ConfigDict(
@@ -2079,7 +2079,7 @@ class InvoiceProcessHeader(ApiRequestModel):
     """
     invoice_date: str | None = Field(None, alias="invoiceDate")
     """
-    Invoice date, e.g. "09/01/2023". Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Invoice date, e.g. "09/01/2023". Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     period_from: str | None = Field(None, alias="periodFrom")
     """
@@ -2169,7 +2169,7 @@ class InvoiceStatusRow(ApiRequestModel):
     """
     status: str = Field(..., alias="status")
     """
-    New status (e.g. "Void"); no list of values is documented (E6).
+    New status (e.g. "Void"); no list of values is documented.
     """
 
 
@@ -2205,7 +2205,7 @@ class InvoicesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[InvoiceStatusRow] = Field(..., alias="data")
     """
@@ -2243,7 +2243,7 @@ class MasterCommitmentChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateofChange")
     """
-    Date of change (C7: spelt dateofChange here; dateOfChange fills it too). Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -2277,7 +2277,7 @@ class MasterCommitmentChangeImportItem(ApiRequestModel):
     """
     amount: Decimal = Field(..., alias="amount")
     """
-    Change amount (D2).
+    Change amount.
     """
     description: str | None = Field(None, alias="description")
     """
@@ -2285,11 +2285,11 @@ class MasterCommitmentChangeImportItem(ApiRequestModel):
     """
     quantity: Decimal | None = Field(None, alias="quantity")
     """
-    Quantity (D2).
+    Quantity.
     """
     unit_cost: Decimal | None = Field(None, alias="unitCost")
     """
-    Unit cost (D2).
+    Unit cost.
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
@@ -2299,7 +2299,7 @@ class MasterCommitmentChangeImportItem(ApiRequestModel):
 
 class MasterCommitmentChangeItem(ApiRequestModel):
     """
-    A change to a master commitment item (used by MasterCommitmentChangeProcesses, whose table has no Required column (E3), and MasterCommitmentChanges, whose table requires masterCommitmentItemNumber and amount; see MasterCommitmentChangeImportItem).
+    A change to a master commitment item (used by MasterCommitmentChangeProcesses, whose table has no Required column, and MasterCommitmentChanges, whose table requires masterCommitmentItemNumber and amount; see MasterCommitmentChangeImportItem).
     """
 
     model_config = ConfigDict(
@@ -2315,15 +2315,15 @@ class MasterCommitmentChangeItem(ApiRequestModel):
     """
     amount: Decimal | None = Field(None, alias="amount")
     """
-    Change amount (D2).
+    Change amount.
     """
     quantity: Decimal | None = Field(None, alias="quantity")
     """
-    Quantity (D2).
+    Quantity.
     """
     unit_cost: Decimal | None = Field(None, alias="unitCost")
     """
-    Unit cost (D2).
+    Unit cost.
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
@@ -2341,7 +2341,7 @@ class MasterCommitmentChangeProcessHeader(ApiRequestModel):
     )
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Project name or custom field value. Decision (H5): required as the table says (and sent by every example), although master commitments are account-level.
+    Project name or custom field value. Required as the table says (and sent by every example), although master commitments are account-level.
     """
     master_commitment_number: str | None = Field(None, alias="masterCommitmentNumber")
     """
@@ -2361,7 +2361,7 @@ class MasterCommitmentChangeProcessHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateofChange")
     """
-    Date of the change (C7: spelt dateofChange here; dateOfChange fills it too). Dates are sent as given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601 (G1).
+    Date of the change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601.
     """
     status: str | None = Field(None, alias="status")
     """
@@ -2481,7 +2481,7 @@ class MasterCommitmentHeader(ApiRequestModel):
     """
     default_retainage_percent: Decimal | None = Field(None, alias="defaultRetainagePercent")
     """
-    Default retainage percentage (D2).
+    Default retainage percentage.
     """
     use_unit_cost: bool | None = Field(None, alias="useUnitCost")
     """
@@ -2489,7 +2489,7 @@ class MasterCommitmentHeader(ApiRequestModel):
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticetoProceedDate")
     """
-    Notice to proceed date (C8: noticeToProceedDate fills it too). Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Notice to proceed date (noticeToProceedDate fills it too). Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -2520,15 +2520,15 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
     """
     amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount. Decision (D2): string in the table and the examples ("100000"); sent as its exact decimal text.
+    Amount. String in the table and the examples ("100000"); sent as its exact decimal text.
     """
     retainage_percent: Decimal | None = Field(None, alias="retainagePercent")
     """
-    Retainage percentage (D2).
+    Retainage percentage.
     """
     is_allowance_item: bool | None = Field(None, alias="isAllowanceItem")
     """
-    Whether the item is an allowance (C9).
+    Whether the item is an allowance.
     """
     unit_of_measure: str | None = Field(None, alias="unitOfMeasure")
     """
@@ -2536,11 +2536,11 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
     """
     quantity: DecimalText | None = Field(None, alias="quantity")
     """
-    Quantity. Decision (D2): string in the table; sent as its exact decimal text.
+    Quantity. String in the table; sent as its exact decimal text.
     """
     unit_cost: DecimalText | None = Field(None, alias="unitCost")
     """
-    Unit cost. Decision (D2): string in the table; sent as its exact decimal text.
+    Unit cost. String in the table; sent as its exact decimal text.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -2558,7 +2558,7 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
 
 class MasterCommitmentProcessHeader(ApiRequestModel):
     """
-    A master commitment process instance. Decision (B10): companyName is required by the table but omitted by the update example, so it is required for creates only (checked by the server); nothing is required in every mode.
+    A master commitment process instance. CompanyName is required by the table but omitted by the update example, so it is required for creates only (checked by the server); nothing is required in every mode.
     """
 
     model_config = ConfigDict(
@@ -2574,7 +2574,7 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     master_commitment_date: str | None = Field(None, alias="masterCommitmentDate")
     """
-    Master commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Master commitment date. Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     master_commitment_control: str | None = Field(None, alias="masterCommitmentControl")
     """
@@ -2598,7 +2598,7 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     default_retainage_percent: Decimal | None = Field(None, alias="defaultRetainagePercent")
     """
-    Default retainage percentage (D2).
+    Default retainage percentage.
     """
     use_unit_cost: bool | None = Field(None, alias="useUnitCost")
     """
@@ -2606,7 +2606,7 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticetoProceedDate")
     """
-    Notice to proceed date. Decision (C8): spelt noticetoProceedDate here, noticeToProceedDate on commitments; keys match case-insensitively, so both fill it.
+    Notice to proceed date. Spelt noticetoProceedDate here, noticeToProceedDate on commitments; keys match case-insensitively, so both fill it.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -2671,11 +2671,11 @@ class MasterCommitmentProcessItem(MasterCommitmentProcessItemBase):
     """
     retainage_percent: Decimal | None = Field(None, alias="retainagePercent")
     """
-    Retainage percentage (D2).
+    Retainage percentage.
     """
     is_allowance_item: bool | None = Field(None, alias="isAllowanceItem")
     """
-    Whether the item is an allowance (C9).
+    Whether the item is an allowance.
     """
     unit_of_measure: str | None = Field(None, alias="unitOfMeasure")
     """
@@ -2683,15 +2683,15 @@ class MasterCommitmentProcessItem(MasterCommitmentProcessItemBase):
     """
     quantity: DecimalText | None = Field(None, alias="quantity")
     """
-    Quantity. Decision (D2): string in the table; sent as its exact decimal text.
+    Quantity. String in the table; sent as its exact decimal text.
     """
     unit_cost: DecimalText | None = Field(None, alias="unitCost")
     """
-    Unit cost. Decision (D2): string in the table; sent as its exact decimal text.
+    Unit cost. String in the table; sent as its exact decimal text.
     """
     amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount. Decision (D2): string in the table and the examples ("50000"); sent as its exact decimal text.
+    Amount. String in the table and the examples ("50000"); sent as its exact decimal text.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -2749,7 +2749,7 @@ class MasterCommitmentsImportRow(ApiRequestModel):
 
 class NonCostProcessHeader(ApiRequestModel):
     """
-    A non-cost process instance. Decision (B10): only projectIdentifier is required in every mode; processCounter (updates) and processIdentifier (LineItem grouping) are conditional.
+    A non-cost process instance. Only projectIdentifier is required in every mode; processCounter (updates) and processIdentifier (LineItem grouping) are conditional.
     """
 
     model_config = ConfigDict(
@@ -2781,7 +2781,7 @@ class NonCostProcessHeader(ApiRequestModel):
     """
     overall_date_due: str | None = Field(None, alias="overallDateDue")
     """
-    Overall due date, e.g. "09/15/2023". Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Overall due date, e.g. "09/15/2023". Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     step_date_due: str | None = Field(None, alias="stepDateDue")
     """
@@ -2789,11 +2789,11 @@ class NonCostProcessHeader(ApiRequestModel):
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Entity mode: the instance to update. Decision (H3): "RFI-0023" (seed) and the bare instance counter with trackingPrefix (public client code) are both sent as given.
+    Entity mode: the instance to update. : "RFI-0023" (API documentation) and the bare instance counter with trackingPrefix (public client code) are both sent as given.
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    LineItem mode: rows with the same value form one instance (H2).
+    LineItem mode: rows with the same value form one instance.
     """
     tracking_prefix: str | None = Field(None, alias="trackingPrefix")
     """
@@ -2811,9 +2811,9 @@ class NonCostProcessHeader(ApiRequestModel):
 
 class NonCostProcessItem(ApiResponseModel):
     """
-    A line item of a non-cost process. No item table in the seed; its examples carry only processDataFields, so unknown keys are passed through.
+    A line item of a non-cost process. No item table in the API documentation; its examples carry only processDataFields, so unknown keys are passed through.
 
-    Inferred, not documented: Seed NonCostProcesses LineItem example; customFields by analogy with the other imports.
+    Inferred, not documented: The API documentation's NonCostProcesses LineItem example; customFields by analogy with the other imports.
     """
 
     process_data_fields: dict[str, Any] | None = Field(None, alias="processDataFields")
@@ -2856,7 +2856,7 @@ class ProcessImportOptions(ApiRequestModel):
     )
     process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the processPrefix query parameter gives it (Decision A6: one of the two; the operation checks it).
+    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the processPrefix query parameter gives it (one of the two; the operation checks it).
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
@@ -2864,7 +2864,7 @@ class ProcessImportOptions(ApiRequestModel):
     """
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Name of the project lookup field (H1): ProjectName (default) or a unique project custom field name. The headers then carry the value of that field.
+    Name of the project lookup field: ProjectName (default) or a unique project custom field name. The headers then carry the value of that field.
     """
     create_as_draft: bool | None = Field(None, alias="createAsDraft")
     """
@@ -2876,7 +2876,7 @@ class ProcessImportOptions(ApiRequestModel):
     """
     updates_only_via_cost_number: bool | None = Field(None, alias="updatesOnlyViaCostNumber")
     """
-    True: updates find the instance by the cost entity number instead of processCounter. Decision (H7): kept on NonCostProcesses as documented although it has no cost entity.
+    True: updates find the instance by the cost entity number instead of processCounter. Kept on NonCostProcesses as documented although it has no cost entity.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -2916,7 +2916,7 @@ class ProjectFundingSource(ApiRequestModel):
     """
     amount: Decimal | None = Field(None, alias="amount")
     """
-    Funding amount (D2).
+    Funding amount.
     """
     funding_category: str | None = Field(None, alias="fundingCategory")
     """
@@ -2984,7 +2984,7 @@ class AccountFundingProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[AccountFundingProcessesImportRow] = Field(..., alias="data")
     """
@@ -3004,7 +3004,7 @@ class BudgetChangeProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[BudgetChangeProcessesImportRow] = Field(..., alias="data")
     """
@@ -3024,7 +3024,7 @@ class BudgetChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[BudgetChangesImportRow] = Field(..., alias="data")
     """
@@ -3044,7 +3044,7 @@ class BudgetChangesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[BudgetChangeStatusRow] = Field(..., alias="data")
     """
@@ -3064,7 +3064,7 @@ class BudgetLineItemsImportRequest(ApiRequestModel):
     )
     options: BudgetLineItemImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[BudgetLineItemsImportRow] = Field(..., alias="data")
     """
@@ -3084,7 +3084,7 @@ class CommitmentChangeProcessesImportRequest(ApiRequestModel):
     )
     options: CommitmentChangeProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[CommitmentChangeProcessesImportRow] = Field(..., alias="data")
     """
@@ -3104,7 +3104,7 @@ class CommitmentChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[CommitmentChangesImportRow] = Field(..., alias="data")
     """
@@ -3124,7 +3124,7 @@ class CommitmentChangesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[CommitmentChangeStatusRow] = Field(..., alias="data")
     """
@@ -3144,7 +3144,7 @@ class CommitmentProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[CommitmentProcessesImportRow] = Field(..., alias="data")
     """
@@ -3164,7 +3164,7 @@ class CommitmentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[CommitmentsImportRow] = Field(..., alias="data")
     """
@@ -3184,7 +3184,7 @@ class CompaniesImportRequest(ApiRequestModel):
     )
     options: DirectoryImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[CompanyRow] = Field(..., alias="data")
     """
@@ -3204,7 +3204,7 @@ class ContactsImportRequest(ApiRequestModel):
     )
     options: DirectoryImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[ContactsImportRow] = Field(..., alias="data")
     """
@@ -3214,12 +3214,12 @@ class ContactsImportRequest(ApiRequestModel):
 
 class DocumentsCreateResponse(ApiResponseModel):
     """
-    Answer of Documents/Create (F4).
+    Answer of Documents/Create.
     """
 
     success: bool | None = Field(None, alias="success")
     """
-    True when the record was created (F1 applies).
+    True when the record was created.
     """
     upload_parameters: UploadParameters | None = Field(None, alias="uploadParameters")
     """
@@ -3301,7 +3301,7 @@ class InvoiceProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[InvoiceProcessesImportRow] = Field(..., alias="data")
     """
@@ -3321,7 +3321,7 @@ class InvoicesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[InvoicesImportRow] = Field(..., alias="data")
     """
@@ -3341,7 +3341,7 @@ class MasterCommitmentChangeProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[MasterCommitmentChangeProcessesImportRow] = Field(..., alias="data")
     """
@@ -3361,7 +3361,7 @@ class MasterCommitmentChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[MasterCommitmentChangesImportRow] = Field(..., alias="data")
     """
@@ -3381,7 +3381,7 @@ class MasterCommitmentProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[MasterCommitmentProcessesImportRow] = Field(..., alias="data")
     """
@@ -3401,7 +3401,7 @@ class MasterCommitmentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[MasterCommitmentsImportRow] = Field(..., alias="data")
     """
@@ -3441,7 +3441,7 @@ class NonCostProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[NonCostProcessesImportRow] = Field(..., alias="data")
     """
@@ -3461,7 +3461,7 @@ class ProjectFundingSourcesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[ProjectFundingSourcesImportRow] = Field(..., alias="data")
     """
@@ -3487,7 +3487,7 @@ class NonCostProcessesImportDynamicGridRequest(ApiRequestModel):
 
 class ProjectRow(ApiRequestModel):
     """
-    A project. Decision (H10): its own address fields (no state, unlike companies).
+    A project. Its own address fields (no state, unlike companies).
     """
 
     model_config = ConfigDict(
@@ -3527,7 +3527,7 @@ class ProjectRow(ApiRequestModel):
     """
     start_date: str | None = Field(None, alias="startDate")
     """
-    Project start date, e.g. "2023-09-01". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Project start date, e.g. "2023-09-01". Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     target_date: str | None = Field(None, alias="targetDate")
     """
@@ -3535,15 +3535,15 @@ class ProjectRow(ApiRequestModel):
     """
     allow_user_logins: str | None = Field(None, alias="allowUserLogins")
     """
-    Whether to allow user logins, "yes" or "no" (D5).
+    Whether to allow user logins, "yes" or "no".
     """
     deny_techsupport_access: str | None = Field(None, alias="denyTechsupportAccess")
     """
-    Whether to deny support access, "0" or "1" (D5).
+    Whether to deny support access, "0" or "1".
     """
     workflow_due_date_offset: str | None = Field(None, alias="workflowDueDateOffset")
     """
-    Workflow due date offset (a string, D5).
+    Workflow due date offset (a string).
     """
     project_webcam_url: str | None = Field(None, alias="projectWebcamUrl")
     """
@@ -3557,7 +3557,7 @@ class ProjectRow(ApiRequestModel):
 
 class ProjectTemplate(ApiRequestModel):
     """
-    The project template to copy. Decision (D5): importUsers and importProjectGroups are typed string in the seed (example "true") while their siblings are booleans; they accept a boolean or a string and are sent as given.
+    The project template to copy. ImportUsers and importProjectGroups are typed string in the API documentation (example "true") while their siblings are booleans; they accept a boolean or a string and are sent as given.
     """
 
     model_config = ConfigDict(
@@ -3569,11 +3569,11 @@ class ProjectTemplate(ApiRequestModel):
     """
     import_users: bool | str | None = Field(None, alias="importUsers")
     """
-    Whether to import users from the template (string "true" in the seed).
+    Whether to import users from the template (string "true" in the API documentation).
     """
     import_project_groups: bool | str | None = Field(None, alias="importProjectGroups")
     """
-    Whether to import project groups (string "true" in the seed).
+    Whether to import project groups (string "true" in the API documentation).
     """
     import_document_folder_permissions: bool | None = Field(
         None, alias="importDocumentFolderPermissions"
@@ -3644,7 +3644,7 @@ class UploadParameters(ApiResponseModel):
     """
     headers: dict[str, str] = Field(..., alias="headers")
     """
-    Headers to send verbatim with the upload (content-Length, content-Type, x-amz-meta-s-aid/pid/fid/vn). Decision (C13, D8): a string map sent back exactly as received, odd casing and numeric-looking string values included.
+    Headers to send verbatim with the upload (content-Length, content-Type, x-amz-meta-s-aid/pid/fid/vn). A string map sent back exactly as received, odd casing and numeric-looking string values included.
     """
     http_method: str | None = Field(None, alias="httpMethod")
     """
@@ -3652,13 +3652,13 @@ class UploadParameters(ApiResponseModel):
     """
     expires_at: str | None = Field(None, alias="expiresAt")
     """
-    Expiry of the URI, e.g. "2023-09-01T18:00:00.000+00:00" (5 minutes after the call). Kept as a string (G1); the upload helper parses it.
+    Expiry of the URI, e.g. "2023-09-01T18:00:00.000+00:00" (5 minutes after the call). Kept as a string; the upload helper parses it.
     """
 
 
 class ProjectImportOptions(ApiRequestModel):
     """
-    Options and templates of Projects/Import. The tables have no Required column (E3): all optional.
+    Options and templates of Projects/Import. The tables have no Required column: all optional.
     """
 
     model_config = ConfigDict(
@@ -3706,7 +3706,7 @@ class ProjectsImportRequest(ApiRequestModel):
     )
     options: ProjectImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
     """
     data: list[ProjectRow] = Field(..., alias="data")
     """

@@ -36,7 +36,7 @@ class AttachmentSchema(ApiResponseModel):
     """
     An attachment definition of a form.
 
-    Inferred, not documented: Reference section 4.4 (reconstructed); V1 says the schema lists attachments.
+    Inferred, not documented: V1 says the schema lists attachments.
     """
 
     attachment_id: str | None = Field(None, alias="AttachmentId")
@@ -67,7 +67,7 @@ class CurrentStatus(CurrentStatusBase):
 
     status_id: str | None = Field(None, alias="StatusId")
     """
-    Public id of the status (always sent by V2). The seed's migration notes for GetProjects, GetProjectByNumber and GetProjectsByData call it CurrentStatus.PublicId, the V2 reference page get-projects CurrentStatus.StatusId: both keys are accepted, read as status_id. Optional only because V1 CreateNewProject and SubmitProject answers lacked it, so from_v1 could not fill it.
+    Public id of the status (always sent by V2). The API documentation's migration notes for GetProjects, GetProjectByNumber and GetProjectsByData call it CurrentStatus.PublicId, the V2 reference page get-projects CurrentStatus.StatusId: both keys are accepted, read as status_id. Optional only because V1 CreateNewProject and SubmitProject answers lacked it, so from_v1 could not fill it.
     """
     custom_id: str | None = Field(None, alias="CustomId")
     """
@@ -123,7 +123,7 @@ class DataFieldProperties(ApiResponseModel):
     """
     Type-specific settings of a data field.
 
-    Inferred, not documented: Seed says Min and Max moved under DataFieldSchema.Properties; value types unknown.
+    Inferred, not documented: The API documentation says Min and Max moved under DataFieldSchema.Properties; value types unknown.
     """
 
     min: Any | None = Field(None, alias="Min")
@@ -140,7 +140,7 @@ class DataFieldSchema(DataFieldSchemaBase):
     """
     Definition of one data field of a form.
 
-    Inferred, not documented: Seed, migration section "GetFormSchema"; other field names assumed.
+    Inferred, not documented: The V2 migration notes' section "GetFormSchema"; other field names assumed.
     """
 
     data_field_id: str | None = Field(None, alias="DataFieldId")
@@ -193,7 +193,7 @@ class ErrorBody(ApiResponseModel):
     """
     Body of an error answer. The shape is not documented for V1 or V2 (only 429 is); this model accepts the usual message keys and keeps any other key.
 
-    Inferred, not documented: Not documented (reference section 6, question 5). Message/message cover the usual ASP.NET error shapes; error_description is the OAuth token endpoint's error key.
+    Inferred, not documented: Not documented. Message/message cover the usual ASP.NET error shapes; error_description is the OAuth token endpoint's error key.
     """
 
     message: str | None = Field(None, alias="Message")
@@ -246,7 +246,7 @@ class AllProjectData(AllProjectDataBase):
     """
     Latest submitted values of all forms of a project.
 
-    Inferred, not documented: Assumed from GetProjectData's documented shape and the seed's change list.
+    Inferred, not documented: Assumed from GetProjectData's documented shape and the API documentation's change list.
     """
 
     project_id: str = Field(..., alias="ProjectId")
@@ -263,7 +263,7 @@ class AllProjectDataResponse(ApiResponseModel):
     """
     Answer of GetAllProjectData.
 
-    Inferred, not documented: Seed lists the same response changes as GetProjectData; the shape is assumed to be GetProjectData's without CanSubmit.
+    Inferred, not documented: The API documentation lists the same response changes as GetProjectData; the shape is assumed to be GetProjectData's without CanSubmit.
     """
 
     project: AllProjectData = Field(..., alias="Project")
@@ -273,7 +273,7 @@ class AttachmentMetadata(AttachmentMetadataBase):
     """
     Metadata of an attachment.
 
-    Inferred, not documented: V1 reference getattachmentmetadata sample plus the seed's V2 changes; the JSON types of FileSize and the status values are not confirmed.
+    Inferred, not documented: V1 reference getattachmentmetadata sample plus the API documentation's V2 changes; the JSON types of FileSize and the status values are not confirmed.
     """
 
     attachment_id: str | None = Field(None, alias="AttachmentId")
@@ -326,9 +326,9 @@ class Form(FormBase):
 
 class FormSchema(FormSchemaBase):
     """
-    A form with its data fields and attachment definitions. Only Name, Properties, HierarchyLevel and Choices are confirmed by the seed; collection names are assumed.
+    A form with its data fields and attachment definitions. Only Name, Properties, HierarchyLevel and Choices are confirmed by the API documentation; collection names are assumed.
 
-    Inferred, not documented: Seed, migration section "GetFormSchema"; reference section 4.4 (reconstructed).
+    Inferred, not documented: The V2 migration notes' section "GetFormSchema".
     """
 
     form_id: str | None = Field(None, alias="FormId")
@@ -347,7 +347,7 @@ class FormSchema(FormSchemaBase):
     """
     available_in_statuses: list[FormStatus] | None = Field(None, alias="AvailableInStatuses")
     """
-    Assumed from the seed's GetFormSchema note "Status.Deleted has been removed".
+    Assumed from the API documentation's GetFormSchema note "Status.Deleted has been removed".
 
     Inferred, not documented.
     """
@@ -370,7 +370,7 @@ class GetProjectByNumberRequest(ApiResponseModel):
     """
     Project numbers to look up. The V2 JSON shape is not documented (V1 sent a namespaced XML list); ProjectNumbers is a guess and other keys are passed through.
 
-    Inferred, not documented: Reference section 2.2 #5 (body shape unknown).
+    Inferred, not documented: The body shape is not documented.
     """
 
     project_numbers: list[str] | None = Field(None, alias="ProjectNumbers")
@@ -383,7 +383,7 @@ class InquiryNote(InquiryNoteBase):
     """
     One note of an inquiry thread.
 
-    Inferred, not documented: Seed documents IsAdmin (boolean in V2); other names assumed.
+    Inferred, not documented: The API documentation shows IsAdmin (boolean in V2); other names assumed.
     """
 
     thread_id: str | None = Field(None, alias="ThreadId")
@@ -410,7 +410,7 @@ class InquiryNoteResponse(ApiResponseModel):
     """
     Answer of SetInquiryNote.
 
-    Inferred, not documented: Not retrieved; the seed only says it carries IsAdmin (now boolean) and dates.
+    Inferred, not documented: Not retrieved; the API documentation only says it carries IsAdmin (now boolean) and dates.
     """
 
     note: InquiryNote | None = Field(None, alias="Note")
@@ -423,7 +423,7 @@ class FormSchemaResponse(ApiResponseModel):
     """
     Answer of GetFormSchema.
 
-    Inferred, not documented: Root key assumed from the name FormSchema used by the seed.
+    Inferred, not documented: Root key assumed from the name FormSchema used by the API documentation.
     """
 
     form_schema: FormSchema = Field(..., alias="FormSchema")
@@ -433,7 +433,7 @@ class FormsResponse(ApiResponseModel):
     """
     Answer of GetForms.
 
-    Inferred, not documented: Container name not retrieved (reference section 2.2 #2).
+    Inferred, not documented: Container name not retrieved.
     """
 
     forms: list[Form] | None = Field(None, alias="Forms")
@@ -446,7 +446,7 @@ class GetProjectsByDataRequest(ApiResponseModel):
     """
     Data-field filters. V1 sent Field items with a Content value; the V2 JSON key names are a guess and other keys are passed through.
 
-    Inferred, not documented: Seed migration section "GetProjectsByData" (Field.Content); shape otherwise unknown.
+    Inferred, not documented: The V2 migration notes' section "GetProjectsByData" (Field.Content); shape otherwise unknown.
     """
 
     fields: list[ProjectDataFilter] | None = Field(None, alias="Fields")
@@ -490,7 +490,7 @@ class InquiryThreadUpdateRequest(ApiResponseModel):
     """
     Body of the inquiry-thread setters. V1 required a namespaced XML body whose content was not retrieved; send an empty object unless you know better. Any key is passed through.
 
-    Inferred, not documented: Seed says these requests have a body (namespace removed); content unknown.
+    Inferred, not documented: The API documentation says these requests have a body (namespace removed); content unknown.
     """
 
 
@@ -524,7 +524,7 @@ class MfaSessionTokenResponse(ApiResponseModel):
     """
     expiration_timestamp: datetime | None = Field(None, alias="ExpirationTimestamp")
     """
-    When the token stops working (ExpiresAfterMinutes after creation; at most 24 hours per the seed). The V1 response was not retrieved, so the name is a guess.
+    When the token stops working (ExpiresAfterMinutes after creation; at most 24 hours per the API documentation). The V1 response was not retrieved, so the name is a guess.
 
     Inferred, not documented.
     """
@@ -560,7 +560,7 @@ class ProgramsResponse(ApiResponseModel):
     """
     Answer of GetPrograms.
 
-    Inferred, not documented: Field names not retrieved for V1 or V2 (reference section 2.2 #1); container assumed.
+    Inferred, not documented: Field names not retrieved for V1 or V2; container assumed.
     """
 
     programs: list[Program] | None = Field(None, alias="Programs")
@@ -590,7 +590,7 @@ class ProjectDataFilter(ProjectDataFilterBase):
     """
     One data-field filter of GetProjectsByData.
 
-    Inferred, not documented: Seed names Field.Content; the field identifier key is assumed.
+    Inferred, not documented: The API documentation names Field.Content; the field identifier key is assumed.
     """
 
     data_field_id: str | None = Field(None, alias="DataFieldId")
@@ -726,7 +726,7 @@ class SetInquiryNoteRequest(ApiResponseModel):
     """
     The note to add. The JSON shape is not documented; the keys below are guesses and any other key is passed through.
 
-    Inferred, not documented: Seed says the request has a body; no field names retrieved.
+    Inferred, not documented: The API documentation says the request has a body; no field names retrieved.
     """
 
     thread_id: str | None = Field(None, alias="ThreadId")
@@ -798,7 +798,7 @@ class StatusHistoryEntry(StatusHistoryEntryBase):
     """
     One entry of a project's status history (V1 element Status).
 
-    Inferred, not documented: Seed documents only ReportAsChangedBy (was ReportAsLastChangedBy); the other names are assumed from CurrentStatus and SetProjectStatusReportAs.
+    Inferred, not documented: The API documentation shows only ReportAsChangedBy (was ReportAsLastChangedBy); the other names are assumed from CurrentStatus and SetProjectStatusReportAs.
     """
 
     status_id: str | None = Field(None, alias="StatusId")
@@ -832,7 +832,7 @@ class StatusHistoryResponse(ApiResponseModel):
     """
     Answer of GetProjectStatusHistory.
 
-    Inferred, not documented: Container and most field names not retrieved (reference section 2.2 #12).
+    Inferred, not documented: Container and most field names not retrieved.
     """
 
     status_history: list[StatusHistoryEntry] | None = Field(None, alias="StatusHistory")
@@ -941,7 +941,7 @@ class StatusListResponse(ApiResponseModel):
     """
     Answer of GetStatusList.
 
-    Inferred, not documented: Field names not retrieved (reference section 2.2 #22); container assumed.
+    Inferred, not documented: Field names not retrieved; container assumed.
     """
 
     statuses: list[ProgramStatus] | None = Field(None, alias="Statuses")

@@ -38,12 +38,23 @@ class AccountCodeOptions:
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
-        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (B1: the seed table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options (B7), e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
+        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (the API documentation table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options, e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
             body: a `AccountCodeOptionsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -75,6 +86,23 @@ class AccountCodeOptions:
         received them.
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
+
+        Args:
+            records: the records, as `AccountCodeOptionsImportRow` models or mappings with their wire or Python names.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -105,12 +133,23 @@ class AsyncAccountCodeOptions:
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
-        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (B1: the seed table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options (B7), e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
+        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (the API documentation table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options, e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
             body: a `AccountCodeOptionsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -142,6 +181,23 @@ class AsyncAccountCodeOptions:
         received them.
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
+
+        Args:
+            records: the records, as `AccountCodeOptionsImportRow` models or mappings with their wire or Python names.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,

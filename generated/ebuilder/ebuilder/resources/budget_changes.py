@@ -45,12 +45,23 @@ class BudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
-        Performs one or more budget change imports. Decision (H9): this import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The seed's example uses PascalCase keys (C1); keys match case-insensitively and go out in the tables' camelCase.
+        Performs one or more budget change imports. This import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The API documentation's example uses PascalCase keys; keys match case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
             body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -83,6 +94,24 @@ class BudgetChanges:
         received them.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
+
+        Args:
+            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -106,12 +135,23 @@ class BudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
-        Updates the status of one or more budget changes (e.g. "Pending"). Decision (A1): the seed's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
+        Updates the status of one or more budget changes (e.g. "Pending"). The API documentation's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
             body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -144,6 +184,24 @@ class BudgetChanges:
         received them.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
+
+        Args:
+            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -174,12 +232,23 @@ class AsyncBudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
-        Performs one or more budget change imports. Decision (H9): this import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The seed's example uses PascalCase keys (C1); keys match case-insensitively and go out in the tables' camelCase.
+        Performs one or more budget change imports. This import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The API documentation's example uses PascalCase keys; keys match case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
             body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -212,6 +281,24 @@ class AsyncBudgetChanges:
         received them.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
+
+        Args:
+            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -235,12 +322,23 @@ class AsyncBudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
-        Updates the status of one or more budget changes (e.g. "Pending"). Decision (A1): the seed's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
+        Updates the status of one or more budget changes (e.g. "Pending"). The API documentation's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
             body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -273,6 +371,24 @@ class AsyncBudgetChanges:
         received them.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
+
+        Args:
+            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,

@@ -46,12 +46,23 @@ class CommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
-        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber (C4) and dateOfChange (C7) where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
+        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber and dateOfChange where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
             body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -84,6 +95,24 @@ class CommitmentChanges:
         received them.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
+
+        Args:
+            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -106,7 +135,7 @@ class CommitmentChanges:
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
-        Updates the header fields of one existing commitment change (B6: a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Decision (A3): kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
+        Updates the header fields of one existing commitment change (a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
         The server answers 404 when the lookup matches no commitment change (inferred, not documented).
@@ -114,6 +143,15 @@ class CommitmentChanges:
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["CommitmentChangesUpdate"],
@@ -132,12 +170,23 @@ class CommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
-        Updates the status of one or more commitment changes. Decision (A1): the seed's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber (C3); keys match case-insensitively.
+        Updates the status of one or more commitment changes. The API documentation's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber; keys match case-insensitively.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
             body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -170,6 +219,24 @@ class CommitmentChanges:
         received them.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
+
+        Args:
+            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -200,12 +267,23 @@ class AsyncCommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
-        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber (C4) and dateOfChange (C7) where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
+        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber and dateOfChange where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
             body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -238,6 +316,24 @@ class AsyncCommitmentChanges:
         received them.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
+
+        Args:
+            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -260,7 +356,7 @@ class AsyncCommitmentChanges:
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
-        Updates the header fields of one existing commitment change (B6: a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Decision (A3): kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
+        Updates the header fields of one existing commitment change (a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
         The server answers 404 when the lookup matches no commitment change (inferred, not documented).
@@ -268,6 +364,15 @@ class AsyncCommitmentChanges:
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["CommitmentChangesUpdate"],
@@ -286,12 +391,23 @@ class AsyncCommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
-        Updates the status of one or more commitment changes. Decision (A1): the seed's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber (C3); keys match case-insensitively.
+        Updates the status of one or more commitment changes. The API documentation's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber; keys match case-insensitively.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
             body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -324,6 +440,24 @@ class AsyncCommitmentChanges:
         received them.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
+
+        Args:
+            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,

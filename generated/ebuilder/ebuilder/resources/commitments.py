@@ -46,12 +46,23 @@ class Commitments:
     ) -> BatchResult[ImportResponse]:
         """Create commitments with their items.
 
-        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase (C5); keys match case-insensitively and go out in the tables' camelCase.
+        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase; keys match case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
             body: a `CommitmentsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -84,6 +95,24 @@ class Commitments:
         received them.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
+
+        Args:
+            records: the records, as `CommitmentsImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -107,12 +136,23 @@ class Commitments:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitments (e.g. void them).
 
-        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here (E1). The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase (C3). Error messages are business rules (H6: "Commitment must be in approved status", "current status is Void").
+        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here. The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase. Error messages are business rules ("Commitment must be in approved status", "current status is Void").
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
             body: a `CommitmentsUpdateStatusRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -145,6 +185,24 @@ class Commitments:
         received them.
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
+
+        Args:
+            records: the records, as `CommitmentStatusRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -175,12 +233,23 @@ class AsyncCommitments:
     ) -> BatchResult[ImportResponse]:
         """Create commitments with their items.
 
-        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase (C5); keys match case-insensitively and go out in the tables' camelCase.
+        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase; keys match case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
             body: a `CommitmentsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -213,6 +282,24 @@ class AsyncCommitments:
         received them.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
+
+        Args:
+            records: the records, as `CommitmentsImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -236,12 +323,23 @@ class AsyncCommitments:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitments (e.g. void them).
 
-        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here (E1). The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase (C3). Error messages are business rules (H6: "Commitment must be in approved status", "current status is Void").
+        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here. The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase. Error messages are business rules ("Commitment must be in approved status", "current status is Void").
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
             body: a `CommitmentsUpdateStatusRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -274,6 +372,24 @@ class AsyncCommitments:
         received them.
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
+
+        Args:
+            records: the records, as `CommitmentStatusRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,

@@ -44,6 +44,17 @@ class Companies:
 
         Args:
             body: a `CompaniesImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -76,6 +87,24 @@ class Companies:
         received them.
 
         `POST /api/v2/Companies/Import` (CompaniesImport).
+
+        Args:
+            records: the records, as `CompanyRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -112,6 +141,17 @@ class AsyncCompanies:
 
         Args:
             body: a `CompaniesImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -144,6 +184,24 @@ class AsyncCompanies:
         received them.
 
         `POST /api/v2/Companies/Import` (CompaniesImport).
+
+        Args:
+            records: the records, as `CompanyRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,

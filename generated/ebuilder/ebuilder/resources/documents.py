@@ -53,13 +53,22 @@ class Documents:
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
-        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). Decision (B3): the body is the seed example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. Decision (H8): the project is named by projectName, as documented.
+        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). The body is the API documentation example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. The project is named by projectName, as documented.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
         The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `DocumentsCreateResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["DocumentsCreate"],
@@ -85,6 +94,21 @@ class Documents:
         carries the created record, which the API keeps incomplete.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
+
+        Args:
+            source: a file path, a binary file object or bytes; streamed, never read whole.
+            body: the other fields of `DocumentCreateRequest`, with their wire or Python names.
+            filename: the file's name (default: the name of `source`, when it has one).
+
+        Returns:
+            The `DocumentsCreateResponse` answer of DocumentsCreate.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            IncompleteUploadError: the file's upload failed; it carries the created record.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
@@ -109,6 +133,17 @@ class Documents:
 
         Args:
             body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -141,6 +176,24 @@ class Documents:
         received them.
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
+
+        Args:
+            records: the records, as `DocumentMetadataRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -163,13 +216,22 @@ class Documents:
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
-        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). Decision (B4): the seed says "one or more documents" but the body is a single flat object, so one call uploads one document. Decision (H11): the limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Decision (A3): kept although the public OpenAPI definition lacks this endpoint.
+        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). The API documentation says "one or more documents" but the body is a single flat object, so one call uploads one document. The limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Kept although the public OpenAPI definition lacks this endpoint.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
         The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(DocumentUploadRequest, body)
         check_file_size(OPERATIONS["DocumentsUpload"], wire)
@@ -191,6 +253,21 @@ class Documents:
         `fileName` defaults to the file's name.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
+
+        Args:
+            source: a file path, a binary file object or bytes.
+            body: the other fields of `DocumentUploadRequest`, with their wire or Python names.
+            filename: the file's name for `fileName` (default: the name of `source`, when it has one).
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            FileTooLargeError: the file is over 3145728 bytes; nothing is read or sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(
             DocumentUploadRequest,
@@ -214,13 +291,22 @@ class AsyncDocuments:
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
-        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). Decision (B3): the body is the seed example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. Decision (H8): the project is named by projectName, as documented.
+        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). The body is the API documentation example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. The project is named by projectName, as documented.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
         The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `DocumentsCreateResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["DocumentsCreate"],
@@ -246,6 +332,21 @@ class AsyncDocuments:
         carries the created record, which the API keeps incomplete.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
+
+        Args:
+            source: a file path, a binary file object or bytes; streamed, never read whole.
+            body: the other fields of `DocumentCreateRequest`, with their wire or Python names.
+            filename: the file's name (default: the name of `source`, when it has one).
+
+        Returns:
+            The `DocumentsCreateResponse` answer of DocumentsCreate.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            IncompleteUploadError: the file's upload failed; it carries the created record.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
@@ -270,6 +371,17 @@ class AsyncDocuments:
 
         Args:
             body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -302,6 +414,24 @@ class AsyncDocuments:
         received them.
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
+
+        Args:
+            records: the records, as `DocumentMetadataRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -324,13 +454,22 @@ class AsyncDocuments:
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
-        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). Decision (B4): the seed says "one or more documents" but the body is a single flat object, so one call uploads one document. Decision (H11): the limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Decision (A3): kept although the public OpenAPI definition lacks this endpoint.
+        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). The API documentation says "one or more documents" but the body is a single flat object, so one call uploads one document. The limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Kept although the public OpenAPI definition lacks this endpoint.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
         The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(DocumentUploadRequest, body)
         check_file_size(OPERATIONS["DocumentsUpload"], wire)
@@ -352,6 +491,21 @@ class AsyncDocuments:
         `fileName` defaults to the file's name.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
+
+        Args:
+            source: a file path, a binary file object or bytes.
+            body: the other fields of `DocumentUploadRequest`, with their wire or Python names.
+            filename: the file's name for `fileName` (default: the name of `source`, when it has one).
+
+        Returns:
+            The `ImportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            FileTooLargeError: the file is over 3145728 bytes; nothing is read or sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(
             DocumentUploadRequest,

@@ -51,6 +51,17 @@ class Invoices:
 
         Args:
             body: a `InvoicesImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -83,6 +94,24 @@ class Invoices:
         received them.
 
         `POST /api/v2/Invoices/Import` (InvoicesImport).
+
+        Args:
+            records: the records, as `InvoicesImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -106,12 +135,23 @@ class Invoices:
     ) -> BatchResult[ImportResponse]:
         """Change the status of invoices (e.g. void them).
 
-        Updates the status of one or more invoices (e.g. "Void"). Decision (A2): POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
+        Updates the status of one or more invoices (e.g. "Void"). POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
             body: a `InvoicesUpdateStatusRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -144,6 +184,24 @@ class Invoices:
         received them.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
+
+        Args:
+            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -180,6 +238,17 @@ class AsyncInvoices:
 
         Args:
             body: a `InvoicesImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -212,6 +281,24 @@ class AsyncInvoices:
         received them.
 
         `POST /api/v2/Invoices/Import` (InvoicesImport).
+
+        Args:
+            records: the records, as `InvoicesImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -235,12 +322,23 @@ class AsyncInvoices:
     ) -> BatchResult[ImportResponse]:
         """Change the status of invoices (e.g. void them).
 
-        Updates the status of one or more invoices (e.g. "Void"). Decision (A2): POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
+        Updates the status of one or more invoices (e.g. "Void"). POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
             body: a `InvoicesUpdateStatusRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -273,6 +371,24 @@ class AsyncInvoices:
         received them.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
+
+        Args:
+            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,

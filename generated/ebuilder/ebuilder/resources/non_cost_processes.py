@@ -46,14 +46,25 @@ class NonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
-        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
+        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -88,6 +99,25 @@ class NonCostProcesses:
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+
+        Args:
+            records: the records, as `NonCostProcessesImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -112,12 +142,23 @@ class NonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
-        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (B2: the "Request Body Options (Header)" table describes data[].header). Decision (A8): documented in its own "Dynamic Grid" section, grouped here under its path's resource. Decision (A3): kept although the public OpenAPI definition only lists DynamicGrid/Query.
+        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (the "Request Body Options (Header)" table describes data[].header). Documented in its own "Dynamic Grid" section, grouped here under its path's resource. Kept although the public OpenAPI definition only lists DynamicGrid/Query.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
             body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -149,6 +190,23 @@ class NonCostProcesses:
         received them.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
+
+        Args:
+            records: the records, as `NonCostProcessesImportDynamicGridRow` models or mappings with their wire or Python names.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -180,14 +238,25 @@ class AsyncNonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
-        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
+        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -222,6 +291,25 @@ class AsyncNonCostProcesses:
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+
+        Args:
+            records: the records, as `NonCostProcessesImportRow` models or mappings with their wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -246,12 +334,23 @@ class AsyncNonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
-        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (B2: the "Request Body Options (Header)" table describes data[].header). Decision (A8): documented in its own "Dynamic Grid" section, grouped here under its path's resource. Decision (A3): kept although the public OpenAPI definition only lists DynamicGrid/Query.
+        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (the "Request Body Options (Header)" table describes data[].header). Documented in its own "Dynamic Grid" section, grouped here under its path's resource. Kept although the public OpenAPI definition only lists DynamicGrid/Query.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
             body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -283,6 +382,23 @@ class AsyncNonCostProcesses:
         received them.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
+
+        Args:
+            records: the records, as `NonCostProcessesImportDynamicGridRow` models or mappings with their wire or Python names.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,

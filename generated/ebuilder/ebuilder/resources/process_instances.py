@@ -28,15 +28,24 @@ class ProcessInstances:
     ) -> CommentCreateResponse:
         """Add a comment (with optional documents) to a process instance.
 
-        Creates a comment on an existing process instance. Comments cannot be added to draft instances (the instance must be submitted) and only in the final step when the process is configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100 per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1 to 1,000,000 characters. Decision (F2): the answer has commentId, success and supportId; a validation error has errorDescription, messages and supportId and no success key (raised as an API error with errorDescription as its message). Decision (A4): the path parameter keeps the seed's name processInstanceId (the public OpenAPI definition says {id}).
+        Creates a comment on an existing process instance. Comments cannot be added to draft instances (the instance must be submitted) and only in the final step when the process is configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100 per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1 to 1,000,000 characters. The answer has commentId, success and supportId; a validation error has errorDescription, messages and supportId and no success key (raised as an API error with errorDescription as its message). The path parameter keeps the API documentation's name processInstanceId (the public OpenAPI definition says {id}).
 
         `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create` (ProcessInstancesCommentsCreate).
         The server answers 404 when a documents[] GUID names no document (the entire transaction is cancelled) (inferred, not documented).
         The server answers 409 when the process instance is a draft (comments need a submitted instance) (inferred, not documented).
 
         Args:
-            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
+            process_instance_id: GUID of the process instance. Only GUID syntax matters; the API documentation's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `CommentCreateResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["ProcessInstancesCommentsCreate"],
@@ -62,15 +71,24 @@ class AsyncProcessInstances:
     ) -> CommentCreateResponse:
         """Add a comment (with optional documents) to a process instance.
 
-        Creates a comment on an existing process instance. Comments cannot be added to draft instances (the instance must be submitted) and only in the final step when the process is configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100 per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1 to 1,000,000 characters. Decision (F2): the answer has commentId, success and supportId; a validation error has errorDescription, messages and supportId and no success key (raised as an API error with errorDescription as its message). Decision (A4): the path parameter keeps the seed's name processInstanceId (the public OpenAPI definition says {id}).
+        Creates a comment on an existing process instance. Comments cannot be added to draft instances (the instance must be submitted) and only in the final step when the process is configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100 per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1 to 1,000,000 characters. The answer has commentId, success and supportId; a validation error has errorDescription, messages and supportId and no success key (raised as an API error with errorDescription as its message). The path parameter keeps the API documentation's name processInstanceId (the public OpenAPI definition says {id}).
 
         `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create` (ProcessInstancesCommentsCreate).
         The server answers 404 when a documents[] GUID names no document (the entire transaction is cancelled) (inferred, not documented).
         The server answers 409 when the process instance is a draft (comments need a submitted instance) (inferred, not documented).
 
         Args:
-            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
+            process_instance_id: GUID of the process instance. Only GUID syntax matters; the API documentation's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `CommentCreateResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["ProcessInstancesCommentsCreate"],

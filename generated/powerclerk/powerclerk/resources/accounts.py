@@ -36,6 +36,16 @@ class Accounts:
 
         Args:
             body: a `CreateMfaSessionTokenRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `MfaSessionTokenResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            MfaConfigurationError: the call needs MFA and the client has none configured; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["CreateMfaSessionToken"],
@@ -60,6 +70,14 @@ class Accounts:
 
         Args:
             token_id: The session token's id.
+
+        Returns:
+            None: the server answers without a body.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         self._client.request(
             OPERATIONS["DeleteMfaSessionToken"], path={"TokenId": token_id}, query={}, headers={}
@@ -88,6 +106,16 @@ class AsyncAccounts:
 
         Args:
             body: a `CreateMfaSessionTokenRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `MfaSessionTokenResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            MfaConfigurationError: the call needs MFA and the client has none configured; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["CreateMfaSessionToken"],
@@ -112,6 +140,14 @@ class AsyncAccounts:
 
         Args:
             token_id: The session token's id.
+
+        Returns:
+            None: the server answers without a body.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         await self._client.request(
             OPERATIONS["DeleteMfaSessionToken"], path={"TokenId": token_id}, query={}, headers={}

@@ -36,9 +36,17 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
+
+        Returns:
+            The number of bytes written to `destination`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.download(
             OPERATIONS["GetActiveAttachment"],
@@ -66,9 +74,17 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
+
+        Returns:
+            The number of bytes written to `destination`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.download(
             OPERATIONS["GetAttachmentAsAdmin"],
@@ -92,8 +108,16 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `AttachmentMetadataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
@@ -120,9 +144,18 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `AttachmentMetadataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetAttachmentMetadata"],
@@ -154,10 +187,21 @@ class Attachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
+            filename: the file name sent with the upload (default: the name of `source`, when it has one).
+            content_type: the upload's media type (default: guessed from the file name).
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         response = self._client.upload(
             OPERATIONS["SetProjectAttachment"],
@@ -197,9 +241,17 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
+
+        Returns:
+            The number of bytes written to `destination`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.download(
             OPERATIONS["GetActiveAttachment"],
@@ -227,9 +279,17 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
+
+        Returns:
+            The number of bytes written to `destination`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.download(
             OPERATIONS["GetAttachmentAsAdmin"],
@@ -253,8 +313,16 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `AttachmentMetadataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
@@ -281,9 +349,18 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `AttachmentMetadataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetAttachmentMetadata"],
@@ -315,10 +392,21 @@ class AsyncAttachments:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
+            filename: the file name sent with the upload (default: the name of `source`, when it has one).
+            content_type: the upload's media type (default: guessed from the file name).
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         response = await self._client.upload(
             OPERATIONS["SetProjectAttachment"],

@@ -41,12 +41,21 @@ class Inquiries:
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/SetInquiryNote` (SetInquiryNote).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryNoteResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryNote"],
@@ -70,6 +79,14 @@ class Inquiries:
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
+
+        Returns:
+            The `InquiryNotesResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetNotesInInquiryThread"],
@@ -91,7 +108,15 @@ class Inquiries:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+
+        Returns:
+            The `InquiryThreadsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
@@ -116,13 +141,22 @@ class Inquiries:
         `POST /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/ExternalId/{ExternalThreadId}` (SetInquiryThreadExternalId).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryThreadResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryThreadExternalId"],
@@ -152,13 +186,22 @@ class Inquiries:
         `POST /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Status/{ThreadStatus}` (SetInquiryThreadStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
             thread_status: The new thread status.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryThreadResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryThreadStatus"],
@@ -190,12 +233,21 @@ class AsyncInquiries:
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/SetInquiryNote` (SetInquiryNote).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryNoteResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryNote"],
@@ -219,6 +271,14 @@ class AsyncInquiries:
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
+
+        Returns:
+            The `InquiryNotesResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetNotesInInquiryThread"],
@@ -240,7 +300,15 @@ class AsyncInquiries:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+
+        Returns:
+            The `InquiryThreadsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
@@ -265,13 +333,22 @@ class AsyncInquiries:
         `POST /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/ExternalId/{ExternalThreadId}` (SetInquiryThreadExternalId).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryThreadResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryThreadExternalId"],
@@ -301,13 +378,22 @@ class AsyncInquiries:
         `POST /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Status/{ThreadStatus}` (SetInquiryThreadStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.
+        Warning: inferred, not documented. The V2 migration notes' section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.
 
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
             thread_status: The new thread status.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `InquiryThreadResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryThreadStatus"],

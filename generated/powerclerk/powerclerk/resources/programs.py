@@ -37,7 +37,15 @@ class Programs:
 
         Args:
             program_id: The program.
-            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (seed "Custom Ids").
+            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `CustomListChoicesResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetCustomListChoices"],
@@ -60,7 +68,15 @@ class Programs:
 
         Args:
             program_id: The program.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `FormSchemaResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetFormSchema"],
@@ -83,6 +99,14 @@ class Programs:
 
         Args:
             agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not documented.)
+
+        Returns:
+            The `ProgramsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetPrograms"],
@@ -102,6 +126,14 @@ class Programs:
 
         Args:
             program_id: The program.
+
+        Returns:
+            The `FormsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetForms"],
@@ -124,6 +156,14 @@ class Programs:
 
         Args:
             program_id: The program.
+
+        Returns:
+            The `StatusListResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetStatusList"],
@@ -155,7 +195,15 @@ class AsyncPrograms:
 
         Args:
             program_id: The program.
-            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (seed "Custom Ids").
+            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `CustomListChoicesResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetCustomListChoices"],
@@ -178,7 +226,15 @@ class AsyncPrograms:
 
         Args:
             program_id: The program.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `FormSchemaResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetFormSchema"],
@@ -201,6 +257,14 @@ class AsyncPrograms:
 
         Args:
             agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not documented.)
+
+        Returns:
+            The `ProgramsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetPrograms"],
@@ -220,6 +284,14 @@ class AsyncPrograms:
 
         Args:
             program_id: The program.
+
+        Returns:
+            The `FormsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetForms"],
@@ -242,6 +314,14 @@ class AsyncPrograms:
 
         Args:
             program_id: The program.
+
+        Returns:
+            The `StatusListResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetStatusList"],

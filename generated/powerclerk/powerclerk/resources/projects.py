@@ -48,6 +48,15 @@ class Projects:
 
         Args:
             program_id: The program.
+
+        Returns:
+            The `NewProjectResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["CreateNewProject"],
@@ -75,8 +84,16 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             version: Export content version; v2 adds the status ChangedBy attribute.
+
+        Returns:
+            The `ProjectExportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetExportProject"],
@@ -99,11 +116,19 @@ class Projects:
         `POST /services/v2/Programs/{ProgramId}/Projects/ByData` (GetProjectsByData).
         The server answers 404 when a Fields[].DataFieldId names no data field of the program (inferred, not documented).
 
-        Warning: inferred, not documented. Seed migration section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
+        Warning: inferred, not documented. The V2 migration notes' section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
 
         Args:
             program_id: The program.
             body: a `GetProjectsByDataRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ProjectsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectsByData"],
@@ -130,8 +155,17 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
+
+        Returns:
+            The `AllProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            MfaConfigurationError: the call needs MFA and the client has none configured; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetAllProjectData"],
@@ -156,6 +190,14 @@ class Projects:
         Args:
             program_id: The program.
             body: a `GetProjectByNumberRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ProjectsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectByNumber"],
@@ -182,9 +224,18 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. The client refuses true when it has no MFA configured.
+
+        Returns:
+            The `ProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            MfaConfigurationError: the call needs MFA and the client has none configured; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectData"],
@@ -210,9 +261,18 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. The client refuses true when it has no MFA configured.
+
+        Returns:
+            The `ProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            MfaConfigurationError: the call needs MFA and the client has none configured; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
@@ -241,6 +301,14 @@ class Projects:
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
             limit: First N projects by creation timestamp (current maximum 1000).
             offset: Skip the first N projects (same ordering).
+
+        Returns:
+            The `ProjectsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetProjects"],
@@ -269,6 +337,15 @@ class Projects:
         Args:
             program_id: The program.
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
+            page_size: items per request (default and most: 1000).
+
+        Returns:
+            An iterator over every item of every page.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.paginate(
             OPERATIONS["GetProjects"],
@@ -296,8 +373,17 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetAssigneeRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetAssignee"],
@@ -328,10 +414,19 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
             run_followup_actions: Run the form's follow-up actions (non-draft writes only).
+
+        Returns:
+            The `ProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectDataNonDraft"],
@@ -359,9 +454,18 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectData"],
@@ -387,8 +491,17 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectOwnerRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `SetProjectOwnerResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectOwner"],
@@ -414,8 +527,17 @@ class Projects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `SubmitProjectResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SubmitProject"],
@@ -444,6 +566,15 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
+
+        Returns:
+            The `NewProjectResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["CreateNewProject"],
@@ -471,8 +602,16 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             version: Export content version; v2 adds the status ChangedBy attribute.
+
+        Returns:
+            The `ProjectExportResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetExportProject"],
@@ -495,11 +634,19 @@ class AsyncProjects:
         `POST /services/v2/Programs/{ProgramId}/Projects/ByData` (GetProjectsByData).
         The server answers 404 when a Fields[].DataFieldId names no data field of the program (inferred, not documented).
 
-        Warning: inferred, not documented. Seed migration section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
+        Warning: inferred, not documented. The V2 migration notes' section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.
 
         Args:
             program_id: The program.
             body: a `GetProjectsByDataRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ProjectsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectsByData"],
@@ -526,8 +673,17 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
+
+        Returns:
+            The `AllProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            MfaConfigurationError: the call needs MFA and the client has none configured; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetAllProjectData"],
@@ -552,6 +708,14 @@ class AsyncProjects:
         Args:
             program_id: The program.
             body: a `GetProjectByNumberRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ProjectsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectByNumber"],
@@ -578,9 +742,18 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. The client refuses true when it has no MFA configured.
+
+        Returns:
+            The `ProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            MfaConfigurationError: the call needs MFA and the client has none configured; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectData"],
@@ -606,9 +779,18 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            reveal_sensitive_data: Return sensitive values in clear (needs the privilege). The API documentation ("Accounts with Multi-Factor Authentication"): if set to true, requires MFA. The client refuses true when it has no MFA configured.
+
+        Returns:
+            The `ProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            MfaConfigurationError: the call needs MFA and the client has none configured; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
@@ -637,6 +819,14 @@ class AsyncProjects:
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
             limit: First N projects by creation timestamp (current maximum 1000).
             offset: Skip the first N projects (same ordering).
+
+        Returns:
+            The `ProjectsResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjects"],
@@ -665,6 +855,15 @@ class AsyncProjects:
         Args:
             program_id: The program.
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
+            page_size: items per request (default and most: 1000).
+
+        Returns:
+            An iterator over every item of every page.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.paginate(
             OPERATIONS["GetProjects"],
@@ -692,8 +891,17 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetAssigneeRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetAssignee"],
@@ -724,10 +932,19 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
             run_followup_actions: Run the form's follow-up actions (non-draft writes only).
+
+        Returns:
+            The `ProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectDataNonDraft"],
@@ -755,9 +972,18 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `ProjectDataResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectData"],
@@ -783,8 +1009,17 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectOwnerRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `SetProjectOwnerResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectOwner"],
@@ -810,8 +1045,17 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+
+        Returns:
+            The `SubmitProjectResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SubmitProject"],

@@ -34,7 +34,15 @@ class Statuses:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+
+        Returns:
+            The `StatusHistoryResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
@@ -59,13 +67,22 @@ class Statuses:
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}` (SetProjectStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
+        Warning: inferred, not documented. The V2 migration notes' section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (API documentation, "Custom Ids").
             auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatus"],
@@ -93,8 +110,17 @@ class Statuses:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatusReportAs"],
@@ -126,7 +152,15 @@ class AsyncStatuses:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+
+        Returns:
+            The `StatusHistoryResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
@@ -151,13 +185,22 @@ class AsyncStatuses:
         `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}` (SetProjectStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
+        Warning: inferred, not documented. The V2 migration notes' section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (API documentation, "Custom Ids").
             auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatus"],
@@ -185,8 +228,17 @@ class AsyncStatuses:
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+
+        Returns:
+            The `UntypedResponse` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatusReportAs"],

@@ -57,6 +57,15 @@ class Items:
 
         Args:
             body: a `NewFile` or a mapping with its wire or Python names.
+
+        Returns:
+            The `NewFileAnswer` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["FilesCreate"],
@@ -82,6 +91,21 @@ class Items:
         carries the created record, which the API keeps incomplete.
 
         `POST /api/v1/Files/Create` (FilesCreate).
+
+        Args:
+            source: a file path, a binary file object or bytes; streamed, never read whole.
+            body: the other fields of `NewFile`, with their wire or Python names.
+            filename: the file's name (default: the name of `source`, when it has one).
+
+        Returns:
+            The `NewFileAnswer` answer of FilesCreate.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            IncompleteUploadError: the file's upload failed; it carries the created record.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["FilesCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
@@ -102,6 +126,17 @@ class Items:
 
         Args:
             body: a `ItemsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `Outcome` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
@@ -134,6 +169,24 @@ class Items:
         received them.
 
         `POST /api/v1/Items/Import` (ItemsImport).
+
+        Args:
+            records: the records, as `ItemRow` models or mappings with their wire or Python names.
+            options: options Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -160,6 +213,15 @@ class Items:
 
         Args:
             body: a `InlineFile` or a mapping with its wire or Python names.
+
+        Returns:
+            The `Outcome` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(InlineFile, body)
         check_file_size(OPERATIONS["FilesUpload"], wire)
@@ -181,6 +243,21 @@ class Items:
         `fileName` defaults to the file's name.
 
         `POST /api/v1/Files/Upload` (FilesUpload).
+
+        Args:
+            source: a file path, a binary file object or bytes.
+            body: the other fields of `InlineFile`, with their wire or Python names.
+            filename: the file's name for `fileName` (default: the name of `source`, when it has one).
+
+        Returns:
+            The `Outcome` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            FileTooLargeError: the file is over 1024 bytes; nothing is read or sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(
             InlineFile, file_body(OPERATIONS["FilesUpload"], source, body or {}, filename)
@@ -205,6 +282,15 @@ class AsyncItems:
 
         Args:
             body: a `NewFile` or a mapping with its wire or Python names.
+
+        Returns:
+            The `NewFileAnswer` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["FilesCreate"],
@@ -230,6 +316,21 @@ class AsyncItems:
         carries the created record, which the API keeps incomplete.
 
         `POST /api/v1/Files/Create` (FilesCreate).
+
+        Args:
+            source: a file path, a binary file object or bytes; streamed, never read whole.
+            body: the other fields of `NewFile`, with their wire or Python names.
+            filename: the file's name (default: the name of `source`, when it has one).
+
+        Returns:
+            The `NewFileAnswer` answer of FilesCreate.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            IncompleteUploadError: the file's upload failed; it carries the created record.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["FilesCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
@@ -252,6 +353,17 @@ class AsyncItems:
 
         Args:
             body: a `ItemsImportRequest` or a mapping with its wire or Python names.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BatchResult` with the `Outcome` answer, `succeeded` and `failed` records (each failure next to its error messages).
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
@@ -284,6 +396,24 @@ class AsyncItems:
         received them.
 
         `POST /api/v1/Items/Import` (ItemsImport).
+
+        Args:
+            records: the records, as `ItemRow` models or mappings with their wire or Python names.
+            options: options Sent with every batch.
+            batch_size: records per request (default 500).
+            on_failure: `"continue"` with the next batch after failures, or `"stop"`.
+            progress: `True` for a bar on stderr, or a callable `(done, total)`.
+            strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+
+        Returns:
+            A `BulkResult`: every record's outcome, the answers, and the records not sent.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            BatchFailedError: `strict` is set and a record failed; it carries the result.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -310,6 +440,15 @@ class AsyncItems:
 
         Args:
             body: a `InlineFile` or a mapping with its wire or Python names.
+
+        Returns:
+            The `Outcome` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(InlineFile, body)
         check_file_size(OPERATIONS["FilesUpload"], wire)
@@ -331,6 +470,21 @@ class AsyncItems:
         `fileName` defaults to the file's name.
 
         `POST /api/v1/Files/Upload` (FilesUpload).
+
+        Args:
+            source: a file path, a binary file object or bytes.
+            body: the other fields of `InlineFile`, with their wire or Python names.
+            filename: the file's name for `fileName` (default: the name of `source`, when it has one).
+
+        Returns:
+            The `Outcome` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            FileTooLargeError: the file is over 1024 bytes; nothing is read or sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(
             InlineFile, file_body(OPERATIONS["FilesUpload"], source, body or {}, filename)

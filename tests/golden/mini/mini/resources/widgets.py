@@ -35,6 +35,15 @@ class Widgets:
         Args:
             shop_id: ShopId
             body: a `NewWidget` or a mapping with its wire or Python names.
+
+        Returns:
+            The `Widget` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["CreateWidget"],
@@ -60,6 +69,14 @@ class Widgets:
             shop_id: The shop.
             limit: `limit` query parameter.
             offset: `offset` query parameter.
+
+        Returns:
+            The `WidgetList` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetWidgets"],
@@ -84,6 +101,15 @@ class Widgets:
 
         Args:
             shop_id: The shop.
+            page_size: items per request (default and most: 100).
+
+        Returns:
+            An iterator over every item of every page.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.paginate(
             OPERATIONS["GetWidgets"],
@@ -116,6 +142,15 @@ class AsyncWidgets:
         Args:
             shop_id: ShopId
             body: a `NewWidget` or a mapping with its wire or Python names.
+
+        Returns:
+            The `Widget` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["CreateWidget"],
@@ -141,6 +176,14 @@ class AsyncWidgets:
             shop_id: The shop.
             limit: `limit` query parameter.
             offset: `offset` query parameter.
+
+        Returns:
+            The `WidgetList` answer.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetWidgets"],
@@ -165,6 +208,15 @@ class AsyncWidgets:
 
         Args:
             shop_id: The shop.
+            page_size: items per request (default and most: 100).
+
+        Returns:
+            An iterator over every item of every page.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
         """
         return self._client.paginate(
             OPERATIONS["GetWidgets"],
