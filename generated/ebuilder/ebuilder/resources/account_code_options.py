@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,9 +21,18 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import AccountCodeOptionsImportRequest, AccountCodeOptionsImportRow, ImportResponse
 
-__all__ = ["AccountCodeOptions", "AsyncAccountCodeOptions"]
+__all__ = [
+    "AccountCodeOptions",
+    "AsyncAccountCodeOptions",
+    "AccountCodeOptionsWithRawResponse",
+    "AsyncAccountCodeOptionsWithRawResponse",
+]
 
 
 class AccountCodeOptions:
@@ -35,6 +46,10 @@ class AccountCodeOptions:
         *,
         body: AccountCodeOptionsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
@@ -44,15 +59,18 @@ class AccountCodeOptions:
 
         Args:
             body: a `AccountCodeOptionsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["AccountCodeOptionsImport"],
             ImportResponse,
             to_wire_body(AccountCodeOptionsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -87,8 +105,15 @@ class AccountCodeOptions:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class AccountCodeOptionsWithRawResponse:
+    """The methods of `AccountCodeOptions`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AccountCodeOptions) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
 
 
 class AsyncAccountCodeOptions:
@@ -102,6 +127,10 @@ class AsyncAccountCodeOptions:
         *,
         body: AccountCodeOptionsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
@@ -111,15 +140,18 @@ class AsyncAccountCodeOptions:
 
         Args:
             body: a `AccountCodeOptionsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["AccountCodeOptionsImport"],
             ImportResponse,
             to_wire_body(AccountCodeOptionsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -154,5 +186,12 @@ class AsyncAccountCodeOptions:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class AsyncAccountCodeOptionsWithRawResponse:
+    """The methods of `AsyncAccountCodeOptions`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncAccountCodeOptions) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)

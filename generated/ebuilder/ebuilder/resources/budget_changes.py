@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     BudgetChangesImportRequest,
     BudgetChangesImportRow,
@@ -28,7 +34,12 @@ from ..types import (
     ImportResponse,
 )
 
-__all__ = ["BudgetChanges", "AsyncBudgetChanges"]
+__all__ = [
+    "BudgetChanges",
+    "AsyncBudgetChanges",
+    "BudgetChangesWithRawResponse",
+    "AsyncBudgetChangesWithRawResponse",
+]
 
 
 class BudgetChanges:
@@ -42,6 +53,10 @@ class BudgetChanges:
         *,
         body: BudgetChangesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
@@ -51,15 +66,18 @@ class BudgetChanges:
 
         Args:
             body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["BudgetChangesImport"],
             ImportResponse,
             to_wire_body(BudgetChangesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -95,7 +113,6 @@ class BudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
 
     def update_status(
@@ -103,6 +120,10 @@ class BudgetChanges:
         *,
         body: BudgetChangesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
@@ -112,15 +133,18 @@ class BudgetChanges:
 
         Args:
             body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["BudgetChangesStatus"],
             ImportResponse,
             to_wire_body(BudgetChangesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status_many(
@@ -156,8 +180,16 @@ class BudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class BudgetChangesWithRawResponse:
+    """The methods of `BudgetChanges`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: BudgetChanges) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.update_status = to_raw_response_wrapper(resource.update_status)
 
 
 class AsyncBudgetChanges:
@@ -171,6 +203,10 @@ class AsyncBudgetChanges:
         *,
         body: BudgetChangesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
@@ -180,15 +216,18 @@ class AsyncBudgetChanges:
 
         Args:
             body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["BudgetChangesImport"],
             ImportResponse,
             to_wire_body(BudgetChangesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -224,7 +263,6 @@ class AsyncBudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
 
     async def update_status(
@@ -232,6 +270,10 @@ class AsyncBudgetChanges:
         *,
         body: BudgetChangesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
@@ -241,15 +283,18 @@ class AsyncBudgetChanges:
 
         Args:
             body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["BudgetChangesStatus"],
             ImportResponse,
             to_wire_body(BudgetChangesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status_many(
@@ -285,5 +330,13 @@ class AsyncBudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class AsyncBudgetChangesWithRawResponse:
+    """The methods of `AsyncBudgetChanges`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncBudgetChanges) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.update_status = async_to_raw_response_wrapper(resource.update_status)

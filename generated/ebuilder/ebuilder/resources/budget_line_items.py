@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     BudgetLineItemImportOptions,
     BudgetLineItemsImportRequest,
@@ -26,7 +32,12 @@ from ..types import (
     ImportResponse,
 )
 
-__all__ = ["BudgetLineItems", "AsyncBudgetLineItems"]
+__all__ = [
+    "BudgetLineItems",
+    "AsyncBudgetLineItems",
+    "BudgetLineItemsWithRawResponse",
+    "AsyncBudgetLineItemsWithRawResponse",
+]
 
 
 class BudgetLineItems:
@@ -40,6 +51,10 @@ class BudgetLineItems:
         *,
         body: BudgetLineItemsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Import budget line items into project budgets.
 
@@ -49,15 +64,18 @@ class BudgetLineItems:
 
         Args:
             body: a `BudgetLineItemsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["BudgetLineItemsImport"],
             ImportResponse,
             to_wire_body(BudgetLineItemsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -93,8 +111,15 @@ class BudgetLineItems:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class BudgetLineItemsWithRawResponse:
+    """The methods of `BudgetLineItems`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: BudgetLineItems) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
 
 
 class AsyncBudgetLineItems:
@@ -108,6 +133,10 @@ class AsyncBudgetLineItems:
         *,
         body: BudgetLineItemsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Import budget line items into project budgets.
 
@@ -117,15 +146,18 @@ class AsyncBudgetLineItems:
 
         Args:
             body: a `BudgetLineItemsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["BudgetLineItemsImport"],
             ImportResponse,
             to_wire_body(BudgetLineItemsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -161,5 +193,12 @@ class AsyncBudgetLineItems:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class AsyncBudgetLineItemsWithRawResponse:
+    """The methods of `AsyncBudgetLineItems`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncBudgetLineItems) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     CommitmentChangesImportRequest,
     CommitmentChangesImportRow,
@@ -29,7 +35,12 @@ from ..types import (
     ImportResponse,
 )
 
-__all__ = ["CommitmentChanges", "AsyncCommitmentChanges"]
+__all__ = [
+    "CommitmentChanges",
+    "AsyncCommitmentChanges",
+    "CommitmentChangesWithRawResponse",
+    "AsyncCommitmentChangesWithRawResponse",
+]
 
 
 class CommitmentChanges:
@@ -43,6 +54,10 @@ class CommitmentChanges:
         *,
         body: CommitmentChangesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
@@ -52,15 +67,18 @@ class CommitmentChanges:
 
         Args:
             body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["CommitmentChangesImport"],
             ImportResponse,
             to_wire_body(CommitmentChangesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -96,13 +114,16 @@ class CommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
 
     def update(
         self,
         *,
         body: CommitmentChangesUpdateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
@@ -114,14 +135,16 @@ class CommitmentChanges:
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["CommitmentChangesUpdate"],
             ImportResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(CommitmentChangesUpdateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status(
@@ -129,6 +152,10 @@ class CommitmentChanges:
         *,
         body: CommitmentChangesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
@@ -138,15 +165,18 @@ class CommitmentChanges:
 
         Args:
             body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["CommitmentChangesStatus"],
             ImportResponse,
             to_wire_body(CommitmentChangesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status_many(
@@ -182,8 +212,17 @@ class CommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class CommitmentChangesWithRawResponse:
+    """The methods of `CommitmentChanges`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: CommitmentChanges) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.update_status = to_raw_response_wrapper(resource.update_status)
 
 
 class AsyncCommitmentChanges:
@@ -197,6 +236,10 @@ class AsyncCommitmentChanges:
         *,
         body: CommitmentChangesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
@@ -206,15 +249,18 @@ class AsyncCommitmentChanges:
 
         Args:
             body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["CommitmentChangesImport"],
             ImportResponse,
             to_wire_body(CommitmentChangesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -250,13 +296,16 @@ class AsyncCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
 
     async def update(
         self,
         *,
         body: CommitmentChangesUpdateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
@@ -268,14 +317,16 @@ class AsyncCommitmentChanges:
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["CommitmentChangesUpdate"],
             ImportResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(CommitmentChangesUpdateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status(
@@ -283,6 +334,10 @@ class AsyncCommitmentChanges:
         *,
         body: CommitmentChangesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
@@ -292,15 +347,18 @@ class AsyncCommitmentChanges:
 
         Args:
             body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["CommitmentChangesStatus"],
             ImportResponse,
             to_wire_body(CommitmentChangesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status_many(
@@ -336,5 +394,14 @@ class AsyncCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class AsyncCommitmentChangesWithRawResponse:
+    """The methods of `AsyncCommitmentChanges`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncCommitmentChanges) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.update = async_to_raw_response_wrapper(resource.update)
+        self.update_status = async_to_raw_response_wrapper(resource.update_status)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     CommitmentsImportRequest,
     CommitmentsImportRow,
@@ -29,7 +35,12 @@ from ..types import (
     ImportResponse,
 )
 
-__all__ = ["Commitments", "AsyncCommitments"]
+__all__ = [
+    "Commitments",
+    "AsyncCommitments",
+    "CommitmentsWithRawResponse",
+    "AsyncCommitmentsWithRawResponse",
+]
 
 
 class Commitments:
@@ -43,6 +54,10 @@ class Commitments:
         *,
         body: CommitmentsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create commitments with their items.
 
@@ -52,15 +67,18 @@ class Commitments:
 
         Args:
             body: a `CommitmentsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["CommitmentsImport"],
             ImportResponse,
             to_wire_body(CommitmentsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -96,7 +114,6 @@ class Commitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
 
     def update_status(
@@ -104,6 +121,10 @@ class Commitments:
         *,
         body: CommitmentsUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitments (e.g. void them).
 
@@ -113,15 +134,18 @@ class Commitments:
 
         Args:
             body: a `CommitmentsUpdateStatusRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["CommitmentsStatusUpdate"],
             ImportResponse,
             to_wire_body(CommitmentsUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status_many(
@@ -157,8 +181,16 @@ class Commitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class CommitmentsWithRawResponse:
+    """The methods of `Commitments`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Commitments) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.update_status = to_raw_response_wrapper(resource.update_status)
 
 
 class AsyncCommitments:
@@ -172,6 +204,10 @@ class AsyncCommitments:
         *,
         body: CommitmentsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create commitments with their items.
 
@@ -181,15 +217,18 @@ class AsyncCommitments:
 
         Args:
             body: a `CommitmentsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["CommitmentsImport"],
             ImportResponse,
             to_wire_body(CommitmentsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -225,7 +264,6 @@ class AsyncCommitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
 
     async def update_status(
@@ -233,6 +271,10 @@ class AsyncCommitments:
         *,
         body: CommitmentsUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitments (e.g. void them).
 
@@ -242,15 +284,18 @@ class AsyncCommitments:
 
         Args:
             body: a `CommitmentsUpdateStatusRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["CommitmentsStatusUpdate"],
             ImportResponse,
             to_wire_body(CommitmentsUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status_many(
@@ -286,5 +331,13 @@ class AsyncCommitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class AsyncCommitmentsWithRawResponse:
+    """The methods of `AsyncCommitments`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncCommitments) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.update_status = async_to_raw_response_wrapper(resource.update_status)

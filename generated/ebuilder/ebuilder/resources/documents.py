@@ -7,8 +7,10 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -20,6 +22,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from .._uploads import (
     check_file_size,
     file_body,
@@ -37,7 +43,12 @@ from ..types import (
     ImportResponse,
 )
 
-__all__ = ["Documents", "AsyncDocuments"]
+__all__ = [
+    "Documents",
+    "AsyncDocuments",
+    "DocumentsWithRawResponse",
+    "AsyncDocumentsWithRawResponse",
+]
 
 
 class Documents:
@@ -50,6 +61,10 @@ class Documents:
         self,
         *,
         body: DocumentCreateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
@@ -60,14 +75,16 @@ class Documents:
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["DocumentsCreate"],
             DocumentsCreateResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(DocumentCreateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def create_and_upload(
@@ -88,9 +105,7 @@ class Documents:
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
-        response = self._client.request(
-            operation, path={}, json=to_wire_body(DocumentCreateRequest, filled)
-        )
+        response = self._client.request(operation, json=to_wire_body(DocumentCreateRequest, filled))
         created = self._client.parse_model(response, DocumentsCreateResponse)
         upload_presigned(self._client, operation, stream, response.json())
         return created
@@ -100,6 +115,10 @@ class Documents:
         *,
         body: DocumentsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Set metadata (custom fields, properties) of existing documents.
 
@@ -109,15 +128,18 @@ class Documents:
 
         Args:
             body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["DocumentsImport"],
             ImportResponse,
             to_wire_body(DocumentsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -153,13 +175,16 @@ class Documents:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
 
     def upload(
         self,
         *,
         body: DocumentUploadRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
@@ -170,11 +195,18 @@ class Documents:
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         wire = to_wire_body(DocumentUploadRequest, body)
         check_file_size(OPERATIONS["DocumentsUpload"], wire)
         return self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, path={}, query={}, headers={}, json=wire
+            OPERATIONS["DocumentsUpload"],
+            ImportResponse,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def upload_file(
@@ -196,9 +228,17 @@ class Documents:
             DocumentUploadRequest,
             file_body(OPERATIONS["DocumentsUpload"], source, body or {}, filename),
         )
-        return self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, path={}, json=wire
-        )
+        return self._client.request_model(OPERATIONS["DocumentsUpload"], ImportResponse, json=wire)
+
+
+class DocumentsWithRawResponse:
+    """The methods of `Documents`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Documents) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.upload = to_raw_response_wrapper(resource.upload)
 
 
 class AsyncDocuments:
@@ -211,6 +251,10 @@ class AsyncDocuments:
         self,
         *,
         body: DocumentCreateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
@@ -221,14 +265,16 @@ class AsyncDocuments:
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["DocumentsCreate"],
             DocumentsCreateResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(DocumentCreateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def create_and_upload(
@@ -250,7 +296,7 @@ class AsyncDocuments:
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
         response = await self._client.request(
-            operation, path={}, json=to_wire_body(DocumentCreateRequest, filled)
+            operation, json=to_wire_body(DocumentCreateRequest, filled)
         )
         created = self._client.parse_model(response, DocumentsCreateResponse)
         await upload_presigned_async(self._client, operation, stream, response.json())
@@ -261,6 +307,10 @@ class AsyncDocuments:
         *,
         body: DocumentsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Set metadata (custom fields, properties) of existing documents.
 
@@ -270,15 +320,18 @@ class AsyncDocuments:
 
         Args:
             body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["DocumentsImport"],
             ImportResponse,
             to_wire_body(DocumentsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -314,13 +367,16 @@ class AsyncDocuments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
 
     async def upload(
         self,
         *,
         body: DocumentUploadRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
@@ -331,11 +387,18 @@ class AsyncDocuments:
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         wire = to_wire_body(DocumentUploadRequest, body)
         check_file_size(OPERATIONS["DocumentsUpload"], wire)
         return await self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, path={}, query={}, headers={}, json=wire
+            OPERATIONS["DocumentsUpload"],
+            ImportResponse,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def upload_file(
@@ -358,5 +421,15 @@ class AsyncDocuments:
             file_body(OPERATIONS["DocumentsUpload"], source, body or {}, filename),
         )
         return await self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, path={}, json=wire
+            OPERATIONS["DocumentsUpload"], ImportResponse, json=wire
         )
+
+
+class AsyncDocumentsWithRawResponse:
+    """The methods of `AsyncDocuments`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncDocuments) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.upload = async_to_raw_response_wrapper(resource.upload)

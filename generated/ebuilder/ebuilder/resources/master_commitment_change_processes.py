@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     ImportResponse,
     MasterCommitmentChangeProcessesImportRequest,
@@ -26,7 +32,12 @@ from ..types import (
     ProcessImportOptions,
 )
 
-__all__ = ["MasterCommitmentChangeProcesses", "AsyncMasterCommitmentChangeProcesses"]
+__all__ = [
+    "MasterCommitmentChangeProcesses",
+    "AsyncMasterCommitmentChangeProcesses",
+    "MasterCommitmentChangeProcessesWithRawResponse",
+    "AsyncMasterCommitmentChangeProcessesWithRawResponse",
+]
 
 
 class MasterCommitmentChangeProcesses:
@@ -41,6 +52,10 @@ class MasterCommitmentChangeProcesses:
         body: MasterCommitmentChangeProcessesImportRequest | Mapping[str, Any],
         process_prefix: str | None = None,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment change process instances.
 
@@ -52,15 +67,19 @@ class MasterCommitmentChangeProcesses:
         Args:
             body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
             process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["MasterCommitmentChangeProcessesImport"],
             ImportResponse,
             to_wire_body(MasterCommitmentChangeProcessesImportRequest, body),
-            path={},
             query={"processPrefix": process_prefix},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -98,9 +117,16 @@ class MasterCommitmentChangeProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
             query={"processPrefix": process_prefix},
         )
+
+
+class MasterCommitmentChangeProcessesWithRawResponse:
+    """The methods of `MasterCommitmentChangeProcesses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: MasterCommitmentChangeProcesses) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
 
 
 class AsyncMasterCommitmentChangeProcesses:
@@ -115,6 +141,10 @@ class AsyncMasterCommitmentChangeProcesses:
         body: MasterCommitmentChangeProcessesImportRequest | Mapping[str, Any],
         process_prefix: str | None = None,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment change process instances.
 
@@ -126,15 +156,19 @@ class AsyncMasterCommitmentChangeProcesses:
         Args:
             body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
             process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["MasterCommitmentChangeProcessesImport"],
             ImportResponse,
             to_wire_body(MasterCommitmentChangeProcessesImportRequest, body),
-            path={},
             query={"processPrefix": process_prefix},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -172,6 +206,13 @@ class AsyncMasterCommitmentChangeProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
             query={"processPrefix": process_prefix},
         )
+
+
+class AsyncMasterCommitmentChangeProcessesWithRawResponse:
+    """The methods of `AsyncMasterCommitmentChangeProcesses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncMasterCommitmentChangeProcesses) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     ImportResponse,
     NonCostProcessesImportDynamicGridRequest,
@@ -28,7 +34,12 @@ from ..types import (
     ProcessImportOptions,
 )
 
-__all__ = ["NonCostProcesses", "AsyncNonCostProcesses"]
+__all__ = [
+    "NonCostProcesses",
+    "AsyncNonCostProcesses",
+    "NonCostProcessesWithRawResponse",
+    "AsyncNonCostProcessesWithRawResponse",
+]
 
 
 class NonCostProcesses:
@@ -43,6 +54,10 @@ class NonCostProcesses:
         body: NonCostProcessesImportRequest | Mapping[str, Any],
         process_prefix: str | None = None,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
@@ -54,15 +69,19 @@ class NonCostProcesses:
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
             process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["NonCostProcessesImport"],
             ImportResponse,
             to_wire_body(NonCostProcessesImportRequest, body),
-            path={},
             query={"processPrefix": process_prefix},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -100,7 +119,6 @@ class NonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
             query={"processPrefix": process_prefix},
         )
 
@@ -109,6 +127,10 @@ class NonCostProcesses:
         *,
         body: NonCostProcessesImportDynamicGridRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
@@ -118,15 +140,18 @@ class NonCostProcesses:
 
         Args:
             body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["NonCostProcessesDynamicGridImport"],
             ImportResponse,
             to_wire_body(NonCostProcessesImportDynamicGridRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_dynamic_grid_many(
@@ -161,8 +186,16 @@ class NonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class NonCostProcessesWithRawResponse:
+    """The methods of `NonCostProcesses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: NonCostProcesses) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.import_dynamic_grid = to_raw_response_wrapper(resource.import_dynamic_grid)
 
 
 class AsyncNonCostProcesses:
@@ -177,6 +210,10 @@ class AsyncNonCostProcesses:
         body: NonCostProcessesImportRequest | Mapping[str, Any],
         process_prefix: str | None = None,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
@@ -188,15 +225,19 @@ class AsyncNonCostProcesses:
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
             process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["NonCostProcessesImport"],
             ImportResponse,
             to_wire_body(NonCostProcessesImportRequest, body),
-            path={},
             query={"processPrefix": process_prefix},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -234,7 +275,6 @@ class AsyncNonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
             query={"processPrefix": process_prefix},
         )
 
@@ -243,6 +283,10 @@ class AsyncNonCostProcesses:
         *,
         body: NonCostProcessesImportDynamicGridRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
@@ -252,15 +296,18 @@ class AsyncNonCostProcesses:
 
         Args:
             body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["NonCostProcessesDynamicGridImport"],
             ImportResponse,
             to_wire_body(NonCostProcessesImportDynamicGridRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_dynamic_grid_many(
@@ -295,5 +342,13 @@ class AsyncNonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class AsyncNonCostProcessesWithRawResponse:
+    """The methods of `AsyncNonCostProcesses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncNonCostProcesses) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.import_dynamic_grid = async_to_raw_response_wrapper(resource.import_dynamic_grid)

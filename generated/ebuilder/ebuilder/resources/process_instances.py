@@ -6,12 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import CommentCreateRequest, CommentCreateResponse
 
-__all__ = ["ProcessInstances", "AsyncProcessInstances"]
+__all__ = [
+    "ProcessInstances",
+    "AsyncProcessInstances",
+    "ProcessInstancesWithRawResponse",
+    "AsyncProcessInstancesWithRawResponse",
+]
 
 
 class ProcessInstances:
@@ -25,6 +36,10 @@ class ProcessInstances:
         process_instance_id: str,
         *,
         body: CommentCreateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> CommentCreateResponse:
         """Add a comment (with optional documents) to a process instance.
 
@@ -37,15 +52,26 @@ class ProcessInstances:
         Args:
             process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["ProcessInstancesCommentsCreate"],
             CommentCreateResponse,
             path={"processInstanceId": process_instance_id},
-            query={},
-            headers={},
             json=to_wire_body(CommentCreateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class ProcessInstancesWithRawResponse:
+    """The methods of `ProcessInstances`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: ProcessInstances) -> None:
+        self.create_comment = to_raw_response_wrapper(resource.create_comment)
 
 
 class AsyncProcessInstances:
@@ -59,6 +85,10 @@ class AsyncProcessInstances:
         process_instance_id: str,
         *,
         body: CommentCreateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> CommentCreateResponse:
         """Add a comment (with optional documents) to a process instance.
 
@@ -71,12 +101,23 @@ class AsyncProcessInstances:
         Args:
             process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["ProcessInstancesCommentsCreate"],
             CommentCreateResponse,
             path={"processInstanceId": process_instance_id},
-            query={},
-            headers={},
             json=to_wire_body(CommentCreateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncProcessInstancesWithRawResponse:
+    """The methods of `AsyncProcessInstances`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncProcessInstances) -> None:
+        self.create_comment = async_to_raw_response_wrapper(resource.create_comment)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,9 +21,18 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import ImportResponse, ProjectImportOptions, ProjectRow, ProjectsImportRequest
 
-__all__ = ["Projects", "AsyncProjects"]
+__all__ = [
+    "Projects",
+    "AsyncProjects",
+    "ProjectsWithRawResponse",
+    "AsyncProjectsWithRawResponse",
+]
 
 
 class Projects:
@@ -35,6 +46,10 @@ class Projects:
         *,
         body: ProjectsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create projects, optionally from templates.
 
@@ -44,15 +59,18 @@ class Projects:
 
         Args:
             body: a `ProjectsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["ProjectsImport"],
             ImportResponse,
             to_wire_body(ProjectsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -88,8 +106,15 @@ class Projects:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class ProjectsWithRawResponse:
+    """The methods of `Projects`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Projects) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
 
 
 class AsyncProjects:
@@ -103,6 +128,10 @@ class AsyncProjects:
         *,
         body: ProjectsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create projects, optionally from templates.
 
@@ -112,15 +141,18 @@ class AsyncProjects:
 
         Args:
             body: a `ProjectsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["ProjectsImport"],
             ImportResponse,
             to_wire_body(ProjectsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -156,5 +188,12 @@ class AsyncProjects:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
         )
+
+
+class AsyncProjectsWithRawResponse:
+    """The methods of `AsyncProjects`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncProjects) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)

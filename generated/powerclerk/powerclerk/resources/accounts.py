@@ -6,12 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import CreateMfaSessionTokenRequest, MfaSessionTokenResponse
 
-__all__ = ["Accounts", "AsyncAccounts"]
+__all__ = [
+    "Accounts",
+    "AsyncAccounts",
+    "AccountsWithRawResponse",
+    "AsyncAccountsWithRawResponse",
+]
 
 
 class Accounts:
@@ -24,6 +35,10 @@ class Accounts:
         self,
         *,
         body: CreateMfaSessionTokenRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> MfaSessionTokenResponse:
         """Create an MFA session token (replaces any existing one).
 
@@ -36,19 +51,26 @@ class Accounts:
 
         Args:
             body: a `CreateMfaSessionTokenRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["CreateMfaSessionToken"],
             MfaSessionTokenResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(CreateMfaSessionTokenRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def delete_mfa_session_token(
         self,
         token_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> None:
         """Delete an MFA session token of the caller.
 
@@ -60,10 +82,25 @@ class Accounts:
 
         Args:
             token_id: The session token's id.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         self._client.request(
-            OPERATIONS["DeleteMfaSessionToken"], path={"TokenId": token_id}, query={}, headers={}
+            OPERATIONS["DeleteMfaSessionToken"],
+            path={"TokenId": token_id},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AccountsWithRawResponse:
+    """The methods of `Accounts`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Accounts) -> None:
+        self.create_mfa_session_token = to_raw_response_wrapper(resource.create_mfa_session_token)
+        self.delete_mfa_session_token = to_raw_response_wrapper(resource.delete_mfa_session_token)
 
 
 class AsyncAccounts:
@@ -76,6 +113,10 @@ class AsyncAccounts:
         self,
         *,
         body: CreateMfaSessionTokenRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> MfaSessionTokenResponse:
         """Create an MFA session token (replaces any existing one).
 
@@ -88,19 +129,26 @@ class AsyncAccounts:
 
         Args:
             body: a `CreateMfaSessionTokenRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["CreateMfaSessionToken"],
             MfaSessionTokenResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(CreateMfaSessionTokenRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def delete_mfa_session_token(
         self,
         token_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> None:
         """Delete an MFA session token of the caller.
 
@@ -112,7 +160,26 @@ class AsyncAccounts:
 
         Args:
             token_id: The session token's id.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         await self._client.request(
-            OPERATIONS["DeleteMfaSessionToken"], path={"TokenId": token_id}, query={}, headers={}
+            OPERATIONS["DeleteMfaSessionToken"],
+            path={"TokenId": token_id},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+
+
+class AsyncAccountsWithRawResponse:
+    """The methods of `AsyncAccounts`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncAccounts) -> None:
+        self.create_mfa_session_token = async_to_raw_response_wrapper(
+            resource.create_mfa_session_token
+        )
+        self.delete_mfa_session_token = async_to_raw_response_wrapper(
+            resource.delete_mfa_session_token
         )

@@ -6,9 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     InquiryNoteResponse,
     InquiryNotesResponse,
@@ -18,7 +24,12 @@ from ..types import (
     SetInquiryNoteRequest,
 )
 
-__all__ = ["Inquiries", "AsyncInquiries"]
+__all__ = [
+    "Inquiries",
+    "AsyncInquiries",
+    "InquiriesWithRawResponse",
+    "AsyncInquiriesWithRawResponse",
+]
 
 
 class Inquiries:
@@ -33,6 +44,10 @@ class Inquiries:
         project_id: str,
         *,
         body: SetInquiryNoteRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryNoteResponse:
         """Add a note to an inquiry thread of a project (admin).
 
@@ -47,20 +62,28 @@ class Inquiries:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryNote"],
             InquiryNoteResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetInquiryNoteRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def list_notes(
         self,
         program_id: str,
         thread_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryNotesResponse:
         """Notes of an inquiry thread (admin).
 
@@ -70,19 +93,27 @@ class Inquiries:
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetNotesInInquiryThread"],
             InquiryNotesResponse,
             path={"ProgramId": program_id, "ThreadId": thread_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def list_threads(
         self,
         program_id: str,
         project_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryThreadsResponse:
         """Inquiry threads of a project (admin).
 
@@ -92,13 +123,16 @@ class Inquiries:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
             InquiryThreadsResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_thread_external_id(
@@ -108,6 +142,10 @@ class Inquiries:
         external_thread_id: str,
         *,
         body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryThreadResponse:
         """Link an inquiry thread to an id in an external system (admin).
 
@@ -123,6 +161,10 @@ class Inquiries:
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryThreadExternalId"],
@@ -132,9 +174,8 @@ class Inquiries:
                 "ThreadId": thread_id,
                 "ExternalThreadId": external_thread_id,
             },
-            query={},
-            headers={},
             json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_thread_status(
@@ -144,6 +185,10 @@ class Inquiries:
         thread_status: str,
         *,
         body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryThreadResponse:
         """Change the status of an inquiry thread (admin).
 
@@ -159,15 +204,30 @@ class Inquiries:
             thread_id: The inquiry thread.
             thread_status: The new thread status.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetInquiryThreadStatus"],
             InquiryThreadResponse,
             path={"ProgramId": program_id, "ThreadId": thread_id, "ThreadStatus": thread_status},
-            query={},
-            headers={},
             json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class InquiriesWithRawResponse:
+    """The methods of `Inquiries`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Inquiries) -> None:
+        self.add_note = to_raw_response_wrapper(resource.add_note)
+        self.list_notes = to_raw_response_wrapper(resource.list_notes)
+        self.list_threads = to_raw_response_wrapper(resource.list_threads)
+        self.set_thread_external_id = to_raw_response_wrapper(resource.set_thread_external_id)
+        self.set_thread_status = to_raw_response_wrapper(resource.set_thread_status)
 
 
 class AsyncInquiries:
@@ -182,6 +242,10 @@ class AsyncInquiries:
         project_id: str,
         *,
         body: SetInquiryNoteRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryNoteResponse:
         """Add a note to an inquiry thread of a project (admin).
 
@@ -196,20 +260,28 @@ class AsyncInquiries:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryNote"],
             InquiryNoteResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetInquiryNoteRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def list_notes(
         self,
         program_id: str,
         thread_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryNotesResponse:
         """Notes of an inquiry thread (admin).
 
@@ -219,19 +291,27 @@ class AsyncInquiries:
         Args:
             program_id: The program.
             thread_id: The inquiry thread.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetNotesInInquiryThread"],
             InquiryNotesResponse,
             path={"ProgramId": program_id, "ThreadId": thread_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def list_threads(
         self,
         program_id: str,
         project_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryThreadsResponse:
         """Inquiry threads of a project (admin).
 
@@ -241,13 +321,16 @@ class AsyncInquiries:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
             InquiryThreadsResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_thread_external_id(
@@ -257,6 +340,10 @@ class AsyncInquiries:
         external_thread_id: str,
         *,
         body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryThreadResponse:
         """Link an inquiry thread to an id in an external system (admin).
 
@@ -272,6 +359,10 @@ class AsyncInquiries:
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryThreadExternalId"],
@@ -281,9 +372,8 @@ class AsyncInquiries:
                 "ThreadId": thread_id,
                 "ExternalThreadId": external_thread_id,
             },
-            query={},
-            headers={},
             json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_thread_status(
@@ -293,6 +383,10 @@ class AsyncInquiries:
         thread_status: str,
         *,
         body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> InquiryThreadResponse:
         """Change the status of an inquiry thread (admin).
 
@@ -308,12 +402,27 @@ class AsyncInquiries:
             thread_id: The inquiry thread.
             thread_status: The new thread status.
             body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetInquiryThreadStatus"],
             InquiryThreadResponse,
             path={"ProgramId": program_id, "ThreadId": thread_id, "ThreadStatus": thread_status},
-            query={},
-            headers={},
             json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncInquiriesWithRawResponse:
+    """The methods of `AsyncInquiries`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncInquiries) -> None:
+        self.add_note = async_to_raw_response_wrapper(resource.add_note)
+        self.list_notes = async_to_raw_response_wrapper(resource.list_notes)
+        self.list_threads = async_to_raw_response_wrapper(resource.list_threads)
+        self.set_thread_external_id = async_to_raw_response_wrapper(resource.set_thread_external_id)
+        self.set_thread_status = async_to_raw_response_wrapper(resource.set_thread_status)

@@ -7,9 +7,16 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._pagination import AsyncPage, Page
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     AllProjectDataResponse,
     GetProjectByNumberRequest,
@@ -27,7 +34,12 @@ from ..types import (
     UntypedResponse,
 )
 
-__all__ = ["Projects", "AsyncProjects"]
+__all__ = [
+    "Projects",
+    "AsyncProjects",
+    "ProjectsWithRawResponse",
+    "AsyncProjectsWithRawResponse",
+]
 
 
 class Projects:
@@ -39,6 +51,11 @@ class Projects:
     def create(
         self,
         program_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> NewProjectResponse:
         """Create a new, unsubmitted project.
 
@@ -48,13 +65,16 @@ class Projects:
 
         Args:
             program_id: The program.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["CreateNewProject"],
             NewProjectResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def export(
@@ -63,6 +83,10 @@ class Projects:
         project_id: str,
         *,
         version: Literal["v1", "v2"] | None = "v1",
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectExportResponse:
         """Full change-audit export of a project (admin).
 
@@ -77,13 +101,17 @@ class Projects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             version: Export content version; v2 adds the status ChangedBy attribute.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetExportProject"],
             ProjectExportResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={"version": version},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def find_by_data(
@@ -91,6 +119,10 @@ class Projects:
         program_id: str,
         *,
         body: GetProjectsByDataRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Find projects by data-field values.
 
@@ -104,14 +136,17 @@ class Projects:
         Args:
             program_id: The program.
             body: a `GetProjectsByDataRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectsByData"],
             ProjectsResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
             json=to_wire_body(GetProjectsByDataRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def get_all_data(
@@ -120,6 +155,10 @@ class Projects:
         project_id: str,
         *,
         reveal_sensitive_data: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AllProjectDataResponse:
         """Latest submitted values of every form of a project (admin).
 
@@ -132,13 +171,17 @@ class Projects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetAllProjectData"],
             AllProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def get_by_number(
@@ -146,6 +189,10 @@ class Projects:
         program_id: str,
         *,
         body: GetProjectByNumberRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Look up projects by project number.
 
@@ -156,14 +203,17 @@ class Projects:
         Args:
             program_id: The program.
             body: a `GetProjectByNumberRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectByNumber"],
             ProjectsResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
             json=to_wire_body(GetProjectByNumberRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def get_draft_data(
@@ -173,6 +223,10 @@ class Projects:
         form_id: str,
         *,
         reveal_sensitive_data: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectDataResponse:
         """Unsubmitted (draft) values of a project form.
 
@@ -185,13 +239,17 @@ class Projects:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
             reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectData"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def get_submitted_data(
@@ -201,6 +259,10 @@ class Projects:
         form_id: str,
         *,
         reveal_sensitive_data: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectDataResponse:
         """Most recently submitted values of a project form.
 
@@ -213,13 +275,17 @@ class Projects:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
             reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def list(
@@ -229,6 +295,10 @@ class Projects:
         changed_since: datetime | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Projects the caller can read, ordered by creation time.
 
@@ -241,13 +311,17 @@ class Projects:
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
             limit: First N projects by creation timestamp (current maximum 1000).
             offset: Skip the first N projects (same ordering).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetProjects"],
             ProjectsResponse,
             path={"ProgramId": program_id},
             query={"changed_since": changed_since, "limit": limit, "offset": offset},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def iter(
@@ -256,6 +330,10 @@ class Projects:
         *,
         changed_since: datetime | None = None,
         page_size: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Iterator[ProjectSummary]:
         """Projects the caller can read, ordered by creation time.
 
@@ -269,14 +347,57 @@ class Projects:
         Args:
             program_id: The program.
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
+            page_size: items per request, 1 to 1000 (default 1000).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.paginate(
             OPERATIONS["GetProjects"],
             ProjectsResponse,
             path={"ProgramId": program_id},
             query={"changed_since": changed_since},
-            headers={},
             page_size=page_size,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+
+    def list_page(
+        self,
+        program_id: str,
+        *,
+        changed_since: datetime | None = None,
+        page_size: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Page[ProjectSummary]:
+        """Projects the caller can read, ordered by creation time.
+
+        Returns the first `Page` of up to 1000 items (`page_size`): `.items`,
+        `.has_next_page()`, `.next_page()`; iterating it yields every item across pages.
+
+        Returns only projects the caller has read access to. For polling, keep RequestTimestamp and pass it back as changed_since on the next call.
+
+        `GET /services/v2/Programs/{ProgramId}/Projects` (GetProjects).
+
+        Args:
+            program_id: The program.
+            changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
+            page_size: items per request, 1 to 1000 (default 1000).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+        """
+        return self._client.page(
+            OPERATIONS["GetProjects"],
+            ProjectsResponse,
+            path={"ProgramId": program_id},
+            query={"changed_since": changed_since},
+            page_size=page_size,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_assignee(
@@ -285,6 +406,10 @@ class Projects:
         project_id: str,
         *,
         body: SetAssigneeRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Set the assignee of a project.
 
@@ -298,14 +423,17 @@ class Projects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetAssigneeRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetAssignee"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetAssigneeRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_data_as_admin(
@@ -316,6 +444,10 @@ class Projects:
         *,
         body: SetProjectDataRequest | Mapping[str, Any],
         run_followup_actions: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectDataResponse:
         """Save non-draft form data directly (admin).
 
@@ -332,14 +464,18 @@ class Projects:
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
             run_followup_actions: Run the form's follow-up actions (non-draft writes only).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectDataNonDraft"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"run_followup_actions": run_followup_actions},
-            headers={},
             json=to_wire_body(SetProjectDataRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_draft_data(
@@ -349,6 +485,10 @@ class Projects:
         form_id: str,
         *,
         body: SetProjectDataRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectDataResponse:
         """Save draft values of a project form.
 
@@ -362,14 +502,17 @@ class Projects:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectData"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
-            query={},
-            headers={},
             json=to_wire_body(SetProjectDataRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_owner(
@@ -378,6 +521,10 @@ class Projects:
         project_id: str,
         *,
         body: SetProjectOwnerRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> SetProjectOwnerResponse:
         """Change the owner of a project.
 
@@ -389,14 +536,17 @@ class Projects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectOwnerRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectOwner"],
             SetProjectOwnerResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetProjectOwnerRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def submit(
@@ -404,6 +554,11 @@ class Projects:
         program_id: str,
         project_id: str,
         form_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> SubmitProjectResponse:
         """Submit the draft data of a project form.
 
@@ -416,14 +571,37 @@ class Projects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SubmitProject"],
             SubmitProjectResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class ProjectsWithRawResponse:
+    """The methods of `Projects`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Projects) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.export = to_raw_response_wrapper(resource.export)
+        self.find_by_data = to_raw_response_wrapper(resource.find_by_data)
+        self.get_all_data = to_raw_response_wrapper(resource.get_all_data)
+        self.get_by_number = to_raw_response_wrapper(resource.get_by_number)
+        self.get_draft_data = to_raw_response_wrapper(resource.get_draft_data)
+        self.get_submitted_data = to_raw_response_wrapper(resource.get_submitted_data)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.set_assignee = to_raw_response_wrapper(resource.set_assignee)
+        self.set_data_as_admin = to_raw_response_wrapper(resource.set_data_as_admin)
+        self.set_draft_data = to_raw_response_wrapper(resource.set_draft_data)
+        self.set_owner = to_raw_response_wrapper(resource.set_owner)
+        self.submit = to_raw_response_wrapper(resource.submit)
 
 
 class AsyncProjects:
@@ -435,6 +613,11 @@ class AsyncProjects:
     async def create(
         self,
         program_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> NewProjectResponse:
         """Create a new, unsubmitted project.
 
@@ -444,13 +627,16 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["CreateNewProject"],
             NewProjectResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def export(
@@ -459,6 +645,10 @@ class AsyncProjects:
         project_id: str,
         *,
         version: Literal["v1", "v2"] | None = "v1",
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectExportResponse:
         """Full change-audit export of a project (admin).
 
@@ -473,13 +663,17 @@ class AsyncProjects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             version: Export content version; v2 adds the status ChangedBy attribute.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetExportProject"],
             ProjectExportResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={"version": version},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def find_by_data(
@@ -487,6 +681,10 @@ class AsyncProjects:
         program_id: str,
         *,
         body: GetProjectsByDataRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Find projects by data-field values.
 
@@ -500,14 +698,17 @@ class AsyncProjects:
         Args:
             program_id: The program.
             body: a `GetProjectsByDataRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectsByData"],
             ProjectsResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
             json=to_wire_body(GetProjectsByDataRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def get_all_data(
@@ -516,6 +717,10 @@ class AsyncProjects:
         project_id: str,
         *,
         reveal_sensitive_data: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AllProjectDataResponse:
         """Latest submitted values of every form of a project (admin).
 
@@ -528,13 +733,17 @@ class AsyncProjects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             reveal_sensitive_data: Return sensitive values in clear (needs the privilege); V1-documented. Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. (Inferred, not documented.) The client refuses true when it has no MFA configured.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetAllProjectData"],
             AllProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def get_by_number(
@@ -542,6 +751,10 @@ class AsyncProjects:
         program_id: str,
         *,
         body: GetProjectByNumberRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Look up projects by project number.
 
@@ -552,14 +765,17 @@ class AsyncProjects:
         Args:
             program_id: The program.
             body: a `GetProjectByNumberRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectByNumber"],
             ProjectsResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
             json=to_wire_body(GetProjectByNumberRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def get_draft_data(
@@ -569,6 +785,10 @@ class AsyncProjects:
         form_id: str,
         *,
         reveal_sensitive_data: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectDataResponse:
         """Unsubmitted (draft) values of a project form.
 
@@ -581,13 +801,17 @@ class AsyncProjects:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
             reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectData"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def get_submitted_data(
@@ -597,6 +821,10 @@ class AsyncProjects:
         form_id: str,
         *,
         reveal_sensitive_data: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectDataResponse:
         """Most recently submitted values of a project form.
 
@@ -609,13 +837,17 @@ class AsyncProjects:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
             reveal_sensitive_data: Return sensitive values in clear (needs the privilege). Seed "Accounts with Multi-Factor Authentication": if set to true, requires MFA. The client refuses true when it has no MFA configured.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def list(
@@ -625,6 +857,10 @@ class AsyncProjects:
         changed_since: datetime | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectsResponse:
         """Projects the caller can read, ordered by creation time.
 
@@ -637,13 +873,17 @@ class AsyncProjects:
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
             limit: First N projects by creation timestamp (current maximum 1000).
             offset: Skip the first N projects (same ordering).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjects"],
             ProjectsResponse,
             path={"ProgramId": program_id},
             query={"changed_since": changed_since, "limit": limit, "offset": offset},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def iter(
@@ -652,6 +892,10 @@ class AsyncProjects:
         *,
         changed_since: datetime | None = None,
         page_size: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ProjectSummary]:
         """Projects the caller can read, ordered by creation time.
 
@@ -665,14 +909,57 @@ class AsyncProjects:
         Args:
             program_id: The program.
             changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
+            page_size: items per request, 1 to 1000 (default 1000).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.paginate(
             OPERATIONS["GetProjects"],
             ProjectsResponse,
             path={"ProgramId": program_id},
             query={"changed_since": changed_since},
-            headers={},
             page_size=page_size,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+
+    async def list_page(
+        self,
+        program_id: str,
+        *,
+        changed_since: datetime | None = None,
+        page_size: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPage[ProjectSummary]:
+        """Projects the caller can read, ordered by creation time.
+
+        Returns the first `Page` of up to 1000 items (`page_size`): `.items`,
+        `.has_next_page()`, `.next_page()`; iterating it yields every item across pages.
+
+        Returns only projects the caller has read access to. For polling, keep RequestTimestamp and pass it back as changed_since on the next call.
+
+        `GET /services/v2/Programs/{ProgramId}/Projects` (GetProjects).
+
+        Args:
+            program_id: The program.
+            changed_since: Only projects changed since this time. Accepted formats are yyyy-MM-ddTHH:mm:sszzz and yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz; other formats (e.g. a bare date) are rejected.
+            page_size: items per request, 1 to 1000 (default 1000).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+        """
+        return await self._client.page(
+            OPERATIONS["GetProjects"],
+            ProjectsResponse,
+            path={"ProgramId": program_id},
+            query={"changed_since": changed_since},
+            page_size=page_size,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_assignee(
@@ -681,6 +968,10 @@ class AsyncProjects:
         project_id: str,
         *,
         body: SetAssigneeRequest | Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Set the assignee of a project.
 
@@ -694,14 +985,17 @@ class AsyncProjects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetAssigneeRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetAssignee"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetAssigneeRequest, body or {}),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_data_as_admin(
@@ -712,6 +1006,10 @@ class AsyncProjects:
         *,
         body: SetProjectDataRequest | Mapping[str, Any],
         run_followup_actions: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectDataResponse:
         """Save non-draft form data directly (admin).
 
@@ -728,14 +1026,18 @@ class AsyncProjects:
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
             run_followup_actions: Run the form's follow-up actions (non-draft writes only).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectDataNonDraft"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"run_followup_actions": run_followup_actions},
-            headers={},
             json=to_wire_body(SetProjectDataRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_draft_data(
@@ -745,6 +1047,10 @@ class AsyncProjects:
         form_id: str,
         *,
         body: SetProjectDataRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProjectDataResponse:
         """Save draft values of a project form.
 
@@ -758,14 +1064,17 @@ class AsyncProjects:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
             body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectData"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
-            query={},
-            headers={},
             json=to_wire_body(SetProjectDataRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_owner(
@@ -774,6 +1083,10 @@ class AsyncProjects:
         project_id: str,
         *,
         body: SetProjectOwnerRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> SetProjectOwnerResponse:
         """Change the owner of a project.
 
@@ -785,14 +1098,17 @@ class AsyncProjects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectOwnerRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectOwner"],
             SetProjectOwnerResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetProjectOwnerRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def submit(
@@ -800,6 +1116,11 @@ class AsyncProjects:
         program_id: str,
         project_id: str,
         form_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> SubmitProjectResponse:
         """Submit the draft data of a project form.
 
@@ -812,11 +1133,34 @@ class AsyncProjects:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SubmitProject"],
             SubmitProjectResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncProjectsWithRawResponse:
+    """The methods of `AsyncProjects`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncProjects) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.export = async_to_raw_response_wrapper(resource.export)
+        self.find_by_data = async_to_raw_response_wrapper(resource.find_by_data)
+        self.get_all_data = async_to_raw_response_wrapper(resource.get_all_data)
+        self.get_by_number = async_to_raw_response_wrapper(resource.get_by_number)
+        self.get_draft_data = async_to_raw_response_wrapper(resource.get_draft_data)
+        self.get_submitted_data = async_to_raw_response_wrapper(resource.get_submitted_data)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.set_assignee = async_to_raw_response_wrapper(resource.set_assignee)
+        self.set_data_as_admin = async_to_raw_response_wrapper(resource.set_data_as_admin)
+        self.set_draft_data = async_to_raw_response_wrapper(resource.set_draft_data)
+        self.set_owner = async_to_raw_response_wrapper(resource.set_owner)
+        self.submit = async_to_raw_response_wrapper(resource.submit)

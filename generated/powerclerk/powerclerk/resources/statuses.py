@@ -6,12 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import SetProjectStatusReportAsRequest, StatusHistoryResponse, UntypedResponse
 
-__all__ = ["Statuses", "AsyncStatuses"]
+__all__ = [
+    "Statuses",
+    "AsyncStatuses",
+    "StatusesWithRawResponse",
+    "AsyncStatusesWithRawResponse",
+]
 
 
 class Statuses:
@@ -24,6 +35,11 @@ class Statuses:
         self,
         program_id: str,
         project_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> StatusHistoryResponse:
         """Status history of a project (admin).
 
@@ -35,13 +51,16 @@ class Statuses:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
             StatusHistoryResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set(
@@ -51,6 +70,10 @@ class Statuses:
         status_id: str,
         *,
         auto_communication: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Move a project to another workflow status (admin).
 
@@ -66,13 +89,17 @@ class Statuses:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
             auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatus"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "StatusId": status_id},
             query={"AutoCommunication": auto_communication},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_report_as(
@@ -81,6 +108,10 @@ class Statuses:
         project_id: str,
         *,
         body: SetProjectStatusReportAsRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Change how a status-history entry is reported (admin).
 
@@ -95,15 +126,28 @@ class Statuses:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatusReportAs"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetProjectStatusReportAsRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class StatusesWithRawResponse:
+    """The methods of `Statuses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Statuses) -> None:
+        self.get_history = to_raw_response_wrapper(resource.get_history)
+        self.set = to_raw_response_wrapper(resource.set)
+        self.set_report_as = to_raw_response_wrapper(resource.set_report_as)
 
 
 class AsyncStatuses:
@@ -116,6 +160,11 @@ class AsyncStatuses:
         self,
         program_id: str,
         project_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> StatusHistoryResponse:
         """Status history of a project (admin).
 
@@ -127,13 +176,16 @@ class AsyncStatuses:
         Args:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
             StatusHistoryResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set(
@@ -143,6 +195,10 @@ class AsyncStatuses:
         status_id: str,
         *,
         auto_communication: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Move a project to another workflow status (admin).
 
@@ -158,13 +214,17 @@ class AsyncStatuses:
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
             auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatus"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "StatusId": status_id},
             query={"AutoCommunication": auto_communication},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_report_as(
@@ -173,6 +233,10 @@ class AsyncStatuses:
         project_id: str,
         *,
         body: SetProjectStatusReportAsRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Change how a status-history entry is reported (admin).
 
@@ -187,12 +251,25 @@ class AsyncStatuses:
             program_id: The program.
             project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatusReportAs"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetProjectStatusReportAsRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncStatusesWithRawResponse:
+    """The methods of `AsyncStatuses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncStatuses) -> None:
+        self.get_history = async_to_raw_response_wrapper(resource.get_history)
+        self.set = async_to_raw_response_wrapper(resource.set)
+        self.set_report_as = async_to_raw_response_wrapper(resource.set_report_as)
