@@ -410,6 +410,7 @@ def send_batches(
     records: Sequence[Any], keep: Mapping[str, Any], *, batch_size: int,
     on_failure: OnFailure, progress: Progress, strict: bool,
     path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
@@ -421,7 +422,8 @@ def send_batches(
         if chunk.wire is not None:
             try:
                 result = send_batch(client, op, model, chunk.wire, path=path, query=query,
-                                    originals=chunk.originals, indexes=chunk.indexes)
+                                    originals=chunk.originals, indexes=chunk.indexes,
+                                    options=options)
             except APIError as exc:
                 end = start + batch_size
                 raise _interrupted(bulk, chunk, records, end, exc, start // batch_size + 1) from exc
@@ -440,6 +442,7 @@ async def send_batches_async(
     records: Sequence[Any], keep: Mapping[str, Any], *, batch_size: int,
     on_failure: OnFailure, progress: Progress, strict: bool,
     path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
@@ -450,8 +453,9 @@ async def send_batches_async(
         result = None
         if chunk.wire is not None:
             try:
-                result = await send_batch_async(client, op, model, chunk.wire, path=path, query=query,
-                                                originals=chunk.originals, indexes=chunk.indexes)
+                result = await send_batch_async(
+                    client, op, model, chunk.wire, path=path, query=query,
+                    originals=chunk.originals, indexes=chunk.indexes, options=options)
             except APIError as exc:
                 end = start + batch_size
                 raise _interrupted(bulk, chunk, records, end, exc, start // batch_size + 1) from exc

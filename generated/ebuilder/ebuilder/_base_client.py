@@ -672,7 +672,8 @@ class _BaseClient(Generic[_HttpT]):
         )
 
     def parse_model(self, response: httpx.Response, model: type[M]) -> M:
-        """Read a 2xx JSON body into `model`; a body that does not fit is ResponseValidationError."""
+        """Read a 2xx JSON body into `model`; a body that does not fit is
+        ResponseValidationError."""
         redactor = self._redactor
         method, url = response.request.method, redactor.text(str(response.request.url))
         # Said outright: the call was applied, so repeating it would apply it again.

@@ -101,7 +101,8 @@ from .resources import (
 
 
 class EBuilder(SyncAPIClient):
-    """Synchronous client of e-Builder (Trimble Unity Construct) Import API v2. Use as a context manager, or call `close()`."""
+    """Synchronous client of e-Builder (Trimble Unity Construct) Import API v2. Use as a context
+    manager, or call `close()`."""
 
     def __init__(
         self,
@@ -120,7 +121,8 @@ class EBuilder(SyncAPIClient):
         """Connect to e-Builder (Trimble Unity Construct) Import API v2.
 
         `base_url` is your tenant's host, e.g. `https://api.example.com` (required: the API
-        has no fixed host); tokens come from `base_url` + `/api/v2/Authenticate` unless `token_url` says otherwise.
+        has no fixed host); tokens come from `base_url` + `/api/v2/Authenticate` unless `token_url`
+        says otherwise.
         `username`/`password` get OAuth 2.0 password-grant tokens, cached and refreshed before
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
@@ -176,7 +178,8 @@ class EBuilder(SyncAPIClient):
 
 
 class AsyncEBuilder(AsyncAPIClient):
-    """Asynchronous client of e-Builder (Trimble Unity Construct) Import API v2. Use `async with`, or call `aclose()`."""
+    """Asynchronous client of e-Builder (Trimble Unity Construct) Import API v2. Use `async with`,
+    or call `aclose()`."""
 
     def __init__(
         self,
@@ -195,7 +198,8 @@ class AsyncEBuilder(AsyncAPIClient):
         """Connect to e-Builder (Trimble Unity Construct) Import API v2.
 
         `base_url` is your tenant's host, e.g. `https://api.example.com` (required: the API
-        has no fixed host); tokens come from `base_url` + `/api/v2/Authenticate` unless `token_url` says otherwise.
+        has no fixed host); tokens come from `base_url` + `/api/v2/Authenticate` unless `token_url`
+        says otherwise.
         `username`/`password` get OAuth 2.0 password-grant tokens, cached and refreshed before
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)

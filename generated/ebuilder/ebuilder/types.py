@@ -28,7 +28,9 @@ class AccountCodeOption(ApiRequestModel):
     )
     option: str = Field(..., alias="option", max_length=5)
     """
-    Value of the code option, at most 5 characters. Decision (D1): the table says integer but the examples send strings ("578") and the limit is in characters, so it is a string; an integer given is coerced to its decimal text.
+    Value of the code option, at most 5 characters. Decision (D1): the table says integer but the
+    examples send strings ("578") and the limit is in characters, so it is a string; an integer
+    given is coerced to its decimal text.
     """
     description: str | None = Field(None, alias="description")
     """
@@ -91,7 +93,8 @@ class AccountFundingItem(ApiResponseModel):
     """
     adjustment_item_amount: Decimal | None = Field(None, alias="adjustmentItemAmount")
     """
-    Adjustment amount. Decision (D2): amounts accept numbers or numeric strings and are sent as JSON numbers.
+    Adjustment amount. Decision (D2): amounts accept numbers or numeric strings and are sent as JSON
+    numbers.
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
@@ -101,9 +104,11 @@ class AccountFundingItem(ApiResponseModel):
 
 class AccountFundingProcessHeader(ApiResponseModel):
     """
-    Process-level fields of an account funding process. The seed has no header table; the fields are those of its examples and error echo, so unknown keys are passed through.
+    Process-level fields of an account funding process. The seed has no header table; the fields are
+    those of its examples and error echo, so unknown keys are passed through.
 
-    Inferred, not documented: Seed AccountFundingProcesses examples (LineItem create, Entity create and update, error echo).
+    Inferred, not documented: Seed AccountFundingProcesses examples (LineItem create, Entity create
+    and update, error echo).
     """
 
     process_identifier: str | None = Field(None, alias="processIdentifier")
@@ -112,11 +117,13 @@ class AccountFundingProcessHeader(ApiResponseModel):
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Identifies the instance to update in Entity mode (e.g. "AFPT-0012"). Decision (H3): the prefixed form and the bare instance counter are both passed through as given.
+    Identifies the instance to update in Entity mode (e.g. "AFPT-0012"). Decision (H3): the prefixed
+    form and the bare instance counter are both passed through as given.
     """
     overall_date_due: str | None = Field(None, alias="overallDateDue")
     """
-    Overall due date. Decision (G1): dates are strings sent as given; MM/DD/YYYY, MM.DD.YYYY (this endpoint's examples: "05.28.2021") and ISO 8601 are accepted.
+    Overall due date. Decision (G1): dates are strings sent as given; MM/DD/YYYY, MM.DD.YYYY (this
+    endpoint's examples: "05.28.2021") and ISO 8601 are accepted.
     """
     step_date_due: str | None = Field(None, alias="stepDateDue")
     """
@@ -190,7 +197,8 @@ class BudgetChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateOfChange")
     """
-    Date of the change. Typed string (date-time) but examples send "09/01/2023". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of the change. Typed string (date-time) but examples send "09/01/2023". Decision (G1): sent
+    as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -238,14 +246,17 @@ class BudgetChangeItem(ApiRequestModel):
 
 class BudgetChangeProcessHeader(ApiResponseModel):
     """
-    A budget change process. The seed has no header table; the fields are those of its examples (plus the process-row fields every process import shares), so unknown keys are passed through.
+    A budget change process. The seed has no header table; the fields are those of its examples
+    (plus the process-row fields every process import shares), so unknown keys are passed through.
 
-    Inferred, not documented: Seed BudgetChangeProcesses examples (Entity create and update, LineItem create).
+    Inferred, not documented: Seed BudgetChangeProcesses examples (Entity create and update,
+    LineItem create).
     """
 
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Value of the project lookup field named by options.projectIdentifier (H1), e.g. "My Project A". Sent by every example, creates and updates alike.
+    Value of the project lookup field named by options.projectIdentifier (H1), e.g. "My Project A".
+    Sent by every example, creates and updates alike.
     """
     budget_change_number: str | None = Field(None, alias="budgetChangeNumber")
     """
@@ -261,7 +272,9 @@ class BudgetChangeProcessHeader(ApiResponseModel):
     """
     date_of_change: str | None = Field(None, alias="dateOfChange")
     """
-    Date of the change, e.g. "09/01/2023". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted. Decision (C7): keys match case-insensitively, so dateofChange fills this field too.
+    Date of the change, e.g. "09/01/2023". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and
+    ISO 8601 are accepted. Decision (C7): keys match case-insensitively, so dateofChange fills this
+    field too.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -340,9 +353,11 @@ class BudgetChangeProcessesImportRow(ApiRequestModel):
 
 class BudgetChangeStatusRow(ApiRequestModel):
     """
-    New status of one budget change. The seed has no row table; fields from its example, and all three are required as in the other status updates' tables.
+    New status of one budget change. The seed has no row table; fields from its example, and all
+    three are required as in the other status updates' tables.
 
-    Inferred, not documented: Seed BudgetChanges/Status example; required flags by analogy with CommitmentChanges/Status.
+    Inferred, not documented: Seed BudgetChanges/Status example; required flags by analogy with
+    CommitmentChanges/Status.
     """
 
     model_config = ConfigDict(
@@ -526,11 +541,13 @@ class CommentCreateRequest(ApiRequestModel):
     """
     is_private: bool | None = Field(None, alias="isPrivate")
     """
-    True creates a private comment (requires permission); omitted, the process configuration decides. Must be a JSON boolean (a string is rejected by the server).
+    True creates a private comment (requires permission); omitted, the process configuration
+    decides. Must be a JSON boolean (a string is rejected by the server).
     """
     documents: list[str] | None = Field(None, alias="documents", max_length=100)
     """
-    File GUIDs (fileId) of documents to attach, at most 100; one invalid GUID cancels the whole call (H11).
+    File GUIDs (fileId) of documents to attach, at most 100; one invalid GUID cancels the whole call
+    (H11).
     """
 
 
@@ -557,7 +574,8 @@ class CommentCreateResponse(ApiResponseModel):
     """
     messages: list[str] | None = Field(None, alias="messages")
     """
-    Validation messages in Json.NET Schema wording, e.g. "Invalid type. Expected Boolean but got String. Path 'isPrivate', line 3, position 22.".
+    Validation messages in Json.NET Schema wording, e.g. "Invalid type. Expected Boolean but got
+    String. Path 'isPrivate', line 3, position 22.".
     """
 
 
@@ -583,7 +601,9 @@ class CommitmentChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateofChange")
     """
-    Date of the change. Decision (C7): the table spells it dateofChange and the example dateOfChange; keys match case-insensitively, so either fills this field and it is sent as dateofChange. Decision (G1): dates are sent as given (MM/DD/YYYY, MM.DD.YYYY, ISO 8601).
+    Date of the change. Decision (C7): the table spells it dateofChange and the example
+    dateOfChange; keys match case-insensitively, so either fills this field and it is sent as
+    dateofChange. Decision (G1): dates are sent as given (MM/DD/YYYY, MM.DD.YYYY, ISO 8601).
     """
     reason_code: str = Field(..., alias="reasonCode")
     """
@@ -625,7 +645,8 @@ class CommitmentChangeItem(ApiRequestModel):
     )
     commitment_change_item_number: str = Field(..., alias="commitmentChangeItemNumber")
     """
-    Change item number. Decision (C12): each endpoint keeps its own item names; no alias to CommitmentChangeProcesses' itemNumber.
+    Change item number. Decision (C12): each endpoint keeps its own item names; no alias to
+    CommitmentChangeProcesses' itemNumber.
     """
     commitment_item_number: str = Field(..., alias="commitmentItemNumber")
     """
@@ -679,7 +700,8 @@ class CommitmentChangeItem(ApiRequestModel):
 
 class CommitmentChangeLookup(ApiRequestModel):
     """
-    Identifies the commitment change to update; give a unique combination. The table has no Required column (E3), so every field is optional and the server checks uniqueness.
+    Identifies the commitment change to update; give a unique combination. The table has no Required
+    column (E3), so every field is optional and the server checks uniqueness.
     """
 
     model_config = ConfigDict(
@@ -687,7 +709,9 @@ class CommitmentChangeLookup(ApiRequestModel):
     )
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Project name or custom field value of the standard lookup. Decision (H4): the preferred lookups name projectIdentifier and commitmentChangeNumber although the lookup table lacks them, so both are accepted here.
+    Project name or custom field value of the standard lookup. Decision (H4): the preferred lookups
+    name projectIdentifier and commitmentChangeNumber although the lookup table lacks them, so both
+    are accepted here.
     """
     project_id: str | None = Field(None, alias="projectID")
     """
@@ -715,7 +739,8 @@ class CommitmentChangeLookup(ApiRequestModel):
     """
     commitment_change_number: str | None = Field(None, alias="commitmentChangeNumber")
     """
-    Commitment change number (preferred lookup; H4: the seed's example passes a GUID here, which is sent as given).
+    Commitment change number (preferred lookup; H4: the seed's example passes a GUID here, which is
+    sent as given).
     """
     commitment_custom_field_name: str | None = Field(None, alias="commitmentCustomFieldName")
     """
@@ -761,11 +786,13 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    Groups items into one instance. Decision (E2, B10): the table marks it required but the update example omits it, so it is required only for creates (checked by the server).
+    Groups items into one instance. Decision (E2, B10): the table marks it required but the update
+    example omits it, so it is required only for creates (checked by the server).
     """
     commitment_number: str | None = Field(None, alias="commitmentNumber")
     """
-    Commitment number. Decision (B10): marked required in the table, omitted by the update example; required for creates only.
+    Commitment number. Decision (B10): marked required in the table, omitted by the update example;
+    required for creates only.
     """
     commitment_change_number: str | None = Field(None, alias="commitmentChangeNumber")
     """
@@ -773,7 +800,8 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateofChange")
     """
-    Date of the change (C7: spelt dateofChange here; dateOfChange fills it too). Dates are sent as given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601 (G1).
+    Date of the change (C7: spelt dateofChange here; dateOfChange fills it too). Dates are sent as
+    given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601 (G1).
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -811,7 +839,8 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
 
 class CommitmentChangeProcessImportOptions(ApiRequestModel):
     """
-    Options of CommitmentChangeProcesses/Import: the process block with projectIdentifier required and without updatesOnlyViaCostNumber (E1, H7).
+    Options of CommitmentChangeProcesses/Import: the process block with projectIdentifier required
+    and without updatesOnlyViaCostNumber (E1, H7).
     """
 
     model_config = ConfigDict(
@@ -819,7 +848,8 @@ class CommitmentChangeProcessImportOptions(ApiRequestModel):
     )
     process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter gives it (Decision A6).
+    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter
+    gives it (Decision A6).
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
@@ -827,7 +857,8 @@ class CommitmentChangeProcessImportOptions(ApiRequestModel):
     """
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Name of the project lookup field, e.g. ProjectName. Decision (E1): required here, as the table says, unlike the other process imports.
+    Name of the project lookup field, e.g. ProjectName. Decision (E1): required here, as the table
+    says, unlike the other process imports.
     """
     create_as_draft: bool | None = Field(None, alias="createAsDraft")
     """
@@ -857,7 +888,8 @@ class CommitmentChangeProcessItem(ApiRequestModel):
     """
     item_number: str | None = Field(None, alias="itemNumber")
     """
-    Change item number. Decision (C12): this endpoint's names (itemNumber, itemAmount, itemQuantity, itemDescription) are kept; no alias to CommitmentChanges/Import's.
+    Change item number. Decision (C12): this endpoint's names (itemNumber, itemAmount, itemQuantity,
+    itemDescription) are kept; no alias to CommitmentChanges/Import's.
     """
     item_amount: Decimal | None = Field(None, alias="itemAmount")
     """
@@ -937,7 +969,8 @@ class CommitmentChangeUpdateHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateOfChange")
     """
-    Date of the change (C7: dateOfChange here). Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of the change (C7: dateOfChange here). Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY
+    and ISO 8601 are accepted.
     """
     description: str | None = Field(None, alias="description")
     """
@@ -1039,7 +1072,8 @@ class CommitmentHeader(ApiRequestModel):
     """
     commitment_date: str | None = Field(None, alias="commitmentDate")
     """
-    Commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are
+    accepted.
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticeToProceedDate")
     """
@@ -1073,7 +1107,8 @@ class CommitmentHeader(ApiRequestModel):
 
 class CommitmentItem(CommitmentItemBase):
     """
-    A commitment item. The table has no Required column (E3), so every field is optional here and the server decides.
+    A commitment item. The table has no Required column (E3), so every field is optional here and
+    the server decides.
     """
 
     model_config = ConfigDict(
@@ -1135,7 +1170,9 @@ class CommitmentItem(CommitmentItemBase):
 
 class CommitmentProcessHeader(ApiRequestModel):
     """
-    A commitment process instance. Decision (B10): only projectIdentifier is required in every mode; creates need the commitment fields, LineItem rows need processIdentifier to group, Entity updates need processCounter — the server checks those.
+    A commitment process instance. Decision (B10): only projectIdentifier is required in every mode;
+    creates need the commitment fields, LineItem rows need processIdentifier to group, Entity
+    updates need processCounter — the server checks those.
     """
 
     model_config = ConfigDict(
@@ -1179,11 +1216,13 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     commitment_date: str | None = Field(None, alias="commitmentDate")
     """
-    Commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are
+    accepted.
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticeToProceedDate")
     """
-    Notice to proceed date. Decision (C8): master commitments spell it noticetoProceedDate; keys match case-insensitively, so both fill this field.
+    Notice to proceed date. Decision (C8): master commitments spell it noticetoProceedDate; keys
+    match case-insensitively, so both fill this field.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -1191,7 +1230,8 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     approval_requested: bool | str | None = Field(None, alias="approvalRequested")
     """
-    Whether approval is requested. Decision (D3): typed string here (boolean elsewhere); both true/false and "true"/"false" are accepted and sent as given.
+    Whether approval is requested. Decision (D3): typed string here (boolean elsewhere); both
+    true/false and "true"/"false" are accepted and sent as given.
     """
     use_unit_cost: bool | None = Field(None, alias="useUnitCost")
     """
@@ -1203,7 +1243,8 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Entity mode: the instance to update (e.g. "CP-0042"); absent for a create. Decision (H3): prefixed counters and bare instance counters are both sent as given.
+    Entity mode: the instance to update (e.g. "CP-0042"); absent for a create. Decision (H3):
+    prefixed counters and bare instance counters are both sent as given.
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
@@ -1290,19 +1331,23 @@ class CommitmentProcessItem(CommitmentProcessItemBase):
     """
     unit_cost: DecimalText | None = Field(None, alias="unitCost")
     """
-    Unit cost. Decision (D2): the table types it string; a number, a Decimal or a numeric string is accepted and sent as its exact decimal text (e.g. "5000").
+    Unit cost. Decision (D2): the table types it string; a number, a Decimal or a numeric string is
+    accepted and sent as its exact decimal text (e.g. "5000").
     """
     quantity: DecimalText | None = Field(None, alias="quantity")
     """
-    Quantity. Decision (D2): string in the table and the examples ("60"); sent as its exact decimal text.
+    Quantity. Decision (D2): string in the table and the examples ("60"); sent as its exact decimal
+    text.
     """
     amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount. Decision (D2): string in the table and the examples ("5000"); sent as its exact decimal text.
+    Amount. Decision (D2): string in the table and the examples ("5000"); sent as its exact decimal
+    text.
     """
     is_allowance: bool | None = Field(None, alias="isAllowance")
     """
-    Whether the item is an allowance. Decision (C9): this endpoint says isAllowance, the others isAllowanceItem; either key fills this field, sent as isAllowance.
+    Whether the item is an allowance. Decision (C9): this endpoint says isAllowance, the others
+    isAllowanceItem; either key fills this field, sent as isAllowance.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -1370,7 +1415,8 @@ class CommitmentStatusUpdateOptions(ApiRequestModel):
     )
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Name of the project lookup field: ProjectName or a unique project custom field name. Decision (E1): required, as the table says.
+    Name of the project lookup field: ProjectName or a unique project custom field name. Decision
+    (E1): required, as the table says.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -1410,7 +1456,8 @@ class CommitmentsUpdateStatusRequest(ApiRequestModel):
     )
     options: CommitmentStatusUpdateOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every seed example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentStatusRow] = Field(..., alias="data")
     """
@@ -1420,7 +1467,9 @@ class CommitmentsUpdateStatusRequest(ApiRequestModel):
 
 class CompanyRow(ApiRequestModel):
     """
-    A company. The table has no Required column (E3); decision: companyName, whose description says "Required.", is required, everything else optional. Decision (H10): not shared with the Contacts company header, which has fewer fields.
+    A company. The table has no Required column (E3); decision: companyName, whose description says
+    "Required.", is required, everything else optional. Decision (H10): not shared with the Contacts
+    company header, which has fewer fields.
     """
 
     model_config = ConfigDict(
@@ -1522,7 +1571,8 @@ class CompanyRow(ApiRequestModel):
 
 class Contact(ApiRequestModel):
     """
-    A contact. Decision (C11): the names keep the table's mixed prefixes (contactCity but address, suite) exactly; none is renamed.
+    A contact. Decision (C11): the names keep the table's mixed prefixes (contactCity but address,
+    suite) exactly; none is renamed.
     """
 
     model_config = ConfigDict(
@@ -1616,7 +1666,9 @@ class Contact(ApiRequestModel):
 
 class ContactCompany(ApiRequestModel):
     """
-    The company the contacts belong to. No Required column (E3); companyName is required ("Required." in its description). Decision (H10): its own model — it lacks suite, fax and county of Companies/Import.
+    The company the contacts belong to. No Required column (E3); companyName is required
+    ("Required." in its description). Decision (H10): its own model — it lacks suite, fax and county
+    of Companies/Import.
     """
 
     model_config = ConfigDict(
@@ -1686,7 +1738,9 @@ class ContactsImportRow(ApiRequestModel):
 
 class CostImportOptions(ApiRequestModel):
     """
-    Options of the cost imports and status updates (BudgetChanges, CommitmentChanges, Commitments/Import, Documents/Import, Invoices, MasterCommitmentChanges, MasterCommitments, ProjectFundingSources).
+    Options of the cost imports and status updates (BudgetChanges, CommitmentChanges,
+    Commitments/Import, Documents/Import, Invoices, MasterCommitmentChanges, MasterCommitments,
+    ProjectFundingSources).
     """
 
     model_config = ConfigDict(
@@ -1694,7 +1748,8 @@ class CostImportOptions(ApiRequestModel):
     )
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Name of the project lookup field (H1): ProjectName (default) or a unique project custom field name; rows carry the value.
+    Name of the project lookup field (H1): ProjectName (default) or a unique project custom field
+    name; rows carry the value.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -1712,7 +1767,8 @@ class DirectoryImportOptions(ApiRequestModel):
     )
     update_duplicates: bool | None = Field(None, alias="updateDuplicates")
     """
-    True updates existing records that match (companies by company name or company number) instead of failing on them.
+    True updates existing records that match (companies by company name or company number) instead
+    of failing on them.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -1722,7 +1778,8 @@ class DirectoryImportOptions(ApiRequestModel):
 
 class DocumentCreateRequest(ApiRequestModel):
     """
-    The document to create. The seed gives no body table, only an example; fileName and fileSize are filled from the file by create_and_upload.
+    The document to create. The seed gives no body table, only an example; fileName and fileSize are
+    filled from the file by create_and_upload.
     """
 
     model_config = ConfigDict(
@@ -1750,13 +1807,16 @@ class DocumentCreateRequest(ApiRequestModel):
     """
     project_identifier: bool | str | None = Field(None, alias="projectIdentifier")
     """
-    Selects the project identifier behaviour (identify the project by name or by a custom field value). Decision (D4): documented as boolean, string everywhere else; both JSON types are accepted and sent as given. Only sent when set.
+    Selects the project identifier behaviour (identify the project by name or by a custom field
+    value). Decision (D4): documented as boolean, string everywhere else; both JSON types are
+    accepted and sent as given. Only sent when set.
     """
 
 
 class DocumentMetadataRow(ApiResponseModel):
     """
-    Metadata of one existing document. No row table in the seed: fields from its example, so unknown keys (other document properties) are passed through.
+    Metadata of one existing document. No row table in the seed: fields from its example, so unknown
+    keys (other document properties) are passed through.
 
     Inferred, not documented: Seed Documents/Import example.
     """
@@ -1821,7 +1881,8 @@ class DocumentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every seed example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[DocumentMetadataRow] = Field(..., alias="data")
     """
@@ -1843,13 +1904,16 @@ class DynamicGridCell(ApiRequestModel):
     """
     column_data: str | None = Field(None, alias="columnData")
     """
-    Value to set. Decision (D6, G2): always a string whatever the column type ("12.50", "09/01/2023", "42"), in the same free formats as other dates and numbers.
+    Value to set. Decision (D6, G2): always a string whatever the column type ("12.50",
+    "09/01/2023", "42"), in the same free formats as other dates and numbers.
     """
 
 
 class DynamicGridImportHeader(ApiRequestModel):
     """
-    How to find the instances of one row. Decision (H1, H2): here projectIdentifier is the lookup field name (e.g. "ProjectName") and processIdentifier the process type (e.g. "ADGI"), unlike the process imports; the values are in the items.
+    How to find the instances of one row. Decision (H1, H2): here projectIdentifier is the lookup
+    field name (e.g. "ProjectName") and processIdentifier the process type (e.g. "ADGI"), unlike the
+    process imports; the values are in the items.
     """
 
     model_config = ConfigDict(
@@ -1871,7 +1935,9 @@ class DynamicGridImportHeader(ApiRequestModel):
 
 class DynamicGridRow(ApiRequestModel):
     """
-    One grid row. Decision (B9): the seed's "Row Object" table lists columnVariableName and columnData next to rowNumber and rowData; they belong to the rowData elements (DynamicGridCell), as the example shows.
+    One grid row. Decision (B9): the seed's "Row Object" table lists columnVariableName and
+    columnData next to rowNumber and rowData; they belong to the rowData elements (DynamicGridCell),
+    as the example shows.
     """
 
     model_config = ConfigDict(
@@ -1879,7 +1945,8 @@ class DynamicGridRow(ApiRequestModel):
     )
     row_number: str = Field(..., alias="rowNumber")
     """
-    Sequence number of the row. Decision (D6): typed string (example sends 1); an integer given is coerced to its decimal text.
+    Sequence number of the row. Decision (D6): typed string (example sends 1); an integer given is
+    coerced to its decimal text.
     """
     row_data: list[DynamicGridCell] = Field(..., alias="rowData")
     """
@@ -1889,12 +1956,15 @@ class DynamicGridRow(ApiRequestModel):
 
 class ErrorBody(ApiResponseModel):
     """
-    Body of an error answer (seed "Common Response Structure", reference §3.2 E1-E6): success false with messages, per-record errors under records and a supportId; Comments/Create validation errors carry errorDescription and no success key (F2). Every key may be absent (F3).
+    Body of an error answer (seed "Common Response Structure", reference §3.2 E1-E6): success false
+    with messages, per-record errors under records and a supportId; Comments/Create validation
+    errors carry errorDescription and no success key (F2). Every key may be absent (F3).
     """
 
     success: bool | None = Field(None, alias="success")
     """
-    False on failure. Decision (F1): true, "true" and "True" all read as true. Absent on the Comments/Create error shape (F2).
+    False on failure. Decision (F1): true, "true" and "True" all read as true. Absent on the
+    Comments/Create error shape (F2).
     """
     messages: list[str] | None = Field(None, alias="messages")
     """
@@ -1910,7 +1980,8 @@ class ErrorBody(ApiResponseModel):
     """
     records: list[Any] | None = Field(None, alias="records")
     """
-    Echo of the failing records with errorMessages at the failing level: flat rows, {header, items} rows, or (AccountCodeOptions) lists of rows (B7, B8).
+    Echo of the failing records with errorMessages at the failing level: flat rows, {header, items}
+    rows, or (AccountCodeOptions) lists of rows (B7, B8).
     """
 
 
@@ -1930,18 +2001,23 @@ class FundingTemplate(ApiRequestModel):
         None, alias="completeFundingRuleAllocationPerSource"
     )
     """
-    Funding rule allocation per source. Decision (D5): typed string, example "true"; accepts a boolean or a string, sent as given.
+    Funding rule allocation per source. Decision (D5): typed string, example "true"; accepts a
+    boolean or a string, sent as given.
     """
 
 
 class ImportResponse(ApiResponseModel):
     """
-    Answer of every import, status update and upload: {"success": true} or {"success": "true"} on success (F1); on failure success false with messages, the failing records echoed with errorMessages, and a supportId (F3). Operations whose body has a batch envelope return it inside a BatchResult that pairs each input record with its errors.
+    Answer of every import, status update and upload: {"success": true} or {"success": "true"} on
+    success (F1); on failure success false with messages, the failing records echoed with
+    errorMessages, and a supportId (F3). Operations whose body has a batch envelope return it inside
+    a BatchResult that pairs each input record with its errors.
     """
 
     success: bool | None = Field(None, alias="success")
     """
-    Decision (F1): the seed shows true in 11 examples and the string "true" in 16; true, "true" and "True" all read as true.
+    Decision (F1): the seed shows true in 11 examples and the string "true" in 16; true, "true" and
+    "True" all read as true.
     """
     messages: list[str] | None = Field(None, alias="messages")
     """
@@ -1949,7 +2025,9 @@ class ImportResponse(ApiResponseModel):
     """
     records: list[Any] | None = Field(None, alias="records")
     """
-    Failing records echoed in the request's shape with errorMessages at the failing level (B7, B8): flat rows, {header, items} rows, or lists of rows (AccountCodeOptions). Echoed values may differ from what was sent (D7, D9: "" and null for unset fields).
+    Failing records echoed in the request's shape with errorMessages at the failing level (B7, B8):
+    flat rows, {header, items} rows, or lists of rows (AccountCodeOptions). Echoed values may differ
+    from what was sent (D7, D9: "" and null for unset fields).
     """
     support_id: str | None = Field(None, alias="supportId")
     """
@@ -1987,7 +2065,8 @@ class InvoiceHeader(ApiRequestModel):
     """
     invoice_date: str | None = Field(None, alias="invoiceDate")
     """
-    Invoice date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Invoice date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are
+    accepted.
     """
     period_from: str | None = Field(None, alias="periodFrom")
     """
@@ -2013,7 +2092,8 @@ class InvoiceHeader(ApiRequestModel):
 
 class InvoiceItem(ApiRequestModel):
     """
-    An invoice line (used by InvoiceProcesses/Import and Invoices/Import, whose tables list the same fields). No Required column (E3): all optional.
+    An invoice line (used by InvoiceProcesses/Import and Invoices/Import, whose tables list the same
+    fields). No Required column (E3): all optional.
     """
 
     model_config = ConfigDict(
@@ -2079,7 +2159,8 @@ class InvoiceProcessHeader(ApiRequestModel):
     """
     invoice_date: str | None = Field(None, alias="invoiceDate")
     """
-    Invoice date, e.g. "09/01/2023". Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Invoice date, e.g. "09/01/2023". Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY
+    and ISO 8601 are accepted.
     """
     period_from: str | None = Field(None, alias="periodFrom")
     """
@@ -2205,7 +2286,8 @@ class InvoicesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every seed example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[InvoiceStatusRow] = Field(..., alias="data")
     """
@@ -2243,7 +2325,8 @@ class MasterCommitmentChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateofChange")
     """
-    Date of change (C7: spelt dateofChange here; dateOfChange fills it too). Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of change (C7: spelt dateofChange here; dateOfChange fills it too). Decision (G1): dates
+    are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -2299,7 +2382,9 @@ class MasterCommitmentChangeImportItem(ApiRequestModel):
 
 class MasterCommitmentChangeItem(ApiRequestModel):
     """
-    A change to a master commitment item (used by MasterCommitmentChangeProcesses, whose table has no Required column (E3), and MasterCommitmentChanges, whose table requires masterCommitmentItemNumber and amount; see MasterCommitmentChangeImportItem).
+    A change to a master commitment item (used by MasterCommitmentChangeProcesses, whose table has
+    no Required column (E3), and MasterCommitmentChanges, whose table requires
+    masterCommitmentItemNumber and amount; see MasterCommitmentChangeImportItem).
     """
 
     model_config = ConfigDict(
@@ -2341,7 +2426,8 @@ class MasterCommitmentChangeProcessHeader(ApiRequestModel):
     )
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Project name or custom field value. Decision (H5): required as the table says (and sent by every example), although master commitments are account-level.
+    Project name or custom field value. Decision (H5): required as the table says (and sent by every
+    example), although master commitments are account-level.
     """
     master_commitment_number: str | None = Field(None, alias="masterCommitmentNumber")
     """
@@ -2361,7 +2447,8 @@ class MasterCommitmentChangeProcessHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateofChange")
     """
-    Date of the change (C7: spelt dateofChange here; dateOfChange fills it too). Dates are sent as given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601 (G1).
+    Date of the change (C7: spelt dateofChange here; dateOfChange fills it too). Dates are sent as
+    given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601 (G1).
     """
     status: str | None = Field(None, alias="status")
     """
@@ -2385,7 +2472,8 @@ class MasterCommitmentChangeProcessHeader(ApiRequestModel):
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    LineItem mode: groups items into one instance. Not in this endpoint's table; accepted as in the other process imports.
+    LineItem mode: groups items into one instance. Not in this endpoint's table; accepted as in the
+    other process imports.
 
     Inferred, not documented.
     """
@@ -2489,7 +2577,8 @@ class MasterCommitmentHeader(ApiRequestModel):
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticetoProceedDate")
     """
-    Notice to proceed date (C8: noticeToProceedDate fills it too). Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Notice to proceed date (C8: noticeToProceedDate fills it too). Decision (G1): dates are sent as
+    given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -2520,7 +2609,8 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
     """
     amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount. Decision (D2): string in the table and the examples ("100000"); sent as its exact decimal text.
+    Amount. Decision (D2): string in the table and the examples ("100000"); sent as its exact
+    decimal text.
     """
     retainage_percent: Decimal | None = Field(None, alias="retainagePercent")
     """
@@ -2558,7 +2648,9 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
 
 class MasterCommitmentProcessHeader(ApiRequestModel):
     """
-    A master commitment process instance. Decision (B10): companyName is required by the table but omitted by the update example, so it is required for creates only (checked by the server); nothing is required in every mode.
+    A master commitment process instance. Decision (B10): companyName is required by the table but
+    omitted by the update example, so it is required for creates only (checked by the server);
+    nothing is required in every mode.
     """
 
     model_config = ConfigDict(
@@ -2574,7 +2666,8 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     master_commitment_date: str | None = Field(None, alias="masterCommitmentDate")
     """
-    Master commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Master commitment date. Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO
+    8601 are accepted.
     """
     master_commitment_control: str | None = Field(None, alias="masterCommitmentControl")
     """
@@ -2606,7 +2699,8 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticetoProceedDate")
     """
-    Notice to proceed date. Decision (C8): spelt noticetoProceedDate here, noticeToProceedDate on commitments; keys match case-insensitively, so both fill it.
+    Notice to proceed date. Decision (C8): spelt noticetoProceedDate here, noticeToProceedDate on
+    commitments; keys match case-insensitively, so both fill it.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -2618,7 +2712,8 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    LineItem mode: groups items into one instance. Not in this endpoint's table; accepted as in the other process imports.
+    LineItem mode: groups items into one instance. Not in this endpoint's table; accepted as in the
+    other process imports.
 
     Inferred, not documented.
     """
@@ -2691,7 +2786,8 @@ class MasterCommitmentProcessItem(MasterCommitmentProcessItemBase):
     """
     amount: DecimalText | None = Field(None, alias="amount")
     """
-    Amount. Decision (D2): string in the table and the examples ("50000"); sent as its exact decimal text.
+    Amount. Decision (D2): string in the table and the examples ("50000"); sent as its exact decimal
+    text.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -2749,7 +2845,8 @@ class MasterCommitmentsImportRow(ApiRequestModel):
 
 class NonCostProcessHeader(ApiRequestModel):
     """
-    A non-cost process instance. Decision (B10): only projectIdentifier is required in every mode; processCounter (updates) and processIdentifier (LineItem grouping) are conditional.
+    A non-cost process instance. Decision (B10): only projectIdentifier is required in every mode;
+    processCounter (updates) and processIdentifier (LineItem grouping) are conditional.
     """
 
     model_config = ConfigDict(
@@ -2781,7 +2878,8 @@ class NonCostProcessHeader(ApiRequestModel):
     """
     overall_date_due: str | None = Field(None, alias="overallDateDue")
     """
-    Overall due date, e.g. "09/15/2023". Decision (G1): dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Overall due date, e.g. "09/15/2023". Decision (G1): dates are sent as given; MM/DD/YYYY,
+    MM.DD.YYYY and ISO 8601 are accepted.
     """
     step_date_due: str | None = Field(None, alias="stepDateDue")
     """
@@ -2789,7 +2887,8 @@ class NonCostProcessHeader(ApiRequestModel):
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Entity mode: the instance to update. Decision (H3): "RFI-0023" (seed) and the bare instance counter with trackingPrefix (public client code) are both sent as given.
+    Entity mode: the instance to update. Decision (H3): "RFI-0023" (seed) and the bare instance
+    counter with trackingPrefix (public client code) are both sent as given.
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
@@ -2811,9 +2910,11 @@ class NonCostProcessHeader(ApiRequestModel):
 
 class NonCostProcessItem(ApiResponseModel):
     """
-    A line item of a non-cost process. No item table in the seed; its examples carry only processDataFields, so unknown keys are passed through.
+    A line item of a non-cost process. No item table in the seed; its examples carry only
+    processDataFields, so unknown keys are passed through.
 
-    Inferred, not documented: Seed NonCostProcesses LineItem example; customFields by analogy with the other imports.
+    Inferred, not documented: Seed NonCostProcesses LineItem example; customFields by analogy with
+    the other imports.
     """
 
     process_data_fields: dict[str, Any] | None = Field(None, alias="processDataFields")
@@ -2848,7 +2949,11 @@ class NonCostProcessesImportRow(ApiRequestModel):
 
 class ProcessImportOptions(ApiRequestModel):
     """
-    Options of the process imports (AccountFundingProcesses, BudgetChangeProcesses, CommitmentProcesses, InvoiceProcesses, MasterCommitmentChangeProcesses, MasterCommitmentProcesses, NonCostProcesses). Entity mode: a header with processCounter updates that instance, without it creates one. LineItem mode: rows sharing processIdentifier are grouped into one instance.
+    Options of the process imports (AccountFundingProcesses, BudgetChangeProcesses,
+    CommitmentProcesses, InvoiceProcesses, MasterCommitmentChangeProcesses,
+    MasterCommitmentProcesses, NonCostProcesses). Entity mode: a header with processCounter updates
+    that instance, without it creates one. LineItem mode: rows sharing processIdentifier are grouped
+    into one instance.
     """
 
     model_config = ConfigDict(
@@ -2856,19 +2961,23 @@ class ProcessImportOptions(ApiRequestModel):
     )
     process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the processPrefix query parameter gives it (Decision A6: one of the two; the operation checks it).
+    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the
+    processPrefix query parameter gives it (Decision A6: one of the two; the operation checks it).
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
-    Entity (header-level instances; a header with processCounter is an update) or LineItem (rows sharing processIdentifier form one instance).
+    Entity (header-level instances; a header with processCounter is an update) or LineItem (rows
+    sharing processIdentifier form one instance).
     """
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Name of the project lookup field (H1): ProjectName (default) or a unique project custom field name. The headers then carry the value of that field.
+    Name of the project lookup field (H1): ProjectName (default) or a unique project custom field
+    name. The headers then carry the value of that field.
     """
     create_as_draft: bool | None = Field(None, alias="createAsDraft")
     """
-    True: instances are saved as drafts. False: submitted immediately (the Start step's Submit action is taken).
+    True: instances are saved as drafts. False: submitted immediately (the Start step's Submit
+    action is taken).
     """
     read_only_throw_exceptions: bool | None = Field(None, alias="readOnlyThrowExceptions")
     """
@@ -2876,7 +2985,8 @@ class ProcessImportOptions(ApiRequestModel):
     """
     updates_only_via_cost_number: bool | None = Field(None, alias="updatesOnlyViaCostNumber")
     """
-    True: updates find the instance by the cost entity number instead of processCounter. Decision (H7): kept on NonCostProcesses as documented although it has no cost entity.
+    True: updates find the instance by the cost entity number instead of processCounter. Decision
+    (H7): kept on NonCostProcesses as documented although it has no cost entity.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -2984,11 +3094,14 @@ class AccountFundingProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[AccountFundingProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3004,11 +3117,14 @@ class BudgetChangeProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[BudgetChangeProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3024,11 +3140,14 @@ class BudgetChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[BudgetChangesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3044,7 +3163,8 @@ class BudgetChangesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every seed example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[BudgetChangeStatusRow] = Field(..., alias="data")
     """
@@ -3064,11 +3184,14 @@ class BudgetLineItemsImportRequest(ApiRequestModel):
     )
     options: BudgetLineItemImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[BudgetLineItemsImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3084,11 +3207,14 @@ class CommitmentChangeProcessesImportRequest(ApiRequestModel):
     )
     options: CommitmentChangeProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentChangeProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3104,11 +3230,14 @@ class CommitmentChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentChangesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3124,7 +3253,8 @@ class CommitmentChangesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every seed example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentChangeStatusRow] = Field(..., alias="data")
     """
@@ -3144,11 +3274,14 @@ class CommitmentProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3164,11 +3297,14 @@ class CommitmentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentsImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3184,7 +3320,8 @@ class CompaniesImportRequest(ApiRequestModel):
     )
     options: DirectoryImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every seed example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CompanyRow] = Field(..., alias="data")
     """
@@ -3204,11 +3341,14 @@ class ContactsImportRequest(ApiRequestModel):
     )
     options: DirectoryImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[ContactsImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3301,11 +3441,14 @@ class InvoiceProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[InvoiceProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3321,11 +3464,14 @@ class InvoicesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[InvoicesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3341,11 +3487,14 @@ class MasterCommitmentChangeProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[MasterCommitmentChangeProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3361,11 +3510,14 @@ class MasterCommitmentChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[MasterCommitmentChangesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3381,11 +3533,14 @@ class MasterCommitmentProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[MasterCommitmentProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3401,11 +3556,14 @@ class MasterCommitmentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[MasterCommitmentsImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3441,11 +3599,14 @@ class NonCostProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[NonCostProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3461,11 +3622,14 @@ class ProjectFundingSourcesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every seed example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every seed example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[ProjectFundingSourcesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3527,7 +3691,8 @@ class ProjectRow(ApiRequestModel):
     """
     start_date: str | None = Field(None, alias="startDate")
     """
-    Project start date, e.g. "2023-09-01". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Project start date, e.g. "2023-09-01". Decision (G1): sent as given; MM/DD/YYYY, MM.DD.YYYY and
+    ISO 8601 are accepted.
     """
     target_date: str | None = Field(None, alias="targetDate")
     """
@@ -3551,13 +3716,16 @@ class ProjectRow(ApiRequestModel):
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
-    Project custom fields by display name; person fields as "Last Name, First Name" (e.g. "projectManager": "Johnson, Mary").
+    Project custom fields by display name; person fields as "Last Name, First Name" (e.g.
+    "projectManager": "Johnson, Mary").
     """
 
 
 class ProjectTemplate(ApiRequestModel):
     """
-    The project template to copy. Decision (D5): importUsers and importProjectGroups are typed string in the seed (example "true") while their siblings are booleans; they accept a boolean or a string and are sent as given.
+    The project template to copy. Decision (D5): importUsers and importProjectGroups are typed
+    string in the seed (example "true") while their siblings are booleans; they accept a boolean or
+    a string and are sent as given.
     """
 
     model_config = ConfigDict(
@@ -3644,7 +3812,9 @@ class UploadParameters(ApiResponseModel):
     """
     headers: dict[str, str] = Field(..., alias="headers")
     """
-    Headers to send verbatim with the upload (content-Length, content-Type, x-amz-meta-s-aid/pid/fid/vn). Decision (C13, D8): a string map sent back exactly as received, odd casing and numeric-looking string values included.
+    Headers to send verbatim with the upload (content-Length, content-Type,
+    x-amz-meta-s-aid/pid/fid/vn). Decision (C13, D8): a string map sent back exactly as received,
+    odd casing and numeric-looking string values included.
     """
     http_method: str | None = Field(None, alias="httpMethod")
     """
@@ -3652,7 +3822,8 @@ class UploadParameters(ApiResponseModel):
     """
     expires_at: str | None = Field(None, alias="expiresAt")
     """
-    Expiry of the URI, e.g. "2023-09-01T18:00:00.000+00:00" (5 minutes after the call). Kept as a string (G1); the upload helper parses it.
+    Expiry of the URI, e.g. "2023-09-01T18:00:00.000+00:00" (5 minutes after the call). Kept as a
+    string (G1); the upload helper parses it.
     """
 
 
@@ -3706,7 +3877,8 @@ class ProjectsImportRequest(ApiRequestModel):
     )
     options: ProjectImportOptions | None = Field(None, alias="options")
     """
-    Import options (every seed example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every seed example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[ProjectRow] = Field(..., alias="data")
     """

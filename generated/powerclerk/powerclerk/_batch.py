@@ -456,6 +456,7 @@ def send_batches(
     strict: bool,
     path: Mapping[str, Any] | None = None,
     query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
@@ -477,6 +478,7 @@ def send_batches(
                     query=query,
                     originals=chunk.originals,
                     indexes=chunk.indexes,
+                    options=options,
                 )
             except APIError as exc:
                 end = start + batch_size
@@ -505,6 +507,7 @@ async def send_batches_async(
     strict: bool,
     path: Mapping[str, Any] | None = None,
     query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
@@ -526,6 +529,7 @@ async def send_batches_async(
                     query=query,
                     originals=chunk.originals,
                     indexes=chunk.indexes,
+                    options=options,
                 )
             except APIError as exc:
                 end = start + batch_size

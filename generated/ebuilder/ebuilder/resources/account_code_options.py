@@ -53,7 +53,11 @@ class AccountCodeOptions:
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
-        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (B1: the seed table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options (B7), e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
+        Creates or updates one or more account code options for an account code segment: one row per
+        segment (header segmentId), its options as items. There is no options object (B1: the seed
+        table is titled "Request Body Options" but describes header and item fields). On failure
+        records is a list of lists of echoed options (B7), e.g. "Option Is Too Long. Option should
+        not be more than 5 character(s)".
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
@@ -81,8 +85,13 @@ class AccountCodeOptions:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update code options of account code segments. In batches: every record gets an outcome.
+        """Create or update code options of account code segments. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -90,7 +99,8 @@ class AccountCodeOptions:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
         """
@@ -105,6 +115,7 @@ class AccountCodeOptions:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -134,7 +145,11 @@ class AsyncAccountCodeOptions:
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
-        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (B1: the seed table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options (B7), e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
+        Creates or updates one or more account code options for an account code segment: one row per
+        segment (header segmentId), its options as items. There is no options object (B1: the seed
+        table is titled "Request Body Options" but describes header and item fields). On failure
+        records is a list of lists of echoed options (B7), e.g. "Option Is Too Long. Option should
+        not be more than 5 character(s)".
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
@@ -162,8 +177,13 @@ class AsyncAccountCodeOptions:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update code options of account code segments. In batches: every record gets an outcome.
+        """Create or update code options of account code segments. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -171,7 +191,8 @@ class AsyncAccountCodeOptions:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
         """
@@ -186,6 +207,7 @@ class AsyncAccountCodeOptions:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

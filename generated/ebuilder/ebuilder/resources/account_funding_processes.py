@@ -59,14 +59,24 @@ class AccountFundingProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update account funding process instances.
 
-        Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each item is a funding source or transaction item; Entity mode: header-level process information only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with step, action, comment); without it a new instance is created. Account level: the header has no projectIdentifier (E5). Person/user fields take the form "Last Name, First Name". On failure the rows are echoed as {header, items} with errorMessages on the failing item, without messages or supportId (E3); echoed values can differ from the request (D7: 18888.80 echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
+        Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each
+        item is a funding source or transaction item; Entity mode: header-level process information
+        only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with
+        step, action, comment); without it a new instance is created. Account level: the header has
+        no projectIdentifier (E5). Person/user fields take the form "Last Name, First Name". On
+        failure the rows are echoed as {header, items} with errorMessages on the failing item,
+        without messages or supportId (E3); echoed values can differ from the request (D7: 18888.80
+        echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python
+                names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -92,8 +102,13 @@ class AccountFundingProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update account funding process instances. In batches: every record gets an outcome.
+        """Create or update account funding process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -101,10 +116,12 @@ class AccountFundingProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -118,6 +135,7 @@ class AccountFundingProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -148,14 +166,24 @@ class AsyncAccountFundingProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update account funding process instances.
 
-        Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each item is a funding source or transaction item; Entity mode: header-level process information only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with step, action, comment); without it a new instance is created. Account level: the header has no projectIdentifier (E5). Person/user fields take the form "Last Name, First Name". On failure the rows are echoed as {header, items} with errorMessages on the failing item, without messages or supportId (E3); echoed values can differ from the request (D7: 18888.80 echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
+        Creates one or more account funding processes (e.g. processPrefix AFPT). LineItem mode: each
+        item is a funding source or transaction item; Entity mode: header-level process information
+        only. A header with processCounter (e.g. "AFPT-0012") updates that instance (typically with
+        step, action, comment); without it a new instance is created. Account level: the header has
+        no projectIdentifier (E5). Person/user fields take the form "Last Name, First Name". On
+        failure the rows are echoed as {header, items} with errorMessages on the failing item,
+        without messages or supportId (E3); echoed values can differ from the request (D7: 18888.80
+        echoed as 1888880; dates echoed as 2018-05-28T00:00:00).
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python
+                names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -181,8 +209,13 @@ class AsyncAccountFundingProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update account funding process instances. In batches: every record gets an outcome.
+        """Create or update account funding process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -190,10 +223,12 @@ class AsyncAccountFundingProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/AccountFundingProcesses/Import` (AccountFundingProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -207,6 +242,7 @@ class AsyncAccountFundingProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

@@ -59,14 +59,20 @@ class BudgetChangeProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update budget change process instances.
 
-        Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance, typically with step, action and comment; without it a new instance is created. In LineItem mode rows sharing processIdentifier form one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name".
+        Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem
+        mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance,
+        typically with step, action and comment; without it a new instance is created. In LineItem
+        mode rows sharing processIdentifier form one instance. With createAsDraft false the process
+        is submitted immediately. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -92,8 +98,13 @@ class BudgetChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update budget change process instances. In batches: every record gets an outcome.
+        """Create or update budget change process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -101,10 +112,12 @@ class BudgetChangeProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -118,6 +131,7 @@ class BudgetChangeProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -148,14 +162,20 @@ class AsyncBudgetChangeProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update budget change process instances.
 
-        Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance, typically with step, action and comment; without it a new instance is created. In LineItem mode rows sharing processIdentifier form one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name".
+        Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem
+        mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance,
+        typically with step, action and comment; without it a new instance is created. In LineItem
+        mode rows sharing processIdentifier form one instance. With createAsDraft false the process
+        is submitted immediately. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -181,8 +201,13 @@ class AsyncBudgetChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update budget change process instances. In batches: every record gets an outcome.
+        """Create or update budget change process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -190,10 +215,12 @@ class AsyncBudgetChangeProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -207,6 +234,7 @@ class AsyncBudgetChangeProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

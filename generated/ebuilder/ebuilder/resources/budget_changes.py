@@ -60,7 +60,10 @@ class BudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
-        Performs one or more budget change imports. Decision (H9): this import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The seed's example uses PascalCase keys (C1); keys match case-insensitively and go out in the tables' camelCase.
+        Performs one or more budget change imports. Decision (H9): this import only updates existing
+        budget items; it does not add new budget items (a budgetLineItem that does not exist fails
+        its row). The seed's example uses PascalCase keys (C1); keys match case-insensitively and go
+        out in the tables' camelCase.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
@@ -89,8 +92,13 @@ class BudgetChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Import budget changes against existing budget items. In batches: every record gets an outcome.
+        """Import budget changes against existing budget items. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -98,7 +106,8 @@ class BudgetChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
         """
@@ -113,6 +122,7 @@ class BudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status(
@@ -127,7 +137,10 @@ class BudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
-        Updates the status of one or more budget changes (e.g. "Pending"). Decision (A1): the seed's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
+        Updates the status of one or more budget changes (e.g. "Pending"). Decision (A1): the seed's
+        path /BudgetChanges/Status is used; the public OpenAPI definition calls it
+        /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client
+        is concerned: never retried after the server may have received it.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
@@ -156,6 +169,10 @@ class BudgetChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of budget changes. In batches: every record gets an outcome.
 
@@ -165,7 +182,8 @@ class BudgetChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
         """
@@ -180,6 +198,7 @@ class BudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -210,7 +229,10 @@ class AsyncBudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
-        Performs one or more budget change imports. Decision (H9): this import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The seed's example uses PascalCase keys (C1); keys match case-insensitively and go out in the tables' camelCase.
+        Performs one or more budget change imports. Decision (H9): this import only updates existing
+        budget items; it does not add new budget items (a budgetLineItem that does not exist fails
+        its row). The seed's example uses PascalCase keys (C1); keys match case-insensitively and go
+        out in the tables' camelCase.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
@@ -239,8 +261,13 @@ class AsyncBudgetChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Import budget changes against existing budget items. In batches: every record gets an outcome.
+        """Import budget changes against existing budget items. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -248,7 +275,8 @@ class AsyncBudgetChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
         """
@@ -263,6 +291,7 @@ class AsyncBudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status(
@@ -277,7 +306,10 @@ class AsyncBudgetChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
-        Updates the status of one or more budget changes (e.g. "Pending"). Decision (A1): the seed's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
+        Updates the status of one or more budget changes (e.g. "Pending"). Decision (A1): the seed's
+        path /BudgetChanges/Status is used; the public OpenAPI definition calls it
+        /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client
+        is concerned: never retried after the server may have received it.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
@@ -306,6 +338,10 @@ class AsyncBudgetChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of budget changes. In batches: every record gets an outcome.
 
@@ -315,7 +351,8 @@ class AsyncBudgetChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
         """
@@ -330,6 +367,7 @@ class AsyncBudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

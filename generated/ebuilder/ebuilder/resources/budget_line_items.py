@@ -58,7 +58,9 @@ class BudgetLineItems:
     ) -> BatchResult[ImportResponse]:
         """Import budget line items into project budgets.
 
-        Performs one or more budget line item imports: one row per project (header), its budget lines as items. options.budgetControl is required. The seed's example mixes PascalCase options with camelCase header keys (C2); keys match case-insensitively.
+        Performs one or more budget line item imports: one row per project (header), its budget
+        lines as items. options.budgetControl is required. The seed's example mixes PascalCase
+        options with camelCase header keys (C2); keys match case-insensitively.
 
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
@@ -87,6 +89,10 @@ class BudgetLineItems:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Import budget line items into project budgets. In batches: every record gets an outcome.
 
@@ -96,7 +102,8 @@ class BudgetLineItems:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
         """
@@ -111,6 +118,7 @@ class BudgetLineItems:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -140,7 +148,9 @@ class AsyncBudgetLineItems:
     ) -> BatchResult[ImportResponse]:
         """Import budget line items into project budgets.
 
-        Performs one or more budget line item imports: one row per project (header), its budget lines as items. options.budgetControl is required. The seed's example mixes PascalCase options with camelCase header keys (C2); keys match case-insensitively.
+        Performs one or more budget line item imports: one row per project (header), its budget
+        lines as items. options.budgetControl is required. The seed's example mixes PascalCase
+        options with camelCase header keys (C2); keys match case-insensitively.
 
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
@@ -169,6 +179,10 @@ class AsyncBudgetLineItems:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Import budget line items into project budgets. In batches: every record gets an outcome.
 
@@ -178,7 +192,8 @@ class AsyncBudgetLineItems:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
         """
@@ -193,6 +208,7 @@ class AsyncBudgetLineItems:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

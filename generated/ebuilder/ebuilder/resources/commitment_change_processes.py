@@ -59,14 +59,21 @@ class CommitmentChangeProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update commitment change process instances.
 
-        Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does not exist (E1, H7). In Entity mode a header with processCounter (e.g. "CCP-0008") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
+        Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or
+        LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does
+        not exist (E1, H7). In Entity mode a header with processCounter (e.g. "CCP-0008") updates
+        that instance with step, action and comment; in LineItem mode processIdentifier groups the
+        items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python
+                names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -92,8 +99,13 @@ class CommitmentChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update commitment change process instances. In batches: every record gets an outcome.
+        """Create or update commitment change process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -101,10 +113,12 @@ class CommitmentChangeProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -118,6 +132,7 @@ class CommitmentChangeProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -148,14 +163,21 @@ class AsyncCommitmentChangeProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update commitment change process instances.
 
-        Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does not exist (E1, H7). In Entity mode a header with processCounter (e.g. "CCP-0008") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
+        Creates one or more commitment change processes (e.g. processPrefix CCP) in Entity or
+        LineItem mode. options.projectIdentifier is required here and updatesOnlyViaCostNumber does
+        not exist (E1, H7). In Entity mode a header with processCounter (e.g. "CCP-0008") updates
+        that instance with step, action and comment; in LineItem mode processIdentifier groups the
+        items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python
+                names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -181,8 +203,13 @@ class AsyncCommitmentChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update commitment change process instances. In batches: every record gets an outcome.
+        """Create or update commitment change process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -190,10 +217,12 @@ class AsyncCommitmentChangeProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -207,11 +236,13 @@ class AsyncCommitmentChangeProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
 class AsyncCommitmentChangeProcessesWithRawResponse:
-    """The methods of `AsyncCommitmentChangeProcesses`, each returning a `RawResponse`: `status_code`,
+    """The methods of `AsyncCommitmentChangeProcesses`, each returning a `RawResponse`:
+    `status_code`,
     `headers`, `http_response` and `.parse()` (what the method itself returns)."""
 
     def __init__(self, resource: AsyncCommitmentChangeProcesses) -> None:

@@ -61,7 +61,10 @@ class CommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
-        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber (C4) and dateOfChange (C7) where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
+        Creates one or more commitment changes: header per change, its items per changed commitment
+        item. The example sends CommitmentNumber, CommitmentChangeNumber (C4) and dateOfChange (C7)
+        where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match
+        case-insensitively and go out as in the tables.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
@@ -90,6 +93,10 @@ class CommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create commitment changes. In batches: every record gets an outcome.
 
@@ -99,7 +106,8 @@ class CommitmentChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
         """
@@ -114,6 +122,7 @@ class CommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update(
@@ -127,11 +136,18 @@ class CommitmentChanges:
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
-        Updates the header fields of one existing commitment change (B6: a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Decision (A3): kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
+        Updates the header fields of one existing commitment change (B6: a single {lookup, header}
+        object, not an array; no bulk helper). The lookup must be a unique combination; the standard
+        (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or
+        projectIdentifier + a unique commitment change custom field name and value. Decision (A3):
+        kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent:
+        false) like every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
-        The server answers 404 when the lookup matches no commitment change (inferred, not documented).
-        The server answers 400 when the lookup matches more than one commitment change (it must be a unique combination).
+        The server answers 404 when the lookup matches no commitment change (inferred, not
+        documented).
+        The server answers 400 when the lookup matches more than one commitment change (it must be a
+        unique combination).
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
@@ -159,12 +175,16 @@ class CommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
-        Updates the status of one or more commitment changes. Decision (A1): the seed's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber (C3); keys match case-insensitively.
+        Updates the status of one or more commitment changes. Decision (A1): the seed's path
+        /CommitmentChanges/Status is used; the public OpenAPI definition calls it
+        /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase
+        Status, CommitmentNumber, CommitmentChangeNumber (C3); keys match case-insensitively.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python
+                names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -188,6 +208,10 @@ class CommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of commitment changes. In batches: every record gets an outcome.
 
@@ -197,7 +221,8 @@ class CommitmentChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
         """
@@ -212,6 +237,7 @@ class CommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -243,7 +269,10 @@ class AsyncCommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
-        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber (C4) and dateOfChange (C7) where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
+        Creates one or more commitment changes: header per change, its items per changed commitment
+        item. The example sends CommitmentNumber, CommitmentChangeNumber (C4) and dateOfChange (C7)
+        where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match
+        case-insensitively and go out as in the tables.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
@@ -272,6 +301,10 @@ class AsyncCommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create commitment changes. In batches: every record gets an outcome.
 
@@ -281,7 +314,8 @@ class AsyncCommitmentChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
         """
@@ -296,6 +330,7 @@ class AsyncCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update(
@@ -309,11 +344,18 @@ class AsyncCommitmentChanges:
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
-        Updates the header fields of one existing commitment change (B6: a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Decision (A3): kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
+        Updates the header fields of one existing commitment change (B6: a single {lookup, header}
+        object, not an array; no bulk helper). The lookup must be a unique combination; the standard
+        (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or
+        projectIdentifier + a unique commitment change custom field name and value. Decision (A3):
+        kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent:
+        false) like every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
-        The server answers 404 when the lookup matches no commitment change (inferred, not documented).
-        The server answers 400 when the lookup matches more than one commitment change (it must be a unique combination).
+        The server answers 404 when the lookup matches no commitment change (inferred, not
+        documented).
+        The server answers 400 when the lookup matches more than one commitment change (it must be a
+        unique combination).
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
@@ -341,12 +383,16 @@ class AsyncCommitmentChanges:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
-        Updates the status of one or more commitment changes. Decision (A1): the seed's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber (C3); keys match case-insensitively.
+        Updates the status of one or more commitment changes. Decision (A1): the seed's path
+        /CommitmentChanges/Status is used; the public OpenAPI definition calls it
+        /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase
+        Status, CommitmentNumber, CommitmentChangeNumber (C3); keys match case-insensitively.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python
+                names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -370,6 +416,10 @@ class AsyncCommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of commitment changes. In batches: every record gets an outcome.
 
@@ -379,7 +429,8 @@ class AsyncCommitmentChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
         """
@@ -394,6 +445,7 @@ class AsyncCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

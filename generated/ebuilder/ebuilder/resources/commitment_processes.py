@@ -59,14 +59,23 @@ class CommitmentProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update commitment process instances.
 
-        Creates one or more commitment processes (e.g. processPrefix CP). LineItem mode creates a process with items, and rows sharing processIdentifier form one instance; Entity mode is header-level only and can also update: a row with processCounter (e.g. "CP-0042") updates that instance (status, step, action, comment), a row without one creates a new process. With createAsDraft false the process is submitted immediately (the Start step's Submit action is taken). Person/user fields (Member on Account, Role Member, User on Project) take the form "Last Name, First Name", e.g. "Smith, John". On failure rows are echoed as {header, items} with errorMessages on the failing item (e.g. "Commitment Item Amount is required").
+        Creates one or more commitment processes (e.g. processPrefix CP). LineItem mode creates a
+        process with items, and rows sharing processIdentifier form one instance; Entity mode is
+        header-level only and can also update: a row with processCounter (e.g. "CP-0042") updates
+        that instance (status, step, action, comment), a row without one creates a new process. With
+        createAsDraft false the process is submitted immediately (the Start step's Submit action is
+        taken). Person/user fields (Member on Account, Role Member, User on Project) take the form
+        "Last Name, First Name", e.g. "Smith, John". On failure rows are echoed as {header, items}
+        with errorMessages on the failing item (e.g. "Commitment Item Amount is required").
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -92,6 +101,10 @@ class CommitmentProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create or update commitment process instances. In batches: every record gets an outcome.
 
@@ -101,10 +114,12 @@ class CommitmentProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -118,6 +133,7 @@ class CommitmentProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -148,14 +164,23 @@ class AsyncCommitmentProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update commitment process instances.
 
-        Creates one or more commitment processes (e.g. processPrefix CP). LineItem mode creates a process with items, and rows sharing processIdentifier form one instance; Entity mode is header-level only and can also update: a row with processCounter (e.g. "CP-0042") updates that instance (status, step, action, comment), a row without one creates a new process. With createAsDraft false the process is submitted immediately (the Start step's Submit action is taken). Person/user fields (Member on Account, Role Member, User on Project) take the form "Last Name, First Name", e.g. "Smith, John". On failure rows are echoed as {header, items} with errorMessages on the failing item (e.g. "Commitment Item Amount is required").
+        Creates one or more commitment processes (e.g. processPrefix CP). LineItem mode creates a
+        process with items, and rows sharing processIdentifier form one instance; Entity mode is
+        header-level only and can also update: a row with processCounter (e.g. "CP-0042") updates
+        that instance (status, step, action, comment), a row without one creates a new process. With
+        createAsDraft false the process is submitted immediately (the Start step's Submit action is
+        taken). Person/user fields (Member on Account, Role Member, User on Project) take the form
+        "Last Name, First Name", e.g. "Smith, John". On failure rows are echoed as {header, items}
+        with errorMessages on the failing item (e.g. "Commitment Item Amount is required").
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -181,6 +206,10 @@ class AsyncCommitmentProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create or update commitment process instances. In batches: every record gets an outcome.
 
@@ -190,10 +219,12 @@ class AsyncCommitmentProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/CommitmentProcesses/Import` (CommitmentProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -207,6 +238,7 @@ class AsyncCommitmentProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

@@ -61,7 +61,9 @@ class Commitments:
     ) -> BatchResult[ImportResponse]:
         """Create commitments with their items.
 
-        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase (C5); keys match case-insensitively and go out in the tables' camelCase.
+        Creates one or more commitments: header per commitment, its items per commitment item. The
+        example sends CommitmentNumber and DefaultRetainagePercent in PascalCase (C5); keys match
+        case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
@@ -90,6 +92,10 @@ class Commitments:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create commitments with their items. In batches: every record gets an outcome.
 
@@ -99,7 +105,8 @@ class Commitments:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
         """
@@ -114,6 +121,7 @@ class Commitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status(
@@ -128,7 +136,11 @@ class Commitments:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitments (e.g. void them).
 
-        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here (E1). The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase (C3). Error messages are business rules (H6: "Commitment must be in approved status", "current status is Void").
+        Updates the status of one or more commitments. Commitments may be voided by setting the
+        status to Void (void must be enabled on the account). options.projectIdentifier is required
+        here (E1). The example sends PascalCase Status and CommitmentNumber and the error echo
+        answers camelCase (C3). Error messages are business rules (H6: "Commitment must be in
+        approved status", "current status is Void").
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
@@ -157,8 +169,13 @@ class Commitments:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Change the status of commitments (e.g. void them). In batches: every record gets an outcome.
+        """Change the status of commitments (e.g. void them). In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -166,7 +183,8 @@ class Commitments:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
         """
@@ -181,6 +199,7 @@ class Commitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -211,7 +230,9 @@ class AsyncCommitments:
     ) -> BatchResult[ImportResponse]:
         """Create commitments with their items.
 
-        Creates one or more commitments: header per commitment, its items per commitment item. The example sends CommitmentNumber and DefaultRetainagePercent in PascalCase (C5); keys match case-insensitively and go out in the tables' camelCase.
+        Creates one or more commitments: header per commitment, its items per commitment item. The
+        example sends CommitmentNumber and DefaultRetainagePercent in PascalCase (C5); keys match
+        case-insensitively and go out in the tables' camelCase.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
@@ -240,6 +261,10 @@ class AsyncCommitments:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create commitments with their items. In batches: every record gets an outcome.
 
@@ -249,7 +274,8 @@ class AsyncCommitments:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
         """
@@ -264,6 +290,7 @@ class AsyncCommitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status(
@@ -278,7 +305,11 @@ class AsyncCommitments:
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitments (e.g. void them).
 
-        Updates the status of one or more commitments. Commitments may be voided by setting the status to Void (void must be enabled on the account). options.projectIdentifier is required here (E1). The example sends PascalCase Status and CommitmentNumber and the error echo answers camelCase (C3). Error messages are business rules (H6: "Commitment must be in approved status", "current status is Void").
+        Updates the status of one or more commitments. Commitments may be voided by setting the
+        status to Void (void must be enabled on the account). options.projectIdentifier is required
+        here (E1). The example sends PascalCase Status and CommitmentNumber and the error echo
+        answers camelCase (C3). Error messages are business rules (H6: "Commitment must be in
+        approved status", "current status is Void").
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
@@ -307,8 +338,13 @@ class AsyncCommitments:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Change the status of commitments (e.g. void them). In batches: every record gets an outcome.
+        """Change the status of commitments (e.g. void them). In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -316,7 +352,8 @@ class AsyncCommitments:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
         """
@@ -331,6 +368,7 @@ class AsyncCommitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

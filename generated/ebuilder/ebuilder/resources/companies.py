@@ -53,7 +53,9 @@ class Companies:
     ) -> BatchResult[ImportResponse]:
         """Create (or update) companies.
 
-        Creates one or more companies; with options.updateDuplicates true, existing companies that match by company name or company number are updated instead. companyNumber must be unique (error "Company Number already exists", echoed per row).
+        Creates one or more companies; with options.updateDuplicates true, existing companies that
+        match by company name or company number are updated instead. companyNumber must be unique
+        (error "Company Number already exists", echoed per row).
 
         `POST /api/v2/Companies/Import` (CompaniesImport).
 
@@ -82,6 +84,10 @@ class Companies:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create (or update) companies. In batches: every record gets an outcome.
 
@@ -91,7 +97,8 @@ class Companies:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Companies/Import` (CompaniesImport).
         """
@@ -106,6 +113,7 @@ class Companies:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -135,7 +143,9 @@ class AsyncCompanies:
     ) -> BatchResult[ImportResponse]:
         """Create (or update) companies.
 
-        Creates one or more companies; with options.updateDuplicates true, existing companies that match by company name or company number are updated instead. companyNumber must be unique (error "Company Number already exists", echoed per row).
+        Creates one or more companies; with options.updateDuplicates true, existing companies that
+        match by company name or company number are updated instead. companyNumber must be unique
+        (error "Company Number already exists", echoed per row).
 
         `POST /api/v2/Companies/Import` (CompaniesImport).
 
@@ -164,6 +174,10 @@ class AsyncCompanies:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create (or update) companies. In batches: every record gets an outcome.
 
@@ -173,7 +187,8 @@ class AsyncCompanies:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Companies/Import` (CompaniesImport).
         """
@@ -188,6 +203,7 @@ class AsyncCompanies:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

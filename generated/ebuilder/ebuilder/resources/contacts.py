@@ -53,7 +53,8 @@ class Contacts:
     ) -> BatchResult[ImportResponse]:
         """Create (or update) contacts, grouped by company.
 
-        Creates one or more contacts, nested under a company header (the header is the company, the items its contacts). With options.updateDuplicates true existing records are updated.
+        Creates one or more contacts, nested under a company header (the header is the company, the
+        items its contacts). With options.updateDuplicates true existing records are updated.
 
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
@@ -82,8 +83,13 @@ class Contacts:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create (or update) contacts, grouped by company. In batches: every record gets an outcome.
+        """Create (or update) contacts, grouped by company. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -91,7 +97,8 @@ class Contacts:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Contacts/Import` (ContactsImport).
         """
@@ -106,6 +113,7 @@ class Contacts:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -135,7 +143,8 @@ class AsyncContacts:
     ) -> BatchResult[ImportResponse]:
         """Create (or update) contacts, grouped by company.
 
-        Creates one or more contacts, nested under a company header (the header is the company, the items its contacts). With options.updateDuplicates true existing records are updated.
+        Creates one or more contacts, nested under a company header (the header is the company, the
+        items its contacts). With options.updateDuplicates true existing records are updated.
 
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
@@ -164,8 +173,13 @@ class AsyncContacts:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create (or update) contacts, grouped by company. In batches: every record gets an outcome.
+        """Create (or update) contacts, grouped by company. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -173,7 +187,8 @@ class AsyncContacts:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Contacts/Import` (ContactsImport).
         """
@@ -188,6 +203,7 @@ class AsyncContacts:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

@@ -68,10 +68,19 @@ class Documents:
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
-        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). Decision (B3): the body is the seed example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. Decision (H8): the project is named by projectName, as documented.
+        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload
+        headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every
+        returned header (signature check; HTTP 200, no body); create_and_upload does both. The
+        upload must be completed within 5 minutes of this call, after which the URI expires. Expired
+        URIs or failed uploads leave incomplete document records that must be removed manually (the
+        client's IncompleteUploadError names the record). Decision (B3): the body is the seed
+        example's flat object (not options/data as in the public OpenAPI definition), with the
+        documented projectIdentifier option as an optional top-level key. Decision (H8): the project
+        is named by projectName, as documented.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
-        The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
+        The server answers 404 when projectName names no project (documented message "Project not
+        found.") (inferred, not documented).
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
@@ -93,19 +102,29 @@ class Documents:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> DocumentsCreateResponse:
-        """Create a document record and get a pre-signed URI to upload its file. Then upload the file itself, in one call.
+        """Create a document record and get a pre-signed URI to upload its file. Then upload the
+        file itself, in one call.
 
         Fills `fileSize` and `fileName` from the file,
         calls DocumentsCreate, then streams the file to the returned URI with exactly the
         returned headers, before the URI expires. If that upload fails, `IncompleteUploadError`
-        carries the created record, which the API keeps incomplete.
+        carries the created record, which the API keeps incomplete. Takes the per-call options of
+        every method: `timeout`, `extra_headers`, `extra_query`, `extra_body`.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
-        response = self._client.request(operation, json=to_wire_body(DocumentCreateRequest, filled))
+        response = self._client.request(
+            operation,
+            json=to_wire_body(DocumentCreateRequest, filled),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
         created = self._client.parse_model(response, DocumentsCreateResponse)
         upload_presigned(self._client, operation, stream, response.json())
         return created
@@ -122,7 +141,8 @@ class Documents:
     ) -> BatchResult[ImportResponse]:
         """Set metadata (custom fields, properties) of existing documents.
 
-        Imports document metadata (custom fields and properties) for existing documents; the document itself must already exist in the system (create it with create or upload).
+        Imports document metadata (custom fields and properties) for existing documents; the
+        document itself must already exist in the system (create it with create or upload).
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
@@ -151,8 +171,13 @@ class Documents:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Set metadata (custom fields, properties) of existing documents. In batches: every record gets an outcome.
+        """Set metadata (custom fields, properties) of existing documents. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -160,7 +185,8 @@ class Documents:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
         """
@@ -175,6 +201,7 @@ class Documents:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def upload(
@@ -188,10 +215,16 @@ class Documents:
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
-        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). Decision (B4): the seed says "one or more documents" but the body is a single flat object, so one call uploads one document. Decision (H11): the limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Decision (A3): kept although the public OpenAPI definition lacks this endpoint.
+        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size
+        exceeds the 3 MB limit."). Decision (B4): the seed says "one or more documents" but the body
+        is a single flat object, so one call uploads one document. Decision (H11): the limit is
+        applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file
+        before sending anything; upload_file reads and encodes a path or file object. Decision (A3):
+        kept although the public OpenAPI definition lacks this endpoint.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
-        The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
+        The server answers 404 when projectName names no project (documented message "Project not
+        found.") (inferred, not documented).
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
@@ -215,12 +248,18 @@ class Documents:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
-        """Upload a document as Base64 in the JSON body (at most 3 MB). From a file, which is base64-encoded into `base64EncodedFile`.
+        """Upload a document as Base64 in the JSON body (at most 3 MB). From a file, which is
+        base64-encoded into `base64EncodedFile`.
 
         A file over 3145728 bytes is refused (`FileTooLargeError`) before it
         is read or anything is sent. `body` holds the other fields;
-        `fileName` defaults to the file's name.
+        `fileName` defaults to the file's name. Takes the per-call options of every method:
+        `timeout`, `extra_headers`, `extra_query`, `extra_body`.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
         """
@@ -228,7 +267,12 @@ class Documents:
             DocumentUploadRequest,
             file_body(OPERATIONS["DocumentsUpload"], source, body or {}, filename),
         )
-        return self._client.request_model(OPERATIONS["DocumentsUpload"], ImportResponse, json=wire)
+        return self._client.request_model(
+            OPERATIONS["DocumentsUpload"],
+            ImportResponse,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
 
 
 class DocumentsWithRawResponse:
@@ -258,10 +302,19 @@ class AsyncDocuments:
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
-        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). Decision (B3): the body is the seed example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. Decision (H8): the project is named by projectName, as documented.
+        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload
+        headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every
+        returned header (signature check; HTTP 200, no body); create_and_upload does both. The
+        upload must be completed within 5 minutes of this call, after which the URI expires. Expired
+        URIs or failed uploads leave incomplete document records that must be removed manually (the
+        client's IncompleteUploadError names the record). Decision (B3): the body is the seed
+        example's flat object (not options/data as in the public OpenAPI definition), with the
+        documented projectIdentifier option as an optional top-level key. Decision (H8): the project
+        is named by projectName, as documented.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
-        The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
+        The server answers 404 when projectName names no project (documented message "Project not
+        found.") (inferred, not documented).
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
@@ -283,20 +336,28 @@ class AsyncDocuments:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> DocumentsCreateResponse:
-        """Create a document record and get a pre-signed URI to upload its file. Then upload the file itself, in one call.
+        """Create a document record and get a pre-signed URI to upload its file. Then upload the
+        file itself, in one call.
 
         Fills `fileSize` and `fileName` from the file,
         calls DocumentsCreate, then streams the file to the returned URI with exactly the
         returned headers, before the URI expires. If that upload fails, `IncompleteUploadError`
-        carries the created record, which the API keeps incomplete.
+        carries the created record, which the API keeps incomplete. Takes the per-call options of
+        every method: `timeout`, `extra_headers`, `extra_query`, `extra_body`.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
         response = await self._client.request(
-            operation, json=to_wire_body(DocumentCreateRequest, filled)
+            operation,
+            json=to_wire_body(DocumentCreateRequest, filled),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
         created = self._client.parse_model(response, DocumentsCreateResponse)
         await upload_presigned_async(self._client, operation, stream, response.json())
@@ -314,7 +375,8 @@ class AsyncDocuments:
     ) -> BatchResult[ImportResponse]:
         """Set metadata (custom fields, properties) of existing documents.
 
-        Imports document metadata (custom fields and properties) for existing documents; the document itself must already exist in the system (create it with create or upload).
+        Imports document metadata (custom fields and properties) for existing documents; the
+        document itself must already exist in the system (create it with create or upload).
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
@@ -343,8 +405,13 @@ class AsyncDocuments:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Set metadata (custom fields, properties) of existing documents. In batches: every record gets an outcome.
+        """Set metadata (custom fields, properties) of existing documents. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -352,7 +419,8 @@ class AsyncDocuments:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
         """
@@ -367,6 +435,7 @@ class AsyncDocuments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def upload(
@@ -380,10 +449,16 @@ class AsyncDocuments:
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
-        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). Decision (B4): the seed says "one or more documents" but the body is a single flat object, so one call uploads one document. Decision (H11): the limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Decision (A3): kept although the public OpenAPI definition lacks this endpoint.
+        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size
+        exceeds the 3 MB limit."). Decision (B4): the seed says "one or more documents" but the body
+        is a single flat object, so one call uploads one document. Decision (H11): the limit is
+        applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file
+        before sending anything; upload_file reads and encodes a path or file object. Decision (A3):
+        kept although the public OpenAPI definition lacks this endpoint.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
-        The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
+        The server answers 404 when projectName names no project (documented message "Project not
+        found.") (inferred, not documented).
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
@@ -407,12 +482,18 @@ class AsyncDocuments:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
-        """Upload a document as Base64 in the JSON body (at most 3 MB). From a file, which is base64-encoded into `base64EncodedFile`.
+        """Upload a document as Base64 in the JSON body (at most 3 MB). From a file, which is
+        base64-encoded into `base64EncodedFile`.
 
         A file over 3145728 bytes is refused (`FileTooLargeError`) before it
         is read or anything is sent. `body` holds the other fields;
-        `fileName` defaults to the file's name.
+        `fileName` defaults to the file's name. Takes the per-call options of every method:
+        `timeout`, `extra_headers`, `extra_query`, `extra_body`.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
         """
@@ -421,7 +502,10 @@ class AsyncDocuments:
             file_body(OPERATIONS["DocumentsUpload"], source, body or {}, filename),
         )
         return await self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, json=wire
+            OPERATIONS["DocumentsUpload"],
+            ImportResponse,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

@@ -59,14 +59,19 @@ class InvoiceProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update invoice process instances.
 
-        Creates one or more invoice processes (e.g. processPrefix IP) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "IP-0015") is an update (status, step, action, comment); without it a new process is created. In LineItem mode processIdentifier groups line items into one instance. Person/user fields take the form "Last Name, First Name".
+        Creates one or more invoice processes (e.g. processPrefix IP) in Entity or LineItem mode. In
+        Entity mode a row with processCounter (e.g. "IP-0015") is an update (status, step, action,
+        comment); without it a new process is created. In LineItem mode processIdentifier groups
+        line items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/InvoiceProcesses/Import` (InvoiceProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `InvoiceProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -92,6 +97,10 @@ class InvoiceProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create or update invoice process instances. In batches: every record gets an outcome.
 
@@ -101,10 +110,12 @@ class InvoiceProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/InvoiceProcesses/Import` (InvoiceProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -118,6 +129,7 @@ class InvoiceProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -148,14 +160,19 @@ class AsyncInvoiceProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update invoice process instances.
 
-        Creates one or more invoice processes (e.g. processPrefix IP) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "IP-0015") is an update (status, step, action, comment); without it a new process is created. In LineItem mode processIdentifier groups line items into one instance. Person/user fields take the form "Last Name, First Name".
+        Creates one or more invoice processes (e.g. processPrefix IP) in Entity or LineItem mode. In
+        Entity mode a row with processCounter (e.g. "IP-0015") is an update (status, step, action,
+        comment); without it a new process is created. In LineItem mode processIdentifier groups
+        line items into one instance. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/InvoiceProcesses/Import` (InvoiceProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `InvoiceProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -181,6 +198,10 @@ class AsyncInvoiceProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create or update invoice process instances. In batches: every record gets an outcome.
 
@@ -190,10 +211,12 @@ class AsyncInvoiceProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/InvoiceProcesses/Import` (InvoiceProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -207,6 +230,7 @@ class AsyncInvoiceProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

@@ -89,6 +89,10 @@ class Invoices:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create invoices with their lines. In batches: every record gets an outcome.
 
@@ -98,7 +102,8 @@ class Invoices:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Invoices/Import` (InvoicesImport).
         """
@@ -113,6 +118,7 @@ class Invoices:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status(
@@ -127,7 +133,9 @@ class Invoices:
     ) -> BatchResult[ImportResponse]:
         """Change the status of invoices (e.g. void them).
 
-        Updates the status of one or more invoices (e.g. "Void"). Decision (A2): POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
+        Updates the status of one or more invoices (e.g. "Void"). Decision (A2): POST as documented
+        (and in the public OpenAPI definition), although the other status updates are PUT; never
+        retried.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
@@ -156,6 +164,10 @@ class Invoices:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of invoices (e.g. void them). In batches: every record gets an outcome.
 
@@ -165,7 +177,8 @@ class Invoices:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
         """
@@ -180,6 +193,7 @@ class Invoices:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -239,6 +253,10 @@ class AsyncInvoices:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create invoices with their lines. In batches: every record gets an outcome.
 
@@ -248,7 +266,8 @@ class AsyncInvoices:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Invoices/Import` (InvoicesImport).
         """
@@ -263,6 +282,7 @@ class AsyncInvoices:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status(
@@ -277,7 +297,9 @@ class AsyncInvoices:
     ) -> BatchResult[ImportResponse]:
         """Change the status of invoices (e.g. void them).
 
-        Updates the status of one or more invoices (e.g. "Void"). Decision (A2): POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
+        Updates the status of one or more invoices (e.g. "Void"). Decision (A2): POST as documented
+        (and in the public OpenAPI definition), although the other status updates are PUT; never
+        retried.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
@@ -306,6 +328,10 @@ class AsyncInvoices:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of invoices (e.g. void them). In batches: every record gets an outcome.
 
@@ -315,7 +341,8 @@ class AsyncInvoices:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
         """
@@ -330,6 +357,7 @@ class AsyncInvoices:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

@@ -59,14 +59,21 @@ class MasterCommitmentChangeProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment change process instances.
 
-        Creates one or more master commitment change processes (e.g. processPrefix MCCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCCP-0005") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
+        Creates one or more master commitment change processes (e.g. processPrefix MCCP) in Entity
+        or LineItem mode. In Entity mode a header with processCounter (e.g. "MCCP-0005") updates
+        that instance with step, action and comment; in LineItem mode processIdentifier groups the
+        items into one instance. Person/user fields take the form "Last Name, First Name".
 
-        `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        `POST /api/v2/MasterCommitmentChangeProcesses/Import`
+        (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or
+                Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -92,8 +99,13 @@ class MasterCommitmentChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update master commitment change process instances. In batches: every record gets an outcome.
+        """Create or update master commitment change process instances. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -101,10 +113,13 @@ class MasterCommitmentChangeProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
-        `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        `POST /api/v2/MasterCommitmentChangeProcesses/Import`
+        (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -118,11 +133,13 @@ class MasterCommitmentChangeProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
 class MasterCommitmentChangeProcessesWithRawResponse:
-    """The methods of `MasterCommitmentChangeProcesses`, each returning a `RawResponse`: `status_code`,
+    """The methods of `MasterCommitmentChangeProcesses`, each returning a `RawResponse`:
+    `status_code`,
     `headers`, `http_response` and `.parse()` (what the method itself returns)."""
 
     def __init__(self, resource: MasterCommitmentChangeProcesses) -> None:
@@ -148,14 +165,21 @@ class AsyncMasterCommitmentChangeProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment change process instances.
 
-        Creates one or more master commitment change processes (e.g. processPrefix MCCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCCP-0005") updates that instance with step, action and comment; in LineItem mode processIdentifier groups the items into one instance. Person/user fields take the form "Last Name, First Name".
+        Creates one or more master commitment change processes (e.g. processPrefix MCCP) in Entity
+        or LineItem mode. In Entity mode a header with processCounter (e.g. "MCCP-0005") updates
+        that instance with step, action and comment; in LineItem mode processIdentifier groups the
+        items into one instance. Person/user fields take the form "Last Name, First Name".
 
-        `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        `POST /api/v2/MasterCommitmentChangeProcesses/Import`
+        (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or
+                Python names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -181,8 +205,13 @@ class AsyncMasterCommitmentChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update master commitment change process instances. In batches: every record gets an outcome.
+        """Create or update master commitment change process instances. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -190,10 +219,13 @@ class AsyncMasterCommitmentChangeProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
-        `POST /api/v2/MasterCommitmentChangeProcesses/Import` (MasterCommitmentChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        `POST /api/v2/MasterCommitmentChangeProcesses/Import`
+        (MasterCommitmentChangeProcessesImport).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -207,11 +239,13 @@ class AsyncMasterCommitmentChangeProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
 class AsyncMasterCommitmentChangeProcessesWithRawResponse:
-    """The methods of `AsyncMasterCommitmentChangeProcesses`, each returning a `RawResponse`: `status_code`,
+    """The methods of `AsyncMasterCommitmentChangeProcesses`, each returning a `RawResponse`:
+    `status_code`,
     `headers`, `http_response` and `.parse()` (what the method itself returns)."""
 
     def __init__(self, resource: AsyncMasterCommitmentChangeProcesses) -> None:

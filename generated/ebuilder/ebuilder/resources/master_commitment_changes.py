@@ -63,7 +63,8 @@ class MasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            body: a `MasterCommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `MasterCommitmentChangesImportRequest` or a mapping with its wire or Python
+                names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -87,6 +88,10 @@ class MasterCommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create master commitment changes. In batches: every record gets an outcome.
 
@@ -96,7 +101,8 @@ class MasterCommitmentChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
         """
@@ -111,6 +117,7 @@ class MasterCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -145,7 +152,8 @@ class AsyncMasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            body: a `MasterCommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `MasterCommitmentChangesImportRequest` or a mapping with its wire or Python
+                names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -169,6 +177,10 @@ class AsyncMasterCommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create master commitment changes. In batches: every record gets an outcome.
 
@@ -178,7 +190,8 @@ class AsyncMasterCommitmentChanges:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
         """
@@ -193,6 +206,7 @@ class AsyncMasterCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

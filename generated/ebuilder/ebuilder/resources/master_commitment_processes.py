@@ -59,14 +59,22 @@ class MasterCommitmentProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment process instances.
 
-        Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that instance with step, action and comment; without it a new instance is created. Master commitments are account-level: the header has no projectIdentifier (E5, H5), although the examples still send options.projectIdentifier. Person/user fields take the form "Last Name, First Name".
+        Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or
+        LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that
+        instance with step, action and comment; without it a new instance is created. Master
+        commitments are account-level: the header has no projectIdentifier (E5, H5), although the
+        examples still send options.projectIdentifier. Person/user fields take the form "Last Name,
+        First Name".
 
         `POST /api/v2/MasterCommitmentProcesses/Import` (MasterCommitmentProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python
+                names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -92,8 +100,13 @@ class MasterCommitmentProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update master commitment process instances. In batches: every record gets an outcome.
+        """Create or update master commitment process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -101,10 +114,12 @@ class MasterCommitmentProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/MasterCommitmentProcesses/Import` (MasterCommitmentProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -118,6 +133,7 @@ class MasterCommitmentProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -148,14 +164,22 @@ class AsyncMasterCommitmentProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update master commitment process instances.
 
-        Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that instance with step, action and comment; without it a new instance is created. Master commitments are account-level: the header has no projectIdentifier (E5, H5), although the examples still send options.projectIdentifier. Person/user fields take the form "Last Name, First Name".
+        Creates one or more master commitment processes (e.g. processPrefix MCP) in Entity or
+        LineItem mode. In Entity mode a header with processCounter (e.g. "MCP-0007") updates that
+        instance with step, action and comment; without it a new instance is created. Master
+        commitments are account-level: the header has no projectIdentifier (E5, H5), although the
+        examples still send options.projectIdentifier. Person/user fields take the form "Last Name,
+        First Name".
 
         `POST /api/v2/MasterCommitmentProcesses/Import` (MasterCommitmentProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python
+                names.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -181,8 +205,13 @@ class AsyncMasterCommitmentProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update master commitment process instances. In batches: every record gets an outcome.
+        """Create or update master commitment process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -190,10 +219,12 @@ class AsyncMasterCommitmentProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/MasterCommitmentProcesses/Import` (MasterCommitmentProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -207,11 +238,13 @@ class AsyncMasterCommitmentProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
 class AsyncMasterCommitmentProcessesWithRawResponse:
-    """The methods of `AsyncMasterCommitmentProcesses`, each returning a `RawResponse`: `status_code`,
+    """The methods of `AsyncMasterCommitmentProcesses`, each returning a `RawResponse`:
+    `status_code`,
     `headers`, `http_response` and `.parse()` (what the method itself returns)."""
 
     def __init__(self, resource: AsyncMasterCommitmentProcesses) -> None:

@@ -58,7 +58,8 @@ class MasterCommitments:
     ) -> BatchResult[ImportResponse]:
         """Create master commitments with their items.
 
-        Creates one or more master commitments. Master commitments are account-level: the header has no projectIdentifier, yet the options accept one (H5).
+        Creates one or more master commitments. Master commitments are account-level: the header has
+        no projectIdentifier, yet the options accept one (H5).
 
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
@@ -87,6 +88,10 @@ class MasterCommitments:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create master commitments with their items. In batches: every record gets an outcome.
 
@@ -96,7 +101,8 @@ class MasterCommitments:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
         """
@@ -111,6 +117,7 @@ class MasterCommitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -140,7 +147,8 @@ class AsyncMasterCommitments:
     ) -> BatchResult[ImportResponse]:
         """Create master commitments with their items.
 
-        Creates one or more master commitments. Master commitments are account-level: the header has no projectIdentifier, yet the options accept one (H5).
+        Creates one or more master commitments. Master commitments are account-level: the header has
+        no projectIdentifier, yet the options accept one (H5).
 
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
@@ -169,6 +177,10 @@ class AsyncMasterCommitments:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create master commitments with their items. In batches: every record gets an outcome.
 
@@ -178,7 +190,8 @@ class AsyncMasterCommitments:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
         """
@@ -193,6 +206,7 @@ class AsyncMasterCommitments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

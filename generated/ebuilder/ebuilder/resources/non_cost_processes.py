@@ -61,14 +61,22 @@ class NonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
-        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
+        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or
+        LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update
+        (typically step, action, comment); without it a new instance is created. In LineItem mode
+        processIdentifier groups line items into one instance. With createAsDraft false the process
+        is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g.
+        {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the
+        flat Entity rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -94,6 +102,10 @@ class NonCostProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create or update non-cost process instances. In batches: every record gets an outcome.
 
@@ -103,10 +115,12 @@ class NonCostProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return send_batches(
             self._client,
@@ -120,6 +134,7 @@ class NonCostProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_dynamic_grid(
@@ -134,12 +149,18 @@ class NonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
-        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (B2: the "Request Body Options (Header)" table describes data[].header). Decision (A8): documented in its own "Dynamic Grid" section, grouped here under its path's resource. Decision (A3): kept although the public OpenAPI definition only lists DynamicGrid/Query.
+        Creates or updates multiple rows within multiple dynamic grids on multiple process
+        instances. Each row's header says how to find things (process type, project lookup field,
+        instance lookup field); its items give the values and the grids. There is no options object
+        (B2: the "Request Body Options (Header)" table describes data[].header). Decision (A8):
+        documented in its own "Dynamic Grid" section, grouped here under its path's resource.
+        Decision (A3): kept although the public OpenAPI definition only lists DynamicGrid/Query.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python names.
+            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python
+                names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -162,8 +183,13 @@ class NonCostProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update rows of dynamic grids on process instances. In batches: every record gets an outcome.
+        """Create or update rows of dynamic grids on process instances. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -171,7 +197,8 @@ class NonCostProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
         """
@@ -186,6 +213,7 @@ class NonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -217,14 +245,22 @@ class AsyncNonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
-        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
+        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or
+        LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update
+        (typically step, action, comment); without it a new instance is created. In LineItem mode
+        processIdentifier groups line items into one instance. With createAsDraft false the process
+        is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g.
+        {"Assigned To": "Smith, John"}. Decision (B5): rows are always sent as {header, items}; the
+        flat Entity rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Decision (A6): give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Decision (A6): give one of the two.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -250,6 +286,10 @@ class AsyncNonCostProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create or update non-cost process instances. In batches: every record gets an outcome.
 
@@ -259,10 +299,12 @@ class AsyncNonCostProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
         """
         return await send_batches_async(
             self._client,
@@ -276,6 +318,7 @@ class AsyncNonCostProcesses:
             progress=progress,
             strict=strict,
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_dynamic_grid(
@@ -290,12 +333,18 @@ class AsyncNonCostProcesses:
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
-        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (B2: the "Request Body Options (Header)" table describes data[].header). Decision (A8): documented in its own "Dynamic Grid" section, grouped here under its path's resource. Decision (A3): kept although the public OpenAPI definition only lists DynamicGrid/Query.
+        Creates or updates multiple rows within multiple dynamic grids on multiple process
+        instances. Each row's header says how to find things (process type, project lookup field,
+        instance lookup field); its items give the values and the grids. There is no options object
+        (B2: the "Request Body Options (Header)" table describes data[].header). Decision (A8):
+        documented in its own "Dynamic Grid" section, grouped here under its path's resource.
+        Decision (A3): kept although the public OpenAPI definition only lists DynamicGrid/Query.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python names.
+            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python
+                names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -318,8 +367,13 @@ class AsyncNonCostProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update rows of dynamic grids on process instances. In batches: every record gets an outcome.
+        """Create or update rows of dynamic grids on process instances. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -327,7 +381,8 @@ class AsyncNonCostProcesses:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
         """
@@ -342,6 +397,7 @@ class AsyncNonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

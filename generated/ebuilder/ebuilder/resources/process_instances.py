@@ -43,14 +43,26 @@ class ProcessInstances:
     ) -> CommentCreateResponse:
         """Add a comment (with optional documents) to a process instance.
 
-        Creates a comment on an existing process instance. Comments cannot be added to draft instances (the instance must be submitted) and only in the final step when the process is configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100 per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1 to 1,000,000 characters. Decision (F2): the answer has commentId, success and supportId; a validation error has errorDescription, messages and supportId and no success key (raised as an API error with errorDescription as its message). Decision (A4): the path parameter keeps the seed's name processInstanceId (the public OpenAPI definition says {id}).
+        Creates a comment on an existing process instance. Comments cannot be added to draft
+        instances (the instance must be submitted) and only in the final step when the process is
+        configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100
+        per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1
+        to 1,000,000 characters. Decision (F2): the answer has commentId, success and supportId; a
+        validation error has errorDescription, messages and supportId and no success key (raised as
+        an API error with errorDescription as its message). Decision (A4): the path parameter keeps
+        the seed's name processInstanceId (the public OpenAPI definition says {id}).
 
-        `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create` (ProcessInstancesCommentsCreate).
-        The server answers 404 when a documents[] GUID names no document (the entire transaction is cancelled) (inferred, not documented).
-        The server answers 409 when the process instance is a draft (comments need a submitted instance) (inferred, not documented).
+        `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create`
+        (ProcessInstancesCommentsCreate).
+        The server answers 404 when a documents[] GUID names no document (the entire transaction is
+        cancelled) (inferred, not documented).
+        The server answers 409 when the process instance is a draft (comments need a submitted
+        instance) (inferred, not documented).
 
         Args:
-            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
+            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax
+                matters; the seed's example GUIDs are not all version 4. Must be a valid uuid
+                (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -92,14 +104,26 @@ class AsyncProcessInstances:
     ) -> CommentCreateResponse:
         """Add a comment (with optional documents) to a process instance.
 
-        Creates a comment on an existing process instance. Comments cannot be added to draft instances (the instance must be submitted) and only in the final step when the process is configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100 per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1 to 1,000,000 characters. Decision (F2): the answer has commentId, success and supportId; a validation error has errorDescription, messages and supportId and no success key (raised as an API error with errorDescription as its message). Decision (A4): the path parameter keeps the seed's name processInstanceId (the public OpenAPI definition says {id}).
+        Creates a comment on an existing process instance. Comments cannot be added to draft
+        instances (the instance must be submitted) and only in the final step when the process is
+        configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100
+        per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1
+        to 1,000,000 characters. Decision (F2): the answer has commentId, success and supportId; a
+        validation error has errorDescription, messages and supportId and no success key (raised as
+        an API error with errorDescription as its message). Decision (A4): the path parameter keeps
+        the seed's name processInstanceId (the public OpenAPI definition says {id}).
 
-        `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create` (ProcessInstancesCommentsCreate).
-        The server answers 404 when a documents[] GUID names no document (the entire transaction is cancelled) (inferred, not documented).
-        The server answers 409 when the process instance is a draft (comments need a submitted instance) (inferred, not documented).
+        `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create`
+        (ProcessInstancesCommentsCreate).
+        The server answers 404 when a documents[] GUID names no document (the entire transaction is
+        cancelled) (inferred, not documented).
+        The server answers 409 when the process instance is a draft (comments need a submitted
+        instance) (inferred, not documented).
 
         Args:
-            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax matters; the seed's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
+            process_instance_id: GUID of the process instance. Decision (H12): only GUID syntax
+                matters; the seed's example GUIDs are not all version 4. Must be a valid uuid
+                (checked before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.

@@ -53,7 +53,11 @@ class Projects:
     ) -> BatchResult[ImportResponse]:
         """Create projects, optionally from templates.
 
-        Creates one or more projects; the options can apply role, cash flow, project, schedule, budget and funding templates to every project of the call. The example sends AbortOnException, ProjectName, ImportUsers and ImportProjectLevelOptionsForCustomAndProcessDataFields in PascalCase (C6); keys match case-insensitively. A duplicate name fails with "Project name already exists.".
+        Creates one or more projects; the options can apply role, cash flow, project, schedule,
+        budget and funding templates to every project of the call. The example sends
+        AbortOnException, ProjectName, ImportUsers and
+        ImportProjectLevelOptionsForCustomAndProcessDataFields in PascalCase (C6); keys match
+        case-insensitively. A duplicate name fails with "Project name already exists.".
 
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
@@ -82,6 +86,10 @@ class Projects:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create projects, optionally from templates. In batches: every record gets an outcome.
 
@@ -91,7 +99,8 @@ class Projects:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Projects/Import` (ProjectsImport).
         """
@@ -106,6 +115,7 @@ class Projects:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 
@@ -135,7 +145,11 @@ class AsyncProjects:
     ) -> BatchResult[ImportResponse]:
         """Create projects, optionally from templates.
 
-        Creates one or more projects; the options can apply role, cash flow, project, schedule, budget and funding templates to every project of the call. The example sends AbortOnException, ProjectName, ImportUsers and ImportProjectLevelOptionsForCustomAndProcessDataFields in PascalCase (C6); keys match case-insensitively. A duplicate name fails with "Project name already exists.".
+        Creates one or more projects; the options can apply role, cash flow, project, schedule,
+        budget and funding templates to every project of the call. The example sends
+        AbortOnException, ProjectName, ImportUsers and
+        ImportProjectLevelOptionsForCustomAndProcessDataFields in PascalCase (C6); keys match
+        case-insensitively. A duplicate name fails with "Project name already exists.".
 
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
@@ -164,6 +178,10 @@ class AsyncProjects:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create projects, optionally from templates. In batches: every record gets an outcome.
 
@@ -173,7 +191,8 @@ class AsyncProjects:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v2/Projects/Import` (ProjectsImport).
         """
@@ -188,6 +207,7 @@ class AsyncProjects:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
 

@@ -50,14 +50,21 @@ class Attachments:
     ) -> int:
         """Download the current file of an attachment.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}` (GetActiveAttachment).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}`
+        (GetActiveAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the metadata path.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it
+        is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the
+        metadata path.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -87,15 +94,22 @@ class Attachments:
 
         Admin only (V1 reference navigation).
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin` (GetAttachmentAsAdmin).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin`
+        (GetAttachmentAsAdmin).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2 migration list. The AsAdmin segment is a placeholder.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2
+        migration list. The AsAdmin segment is a placeholder.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -124,12 +138,17 @@ class Attachments:
 
         Requires read access to the project. AttachmentId accepts a custom id.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata` (GetAttachmentMetadata).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata`
+        (GetAttachmentMetadata).
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -156,15 +175,22 @@ class Attachments:
     ) -> AttachmentMetadataResponse:
         """Approve, reject or annotate an attachment.
 
-        Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored status to Approved, Rejected and Pending; Save keeps the status and only saves the note. The JSON body keys are taken from the V1 XML attributes; root wrapping is not documented.
+        Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored
+        status to Approved, Rejected and Pending; Save keeps the status and only saves the note. The
+        JSON body keys are taken from the V1 XML attributes; root wrapping is not documented.
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata` (SetAttachmentMetadata).
+        `POST
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata`
+        (SetAttachmentMetadata).
         Requires membership in an administrator role.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -196,22 +222,38 @@ class Attachments:
     ) -> UntypedResponse:
         """Upload the file of an attachment definition.
 
-        Requires write access to the project. The body is the raw file. Content-Type follows the file type: .pdf application/pdf, .docx application/vnd.openxmlformats-officedocument.wordprocessingml.document, .xlsx application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, .csv text/csv, .zip application/zip, any other extension allowed by the attachment definition application/octet-stream. The optional Content-Disposition header conveys the file name.
+        Requires write access to the project. The body is the raw file. Content-Type follows the
+        file type: .pdf application/pdf, .docx
+        application/vnd.openxmlformats-officedocument.wordprocessingml.document, .xlsx
+        application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, .csv text/csv, .zip
+        application/zip, any other extension allowed by the attachment definition
+        application/octet-stream. The optional Content-Disposition header conveys the file name.
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}` (SetProjectAttachment).
+        `POST
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}`
+        (SetProjectAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference (setprojectattachment) describes this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content types), without a captured URL; it is absent from the visible V2 migration list. The path applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were not retrieved.
+        Warning: inferred, not documented. Only the V1 reference (setprojectattachment) describes
+        this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content
+        types), without a captured URL; it is absent from the visible V2 migration list. The path
+        applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were
+        not retrieved.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its
+                custom id when one is set (seed "Custom Ids").
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
-            extra_body: more JSON body fields; they win over the body's own (refused: the body is binary).
+            extra_body: more JSON body fields; they win over the body's own (refused: the body is
+                binary).
         """
         response = self._client.upload(
             OPERATIONS["SetProjectAttachment"],
@@ -263,14 +305,21 @@ class AttachmentsWithStreamingResponse:
 
         Streamed: `with` the call `as response`, read `response.iter_bytes()` in the block.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}` (GetActiveAttachment).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}`
+        (GetActiveAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the metadata path.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it
+        is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the
+        metadata path.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -299,15 +348,22 @@ class AttachmentsWithStreamingResponse:
 
         Admin only (V1 reference navigation).
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin` (GetAttachmentAsAdmin).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin`
+        (GetAttachmentAsAdmin).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2 migration list. The AsAdmin segment is a placeholder.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2
+        migration list. The AsAdmin segment is a placeholder.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -340,14 +396,21 @@ class AsyncAttachments:
     ) -> int:
         """Download the current file of an attachment.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}` (GetActiveAttachment).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}`
+        (GetActiveAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the metadata path.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it
+        is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the
+        metadata path.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -377,15 +440,22 @@ class AsyncAttachments:
 
         Admin only (V1 reference navigation).
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin` (GetAttachmentAsAdmin).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin`
+        (GetAttachmentAsAdmin).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2 migration list. The AsAdmin segment is a placeholder.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2
+        migration list. The AsAdmin segment is a placeholder.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             destination: a file path (written atomically) or a writable binary stream.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -414,12 +484,17 @@ class AsyncAttachments:
 
         Requires read access to the project. AttachmentId accepts a custom id.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata` (GetAttachmentMetadata).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata`
+        (GetAttachmentMetadata).
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -446,15 +521,22 @@ class AsyncAttachments:
     ) -> AttachmentMetadataResponse:
         """Approve, reject or annotate an attachment.
 
-        Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored status to Approved, Rejected and Pending; Save keeps the status and only saves the note. The JSON body keys are taken from the V1 XML attributes; root wrapping is not documented.
+        Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored
+        status to Approved, Rejected and Pending; Save keeps the status and only saves the note. The
+        JSON body keys are taken from the V1 XML attributes; root wrapping is not documented.
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata` (SetAttachmentMetadata).
+        `POST
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata`
+        (SetAttachmentMetadata).
         Requires membership in an administrator role.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -486,22 +568,38 @@ class AsyncAttachments:
     ) -> UntypedResponse:
         """Upload the file of an attachment definition.
 
-        Requires write access to the project. The body is the raw file. Content-Type follows the file type: .pdf application/pdf, .docx application/vnd.openxmlformats-officedocument.wordprocessingml.document, .xlsx application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, .csv text/csv, .zip application/zip, any other extension allowed by the attachment definition application/octet-stream. The optional Content-Disposition header conveys the file name.
+        Requires write access to the project. The body is the raw file. Content-Type follows the
+        file type: .pdf application/pdf, .docx
+        application/vnd.openxmlformats-officedocument.wordprocessingml.document, .xlsx
+        application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, .csv text/csv, .zip
+        application/zip, any other extension allowed by the attachment definition
+        application/octet-stream. The optional Content-Disposition header conveys the file name.
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}` (SetProjectAttachment).
+        `POST
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}`
+        (SetProjectAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference (setprojectattachment) describes this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content types), without a captured URL; it is absent from the visible V2 migration list. The path applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were not retrieved.
+        Warning: inferred, not documented. Only the V1 reference (setprojectattachment) describes
+        this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content
+        types), without a captured URL; it is absent from the visible V2 migration list. The path
+        applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were
+        not retrieved.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its
+                custom id when one is set (seed "Custom Ids").
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
-            extra_body: more JSON body fields; they win over the body's own (refused: the body is binary).
+            extra_body: more JSON body fields; they win over the body's own (refused: the body is
+                binary).
         """
         response = await self._client.upload(
             OPERATIONS["SetProjectAttachment"],
@@ -553,14 +651,21 @@ class AsyncAttachmentsWithStreamingResponse:
 
         Streamed: `with` the call `as response`, read `response.iter_bytes()` in the block.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}` (GetActiveAttachment).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}`
+        (GetActiveAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the metadata path.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it
+        is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the
+        metadata path.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -589,15 +694,22 @@ class AsyncAttachmentsWithStreamingResponse:
 
         Admin only (V1 reference navigation).
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin` (GetAttachmentAsAdmin).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin`
+        (GetAttachmentAsAdmin).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2 migration list. The AsAdmin segment is a placeholder.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2
+        migration list. The AsAdmin segment is a placeholder.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (seed "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.

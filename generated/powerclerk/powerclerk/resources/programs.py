@@ -48,15 +48,21 @@ class Programs:
     ) -> CustomListChoicesResponse:
         """Choices of the custom list behind a data field.
 
-        Returns the choices of a custom list (data fields that are part of a custom-list key column carry a HierarchyLevel in the form schema). Path, parameters and response are inferred.
+        Returns the choices of a custom list (data fields that are part of a custom-list key column
+        carry a HierarchyLevel in the form schema). Path, parameters and response are inferred.
 
-        `GET /services/v2/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices` (GetCustomListChoices).
+        `GET /services/v2/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices`
+        (GetCustomListChoices).
 
-        Warning: inferred, not documented. Only the V1 method reference lists GetCustomListChoices (name only, URL not captured); it is absent from the visible V2 migration list. Path invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against a sandbox.
+        Warning: inferred, not documented. Only the V1 method reference lists GetCustomListChoices
+        (name only, URL not captured); it is absent from the visible V2 migration list. Path
+        invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against
+        a sandbox.
 
         Args:
             program_id: The program.
-            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (seed "Custom Ids").
+            data_field_id: The data field (public or custom id). Accepts the public id of the data
+                field, or its custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -81,13 +87,16 @@ class Programs:
     ) -> FormSchemaResponse:
         """Data fields and attachment definitions of a form.
 
-        Requires read access to the program and membership in a role that can access the form in at least one workflow status (V1 reference). Min/Max now sit under Properties and, like HierarchyLevel and Choices, are only present when set.
+        Requires read access to the program and membership in a role that can access the form in at
+        least one workflow status (V1 reference). Min/Max now sit under Properties and, like
+        HierarchyLevel and Choices, are only present when set.
 
         `GET /services/v2/Programs/{ProgramId}/Forms/{FormId}/Schema` (GetFormSchema).
 
         Args:
             program_id: The program.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            form_id: The form (public or custom id). Accepts the public id of the form, or its
+                custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -111,12 +120,14 @@ class Programs:
     ) -> ProgramsResponse:
         """Programs the caller can access.
 
-        Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1 usage guide filters by agency with ?Agency={AgencyId}.
+        Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1
+        usage guide filters by agency with ?Agency={AgencyId}.
 
         `GET /services/v2/Programs` (GetPrograms).
 
         Args:
-            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not documented.)
+            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not
+                documented.)
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -217,15 +228,21 @@ class AsyncPrograms:
     ) -> CustomListChoicesResponse:
         """Choices of the custom list behind a data field.
 
-        Returns the choices of a custom list (data fields that are part of a custom-list key column carry a HierarchyLevel in the form schema). Path, parameters and response are inferred.
+        Returns the choices of a custom list (data fields that are part of a custom-list key column
+        carry a HierarchyLevel in the form schema). Path, parameters and response are inferred.
 
-        `GET /services/v2/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices` (GetCustomListChoices).
+        `GET /services/v2/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices`
+        (GetCustomListChoices).
 
-        Warning: inferred, not documented. Only the V1 method reference lists GetCustomListChoices (name only, URL not captured); it is absent from the visible V2 migration list. Path invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against a sandbox.
+        Warning: inferred, not documented. Only the V1 method reference lists GetCustomListChoices
+        (name only, URL not captured); it is absent from the visible V2 migration list. Path
+        invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against
+        a sandbox.
 
         Args:
             program_id: The program.
-            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (seed "Custom Ids").
+            data_field_id: The data field (public or custom id). Accepts the public id of the data
+                field, or its custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -250,13 +267,16 @@ class AsyncPrograms:
     ) -> FormSchemaResponse:
         """Data fields and attachment definitions of a form.
 
-        Requires read access to the program and membership in a role that can access the form in at least one workflow status (V1 reference). Min/Max now sit under Properties and, like HierarchyLevel and Choices, are only present when set.
+        Requires read access to the program and membership in a role that can access the form in at
+        least one workflow status (V1 reference). Min/Max now sit under Properties and, like
+        HierarchyLevel and Choices, are only present when set.
 
         `GET /services/v2/Programs/{ProgramId}/Forms/{FormId}/Schema` (GetFormSchema).
 
         Args:
             program_id: The program.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (seed "Custom Ids").
+            form_id: The form (public or custom id). Accepts the public id of the form, or its
+                custom id when one is set (seed "Custom Ids").
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -280,12 +300,14 @@ class AsyncPrograms:
     ) -> ProgramsResponse:
         """Programs the caller can access.
 
-        Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1 usage guide filters by agency with ?Agency={AgencyId}.
+        Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1
+        usage guide filters by agency with ?Agency={AgencyId}.
 
         `GET /services/v2/Programs` (GetPrograms).
 
         Args:
-            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not documented.)
+            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not
+                documented.)
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.

@@ -45,12 +45,15 @@ class Statuses:
 
         Admin only (V1 reference navigation). The V1 version parameter is gone.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory` (GetProjectStatusHistory).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory`
+        (GetProjectStatusHistory).
         Requires membership in an administrator role.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -77,18 +80,26 @@ class Statuses:
     ) -> UntypedResponse:
         """Move a project to another workflow status (admin).
 
-        Admin only (V1 reference navigation). StatusId accepts a custom id. AutoCommunication is new in V2; its type and default are not documented (a boolean is assumed).
+        Admin only (V1 reference navigation). StatusId accepts a custom id. AutoCommunication is new
+        in V2; its type and default are not documented (a boolean is assumed).
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}` (SetProjectStatus).
+        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}`
+        (SetProjectStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
+        Warning: inferred, not documented. Seed migration section "SetProjectStatus" gives the path
+        and the new AutoCommunication parameter; the verb is not captured anywhere, POST is
+        inferred. Response fields unknown.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
-            auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            status_id: The target status (public or custom id). Accepts the public id of the status,
+                or its custom id when one is set (seed "Custom Ids").
+            auto_communication: Presumably whether the status change sends its automatic
+                communications; type and default undocumented. (Inferred, not documented.)
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -115,16 +126,24 @@ class Statuses:
     ) -> UntypedResponse:
         """Change how a status-history entry is reported (admin).
 
-        Admin only. Identifies the history entry by StatusId and its original Timestamp; ReportAs normal resets reporting to the original timestamp, suppress hides the entry (further values were cut in the V1 reference).
+        Admin only. Identifies the history entry by StatusId and its original Timestamp; ReportAs
+        normal resets reporting to the original timestamp, suppress hides the entry (further values
+        were cut in the V1 reference).
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs` (SetProjectStatusReportAs).
+        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs`
+        (SetProjectStatusReportAs).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference (setprojectstatusreportas) describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root SetProjectStatusHistoryReportAs.
+        Warning: inferred, not documented. Only the V1 reference (setprojectstatusreportas)
+        describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured
+        URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root
+        SetProjectStatusHistoryReportAs.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -170,12 +189,15 @@ class AsyncStatuses:
 
         Admin only (V1 reference navigation). The V1 version parameter is gone.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory` (GetProjectStatusHistory).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory`
+        (GetProjectStatusHistory).
         Requires membership in an administrator role.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -202,18 +224,26 @@ class AsyncStatuses:
     ) -> UntypedResponse:
         """Move a project to another workflow status (admin).
 
-        Admin only (V1 reference navigation). StatusId accepts a custom id. AutoCommunication is new in V2; its type and default are not documented (a boolean is assumed).
+        Admin only (V1 reference navigation). StatusId accepts a custom id. AutoCommunication is new
+        in V2; its type and default are not documented (a boolean is assumed).
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}` (SetProjectStatus).
+        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}`
+        (SetProjectStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Seed migration section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
+        Warning: inferred, not documented. Seed migration section "SetProjectStatus" gives the path
+        and the new AutoCommunication parameter; the verb is not captured anywhere, POST is
+        inferred. Response fields unknown.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (seed "Custom Ids").
-            auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
+            status_id: The target status (public or custom id). Accepts the public id of the status,
+                or its custom id when one is set (seed "Custom Ids").
+            auto_communication: Presumably whether the status change sends its automatic
+                communications; type and default undocumented. (Inferred, not documented.)
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -240,16 +270,24 @@ class AsyncStatuses:
     ) -> UntypedResponse:
         """Change how a status-history entry is reported (admin).
 
-        Admin only. Identifies the history entry by StatusId and its original Timestamp; ReportAs normal resets reporting to the original timestamp, suppress hides the entry (further values were cut in the V1 reference).
+        Admin only. Identifies the history entry by StatusId and its original Timestamp; ReportAs
+        normal resets reporting to the original timestamp, suppress hides the entry (further values
+        were cut in the V1 reference).
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs` (SetProjectStatusReportAs).
+        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs`
+        (SetProjectStatusReportAs).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference (setprojectstatusreportas) describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root SetProjectStatusHistoryReportAs.
+        Warning: inferred, not documented. Only the V1 reference (setprojectstatusreportas)
+        describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured
+        URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root
+        SetProjectStatusHistoryReportAs.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (seed "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (seed "Project Numbers on URLs");
+                between CreateNewProject and the first SubmitProject only the ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.

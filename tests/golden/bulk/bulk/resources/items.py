@@ -7,8 +7,10 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -20,6 +22,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from .._uploads import (
     check_file_size,
     file_body,
@@ -37,7 +43,12 @@ from ..types import (
     Outcome,
 )
 
-__all__ = ["Items", "AsyncItems"]
+__all__ = [
+    "Items",
+    "AsyncItems",
+    "ItemsWithRawResponse",
+    "AsyncItemsWithRawResponse",
+]
 
 
 class Items:
@@ -50,6 +61,10 @@ class Items:
         self,
         *,
         body: NewFile | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> NewFileAnswer:
         """Create a file record and get an upload URL.
 
@@ -57,14 +72,16 @@ class Items:
 
         Args:
             body: a `NewFile` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return self._client.request_model(
             OPERATIONS["FilesCreate"],
             NewFileAnswer,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(NewFile, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def create_file_and_upload(
@@ -73,19 +90,28 @@ class Items:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> NewFileAnswer:
         """Create a file record and get an upload URL. Then upload the file itself, in one call.
 
         Fills `fileSize` and `fileName` from the file,
         calls FilesCreate, then streams the file to the returned URI with exactly the
         returned headers, before the URI expires. If that upload fails, `IncompleteUploadError`
-        carries the created record, which the API keeps incomplete.
+        carries the created record, which the API keeps incomplete. Takes the per-call options of
+        every method: `timeout`, `extra_headers`, `extra_query`, `extra_body`.
 
         `POST /api/v1/Files/Create` (FilesCreate).
         """
         operation = OPERATIONS["FilesCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
-        response = self._client.request(operation, path={}, json=to_wire_body(NewFile, filled))
+        response = self._client.request(
+            operation,
+            json=to_wire_body(NewFile, filled),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
         created = self._client.parse_model(response, NewFileAnswer)
         upload_presigned(self._client, operation, stream, response.json())
         return created
@@ -95,6 +121,10 @@ class Items:
         *,
         body: ItemsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[Outcome]:
         """Create or update items.
 
@@ -102,15 +132,18 @@ class Items:
 
         Args:
             body: a `ItemsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return send_batch(
             self._client,
             OPERATIONS["ItemsImport"],
             Outcome,
             to_wire_body(ItemsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -122,6 +155,10 @@ class Items:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[Outcome]:
         """Create or update items. In batches: every record gets an outcome.
 
@@ -131,7 +168,8 @@ class Items:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v1/Items/Import` (ItemsImport).
         """
@@ -146,13 +184,17 @@ class Items:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def upload(
         self,
         *,
         body: InlineFile | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Outcome:
         """Upload a small file inline.
 
@@ -160,11 +202,18 @@ class Items:
 
         Args:
             body: a `InlineFile` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         wire = to_wire_body(InlineFile, body)
         check_file_size(OPERATIONS["FilesUpload"], wire)
         return self._client.request_model(
-            OPERATIONS["FilesUpload"], Outcome, path={}, query={}, headers={}, json=wire
+            OPERATIONS["FilesUpload"],
+            Outcome,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def upload_file(
@@ -173,19 +222,39 @@ class Items:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Outcome:
         """Upload a small file inline. From a file, which is base64-encoded into `content`.
 
         A file over 1024 bytes is refused (`FileTooLargeError`) before it
         is read or anything is sent. `body` holds the other fields;
-        `fileName` defaults to the file's name.
+        `fileName` defaults to the file's name. Takes the per-call options of every method:
+        `timeout`, `extra_headers`, `extra_query`, `extra_body`.
 
         `POST /api/v1/Files/Upload` (FilesUpload).
         """
         wire = to_wire_body(
             InlineFile, file_body(OPERATIONS["FilesUpload"], source, body or {}, filename)
         )
-        return self._client.request_model(OPERATIONS["FilesUpload"], Outcome, path={}, json=wire)
+        return self._client.request_model(
+            OPERATIONS["FilesUpload"],
+            Outcome,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+
+
+class ItemsWithRawResponse:
+    """The methods of `Items`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Items) -> None:
+        self.create_file = to_raw_response_wrapper(resource.create_file)
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.upload = to_raw_response_wrapper(resource.upload)
 
 
 class AsyncItems:
@@ -198,6 +267,10 @@ class AsyncItems:
         self,
         *,
         body: NewFile | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> NewFileAnswer:
         """Create a file record and get an upload URL.
 
@@ -205,14 +278,16 @@ class AsyncItems:
 
         Args:
             body: a `NewFile` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await self._client.request_model(
             OPERATIONS["FilesCreate"],
             NewFileAnswer,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(NewFile, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def create_file_and_upload(
@@ -221,20 +296,27 @@ class AsyncItems:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> NewFileAnswer:
         """Create a file record and get an upload URL. Then upload the file itself, in one call.
 
         Fills `fileSize` and `fileName` from the file,
         calls FilesCreate, then streams the file to the returned URI with exactly the
         returned headers, before the URI expires. If that upload fails, `IncompleteUploadError`
-        carries the created record, which the API keeps incomplete.
+        carries the created record, which the API keeps incomplete. Takes the per-call options of
+        every method: `timeout`, `extra_headers`, `extra_query`, `extra_body`.
 
         `POST /api/v1/Files/Create` (FilesCreate).
         """
         operation = OPERATIONS["FilesCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
         response = await self._client.request(
-            operation, path={}, json=to_wire_body(NewFile, filled)
+            operation,
+            json=to_wire_body(NewFile, filled),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
         created = self._client.parse_model(response, NewFileAnswer)
         await upload_presigned_async(self._client, operation, stream, response.json())
@@ -245,6 +327,10 @@ class AsyncItems:
         *,
         body: ItemsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[Outcome]:
         """Create or update items.
 
@@ -252,15 +338,18 @@ class AsyncItems:
 
         Args:
             body: a `ItemsImportRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["ItemsImport"],
             Outcome,
             to_wire_body(ItemsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -272,6 +361,10 @@ class AsyncItems:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[Outcome]:
         """Create or update items. In batches: every record gets an outcome.
 
@@ -281,7 +374,8 @@ class AsyncItems:
         the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
         a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
-        received them.
+        received them. Takes the per-call options of every method: `timeout`, `extra_headers`,
+        `extra_query`, `extra_body`.
 
         `POST /api/v1/Items/Import` (ItemsImport).
         """
@@ -296,13 +390,17 @@ class AsyncItems:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def upload(
         self,
         *,
         body: InlineFile | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Outcome:
         """Upload a small file inline.
 
@@ -310,11 +408,18 @@ class AsyncItems:
 
         Args:
             body: a `InlineFile` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
         """
         wire = to_wire_body(InlineFile, body)
         check_file_size(OPERATIONS["FilesUpload"], wire)
         return await self._client.request_model(
-            OPERATIONS["FilesUpload"], Outcome, path={}, query={}, headers={}, json=wire
+            OPERATIONS["FilesUpload"],
+            Outcome,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def upload_file(
@@ -323,12 +428,17 @@ class AsyncItems:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Outcome:
         """Upload a small file inline. From a file, which is base64-encoded into `content`.
 
         A file over 1024 bytes is refused (`FileTooLargeError`) before it
         is read or anything is sent. `body` holds the other fields;
-        `fileName` defaults to the file's name.
+        `fileName` defaults to the file's name. Takes the per-call options of every method:
+        `timeout`, `extra_headers`, `extra_query`, `extra_body`.
 
         `POST /api/v1/Files/Upload` (FilesUpload).
         """
@@ -336,5 +446,18 @@ class AsyncItems:
             InlineFile, file_body(OPERATIONS["FilesUpload"], source, body or {}, filename)
         )
         return await self._client.request_model(
-            OPERATIONS["FilesUpload"], Outcome, path={}, json=wire
+            OPERATIONS["FilesUpload"],
+            Outcome,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncItemsWithRawResponse:
+    """The methods of `AsyncItems`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncItems) -> None:
+        self.create_file = async_to_raw_response_wrapper(resource.create_file)
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.upload = async_to_raw_response_wrapper(resource.upload)
