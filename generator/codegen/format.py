@@ -81,10 +81,9 @@ def _ruff(calls: list[tuple[str, str, str, str]], rules: str) -> list[str]:
         wrapped = []
         for rel in todo:
             if rel.endswith(".py"):
-                path = root / rel
-                text = path.read_text(encoding="utf-8")
+                text = (root / rel).read_text(encoding="utf-8")
                 if (new := wrap.wrap_python(text)) != text:
-                    path.write_text(new, encoding="utf-8")
+                    (root / rel).write_text(new, encoding="utf-8")
                     wrapped.append(rel)
         if wrapped:
             _run(root, ["format"], wrapped)

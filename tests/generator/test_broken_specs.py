@@ -176,6 +176,10 @@ CASES.update({
         "  create:\n", "  iter_list:\n    wire_name: Other\n    method: GET\n"
         "    path: /Other\n    summary: x\n    confidence: documented\n"
         "    response: WidgetList\n  create:\n"),
+    "operation_like_page_method": _replace(
+        "  create:\n", "  list_page:\n    wire_name: Other\n    method: GET\n"
+        "    path: /Other\n    summary: x\n    confidence: documented\n"
+        "    response: WidgetList\n  create:\n"),
     # A loop of required, non-nullable references: no finite document fits it.
     "required_self_cycle": _replace("  Owner:\n    fields:\n",
                                     "  Owner:\n    fields:\n"

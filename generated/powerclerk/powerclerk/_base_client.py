@@ -761,7 +761,7 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
                 try:
                     self._received(response, attempts)
                     if response.is_success:
-                        note_response(response)
+                        note_response(response, self._redactor)
                         result = consume(response)
                         keep = keep_open
                         return result
@@ -967,7 +967,7 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
                 try:
                     self._received(response, attempts)
                     if response.is_success:
-                        note_response(response)
+                        note_response(response, self._redactor)
                         result = await consume(response)
                         keep = keep_open
                         return result

@@ -9,6 +9,7 @@ what the plain method returns (or raises what it raised)."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -22,24 +23,25 @@ from ._redact import Redactor
 P = ParamSpec("P")
 R = TypeVar("R")
 
+_Captured = list[tuple[httpx.Response, Redactor]]
 # The list the running raw call collects responses into; None outside a raw call.
-_CAPTURED: contextvars.ContextVar[list[httpx.Response] | None] = contextvars.ContextVar(
+_CAPTURED: contextvars.ContextVar[_Captured | None] = contextvars.ContextVar(
     "captured_responses", default=None
 )
 
 
-def note_response(response: httpx.Response) -> None:
-    """Called by the client for each 2xx response it accepts."""
+def note_response(response: httpx.Response, redactor: Redactor) -> None:
+    """Called by the client for each 2xx response it accepts, with the client's secrets."""
     sink = _CAPTURED.get()
     if sink is not None:
-        sink.append(response)
+        sink.append((response, redactor))
 
 
 class _ResponseView:
     """Status, headers and the httpx response; the repr shows no header values (they may carry
     cookies or echoed credentials) and the URL with the client's secrets masked."""
 
-    def __init__(self, response: httpx.Response, redactor: Redactor | None) -> None:
+    def __init__(self, response: httpx.Response, redactor: Redactor) -> None:
         self.http_response = response
         self._redactor = redactor
 
@@ -56,9 +58,7 @@ class _ResponseView:
         return self.http_response.request.url
 
     def __repr__(self) -> str:
-        url = str(self.url)
-        if self._redactor is not None:
-            url = self._redactor.text(url)
+        url = self._redactor.text(str(self.url))
         method = self.http_response.request.method
         return f"<{type(self).__name__} [{self.status_code}] {method} {url}>"
 
@@ -71,7 +71,7 @@ class RawResponse(_ResponseView, Generic[R]):
     def __init__(
         self,
         response: httpx.Response,
-        redactor: Redactor | None,
+        redactor: Redactor,
         result: R | None = None,
         error: BaseException | None = None,
     ) -> None:
@@ -88,21 +88,24 @@ class RawResponse(_ResponseView, Generic[R]):
         return result
 
 
-def _redactor_of(method: Callable[..., Any]) -> Redactor | None:
-    owner = getattr(method, "__self__", None)  # the bound resource
-    client = getattr(owner, "_client", None)
-    return getattr(client, "_redactor", None)
-
-
 def _raw(
-    response: list[httpx.Response],
-    method: Callable[..., Any],
-    result: Any,
-    error: BaseException | None,
+    captured: _Captured, method: Callable[..., Any], result: Any, error: BaseException | None
 ) -> RawResponse[Any]:
-    if not response:
+    if not captured:
         raise RuntimeError(f"{method.__name__} received no response to return")
-    return RawResponse(response[-1], _redactor_of(method), result, error)
+    response, redactor = captured[-1]  # the call's final response
+    return RawResponse(response, redactor, result, error)
+
+
+@contextlib.contextmanager
+def _capturing() -> Iterator[_Captured]:
+    """The responses the client accepts while the block runs (in this thread or task)."""
+    sink: _Captured = []
+    token = _CAPTURED.set(sink)
+    try:
+        yield sink
+    finally:
+        _CAPTURED.reset(token)
 
 
 def to_raw_response_wrapper(method: Callable[P, R]) -> Callable[P, RawResponse[R]]:
@@ -110,15 +113,11 @@ def to_raw_response_wrapper(method: Callable[P, R]) -> Callable[P, RawResponse[R
 
     @functools.wraps(method)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> RawResponse[R]:
-        sink: list[httpx.Response] = []
-        token = _CAPTURED.set(sink)
-        try:
-            result = method(*args, **kwargs)
-        except ResponseValidationError as exc:
-            return _raw(sink, method, None, exc)
-        finally:
-            _CAPTURED.reset(token)
-        return _raw(sink, method, result, None)
+        with _capturing() as sink:
+            try:
+                return _raw(sink, method, method(*args, **kwargs), None)
+            except ResponseValidationError as exc:
+                return _raw(sink, method, None, exc)
 
     return wrapped
 
@@ -130,15 +129,11 @@ def async_to_raw_response_wrapper(
 
     @functools.wraps(method)
     async def wrapped(*args: P.args, **kwargs: P.kwargs) -> RawResponse[R]:
-        sink: list[httpx.Response] = []
-        token = _CAPTURED.set(sink)
-        try:
-            result = await method(*args, **kwargs)
-        except ResponseValidationError as exc:
-            return _raw(sink, method, None, exc)
-        finally:
-            _CAPTURED.reset(token)
-        return _raw(sink, method, result, None)
+        with _capturing() as sink:
+            try:
+                return _raw(sink, method, await method(*args, **kwargs), None)
+            except ResponseValidationError as exc:
+                return _raw(sink, method, None, exc)
 
     return wrapped
 
