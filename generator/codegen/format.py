@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from generator import cache
+from generator.codegen import wrap
 
 
 class GeneratedCodeError(RuntimeError):
@@ -26,7 +27,9 @@ def _ruff_command() -> list[str]:
 
 
 # Ruff's answer for one file: what it depends on is the argument list `_call` makes.
-_FORMATTED = cache.Stage("format", [__file__], ["ruff"])
+# The code ruff's answer for a file also depends on: this module and the wrapping after ruff.
+CODE = (__file__, wrap.__file__)
+_FORMATTED = cache.Stage("format", CODE, ["ruff"])
 
 
 def _call(files: dict[str, str], rel: str, rules: str) -> tuple[str, str, str, str]:
@@ -71,12 +74,26 @@ def _ruff(calls: list[tuple[str, str, str, str]], rules: str) -> list[str]:
         check = ["check", "--fix-only", "--exit-zero"]
         if rules:  # instead of the package's own selection
             check += ["--select", rules]
-        for args in (check, ["format"]):
-            done = subprocess.run(
-                [*_ruff_command(), *args, *todo], cwd=root, capture_output=True, text=True,
-                check=False,
-            )
-            if done.returncode != 0:  # the spec was accepted: what failed is the generator
-                detail = (done.stderr or done.stdout).strip() or f"exit {done.returncode}"
-                raise GeneratedCodeError(f"ruff {args[0]} failed on the generated code: {detail}")
+        _run(root, check, todo)
+        _run(root, ["format"], todo)
+        # Text ruff does not wrap (docstrings, long string literals), then ruff once more for
+        # the layout of the split literals.
+        wrapped = []
+        for rel in todo:
+            if rel.endswith(".py"):
+                text = (root / rel).read_text(encoding="utf-8")
+                if (new := wrap.wrap_python(text)) != text:
+                    (root / rel).write_text(new, encoding="utf-8")
+                    wrapped.append(rel)
+        if wrapped:
+            _run(root, ["format"], wrapped)
         return [(root / rel).read_text(encoding="utf-8") for rel in todo]
+
+
+def _run(root: Path, args: list[str], files: list[str]) -> None:
+    done = subprocess.run(
+        [*_ruff_command(), *args, *files], cwd=root, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:  # the spec was accepted: what failed is the generator
+        detail = (done.stderr or done.stdout).strip() or f"exit {done.returncode}"
+        raise GeneratedCodeError(f"ruff {args[0]} failed on the generated code: {detail}")

@@ -223,7 +223,7 @@ class Workers:
 # One chunk's formatted imports, classes and rebuilds, as a pure function of
 # (schema, aliases, names, ruff settings, package): datamodel-code-generator then ruff. Computed
 # by ModelsJob, the misses in worker processes, while the templates render.
-_CHUNKS = cache.Stage("models", [__file__, format_stage.__file__],
+_CHUNKS = cache.Stage("models", [__file__, *format_stage.CODE],
                       ["datamodel-code-generator", "ruff"])
 
 

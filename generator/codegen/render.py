@@ -143,16 +143,6 @@ class Context:
             return f"converted by `from_v1` for fields of type {types} (needs `form_schema=`)"
         return "converted by `from_v1`"
 
-    def has_keywords(self, op: Operation, iterator: bool = False) -> bool:
-        """Whether a method has keyword-only arguments (a bare `*,` alone is a syntax error)."""
-        paging = (op.paginate.limit_param, op.paginate.offset_param) if op.paginate else ()
-        return (
-            iterator
-            or op.body.kind != "none"
-            or any(p.location != "path" and p.wire_name not in paging for p in op.params)
-            or (not iterator and bool(paging))
-        )
-
     def body_required(self, op: Operation) -> bool:
         """A JSON body is a required argument unless its model has no required field."""
         assert op.body.model is not None
@@ -170,12 +160,19 @@ class Context:
         return py_type(field.type.item, names)
 
     @staticmethod
+    def downloads(resource: Resource) -> list[Operation]:
+        """The operations answering with a binary body: the ones `with_streaming_response`
+        offers."""
+        return [op for op in resource.operations if op.response.kind == "binary"]
+
+    @staticmethod
     def builtin_names(resource: Resource) -> dict[str, Markup]:
         """How the resource module spells each builtin in annotations: `builtins.list` where a
         method of the class is named `list` (mypy would read `list` in a later annotation of
         the class as that method), else `list`."""
         methods = {op.python_name for op in resource.operations} | {
-            op.paginate.method for op in resource.operations if op.paginate}
+            name for op in resource.operations if op.paginate
+            for name in (op.paginate.method, op.paginate.page_method)}
         return {name: Markup(f"builtins.{name}" if name in methods else name)
                 for name in sorted(BUILTIN_TYPES)}
 

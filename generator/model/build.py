@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -198,6 +198,13 @@ def _batch(use: EnvelopeUse) -> Batch | None:
     return Batch(records=records, keep=keep, record_model=item.name if item else "")
 
 
+def paging_methods(op_name: str, paginate: Mapping[str, Any]) -> tuple[str, str]:
+    """The names of a paginated operation's lazy iterator (the spec's `method`, default
+    `iter_<op>`) and of its method returning the first page (`<op>_page`)."""
+    py = snake(op_name)
+    return paginate.get("method") or f"iter_{py}", f"{py}_page"
+
+
 def _operation(
     resource: str, name: str, spec: dict[str, Any], api: dict[str, Any], batch: Batch | None,
     models: dict[str, Model],
@@ -207,13 +214,15 @@ def _operation(
     paginate = None
     if "paginate" in spec:
         style = api["pagination"][spec["paginate"]["style"]]
+        iterator, first_page = paging_methods(name, spec["paginate"])
         paginate = Pagination(
             style=style["style"],
             limit_param=style["limit_param"],
             offset_param=style["offset_param"],
             max_page=style["max_page"],
             items=spec["paginate"]["items"],
-            method=spec["paginate"].get("method") or f"iter_{snake(name)}",
+            method=iterator,
+            page_method=first_page,
         )
     v1 = None
     if "v1" in spec:

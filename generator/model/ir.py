@@ -203,7 +203,8 @@ class Pagination:
     offset_param: str
     max_page: int
     items: str = ""
-    method: str = ""
+    method: str = ""  # the lazy iterator over every item
+    page_method: str = ""  # the method returning the first `Page`
 
 
 @dataclass(frozen=True)

@@ -72,9 +72,14 @@ def shadows_model_member(name: str) -> bool:
 
 @functools.cache
 def client_attributes() -> frozenset[str]:
-    """Attributes of a generated client that a resource attribute would shadow."""
+    """Attributes of a generated client that a resource attribute would shadow: the runtime
+    clients' and the ones the client template adds (`with_raw_response`, ...)."""
     clients = {"_BaseClient", "SyncAPIClient", "AsyncAPIClient"}
-    return frozenset(_class_members(ast.parse(runtime_source("_base_client.py")), clients))
+    template = (PACKAGE / "_client.py.jinja").read_text("utf-8")
+    added = re.findall(r"^ {4}def ([A-Za-z_][A-Za-z0-9_]*)\(", template, re.MULTILINE)
+    return frozenset(
+        _class_members(ast.parse(runtime_source("_base_client.py")), clients) | set(added)
+    )
 
 
 def _resource_template() -> str:

@@ -21,6 +21,7 @@ from generator.model.build import (
     build_api,
     build_models,
     envelope_use,
+    paging_methods,
     reachable,
 )
 from generator.model.ir import PATH_PARAM, Api, Model, TypeRef
@@ -224,7 +225,7 @@ class _Checker:
             made += [f"{trimmed}_file"] * ("file" in op)
             made += [f"{trimmed}_and_upload"] * ("presigned_upload" in op)
             if "paginate" in op:
-                made.append(op["paginate"].get("method") or f"iter_{py}")
+                made += paging_methods(op_name, op["paginate"])
             for method in made:
                 if not is_identifier(method) or method.startswith("_"):
                     self.error(doc, base, f"method name {method!r} is not a usable Python name")

@@ -19,7 +19,7 @@ from ._exceptions import APIError, APIStatusError, OutcomeUnknownError, Response
 from ._spec import BatchResultShape, Operation
 
 if TYPE_CHECKING:
-    from ._base_client import AsyncAPIClient, SyncAPIClient
+    from ._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 
 R = TypeVar("R", bound=BaseModel)
 OnFailure = Literal["continue", "stop"]
@@ -267,13 +267,13 @@ def send_batch(
     client: SyncAPIClient, op: Operation, model: type[R], wire: dict[str, Any], *,
     path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
     strict: bool = False, originals: Sequence[Any] | None = None,
-    indexes: Sequence[int] | None = None,
+    indexes: Sequence[int] | None = None, options: RequestOptions | None = None,
 ) -> BatchResult[R]:
     """One batch call; a partial failure is returned as data unless `strict`."""
     shape = _shape(client, op)
     sent = wire.get(op.batch.records) or [] if op.batch else []
     try:
-        response = client.request(op, path=path, query=query, json=wire)
+        response = client.request(op, path=path, query=query, json=wire, options=options)
         parsed, body = client.parse_model(response, model), response.json()
     except APIStatusError as exc:
         answer = _answer(exc, shape)
@@ -291,13 +291,13 @@ async def send_batch_async(
     client: AsyncAPIClient, op: Operation, model: type[R], wire: dict[str, Any], *,
     path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
     strict: bool = False, originals: Sequence[Any] | None = None,
-    indexes: Sequence[int] | None = None,
+    indexes: Sequence[int] | None = None, options: RequestOptions | None = None,
 ) -> BatchResult[R]:
     """One batch call; a partial failure is returned as data unless `strict`."""
     shape = _shape(client, op)
     sent = wire.get(op.batch.records) or [] if op.batch else []
     try:
-        response = await client.request(op, path=path, query=query, json=wire)
+        response = await client.request(op, path=path, query=query, json=wire, options=options)
         parsed, body = client.parse_model(response, model), response.json()
     except APIStatusError as exc:
         answer = _answer(exc, shape)
@@ -410,6 +410,7 @@ def send_batches(
     records: Sequence[Any], keep: Mapping[str, Any], *, batch_size: int,
     on_failure: OnFailure, progress: Progress, strict: bool,
     path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
@@ -421,7 +422,8 @@ def send_batches(
         if chunk.wire is not None:
             try:
                 result = send_batch(client, op, model, chunk.wire, path=path, query=query,
-                                    originals=chunk.originals, indexes=chunk.indexes)
+                                    originals=chunk.originals, indexes=chunk.indexes,
+                                    options=options)
             except APIError as exc:
                 end = start + batch_size
                 raise _interrupted(bulk, chunk, records, end, exc, start // batch_size + 1) from exc
@@ -440,6 +442,7 @@ async def send_batches_async(
     records: Sequence[Any], keep: Mapping[str, Any], *, batch_size: int,
     on_failure: OnFailure, progress: Progress, strict: bool,
     path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
@@ -450,8 +453,9 @@ async def send_batches_async(
         result = None
         if chunk.wire is not None:
             try:
-                result = await send_batch_async(client, op, model, chunk.wire, path=path, query=query,
-                                                originals=chunk.originals, indexes=chunk.indexes)
+                result = await send_batch_async(
+                    client, op, model, chunk.wire, path=path, query=query,
+                    originals=chunk.originals, indexes=chunk.indexes, options=options)
             except APIError as exc:
                 end = start + batch_size
                 raise _interrupted(bulk, chunk, records, end, exc, start // batch_size + 1) from exc

@@ -17,12 +17,14 @@ API = load_api(ROOT / "specs" / "powerclerk")
 
 
 def _public_methods(obj: object) -> dict[str, tuple[object, str]]:
-    """Parameters and return annotation of each public method (async iterators as iterators)."""
+    """Parameters and return annotation of each public method (async iterators as iterators,
+    async pages as pages)."""
     out = {}
     for name, fn in inspect.getmembers(obj, callable):
         if not name.startswith("_"):
             sig = inspect.signature(fn)
             returns = str(sig.return_annotation).replace("AsyncIterator[", "Iterator[")
+            returns = returns.replace("AsyncPage[", "Page[")
             out[name] = (list(sig.parameters.values()), returns)
     return out
 
@@ -56,7 +58,9 @@ def test_sync_and_async_clients_have_the_same_methods_and_signatures() -> None:
         for name in sync_methods:
             is_async = inspect.iscoroutinefunction(getattr(getattr(asyn, resource.name), name))
             op = next((o for o in resource.operations if o.python_name == name), None)
-            assert is_async == (op is not None), name  # iterators are plain async iterators
+            pages = [o.paginate.page_method for o in resource.operations if o.paginate]
+            # iterators are plain async iterators; a page is awaited
+            assert is_async == (op is not None or name in pages), name
     sync.close()
 
 

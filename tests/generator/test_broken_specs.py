@@ -120,6 +120,9 @@ CASES.update({
     "resource_like_close": _replace("resource: widgets", "resource: close"),
     "resource_like_base_url": _replace("resource: widgets", "resource: base_url"),
     "resource_like_request": _replace("resource: widgets", "resource: request"),
+    "resource_like_with_options": _replace("resource: widgets", "resource: with_options"),
+    "resource_like_with_raw_response": _replace("resource: widgets",
+                                                "resource: with_raw_response"),
     "resource_name_too_long": _replace("resource: widgets", "resource: " + "w" * 300),
     "resource_class_like_a_model": _replace("resource: widgets", "resource: widget"),
     "resource_class_like_typing": _replace("resource: widgets", "resource: any"),
@@ -174,6 +177,10 @@ CASES.update({
         "    response: WidgetList\n  create:\n"),
     "operation_like_paginate_method": _replace(
         "  create:\n", "  iter_list:\n    wire_name: Other\n    method: GET\n"
+        "    path: /Other\n    summary: x\n    confidence: documented\n"
+        "    response: WidgetList\n  create:\n"),
+    "operation_like_page_method": _replace(
+        "  create:\n", "  list_page:\n    wire_name: Other\n    method: GET\n"
         "    path: /Other\n    summary: x\n    confidence: documented\n"
         "    response: WidgetList\n  create:\n"),
     # A loop of required, non-nullable references: no finite document fits it.

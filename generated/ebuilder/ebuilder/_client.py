@@ -10,54 +10,99 @@ from ._base_client import AsyncAPIClient, SyncAPIClient
 from ._operations import CONFIG
 from .resources import (
     AccountCodeOptions,
+    AccountCodeOptionsWithRawResponse,
     AccountFundingProcesses,
+    AccountFundingProcessesWithRawResponse,
     AsyncAccountCodeOptions,
+    AsyncAccountCodeOptionsWithRawResponse,
     AsyncAccountFundingProcesses,
+    AsyncAccountFundingProcessesWithRawResponse,
     AsyncBudgetChangeProcesses,
+    AsyncBudgetChangeProcessesWithRawResponse,
     AsyncBudgetChanges,
+    AsyncBudgetChangesWithRawResponse,
     AsyncBudgetLineItems,
+    AsyncBudgetLineItemsWithRawResponse,
     AsyncCommitmentChangeProcesses,
+    AsyncCommitmentChangeProcessesWithRawResponse,
     AsyncCommitmentChanges,
+    AsyncCommitmentChangesWithRawResponse,
     AsyncCommitmentProcesses,
+    AsyncCommitmentProcessesWithRawResponse,
     AsyncCommitments,
+    AsyncCommitmentsWithRawResponse,
     AsyncCompanies,
+    AsyncCompaniesWithRawResponse,
     AsyncContacts,
+    AsyncContactsWithRawResponse,
     AsyncDocuments,
+    AsyncDocumentsWithRawResponse,
     AsyncInvoiceProcesses,
+    AsyncInvoiceProcessesWithRawResponse,
     AsyncInvoices,
+    AsyncInvoicesWithRawResponse,
     AsyncMasterCommitmentChangeProcesses,
+    AsyncMasterCommitmentChangeProcessesWithRawResponse,
     AsyncMasterCommitmentChanges,
+    AsyncMasterCommitmentChangesWithRawResponse,
     AsyncMasterCommitmentProcesses,
+    AsyncMasterCommitmentProcessesWithRawResponse,
     AsyncMasterCommitments,
+    AsyncMasterCommitmentsWithRawResponse,
     AsyncNonCostProcesses,
+    AsyncNonCostProcessesWithRawResponse,
     AsyncProcessInstances,
+    AsyncProcessInstancesWithRawResponse,
     AsyncProjectFundingSources,
+    AsyncProjectFundingSourcesWithRawResponse,
     AsyncProjects,
+    AsyncProjectsWithRawResponse,
     BudgetChangeProcesses,
+    BudgetChangeProcessesWithRawResponse,
     BudgetChanges,
+    BudgetChangesWithRawResponse,
     BudgetLineItems,
+    BudgetLineItemsWithRawResponse,
     CommitmentChangeProcesses,
+    CommitmentChangeProcessesWithRawResponse,
     CommitmentChanges,
+    CommitmentChangesWithRawResponse,
     CommitmentProcesses,
+    CommitmentProcessesWithRawResponse,
     Commitments,
+    CommitmentsWithRawResponse,
     Companies,
+    CompaniesWithRawResponse,
     Contacts,
+    ContactsWithRawResponse,
     Documents,
+    DocumentsWithRawResponse,
     InvoiceProcesses,
+    InvoiceProcessesWithRawResponse,
     Invoices,
+    InvoicesWithRawResponse,
     MasterCommitmentChangeProcesses,
+    MasterCommitmentChangeProcessesWithRawResponse,
     MasterCommitmentChanges,
+    MasterCommitmentChangesWithRawResponse,
     MasterCommitmentProcesses,
+    MasterCommitmentProcessesWithRawResponse,
     MasterCommitments,
+    MasterCommitmentsWithRawResponse,
     NonCostProcesses,
+    NonCostProcessesWithRawResponse,
     ProcessInstances,
+    ProcessInstancesWithRawResponse,
     ProjectFundingSources,
+    ProjectFundingSourcesWithRawResponse,
     Projects,
+    ProjectsWithRawResponse,
 )
 
 
 class EBuilder(SyncAPIClient):
-    """Synchronous client of e-Builder (Trimble Unity Construct) Import API v2. Use as a context manager, or call `close()`."""
+    """Synchronous client of e-Builder (Trimble Unity Construct) Import API v2. Use as a context
+    manager, or call `close()`."""
 
     def __init__(
         self,
@@ -76,7 +121,8 @@ class EBuilder(SyncAPIClient):
         """Connect to e-Builder (Trimble Unity Construct) Import API v2.
 
         `base_url` is your tenant's host, e.g. `https://api.example.com` (required: the API
-        has no fixed host); tokens come from `base_url` + `/api/v2/Authenticate` unless `token_url` says otherwise.
+        has no fixed host); tokens come from `base_url` + `/api/v2/Authenticate` unless `token_url`
+        says otherwise.
         `username`/`password` get OAuth 2.0 password-grant tokens, cached and refreshed before
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
@@ -98,6 +144,9 @@ class EBuilder(SyncAPIClient):
             max_retry_wait=max_retry_wait,
         )
 
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.account_code_options = AccountCodeOptions(self)
         self.account_funding_processes = AccountFundingProcesses(self)
         self.budget_change_processes = BudgetChangeProcesses(self)
@@ -121,9 +170,16 @@ class EBuilder(SyncAPIClient):
         self.project_funding_sources = ProjectFundingSources(self)
         self.projects = Projects(self)
 
+    @property
+    def with_raw_response(self) -> EBuilderWithRawResponse:
+        """The same resources and methods, each returning a `RawResponse` (status, headers,
+        the httpx response, `.parse()`): `client.with_raw_response.<resource>.<method>(...)`."""
+        return EBuilderWithRawResponse(self)
+
 
 class AsyncEBuilder(AsyncAPIClient):
-    """Asynchronous client of e-Builder (Trimble Unity Construct) Import API v2. Use `async with`, or call `aclose()`."""
+    """Asynchronous client of e-Builder (Trimble Unity Construct) Import API v2. Use `async with`,
+    or call `aclose()`."""
 
     def __init__(
         self,
@@ -142,7 +198,8 @@ class AsyncEBuilder(AsyncAPIClient):
         """Connect to e-Builder (Trimble Unity Construct) Import API v2.
 
         `base_url` is your tenant's host, e.g. `https://api.example.com` (required: the API
-        has no fixed host); tokens come from `base_url` + `/api/v2/Authenticate` unless `token_url` says otherwise.
+        has no fixed host); tokens come from `base_url` + `/api/v2/Authenticate` unless `token_url`
+        says otherwise.
         `username`/`password` get OAuth 2.0 password-grant tokens, cached and refreshed before
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
@@ -164,6 +221,9 @@ class AsyncEBuilder(AsyncAPIClient):
             max_retry_wait=max_retry_wait,
         )
 
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.account_code_options = AsyncAccountCodeOptions(self)
         self.account_funding_processes = AsyncAccountFundingProcesses(self)
         self.budget_change_processes = AsyncBudgetChangeProcesses(self)
@@ -186,3 +246,99 @@ class AsyncEBuilder(AsyncAPIClient):
         self.process_instances = AsyncProcessInstances(self)
         self.project_funding_sources = AsyncProjectFundingSources(self)
         self.projects = AsyncProjects(self)
+
+    @property
+    def with_raw_response(self) -> AsyncEBuilderWithRawResponse:
+        """The same resources and methods, each returning a `RawResponse` (status, headers,
+        the httpx response, `.parse()`): `client.with_raw_response.<resource>.<method>(...)`."""
+        return AsyncEBuilderWithRawResponse(self)
+
+
+class EBuilderWithRawResponse:
+    """`EBuilder.with_raw_response`: each resource's methods returning a `RawResponse`."""
+
+    def __init__(self, client: EBuilder) -> None:
+        self.account_code_options = AccountCodeOptionsWithRawResponse(client.account_code_options)
+        self.account_funding_processes = AccountFundingProcessesWithRawResponse(
+            client.account_funding_processes
+        )
+        self.budget_change_processes = BudgetChangeProcessesWithRawResponse(
+            client.budget_change_processes
+        )
+        self.budget_changes = BudgetChangesWithRawResponse(client.budget_changes)
+        self.budget_line_items = BudgetLineItemsWithRawResponse(client.budget_line_items)
+        self.commitment_change_processes = CommitmentChangeProcessesWithRawResponse(
+            client.commitment_change_processes
+        )
+        self.commitment_changes = CommitmentChangesWithRawResponse(client.commitment_changes)
+        self.commitment_processes = CommitmentProcessesWithRawResponse(client.commitment_processes)
+        self.commitments = CommitmentsWithRawResponse(client.commitments)
+        self.companies = CompaniesWithRawResponse(client.companies)
+        self.contacts = ContactsWithRawResponse(client.contacts)
+        self.documents = DocumentsWithRawResponse(client.documents)
+        self.invoice_processes = InvoiceProcessesWithRawResponse(client.invoice_processes)
+        self.invoices = InvoicesWithRawResponse(client.invoices)
+        self.master_commitment_change_processes = MasterCommitmentChangeProcessesWithRawResponse(
+            client.master_commitment_change_processes
+        )
+        self.master_commitment_changes = MasterCommitmentChangesWithRawResponse(
+            client.master_commitment_changes
+        )
+        self.master_commitment_processes = MasterCommitmentProcessesWithRawResponse(
+            client.master_commitment_processes
+        )
+        self.master_commitments = MasterCommitmentsWithRawResponse(client.master_commitments)
+        self.non_cost_processes = NonCostProcessesWithRawResponse(client.non_cost_processes)
+        self.process_instances = ProcessInstancesWithRawResponse(client.process_instances)
+        self.project_funding_sources = ProjectFundingSourcesWithRawResponse(
+            client.project_funding_sources
+        )
+        self.projects = ProjectsWithRawResponse(client.projects)
+
+
+class AsyncEBuilderWithRawResponse:
+    """`AsyncEBuilder.with_raw_response`: each resource's methods returning a `RawResponse`."""
+
+    def __init__(self, client: AsyncEBuilder) -> None:
+        self.account_code_options = AsyncAccountCodeOptionsWithRawResponse(
+            client.account_code_options
+        )
+        self.account_funding_processes = AsyncAccountFundingProcessesWithRawResponse(
+            client.account_funding_processes
+        )
+        self.budget_change_processes = AsyncBudgetChangeProcessesWithRawResponse(
+            client.budget_change_processes
+        )
+        self.budget_changes = AsyncBudgetChangesWithRawResponse(client.budget_changes)
+        self.budget_line_items = AsyncBudgetLineItemsWithRawResponse(client.budget_line_items)
+        self.commitment_change_processes = AsyncCommitmentChangeProcessesWithRawResponse(
+            client.commitment_change_processes
+        )
+        self.commitment_changes = AsyncCommitmentChangesWithRawResponse(client.commitment_changes)
+        self.commitment_processes = AsyncCommitmentProcessesWithRawResponse(
+            client.commitment_processes
+        )
+        self.commitments = AsyncCommitmentsWithRawResponse(client.commitments)
+        self.companies = AsyncCompaniesWithRawResponse(client.companies)
+        self.contacts = AsyncContactsWithRawResponse(client.contacts)
+        self.documents = AsyncDocumentsWithRawResponse(client.documents)
+        self.invoice_processes = AsyncInvoiceProcessesWithRawResponse(client.invoice_processes)
+        self.invoices = AsyncInvoicesWithRawResponse(client.invoices)
+        self.master_commitment_change_processes = (
+            AsyncMasterCommitmentChangeProcessesWithRawResponse(
+                client.master_commitment_change_processes
+            )
+        )
+        self.master_commitment_changes = AsyncMasterCommitmentChangesWithRawResponse(
+            client.master_commitment_changes
+        )
+        self.master_commitment_processes = AsyncMasterCommitmentProcessesWithRawResponse(
+            client.master_commitment_processes
+        )
+        self.master_commitments = AsyncMasterCommitmentsWithRawResponse(client.master_commitments)
+        self.non_cost_processes = AsyncNonCostProcessesWithRawResponse(client.non_cost_processes)
+        self.process_instances = AsyncProcessInstancesWithRawResponse(client.process_instances)
+        self.project_funding_sources = AsyncProjectFundingSourcesWithRawResponse(
+            client.project_funding_sources
+        )
+        self.projects = AsyncProjectsWithRawResponse(client.projects)

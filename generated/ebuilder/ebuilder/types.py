@@ -28,7 +28,9 @@ class AccountCodeOption(ApiRequestModel):
     )
     option: str = Field(..., alias="option", max_length=5)
     """
-    Value of the code option, at most 5 characters. The table says integer but the examples send strings ("578") and the limit is in characters, so it is a string; an integer given is coerced to its decimal text.
+    Value of the code option, at most 5 characters. The table says integer but the examples send
+    strings ("578") and the limit is in characters, so it is a string; an integer given is coerced
+    to its decimal text.
     """
     description: str | None = Field(None, alias="description")
     """
@@ -70,7 +72,8 @@ class AccountFundingItem(ApiResponseModel):
     """
     A funding source or transaction item (LineItem mode).
 
-    Inferred, not documented: The API documentation's AccountFundingProcesses LineItem example and error echo.
+    Inferred, not documented: The API documentation's AccountFundingProcesses LineItem example and
+    error echo.
     """
 
     account_funding_source_name: str | None = Field(None, alias="accountFundingSourceName")
@@ -101,9 +104,11 @@ class AccountFundingItem(ApiResponseModel):
 
 class AccountFundingProcessHeader(ApiResponseModel):
     """
-    Process-level fields of an account funding process. The API documentation has no header table; the fields are those of its examples and error echo, so unknown keys are passed through.
+    Process-level fields of an account funding process. The API documentation has no header table;
+    the fields are those of its examples and error echo, so unknown keys are passed through.
 
-    Inferred, not documented: The API documentation's AccountFundingProcesses examples (LineItem create, Entity create and update, error echo).
+    Inferred, not documented: The API documentation's AccountFundingProcesses examples (LineItem
+    create, Entity create and update, error echo).
     """
 
     process_identifier: str | None = Field(None, alias="processIdentifier")
@@ -112,11 +117,13 @@ class AccountFundingProcessHeader(ApiResponseModel):
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Identifies the instance to update in Entity mode (e.g. "AFPT-0012"). The prefixed form and the bare instance counter are both passed through as given.
+    Identifies the instance to update in Entity mode (e.g. "AFPT-0012"). The prefixed form and the
+    bare instance counter are both passed through as given.
     """
     overall_date_due: str | None = Field(None, alias="overallDateDue")
     """
-    Overall due date. Dates are strings sent as given; MM/DD/YYYY, MM.DD.YYYY (this endpoint's examples: "05.28.2021") and ISO 8601 are accepted.
+    Overall due date. Dates are strings sent as given; MM/DD/YYYY, MM.DD.YYYY (this endpoint's
+    examples: "05.28.2021") and ISO 8601 are accepted.
     """
     step_date_due: str | None = Field(None, alias="stepDateDue")
     """
@@ -190,7 +197,8 @@ class BudgetChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateOfChange")
     """
-    Date of the change. Typed string (date-time) but examples send "09/01/2023". Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of the change. Typed string (date-time) but examples send "09/01/2023". Sent as given;
+    MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -238,14 +246,18 @@ class BudgetChangeItem(ApiRequestModel):
 
 class BudgetChangeProcessHeader(ApiResponseModel):
     """
-    A budget change process. The API documentation has no header table; the fields are those of its examples (plus the process-row fields every process import shares), so unknown keys are passed through.
+    A budget change process. The API documentation has no header table; the fields are those of its
+    examples (plus the process-row fields every process import shares), so unknown keys are passed
+    through.
 
-    Inferred, not documented: The API documentation's BudgetChangeProcesses examples (Entity create and update, LineItem create).
+    Inferred, not documented: The API documentation's BudgetChangeProcesses examples (Entity create
+    and update, LineItem create).
     """
 
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Value of the project lookup field named by options.projectIdentifier, e.g. "My Project A". Sent by every example, creates and updates alike.
+    Value of the project lookup field named by options.projectIdentifier, e.g. "My Project A". Sent
+    by every example, creates and updates alike.
     """
     budget_change_number: str | None = Field(None, alias="budgetChangeNumber")
     """
@@ -261,7 +273,8 @@ class BudgetChangeProcessHeader(ApiResponseModel):
     """
     date_of_change: str | None = Field(None, alias="dateOfChange")
     """
-    Date of the change, e.g. "09/01/2023". Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted. Keys match case-insensitively, so dateofChange fills this field too.
+    Date of the change, e.g. "09/01/2023". Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are
+    accepted. Keys match case-insensitively, so dateofChange fills this field too.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -340,9 +353,11 @@ class BudgetChangeProcessesImportRow(ApiRequestModel):
 
 class BudgetChangeStatusRow(ApiRequestModel):
     """
-    New status of one budget change. The API documentation has no row table; fields from its example, and all three are required as in the other status updates' tables.
+    New status of one budget change. The API documentation has no row table; fields from its
+    example, and all three are required as in the other status updates' tables.
 
-    Inferred, not documented: The API documentation's BudgetChanges/Status example; required flags by analogy with CommitmentChanges/Status.
+    Inferred, not documented: The API documentation's BudgetChanges/Status example; required flags
+    by analogy with CommitmentChanges/Status.
     """
 
     model_config = ConfigDict(
@@ -526,11 +541,13 @@ class CommentCreateRequest(ApiRequestModel):
     """
     is_private: bool | None = Field(None, alias="isPrivate")
     """
-    True creates a private comment (requires permission); omitted, the process configuration decides. Must be a JSON boolean (a string is rejected by the server).
+    True creates a private comment (requires permission); omitted, the process configuration
+    decides. Must be a JSON boolean (a string is rejected by the server).
     """
     documents: list[str] | None = Field(None, alias="documents", max_length=100)
     """
-    File GUIDs (fileId) of documents to attach, at most 100; one invalid GUID cancels the whole call.
+    File GUIDs (fileId) of documents to attach, at most 100; one invalid GUID cancels the whole
+    call.
     """
 
 
@@ -557,7 +574,8 @@ class CommentCreateResponse(ApiResponseModel):
     """
     messages: list[str] | None = Field(None, alias="messages")
     """
-    Validation messages in Json.NET Schema wording, e.g. "Invalid type. Expected Boolean but got String. Path 'isPrivate', line 3, position 22.".
+    Validation messages in Json.NET Schema wording, e.g. "Invalid type. Expected Boolean but got
+    String. Path 'isPrivate', line 3, position 22.".
     """
 
 
@@ -583,7 +601,9 @@ class CommitmentChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateofChange")
     """
-    Date of the change. The table spells it dateofChange and the example dateOfChange; keys match case-insensitively, so either fills this field and it is sent as dateofChange. Dates are sent as given (MM/DD/YYYY, MM.DD.YYYY, ISO 8601).
+    Date of the change. The table spells it dateofChange and the example dateOfChange; keys match
+    case-insensitively, so either fills this field and it is sent as dateofChange. Dates are sent as
+    given (MM/DD/YYYY, MM.DD.YYYY, ISO 8601).
     """
     reason_code: str = Field(..., alias="reasonCode")
     """
@@ -625,7 +645,8 @@ class CommitmentChangeItem(ApiRequestModel):
     )
     commitment_change_item_number: str = Field(..., alias="commitmentChangeItemNumber")
     """
-    Change item number. Each endpoint keeps its own item names; no alias to CommitmentChangeProcesses' itemNumber.
+    Change item number. Each endpoint keeps its own item names; no alias to
+    CommitmentChangeProcesses' itemNumber.
     """
     commitment_item_number: str = Field(..., alias="commitmentItemNumber")
     """
@@ -679,7 +700,8 @@ class CommitmentChangeItem(ApiRequestModel):
 
 class CommitmentChangeLookup(ApiRequestModel):
     """
-    Identifies the commitment change to update; give a unique combination. The table has no Required column, so every field is optional and the server checks uniqueness.
+    Identifies the commitment change to update; give a unique combination. The table has no Required
+    column, so every field is optional and the server checks uniqueness.
     """
 
     model_config = ConfigDict(
@@ -687,7 +709,9 @@ class CommitmentChangeLookup(ApiRequestModel):
     )
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Project name or custom field value of the standard lookup. The preferred lookups name projectIdentifier and commitmentChangeNumber although the lookup table lacks them, so both are accepted here.
+    Project name or custom field value of the standard lookup. The preferred lookups name
+    projectIdentifier and commitmentChangeNumber although the lookup table lacks them, so both are
+    accepted here.
     """
     project_id: str | None = Field(None, alias="projectID")
     """
@@ -715,7 +739,8 @@ class CommitmentChangeLookup(ApiRequestModel):
     """
     commitment_change_number: str | None = Field(None, alias="commitmentChangeNumber")
     """
-    Commitment change number (preferred lookup; the API documentation's example passes a GUID here, which is sent as given).
+    Commitment change number (preferred lookup; the API documentation's example passes a GUID here,
+    which is sent as given).
     """
     commitment_custom_field_name: str | None = Field(None, alias="commitmentCustomFieldName")
     """
@@ -761,11 +786,13 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    Groups items into one instance. The table marks it required but the update example omits it, so it is required only for creates (checked by the server).
+    Groups items into one instance. The table marks it required but the update example omits it, so
+    it is required only for creates (checked by the server).
     """
     commitment_number: str | None = Field(None, alias="commitmentNumber")
     """
-    Commitment number. Marked required in the table, omitted by the update example; required for creates only.
+    Commitment number. Marked required in the table, omitted by the update example; required for
+    creates only.
     """
     commitment_change_number: str | None = Field(None, alias="commitmentChangeNumber")
     """
@@ -773,7 +800,8 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateofChange")
     """
-    Date of the change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601.
+    Date of the change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as
+    given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -811,7 +839,8 @@ class CommitmentChangeProcessHeader(ApiRequestModel):
 
 class CommitmentChangeProcessImportOptions(ApiRequestModel):
     """
-    Options of CommitmentChangeProcesses/Import: the process block with projectIdentifier required and without updatesOnlyViaCostNumber.
+    Options of CommitmentChangeProcesses/Import: the process block with projectIdentifier required
+    and without updatesOnlyViaCostNumber.
     """
 
     model_config = ConfigDict(
@@ -819,7 +848,8 @@ class CommitmentChangeProcessImportOptions(ApiRequestModel):
     )
     process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter gives it.
+    Which process the import targets, e.g. CCP. Required unless the processPrefix query parameter
+    gives it.
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
@@ -827,7 +857,8 @@ class CommitmentChangeProcessImportOptions(ApiRequestModel):
     """
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Name of the project lookup field, e.g. ProjectName. Required here, as the table says, unlike the other process imports.
+    Name of the project lookup field, e.g. ProjectName. Required here, as the table says, unlike the
+    other process imports.
     """
     create_as_draft: bool | None = Field(None, alias="createAsDraft")
     """
@@ -857,7 +888,8 @@ class CommitmentChangeProcessItem(ApiRequestModel):
     """
     item_number: str | None = Field(None, alias="itemNumber")
     """
-    Change item number. This endpoint's names (itemNumber, itemAmount, itemQuantity, itemDescription) are kept; no alias to CommitmentChanges/Import's.
+    Change item number. This endpoint's names (itemNumber, itemAmount, itemQuantity,
+    itemDescription) are kept; no alias to CommitmentChanges/Import's.
     """
     item_amount: Decimal | None = Field(None, alias="itemAmount")
     """
@@ -937,7 +969,8 @@ class CommitmentChangeUpdateHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateOfChange")
     """
-    Date of the change (dateOfChange here). Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of the change (dateOfChange here). Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are
+    accepted.
     """
     description: str | None = Field(None, alias="description")
     """
@@ -1073,7 +1106,8 @@ class CommitmentHeader(ApiRequestModel):
 
 class CommitmentItem(CommitmentItemBase):
     """
-    A commitment item. The table has no Required column, so every field is optional here and the server decides.
+    A commitment item. The table has no Required column, so every field is optional here and the
+    server decides.
     """
 
     model_config = ConfigDict(
@@ -1135,7 +1169,9 @@ class CommitmentItem(CommitmentItemBase):
 
 class CommitmentProcessHeader(ApiRequestModel):
     """
-    A commitment process instance. Only projectIdentifier is required in every mode; creates need the commitment fields, LineItem rows need processIdentifier to group, Entity updates need processCounter — the server checks those.
+    A commitment process instance. Only projectIdentifier is required in every mode; creates need
+    the commitment fields, LineItem rows need processIdentifier to group, Entity updates need
+    processCounter — the server checks those.
     """
 
     model_config = ConfigDict(
@@ -1183,7 +1219,8 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticeToProceedDate")
     """
-    Notice to proceed date. Master commitments spell it noticetoProceedDate; keys match case-insensitively, so both fill this field.
+    Notice to proceed date. Master commitments spell it noticetoProceedDate; keys match
+    case-insensitively, so both fill this field.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -1191,7 +1228,8 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     approval_requested: bool | str | None = Field(None, alias="approvalRequested")
     """
-    Whether approval is requested. Typed string here (boolean elsewhere); both true/false and "true"/"false" are accepted and sent as given.
+    Whether approval is requested. Typed string here (boolean elsewhere); both true/false and
+    "true"/"false" are accepted and sent as given.
     """
     use_unit_cost: bool | None = Field(None, alias="useUnitCost")
     """
@@ -1203,7 +1241,8 @@ class CommitmentProcessHeader(ApiRequestModel):
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Entity mode: the instance to update (e.g. "CP-0042"); absent for a create. Prefixed counters and bare instance counters are both sent as given.
+    Entity mode: the instance to update (e.g. "CP-0042"); absent for a create. Prefixed counters and
+    bare instance counters are both sent as given.
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
@@ -1290,7 +1329,8 @@ class CommitmentProcessItem(CommitmentProcessItemBase):
     """
     unit_cost: DecimalText | None = Field(None, alias="unitCost")
     """
-    Unit cost. The table types it string; a number, a Decimal or a numeric string is accepted and sent as its exact decimal text (e.g. "5000").
+    Unit cost. The table types it string; a number, a Decimal or a numeric string is accepted and
+    sent as its exact decimal text (e.g. "5000").
     """
     quantity: DecimalText | None = Field(None, alias="quantity")
     """
@@ -1302,7 +1342,8 @@ class CommitmentProcessItem(CommitmentProcessItemBase):
     """
     is_allowance: bool | None = Field(None, alias="isAllowance")
     """
-    Whether the item is an allowance. This endpoint says isAllowance, the others isAllowanceItem; either key fills this field, sent as isAllowance.
+    Whether the item is an allowance. This endpoint says isAllowance, the others isAllowanceItem;
+    either key fills this field, sent as isAllowance.
     """
     funding_rule: str | None = Field(None, alias="fundingRule")
     """
@@ -1370,7 +1411,8 @@ class CommitmentStatusUpdateOptions(ApiRequestModel):
     )
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Name of the project lookup field: ProjectName or a unique project custom field name. Required, as the table says.
+    Name of the project lookup field: ProjectName or a unique project custom field name. Required,
+    as the table says.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -1410,7 +1452,8 @@ class CommitmentsUpdateStatusRequest(ApiRequestModel):
     )
     options: CommitmentStatusUpdateOptions | None = Field(None, alias="options")
     """
-    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentStatusRow] = Field(..., alias="data")
     """
@@ -1420,7 +1463,9 @@ class CommitmentsUpdateStatusRequest(ApiRequestModel):
 
 class CompanyRow(ApiRequestModel):
     """
-    A company. The table has no Required column; decision: companyName, whose description says "Required.", is required, everything else optional. Not shared with the Contacts company header, which has fewer fields.
+    A company. The table has no Required column; decision: companyName, whose description says
+    "Required.", is required, everything else optional. Not shared with the Contacts company header,
+    which has fewer fields.
     """
 
     model_config = ConfigDict(
@@ -1522,7 +1567,8 @@ class CompanyRow(ApiRequestModel):
 
 class Contact(ApiRequestModel):
     """
-    A contact. The names keep the table's mixed prefixes (contactCity but address, suite) exactly; none is renamed.
+    A contact. The names keep the table's mixed prefixes (contactCity but address, suite) exactly;
+    none is renamed.
     """
 
     model_config = ConfigDict(
@@ -1616,7 +1662,8 @@ class Contact(ApiRequestModel):
 
 class ContactCompany(ApiRequestModel):
     """
-    The company the contacts belong to. No Required column; companyName is required ("Required." in its description). Its own model — it lacks suite, fax and county of Companies/Import.
+    The company the contacts belong to. No Required column; companyName is required ("Required." in
+    its description). Its own model — it lacks suite, fax and county of Companies/Import.
     """
 
     model_config = ConfigDict(
@@ -1686,7 +1733,9 @@ class ContactsImportRow(ApiRequestModel):
 
 class CostImportOptions(ApiRequestModel):
     """
-    Options of the cost imports and status updates (BudgetChanges, CommitmentChanges, Commitments/Import, Documents/Import, Invoices, MasterCommitmentChanges, MasterCommitments, ProjectFundingSources).
+    Options of the cost imports and status updates (BudgetChanges, CommitmentChanges,
+    Commitments/Import, Documents/Import, Invoices, MasterCommitmentChanges, MasterCommitments,
+    ProjectFundingSources).
     """
 
     model_config = ConfigDict(
@@ -1694,7 +1743,8 @@ class CostImportOptions(ApiRequestModel):
     )
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Name of the project lookup field: ProjectName (default) or a unique project custom field name; rows carry the value.
+    Name of the project lookup field: ProjectName (default) or a unique project custom field name;
+    rows carry the value.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -1712,7 +1762,8 @@ class DirectoryImportOptions(ApiRequestModel):
     )
     update_duplicates: bool | None = Field(None, alias="updateDuplicates")
     """
-    True updates existing records that match (companies by company name or company number) instead of failing on them.
+    True updates existing records that match (companies by company name or company number) instead
+    of failing on them.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -1722,7 +1773,8 @@ class DirectoryImportOptions(ApiRequestModel):
 
 class DocumentCreateRequest(ApiRequestModel):
     """
-    The document to create. The API documentation gives no body table, only an example; fileName and fileSize are filled from the file by create_and_upload.
+    The document to create. The API documentation gives no body table, only an example; fileName and
+    fileSize are filled from the file by create_and_upload.
     """
 
     model_config = ConfigDict(
@@ -1750,13 +1802,16 @@ class DocumentCreateRequest(ApiRequestModel):
     """
     project_identifier: bool | str | None = Field(None, alias="projectIdentifier")
     """
-    Selects the project identifier behaviour (identify the project by name or by a custom field value). Documented as boolean, string everywhere else; both JSON types are accepted and sent as given. Only sent when set.
+    Selects the project identifier behaviour (identify the project by name or by a custom field
+    value). Documented as boolean, string everywhere else; both JSON types are accepted and sent as
+    given. Only sent when set.
     """
 
 
 class DocumentMetadataRow(ApiResponseModel):
     """
-    Metadata of one existing document. No row table in the API documentation: fields from its example, so unknown keys (other document properties) are passed through.
+    Metadata of one existing document. No row table in the API documentation: fields from its
+    example, so unknown keys (other document properties) are passed through.
 
     Inferred, not documented: The API documentation's Documents/Import example.
     """
@@ -1821,7 +1876,8 @@ class DocumentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[DocumentMetadataRow] = Field(..., alias="data")
     """
@@ -1843,13 +1899,16 @@ class DynamicGridCell(ApiRequestModel):
     """
     column_data: str | None = Field(None, alias="columnData")
     """
-    Value to set. Always a string whatever the column type ("12.50", "09/01/2023", "42"), in the same free formats as other dates and numbers.
+    Value to set. Always a string whatever the column type ("12.50", "09/01/2023", "42"), in the
+    same free formats as other dates and numbers.
     """
 
 
 class DynamicGridImportHeader(ApiRequestModel):
     """
-    How to find the instances of one row. Here projectIdentifier is the lookup field name (e.g. "ProjectName") and processIdentifier the process type (e.g. "ADGI"), unlike the process imports; the values are in the items.
+    How to find the instances of one row. Here projectIdentifier is the lookup field name (e.g.
+    "ProjectName") and processIdentifier the process type (e.g. "ADGI"), unlike the process imports;
+    the values are in the items.
     """
 
     model_config = ConfigDict(
@@ -1871,7 +1930,9 @@ class DynamicGridImportHeader(ApiRequestModel):
 
 class DynamicGridRow(ApiRequestModel):
     """
-    One grid row. The API documentation's "Row Object" table lists columnVariableName and columnData next to rowNumber and rowData; they belong to the rowData elements (DynamicGridCell), as the example shows.
+    One grid row. The API documentation's "Row Object" table lists columnVariableName and columnData
+    next to rowNumber and rowData; they belong to the rowData elements (DynamicGridCell), as the
+    example shows.
     """
 
     model_config = ConfigDict(
@@ -1879,7 +1940,8 @@ class DynamicGridRow(ApiRequestModel):
     )
     row_number: str = Field(..., alias="rowNumber")
     """
-    Sequence number of the row. Typed string (example sends 1); an integer given is coerced to its decimal text.
+    Sequence number of the row. Typed string (example sends 1); an integer given is coerced to its
+    decimal text.
     """
     row_data: list[DynamicGridCell] = Field(..., alias="rowData")
     """
@@ -1889,12 +1951,15 @@ class DynamicGridRow(ApiRequestModel):
 
 class ErrorBody(ApiResponseModel):
     """
-    Body of an error answer (API documentation, "Common Response Structure"): success false with messages, per-record errors under records and a supportId; Comments/Create validation errors carry errorDescription and no success key. Every key may be absent.
+    Body of an error answer (API documentation, "Common Response Structure"): success false with
+    messages, per-record errors under records and a supportId; Comments/Create validation errors
+    carry errorDescription and no success key. Every key may be absent.
     """
 
     success: bool | None = Field(None, alias="success")
     """
-    False on failure. True, "true" and "True" all read as true. Absent on the Comments/Create error shape.
+    False on failure. True, "true" and "True" all read as true. Absent on the Comments/Create error
+    shape.
     """
     messages: list[str] | None = Field(None, alias="messages")
     """
@@ -1910,7 +1975,8 @@ class ErrorBody(ApiResponseModel):
     """
     records: list[Any] | None = Field(None, alias="records")
     """
-    Echo of the failing records with errorMessages at the failing level: flat rows, {header, items} rows, or (AccountCodeOptions) lists of rows.
+    Echo of the failing records with errorMessages at the failing level: flat rows, {header, items}
+    rows, or (AccountCodeOptions) lists of rows.
     """
 
 
@@ -1930,18 +1996,23 @@ class FundingTemplate(ApiRequestModel):
         None, alias="completeFundingRuleAllocationPerSource"
     )
     """
-    Funding rule allocation per source. Typed string, example "true"; accepts a boolean or a string, sent as given.
+    Funding rule allocation per source. Typed string, example "true"; accepts a boolean or a string,
+    sent as given.
     """
 
 
 class ImportResponse(ApiResponseModel):
     """
-    Answer of every import, status update and upload: {"success": true} or {"success": "true"} on success; on failure success false with messages, the failing records echoed with errorMessages, and a supportId. Operations whose body has a batch envelope return it inside a BatchResult that pairs each input record with its errors.
+    Answer of every import, status update and upload: {"success": true} or {"success": "true"} on
+    success; on failure success false with messages, the failing records echoed with errorMessages,
+    and a supportId. Operations whose body has a batch envelope return it inside a BatchResult that
+    pairs each input record with its errors.
     """
 
     success: bool | None = Field(None, alias="success")
     """
-    The API documentation shows true in 11 examples and the string "true" in 16; true, "true" and "True" all read as true.
+    The API documentation shows true in 11 examples and the string "true" in 16; true, "true" and
+    "True" all read as true.
     """
     messages: list[str] | None = Field(None, alias="messages")
     """
@@ -1949,7 +2020,9 @@ class ImportResponse(ApiResponseModel):
     """
     records: list[Any] | None = Field(None, alias="records")
     """
-    Failing records echoed in the request's shape with errorMessages at the failing level: flat rows, {header, items} rows, or lists of rows (AccountCodeOptions). Echoed values may differ from what was sent ("" and null for unset fields).
+    Failing records echoed in the request's shape with errorMessages at the failing level: flat
+    rows, {header, items} rows, or lists of rows (AccountCodeOptions). Echoed values may differ from
+    what was sent ("" and null for unset fields).
     """
     support_id: str | None = Field(None, alias="supportId")
     """
@@ -2013,7 +2086,8 @@ class InvoiceHeader(ApiRequestModel):
 
 class InvoiceItem(ApiRequestModel):
     """
-    An invoice line (used by InvoiceProcesses/Import and Invoices/Import, whose tables list the same fields). No Required column: all optional.
+    An invoice line (used by InvoiceProcesses/Import and Invoices/Import, whose tables list the same
+    fields). No Required column: all optional.
     """
 
     model_config = ConfigDict(
@@ -2079,7 +2153,8 @@ class InvoiceProcessHeader(ApiRequestModel):
     """
     invoice_date: str | None = Field(None, alias="invoiceDate")
     """
-    Invoice date, e.g. "09/01/2023". Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Invoice date, e.g. "09/01/2023". Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601
+    are accepted.
     """
     period_from: str | None = Field(None, alias="periodFrom")
     """
@@ -2205,7 +2280,8 @@ class InvoicesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[InvoiceStatusRow] = Field(..., alias="data")
     """
@@ -2243,7 +2319,8 @@ class MasterCommitmentChangeHeader(ApiRequestModel):
     """
     date_of_change: str = Field(..., alias="dateofChange")
     """
-    Date of change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Date of change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as given;
+    MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
     """
     approval_requested: bool | None = Field(None, alias="approvalRequested")
     """
@@ -2299,7 +2376,9 @@ class MasterCommitmentChangeImportItem(ApiRequestModel):
 
 class MasterCommitmentChangeItem(ApiRequestModel):
     """
-    A change to a master commitment item (used by MasterCommitmentChangeProcesses, whose table has no Required column, and MasterCommitmentChanges, whose table requires masterCommitmentItemNumber and amount; see MasterCommitmentChangeImportItem).
+    A change to a master commitment item (used by MasterCommitmentChangeProcesses, whose table has
+    no Required column, and MasterCommitmentChanges, whose table requires masterCommitmentItemNumber
+    and amount; see MasterCommitmentChangeImportItem).
     """
 
     model_config = ConfigDict(
@@ -2341,7 +2420,8 @@ class MasterCommitmentChangeProcessHeader(ApiRequestModel):
     )
     project_identifier: str = Field(..., alias="projectIdentifier")
     """
-    Project name or custom field value. Required as the table says (and sent by every example), although master commitments are account-level.
+    Project name or custom field value. Required as the table says (and sent by every example),
+    although master commitments are account-level.
     """
     master_commitment_number: str | None = Field(None, alias="masterCommitmentNumber")
     """
@@ -2361,7 +2441,8 @@ class MasterCommitmentChangeProcessHeader(ApiRequestModel):
     """
     date_of_change: str | None = Field(None, alias="dateofChange")
     """
-    Date of the change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601.
+    Date of the change (spelt dateofChange here; dateOfChange fills it too). Dates are sent as
+    given: MM/DD/YYYY, MM.DD.YYYY or ISO 8601.
     """
     status: str | None = Field(None, alias="status")
     """
@@ -2385,7 +2466,8 @@ class MasterCommitmentChangeProcessHeader(ApiRequestModel):
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    LineItem mode: groups items into one instance. Not in this endpoint's table; accepted as in the other process imports.
+    LineItem mode: groups items into one instance. Not in this endpoint's table; accepted as in the
+    other process imports.
 
     Inferred, not documented.
     """
@@ -2489,7 +2571,8 @@ class MasterCommitmentHeader(ApiRequestModel):
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticetoProceedDate")
     """
-    Notice to proceed date (noticeToProceedDate fills it too). Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Notice to proceed date (noticeToProceedDate fills it too). Dates are sent as given; MM/DD/YYYY,
+    MM.DD.YYYY and ISO 8601 are accepted.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -2558,7 +2641,9 @@ class MasterCommitmentItem(MasterCommitmentItemBase):
 
 class MasterCommitmentProcessHeader(ApiRequestModel):
     """
-    A master commitment process instance. CompanyName is required by the table but omitted by the update example, so it is required for creates only (checked by the server); nothing is required in every mode.
+    A master commitment process instance. CompanyName is required by the table but omitted by the
+    update example, so it is required for creates only (checked by the server); nothing is required
+    in every mode.
     """
 
     model_config = ConfigDict(
@@ -2574,7 +2659,8 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     master_commitment_date: str | None = Field(None, alias="masterCommitmentDate")
     """
-    Master commitment date. Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Master commitment date. Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are
+    accepted.
     """
     master_commitment_control: str | None = Field(None, alias="masterCommitmentControl")
     """
@@ -2606,7 +2692,8 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     notice_to_proceed_date: str | None = Field(None, alias="noticetoProceedDate")
     """
-    Notice to proceed date. Spelt noticetoProceedDate here, noticeToProceedDate on commitments; keys match case-insensitively, so both fill it.
+    Notice to proceed date. Spelt noticetoProceedDate here, noticeToProceedDate on commitments; keys
+    match case-insensitively, so both fill it.
     """
     date_approved: str | None = Field(None, alias="dateApproved")
     """
@@ -2618,7 +2705,8 @@ class MasterCommitmentProcessHeader(ApiRequestModel):
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
-    LineItem mode: groups items into one instance. Not in this endpoint's table; accepted as in the other process imports.
+    LineItem mode: groups items into one instance. Not in this endpoint's table; accepted as in the
+    other process imports.
 
     Inferred, not documented.
     """
@@ -2749,7 +2837,8 @@ class MasterCommitmentsImportRow(ApiRequestModel):
 
 class NonCostProcessHeader(ApiRequestModel):
     """
-    A non-cost process instance. Only projectIdentifier is required in every mode; processCounter (updates) and processIdentifier (LineItem grouping) are conditional.
+    A non-cost process instance. Only projectIdentifier is required in every mode; processCounter
+    (updates) and processIdentifier (LineItem grouping) are conditional.
     """
 
     model_config = ConfigDict(
@@ -2781,7 +2870,8 @@ class NonCostProcessHeader(ApiRequestModel):
     """
     overall_date_due: str | None = Field(None, alias="overallDateDue")
     """
-    Overall due date, e.g. "09/15/2023". Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Overall due date, e.g. "09/15/2023". Dates are sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO
+    8601 are accepted.
     """
     step_date_due: str | None = Field(None, alias="stepDateDue")
     """
@@ -2789,7 +2879,8 @@ class NonCostProcessHeader(ApiRequestModel):
     """
     process_counter: str | None = Field(None, alias="processCounter")
     """
-    Entity mode: the instance to update. : "RFI-0023" (API documentation) and the bare instance counter with trackingPrefix (public client code) are both sent as given.
+    Entity mode: the instance to update. : "RFI-0023" (API documentation) and the bare instance
+    counter with trackingPrefix (public client code) are both sent as given.
     """
     process_identifier: str | None = Field(None, alias="processIdentifier")
     """
@@ -2811,9 +2902,11 @@ class NonCostProcessHeader(ApiRequestModel):
 
 class NonCostProcessItem(ApiResponseModel):
     """
-    A line item of a non-cost process. No item table in the API documentation; its examples carry only processDataFields, so unknown keys are passed through.
+    A line item of a non-cost process. No item table in the API documentation; its examples carry
+    only processDataFields, so unknown keys are passed through.
 
-    Inferred, not documented: The API documentation's NonCostProcesses LineItem example; customFields by analogy with the other imports.
+    Inferred, not documented: The API documentation's NonCostProcesses LineItem example;
+    customFields by analogy with the other imports.
     """
 
     process_data_fields: dict[str, Any] | None = Field(None, alias="processDataFields")
@@ -2848,7 +2941,11 @@ class NonCostProcessesImportRow(ApiRequestModel):
 
 class ProcessImportOptions(ApiRequestModel):
     """
-    Options of the process imports (AccountFundingProcesses, BudgetChangeProcesses, CommitmentProcesses, InvoiceProcesses, MasterCommitmentChangeProcesses, MasterCommitmentProcesses, NonCostProcesses). Entity mode: a header with processCounter updates that instance, without it creates one. LineItem mode: rows sharing processIdentifier are grouped into one instance.
+    Options of the process imports (AccountFundingProcesses, BudgetChangeProcesses,
+    CommitmentProcesses, InvoiceProcesses, MasterCommitmentChangeProcesses,
+    MasterCommitmentProcesses, NonCostProcesses). Entity mode: a header with processCounter updates
+    that instance, without it creates one. LineItem mode: rows sharing processIdentifier are grouped
+    into one instance.
     """
 
     model_config = ConfigDict(
@@ -2856,19 +2953,23 @@ class ProcessImportOptions(ApiRequestModel):
     )
     process_prefix: str | None = Field(None, alias="processPrefix")
     """
-    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the processPrefix query parameter gives it (one of the two; the operation checks it).
+    Which process the import targets, e.g. AFPT, BCP, CP, IP, MCCP, MCP, RFI. Required unless the
+    processPrefix query parameter gives it (one of the two; the operation checks it).
     """
     import_mode: Literal["Entity", "LineItem"] = Field(..., alias="importMode")
     """
-    Entity (header-level instances; a header with processCounter is an update) or LineItem (rows sharing processIdentifier form one instance).
+    Entity (header-level instances; a header with processCounter is an update) or LineItem (rows
+    sharing processIdentifier form one instance).
     """
     project_identifier: str | None = Field(None, alias="projectIdentifier")
     """
-    Name of the project lookup field: ProjectName (default) or a unique project custom field name. The headers then carry the value of that field.
+    Name of the project lookup field: ProjectName (default) or a unique project custom field name.
+    The headers then carry the value of that field.
     """
     create_as_draft: bool | None = Field(None, alias="createAsDraft")
     """
-    True: instances are saved as drafts. False: submitted immediately (the Start step's Submit action is taken).
+    True: instances are saved as drafts. False: submitted immediately (the Start step's Submit
+    action is taken).
     """
     read_only_throw_exceptions: bool | None = Field(None, alias="readOnlyThrowExceptions")
     """
@@ -2876,7 +2977,8 @@ class ProcessImportOptions(ApiRequestModel):
     """
     updates_only_via_cost_number: bool | None = Field(None, alias="updatesOnlyViaCostNumber")
     """
-    True: updates find the instance by the cost entity number instead of processCounter. Kept on NonCostProcesses as documented although it has no cost entity.
+    True: updates find the instance by the cost entity number instead of processCounter. Kept on
+    NonCostProcesses as documented although it has no cost entity.
     """
     abort_on_exception: bool | None = Field(None, alias="abortOnException")
     """
@@ -2984,11 +3086,14 @@ class AccountFundingProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[AccountFundingProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3004,11 +3109,14 @@ class BudgetChangeProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[BudgetChangeProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3024,11 +3132,14 @@ class BudgetChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[BudgetChangesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3044,7 +3155,8 @@ class BudgetChangesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[BudgetChangeStatusRow] = Field(..., alias="data")
     """
@@ -3064,11 +3176,14 @@ class BudgetLineItemsImportRequest(ApiRequestModel):
     )
     options: BudgetLineItemImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[BudgetLineItemsImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3084,11 +3199,14 @@ class CommitmentChangeProcessesImportRequest(ApiRequestModel):
     )
     options: CommitmentChangeProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentChangeProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3104,11 +3222,14 @@ class CommitmentChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentChangesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3124,7 +3245,8 @@ class CommitmentChangesUpdateStatusRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentChangeStatusRow] = Field(..., alias="data")
     """
@@ -3144,11 +3266,14 @@ class CommitmentProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3164,11 +3289,14 @@ class CommitmentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CommitmentsImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3184,7 +3312,8 @@ class CompaniesImportRequest(ApiRequestModel):
     )
     options: DirectoryImportOptions | None = Field(None, alias="options")
     """
-    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[CompanyRow] = Field(..., alias="data")
     """
@@ -3204,11 +3333,14 @@ class ContactsImportRequest(ApiRequestModel):
     )
     options: DirectoryImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[ContactsImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3301,11 +3433,14 @@ class InvoiceProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[InvoiceProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3321,11 +3456,14 @@ class InvoicesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[InvoicesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3341,11 +3479,14 @@ class MasterCommitmentChangeProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[MasterCommitmentChangeProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3361,11 +3502,14 @@ class MasterCommitmentChangesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[MasterCommitmentChangesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3381,11 +3525,14 @@ class MasterCommitmentProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[MasterCommitmentProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3401,11 +3548,14 @@ class MasterCommitmentsImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[MasterCommitmentsImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3441,11 +3591,14 @@ class NonCostProcessesImportRequest(ApiRequestModel):
     )
     options: ProcessImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[NonCostProcessesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3461,11 +3614,14 @@ class ProjectFundingSourcesImportRequest(ApiRequestModel):
     )
     options: CostImportOptions | None = Field(None, alias="options")
     """
-    Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many.
+    Import options. Every documented example sends them; the process imports cannot run without
+    processPrefix and importMode (see the operation). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[ProjectFundingSourcesImportRow] = Field(..., alias="data")
     """
-    The records: one header per record, with its line items. Rows fail or succeed individually unless options.abortOnException is true.
+    The records: one header per record, with its line items. Rows fail or succeed individually
+    unless options.abortOnException is true.
     """
 
 
@@ -3527,7 +3683,8 @@ class ProjectRow(ApiRequestModel):
     """
     start_date: str | None = Field(None, alias="startDate")
     """
-    Project start date, e.g. "2023-09-01". Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are accepted.
+    Project start date, e.g. "2023-09-01". Sent as given; MM/DD/YYYY, MM.DD.YYYY and ISO 8601 are
+    accepted.
     """
     target_date: str | None = Field(None, alias="targetDate")
     """
@@ -3551,13 +3708,16 @@ class ProjectRow(ApiRequestModel):
     """
     custom_fields: dict[str, Any] | None = Field(None, alias="customFields")
     """
-    Project custom fields by display name; person fields as "Last Name, First Name" (e.g. "projectManager": "Johnson, Mary").
+    Project custom fields by display name; person fields as "Last Name, First Name" (e.g.
+    "projectManager": "Johnson, Mary").
     """
 
 
 class ProjectTemplate(ApiRequestModel):
     """
-    The project template to copy. ImportUsers and importProjectGroups are typed string in the API documentation (example "true") while their siblings are booleans; they accept a boolean or a string and are sent as given.
+    The project template to copy. ImportUsers and importProjectGroups are typed string in the API
+    documentation (example "true") while their siblings are booleans; they accept a boolean or a
+    string and are sent as given.
     """
 
     model_config = ConfigDict(
@@ -3644,7 +3804,9 @@ class UploadParameters(ApiResponseModel):
     """
     headers: dict[str, str] = Field(..., alias="headers")
     """
-    Headers to send verbatim with the upload (content-Length, content-Type, x-amz-meta-s-aid/pid/fid/vn). A string map sent back exactly as received, odd casing and numeric-looking string values included.
+    Headers to send verbatim with the upload (content-Length, content-Type,
+    x-amz-meta-s-aid/pid/fid/vn). A string map sent back exactly as received, odd casing and
+    numeric-looking string values included.
     """
     http_method: str | None = Field(None, alias="httpMethod")
     """
@@ -3652,7 +3814,8 @@ class UploadParameters(ApiResponseModel):
     """
     expires_at: str | None = Field(None, alias="expiresAt")
     """
-    Expiry of the URI, e.g. "2023-09-01T18:00:00.000+00:00" (5 minutes after the call). Kept as a string; the upload helper parses it.
+    Expiry of the URI, e.g. "2023-09-01T18:00:00.000+00:00" (5 minutes after the call). Kept as a
+    string; the upload helper parses it.
     """
 
 
@@ -3706,7 +3869,8 @@ class ProjectsImportRequest(ApiRequestModel):
     )
     options: ProjectImportOptions | None = Field(None, alias="options")
     """
-    Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many.
+    Import options (every documented example sends them). Repeated unchanged in every batch of
+    <operation>_many.
     """
     data: list[ProjectRow] = Field(..., alias="data")
     """

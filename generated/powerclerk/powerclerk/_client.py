@@ -13,17 +13,31 @@ from ._base_client import AsyncAPIClient, SyncAPIClient
 from ._operations import CONFIG
 from .resources import (
     Accounts,
+    AccountsWithRawResponse,
     AsyncAccounts,
+    AsyncAccountsWithRawResponse,
     AsyncAttachments,
+    AsyncAttachmentsWithRawResponse,
+    AsyncAttachmentsWithStreamingResponse,
     AsyncInquiries,
+    AsyncInquiriesWithRawResponse,
     AsyncPrograms,
+    AsyncProgramsWithRawResponse,
     AsyncProjects,
+    AsyncProjectsWithRawResponse,
     AsyncStatuses,
+    AsyncStatusesWithRawResponse,
     Attachments,
+    AttachmentsWithRawResponse,
+    AttachmentsWithStreamingResponse,
     Inquiries,
+    InquiriesWithRawResponse,
     Programs,
+    ProgramsWithRawResponse,
     Projects,
+    ProjectsWithRawResponse,
     Statuses,
+    StatusesWithRawResponse,
 )
 
 Environment = Literal["trial", "production"]
@@ -85,12 +99,27 @@ class PowerClerk(SyncAPIClient):
             max_retry_wait=max_retry_wait,
         )
 
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.accounts = Accounts(self)
         self.attachments = Attachments(self)
         self.inquiries = Inquiries(self)
         self.programs = Programs(self)
         self.projects = Projects(self)
         self.statuses = Statuses(self)
+
+    @property
+    def with_raw_response(self) -> PowerClerkWithRawResponse:
+        """The same resources and methods, each returning a `RawResponse` (status, headers,
+        the httpx response, `.parse()`): `client.with_raw_response.<resource>.<method>(...)`."""
+        return PowerClerkWithRawResponse(self)
+
+    @property
+    def with_streaming_response(self) -> PowerClerkWithStreamingResponse:
+        """The downloads, each a context manager whose response streams its body:
+        `with client.with_streaming_response.<resource>.<method>(...) as response:`."""
+        return PowerClerkWithStreamingResponse(self)
 
 
 class AsyncPowerClerk(AsyncAPIClient):
@@ -149,9 +178,62 @@ class AsyncPowerClerk(AsyncAPIClient):
             max_retry_wait=max_retry_wait,
         )
 
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.accounts = AsyncAccounts(self)
         self.attachments = AsyncAttachments(self)
         self.inquiries = AsyncInquiries(self)
         self.programs = AsyncPrograms(self)
         self.projects = AsyncProjects(self)
         self.statuses = AsyncStatuses(self)
+
+    @property
+    def with_raw_response(self) -> AsyncPowerClerkWithRawResponse:
+        """The same resources and methods, each returning a `RawResponse` (status, headers,
+        the httpx response, `.parse()`): `client.with_raw_response.<resource>.<method>(...)`."""
+        return AsyncPowerClerkWithRawResponse(self)
+
+    @property
+    def with_streaming_response(self) -> AsyncPowerClerkWithStreamingResponse:
+        """The downloads, each a context manager whose response streams its body:
+        `with client.with_streaming_response.<resource>.<method>(...) as response:`."""
+        return AsyncPowerClerkWithStreamingResponse(self)
+
+
+class PowerClerkWithRawResponse:
+    """`PowerClerk.with_raw_response`: each resource's methods returning a `RawResponse`."""
+
+    def __init__(self, client: PowerClerk) -> None:
+        self.accounts = AccountsWithRawResponse(client.accounts)
+        self.attachments = AttachmentsWithRawResponse(client.attachments)
+        self.inquiries = InquiriesWithRawResponse(client.inquiries)
+        self.programs = ProgramsWithRawResponse(client.programs)
+        self.projects = ProjectsWithRawResponse(client.projects)
+        self.statuses = StatusesWithRawResponse(client.statuses)
+
+
+class PowerClerkWithStreamingResponse:
+    """`PowerClerk.with_streaming_response`: the downloads, streamed."""
+
+    def __init__(self, client: PowerClerk) -> None:
+        self.attachments = AttachmentsWithStreamingResponse(client)
+
+
+class AsyncPowerClerkWithRawResponse:
+    """`AsyncPowerClerk.with_raw_response`: each resource's methods returning a `RawResponse`."""
+
+    def __init__(self, client: AsyncPowerClerk) -> None:
+        self.accounts = AsyncAccountsWithRawResponse(client.accounts)
+        self.attachments = AsyncAttachmentsWithRawResponse(client.attachments)
+        self.inquiries = AsyncInquiriesWithRawResponse(client.inquiries)
+        self.programs = AsyncProgramsWithRawResponse(client.programs)
+        self.projects = AsyncProjectsWithRawResponse(client.projects)
+        self.statuses = AsyncStatusesWithRawResponse(client.statuses)
+
+
+class AsyncPowerClerkWithStreamingResponse:
+    """`AsyncPowerClerk.with_streaming_response`: the downloads, streamed."""
+
+    def __init__(self, client: AsyncPowerClerk) -> None:
+        self.attachments = AsyncAttachmentsWithStreamingResponse(client)

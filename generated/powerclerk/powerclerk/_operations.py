@@ -67,7 +67,12 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="required",
             deprecated="",
             confidence="inferred",
-            source="Only the V1 reference (createmfasessiontoken) describes this method (POST, body ExpiresAfterMinutes, TOTP only); the URL was not captured and it is absent from the visible V2 migration list. Path inferred from DeleteMfaSessionToken's V1 path.",
+            source=(
+                "Only the V1 reference (createmfasessiontoken) describes this method (POST, "
+                "body ExpiresAfterMinutes, TOTP only); the URL was not captured and it is "
+                "absent from the visible V2 migration list. Path inferred from "
+                "DeleteMfaSessionToken's V1 path."
+            ),
             pagination=None,
             v1_wire_name="CreateMfaSessionToken",
             v1_path="/Services.svc/v1/Accounts/MfaSessionTokens",
@@ -91,7 +96,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source="V1 reference deletemfasessiontoken documents DELETE /Accounts/MfaSessionTokens/{TokenId}; the method is absent from the visible V2 migration list, so the V2 path only applies the V1->V2 prefix change.",
+            source=(
+                "V1 reference deletemfasessiontoken documents DELETE "
+                "/Accounts/MfaSessionTokens/{TokenId}; the method is absent from the visible "
+                "V2 migration list, so the V2 path only applies the V1->V2 prefix change."
+            ),
             pagination=None,
             v1_wire_name="DeleteMfaSessionToken",
             v1_path="/Services.svc/v1/Accounts/MfaSessionTokens/{TokenId}",
@@ -126,10 +135,18 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source="Only the V1 reference navigation lists GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the metadata path.",
+            source=(
+                "Only the V1 reference navigation lists GetActiveAttachment (GET; its code "
+                "sample streams a file); the URL was not captured and it is absent from the "
+                "visible V2 migration list. Path inferred from the V1->V2 pattern and the "
+                "metadata path."
+            ),
             pagination=None,
             v1_wire_name="GetActiveAttachment",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/"
+                "{AttachmentId}"
+            ),
         ),
         "GetAttachmentAsAdmin": Operation(
             wire_name="GetAttachmentAsAdmin",
@@ -161,10 +178,17 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source="Only the V1 reference navigation lists GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2 migration list. The AsAdmin segment is a placeholder.",
+            source=(
+                "Only the V1 reference navigation lists GetAttachmentAsAdmin; the URL was not "
+                "captured and it is absent from the visible V2 migration list. The AsAdmin "
+                "segment is a placeholder."
+            ),
             pagination=None,
             v1_wire_name="GetAttachmentAsAdmin",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/"
+                "{AttachmentId}/AsAdmin"
+            ),
         ),
         "GetAttachmentMetadata": Operation(
             wire_name="GetAttachmentMetadata",
@@ -196,10 +220,16 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetAttachmentMetadata"; V1 reference getattachmentmetadata (permissions, sample).',
+            source=(
+                'The V2 migration notes\' section "GetAttachmentMetadata"; V1 reference '
+                "getattachmentmetadata (permissions, sample)."
+            ),
             pagination=None,
             v1_wire_name="GetAttachmentMetadata",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/"
+                "{AttachmentId}/Metadata"
+            ),
         ),
         "SetAttachmentMetadata": Operation(
             wire_name="SetAttachmentMetadata",
@@ -231,17 +261,27 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "SetAttachmentMetadata" (path; request only lost its namespace); V1 reference setattachmentmetadata (POST, body attributes, admin write access).',
+            source=(
+                'The V2 migration notes\' section "SetAttachmentMetadata" (path; request only '
+                "lost its namespace); V1 reference setattachmentmetadata (POST, body "
+                "attributes, admin write access)."
+            ),
             pagination=None,
             v1_wire_name="SetAttachmentMetadata",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/"
+                "{AttachmentId}/Metadata"
+            ),
         ),
         "SetProjectAttachment": Operation(
             wire_name="SetProjectAttachment",
             python_name="upload",
             resource="attachments",
             method="POST",
-            path="/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}",
+            path=(
+                "/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/"
+                "{AttachmentId}"
+            ),
             params=(
                 Param(
                     python_name="program_id", wire_name="ProgramId", location="path", required=True
@@ -267,10 +307,19 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source="Only the V1 reference (setprojectattachment) describes this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content types), without a captured URL; it is absent from the visible V2 migration list. The path applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were not retrieved.",
+            source=(
+                "Only the V1 reference (setprojectattachment) describes this method (POST; "
+                "inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content types), "
+                "without a captured URL; it is absent from the visible V2 migration list. The "
+                "path applies the V1->V2 prefix change to the inferred V1 path. The XML "
+                "answer's attributes were not retrieved."
+            ),
             pagination=None,
             v1_wire_name="SetProjectAttachment",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/"
+                "Attachments/{AttachmentId}"
+            ),
         ),
         "SetInquiryNote": Operation(
             wire_name="SetInquiryNote",
@@ -296,7 +345,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source='The V2 migration notes\' section "SetInquiryNote" gives the path and says the request has a body (namespace removed); the verb is not captured anywhere, POST is inferred.',
+            source=(
+                'The V2 migration notes\' section "SetInquiryNote" gives the path and says the '
+                "request has a body (namespace removed); the verb is not captured anywhere, "
+                "POST is inferred."
+            ),
             pagination=None,
             v1_wire_name="SetInquiryNote",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/SetInquiryNote",
@@ -325,7 +378,10 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetNotesInInquiryThread"; response fields not retrieved.',
+            source=(
+                'The V2 migration notes\' section "GetNotesInInquiryThread"; response fields '
+                "not retrieved."
+            ),
             pagination=None,
             v1_wire_name="GetNotesInInquiryThread",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Notes",
@@ -354,7 +410,10 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetInquiryThreads"; response fields not retrieved.',
+            source=(
+                'The V2 migration notes\' section "GetInquiryThreads"; response fields not '
+                "retrieved."
+            ),
             pagination=None,
             v1_wire_name="GetInquiryThreads",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/InquiryThreads",
@@ -389,10 +448,17 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source='The V2 migration notes\' section "SetInquiryThreadExternalId" gives the path (namespace removed in request and response); the verb is not captured anywhere, POST is inferred.',
+            source=(
+                'The V2 migration notes\' section "SetInquiryThreadExternalId" gives the path '
+                "(namespace removed in request and response); the verb is not captured "
+                "anywhere, POST is inferred."
+            ),
             pagination=None,
             v1_wire_name="SetInquiryThreadExternalId",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/InquiryThreads/{ThreadId}/ExternalId/{ExternalThreadId}",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/InquiryThreads/{ThreadId}/ExternalId/"
+                "{ExternalThreadId}"
+            ),
         ),
         "SetInquiryThreadStatus": Operation(
             wire_name="SetInquiryThreadStatus",
@@ -424,10 +490,17 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source='The V2 migration notes\' section "SetInquiryThreadStatus" gives the path and says the request has a body; the verb is not captured anywhere, POST is inferred.',
+            source=(
+                'The V2 migration notes\' section "SetInquiryThreadStatus" gives the path and '
+                "says the request has a body; the verb is not captured anywhere, POST is "
+                "inferred."
+            ),
             pagination=None,
             v1_wire_name="SetInquiryThreadStatus",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Status/{ThreadStatus}",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Status/"
+                "{ThreadStatus}"
+            ),
         ),
         "GetCustomListChoices": Operation(
             wire_name="GetCustomListChoices",
@@ -456,10 +529,17 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source="Only the V1 method reference lists GetCustomListChoices (name only, URL not captured); it is absent from the visible V2 migration list. Path invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against a sandbox.",
+            source=(
+                "Only the V1 method reference lists GetCustomListChoices (name only, URL not "
+                "captured); it is absent from the visible V2 migration list. Path invented "
+                "from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify "
+                "against a sandbox."
+            ),
             pagination=None,
             v1_wire_name="GetCustomListChoices",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices"
+            ),
         ),
         "GetFormSchema": Operation(
             wire_name="GetFormSchema",
@@ -483,7 +563,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetFormSchema" (the API documentation text is cut inside this entry, so further changes may exist); V1 reference getformschema for permissions.',
+            source=(
+                'The V2 migration notes\' section "GetFormSchema" (the API documentation text '
+                "is cut inside this entry, so further changes may exist); V1 reference "
+                "getformschema for permissions."
+            ),
             pagination=None,
             v1_wire_name="GetFormSchema",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Forms/{FormId}/Schema",
@@ -507,7 +591,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetPrograms" (path; request unchanged, response only lost its namespace). Agency filter from the V1 guide "Common Usage Scenarios".',
+            source=(
+                'The V2 migration notes\' section "GetPrograms" (path; request unchanged, '
+                'response only lost its namespace). Agency filter from the V1 guide "Common '
+                'Usage Scenarios".'
+            ),
             pagination=None,
             v1_wire_name="GetPrograms",
             v1_path="/Services.svc/v1/Programs",
@@ -533,7 +621,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetForms" (path; Form.Title renamed to Form.Name). Item shape taken from the forms embedded in the V2 CreateNewProject response.',
+            source=(
+                'The V2 migration notes\' section "GetForms" (path; Form.Title renamed to '
+                "Form.Name). Item shape taken from the forms embedded in the V2 "
+                "CreateNewProject response."
+            ),
             pagination=None,
             v1_wire_name="GetForms",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Forms",
@@ -559,7 +651,10 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetStatusList" (path; response only lost its namespace).',
+            source=(
+                'The V2 migration notes\' section "GetStatusList" (path; response only lost '
+                "its namespace)."
+            ),
             pagination=None,
             v1_wire_name="GetStatusList",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/StatusList",
@@ -585,7 +680,9 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='V2 reference create-new-project; V2 migration notes, section "CreateNewProject".',
+            source=(
+                'V2 reference create-new-project; V2 migration notes, section "CreateNewProject".'
+            ),
             pagination=None,
             v1_wire_name="CreateNewProject",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/NewProject",
@@ -615,7 +712,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source="Only the V1 reference (getexportproject) describes this method, without a captured URL; it is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the V1 inputs (ProgramId, ProjectId, Version).",
+            source=(
+                "Only the V1 reference (getexportproject) describes this method, without a "
+                "captured URL; it is absent from the visible V2 migration list. Path inferred "
+                "from the V1->V2 pattern and the V1 inputs (ProgramId, ProjectId, Version)."
+            ),
             pagination=None,
             v1_wire_name="GetExportProject",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Export",
@@ -641,7 +742,10 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source='The V2 migration notes\' section "GetProjectsByData" gives the path; the verb is not captured anywhere and POST is inferred because the request has a body.',
+            source=(
+                'The V2 migration notes\' section "GetProjectsByData" gives the path; the verb '
+                "is not captured anywhere and POST is inferred because the request has a body."
+            ),
             pagination=None,
             v1_wire_name="GetProjectsByData",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/ByData",
@@ -677,7 +781,10 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetAllProjectData" (path, response changes); V1 reference getallprojectdata (permissions, reveal_sensitive_data).',
+            source=(
+                'The V2 migration notes\' section "GetAllProjectData" (path, response '
+                "changes); V1 reference getallprojectdata (permissions, reveal_sensitive_data)."
+            ),
             pagination=None,
             v1_wire_name="GetAllProjectData",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Data",
@@ -703,7 +810,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetProjectByNumber" (path; only the namespace changed in the request); V1 reference getprojectsbynumber (POST, body with the numbers).',
+            source=(
+                'The V2 migration notes\' section "GetProjectByNumber" (path; only the '
+                "namespace changed in the request); V1 reference getprojectsbynumber (POST, "
+                "body with the numbers)."
+            ),
             pagination=None,
             v1_wire_name="GetProjectsByNumber",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/ByNumber",
@@ -743,7 +854,9 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             source='V2 reference get-project-data; V2 migration notes, section "GetProjectData".',
             pagination=None,
             v1_wire_name="GetProjectData",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Data",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Data"
+            ),
         ),
         "GetProjectDataNonDraft": Operation(
             wire_name="GetProjectDataNonDraft",
@@ -777,7 +890,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source="V2 reference get-project-data, which documents both paths under the name GetProjectData; the wire name GetProjectDataNonDraft is this spec's, to keep wire names unique.",
+            source=(
+                "V2 reference get-project-data, which documents both paths under the name "
+                "GetProjectData; the wire name GetProjectDataNonDraft is this spec's, to keep "
+                "wire names unique."
+            ),
             pagination=None,
             v1_wire_name="",
             v1_path="",
@@ -846,7 +963,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source="Only the V1 reference navigation lists SetAssignee (not admin-labelled); nothing else was retrieved and it is absent from the visible V2 migration list. Path and POST inferred.",
+            source=(
+                "Only the V1 reference navigation lists SetAssignee (not admin-labelled); "
+                "nothing else was retrieved and it is absent from the visible V2 migration "
+                "list. Path and POST inferred."
+            ),
             pagination=None,
             v1_wire_name="SetAssignee",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Assignee",
@@ -882,7 +1003,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source="V2 reference set-project-data, which documents both paths under the name SetProjectData; the wire name SetProjectDataNonDraft is this spec's, to keep wire names unique.",
+            source=(
+                "V2 reference set-project-data, which documents both paths under the name "
+                "SetProjectData; the wire name SetProjectDataNonDraft is this spec's, to keep "
+                "wire names unique."
+            ),
             pagination=None,
             v1_wire_name="",
             v1_path="",
@@ -915,7 +1040,9 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             source='V2 reference set-project-data; V2 migration notes, section "SetProjectData".',
             pagination=None,
             v1_wire_name="SetProjectData",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Data",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Data"
+            ),
         ),
         "SetProjectOwner": Operation(
             wire_name="SetProjectOwner",
@@ -974,7 +1101,9 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             source='V2 reference submit-project; V2 migration notes, section "SubmitProject".',
             pagination=None,
             v1_wire_name="SubmitProject",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Submit",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Submit"
+            ),
         ),
         "GetProjectStatusHistory": Operation(
             wire_name="GetProjectStatusHistory",
@@ -1000,7 +1129,10 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="documented",
-            source='The V2 migration notes\' section "GetProjectStatusHistory" (path, version removed, one rename); response fields otherwise not retrieved.',
+            source=(
+                'The V2 migration notes\' section "GetProjectStatusHistory" (path, version '
+                "removed, one rename); response fields otherwise not retrieved."
+            ),
             pagination=None,
             v1_wire_name="GetProjectStatusHistory",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory",
@@ -1038,7 +1170,11 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source='The V2 migration notes\' section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.',
+            source=(
+                'The V2 migration notes\' section "SetProjectStatus" gives the path and the '
+                "new AutoCommunication parameter; the verb is not captured anywhere, POST is "
+                "inferred. Response fields unknown."
+            ),
             pagination=None,
             v1_wire_name="SetProjectStatus",
             v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}",
@@ -1067,10 +1203,17 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             mfa="if_enabled",
             deprecated="",
             confidence="inferred",
-            source="Only the V1 reference (setprojectstatusreportas) describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root SetProjectStatusHistoryReportAs.",
+            source=(
+                "Only the V1 reference (setprojectstatusreportas) describes this method (POST, "
+                "body with StatusId, Timestamp, ReportAs), without a captured URL; it is "
+                "absent from the visible V2 migration list. Path inferred from the V1 body "
+                "root SetProjectStatusHistoryReportAs."
+            ),
             pagination=None,
             v1_wire_name="SetProjectStatusReportAs",
-            v1_path="/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs",
+            v1_path=(
+                "/Services.svc/v1/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs"
+            ),
         ),
     }
 )

@@ -48,7 +48,8 @@ class CreateMfaSessionTokenRequest(ApiRequestModel):
     """
     Lifetime of the new session token.
 
-    Inferred, not documented: V1 reference createmfasessiontoken (CreateMfaSessionTokenRequest ExpiresAfterMinutes).
+    Inferred, not documented: V1 reference createmfasessiontoken (CreateMfaSessionTokenRequest
+    ExpiresAfterMinutes).
     """
 
     model_config = ConfigDict(
@@ -67,7 +68,11 @@ class CurrentStatus(CurrentStatusBase):
 
     status_id: str | None = Field(None, alias="StatusId")
     """
-    Public id of the status (always sent by V2). The API documentation's migration notes for GetProjects, GetProjectByNumber and GetProjectsByData call it CurrentStatus.PublicId, the V2 reference page get-projects CurrentStatus.StatusId: both keys are accepted, read as status_id. Optional only because V1 CreateNewProject and SubmitProject answers lacked it, so from_v1 could not fill it.
+    Public id of the status (always sent by V2). The API documentation's migration notes for
+    GetProjects, GetProjectByNumber and GetProjectsByData call it CurrentStatus.PublicId, the V2
+    reference page get-projects CurrentStatus.StatusId: both keys are accepted, read as status_id.
+    Optional only because V1 CreateNewProject and SubmitProject answers lacked it, so from_v1 could
+    not fill it.
     """
     custom_id: str | None = Field(None, alias="CustomId")
     """
@@ -84,7 +89,8 @@ class CustomListChoicesResponse(ApiResponseModel):
     """
     Answer of GetCustomListChoices.
 
-    Inferred, not documented: Nothing about the response was retrieved; the model only keeps what the server sends.
+    Inferred, not documented: Nothing about the response was retrieved; the model only keeps what
+    the server sends.
     """
 
     choices: list[Any] | None = Field(None, alias="Choices")
@@ -123,7 +129,8 @@ class DataFieldProperties(ApiResponseModel):
     """
     Type-specific settings of a data field.
 
-    Inferred, not documented: The API documentation says Min and Max moved under DataFieldSchema.Properties; value types unknown.
+    Inferred, not documented: The API documentation says Min and Max moved under
+    DataFieldSchema.Properties; value types unknown.
     """
 
     min: Any | None = Field(None, alias="Min")
@@ -140,7 +147,8 @@ class DataFieldSchema(DataFieldSchemaBase):
     """
     Definition of one data field of a form.
 
-    Inferred, not documented: The V2 migration notes' section "GetFormSchema"; other field names assumed.
+    Inferred, not documented: The V2 migration notes' section "GetFormSchema"; other field names
+    assumed.
     """
 
     data_field_id: str | None = Field(None, alias="DataFieldId")
@@ -170,7 +178,8 @@ class DataFieldSchema(DataFieldSchemaBase):
 
 class DataFieldValue(DataFieldValueBase):
     """
-    The value of one data field. Single-instance fields use Value, multi-instance fields use Values; values are strings (dates yyyy-MM-dd, booleans true/false).
+    The value of one data field. Single-instance fields use Value, multi-instance fields use Values;
+    values are strings (dates yyyy-MM-dd, booleans true/false).
     """
 
     data_field_id: str = Field(..., alias="DataFieldId")
@@ -191,9 +200,11 @@ class DataFieldValue(DataFieldValueBase):
 
 class ErrorBody(ApiResponseModel):
     """
-    Body of an error answer. The shape is not documented for V1 or V2 (only 429 is); this model accepts the usual message keys and keeps any other key.
+    Body of an error answer. The shape is not documented for V1 or V2 (only 429 is); this model
+    accepts the usual message keys and keeps any other key.
 
-    Inferred, not documented: Not documented. Message/message cover the usual ASP.NET error shapes; error_description is the OAuth token endpoint's error key.
+    Inferred, not documented: Not documented. Message/message cover the usual ASP.NET error shapes;
+    error_description is the OAuth token endpoint's error key.
     """
 
     message: str | None = Field(None, alias="Message")
@@ -219,7 +230,8 @@ class ExportField(ApiResponseModel):
     """
     One exported field with its current value and last change.
 
-    Inferred, not documented: V1 reference getexportproject (Field attributes Name, ChangeTime, ChangedBy).
+    Inferred, not documented: V1 reference getexportproject (Field attributes Name, ChangeTime,
+    ChangedBy).
     """
 
     name: str | None = Field(None, alias="Name")
@@ -246,7 +258,8 @@ class AllProjectData(AllProjectDataBase):
     """
     Latest submitted values of all forms of a project.
 
-    Inferred, not documented: Assumed from GetProjectData's documented shape and the API documentation's change list.
+    Inferred, not documented: Assumed from GetProjectData's documented shape and the API
+    documentation's change list.
     """
 
     project_id: str = Field(..., alias="ProjectId")
@@ -263,7 +276,8 @@ class AllProjectDataResponse(ApiResponseModel):
     """
     Answer of GetAllProjectData.
 
-    Inferred, not documented: The API documentation lists the same response changes as GetProjectData; the shape is assumed to be GetProjectData's without CanSubmit.
+    Inferred, not documented: The API documentation lists the same response changes as
+    GetProjectData; the shape is assumed to be GetProjectData's without CanSubmit.
     """
 
     project: AllProjectData = Field(..., alias="Project")
@@ -273,7 +287,8 @@ class AttachmentMetadata(AttachmentMetadataBase):
     """
     Metadata of an attachment.
 
-    Inferred, not documented: V1 reference getattachmentmetadata sample plus the API documentation's V2 changes; the JSON types of FileSize and the status values are not confirmed.
+    Inferred, not documented: V1 reference getattachmentmetadata sample plus the API documentation's
+    V2 changes; the JSON types of FileSize and the status values are not confirmed.
     """
 
     attachment_id: str | None = Field(None, alias="AttachmentId")
@@ -289,7 +304,8 @@ class AttachmentMetadata(AttachmentMetadataBase):
     """
     note: str | None = Field(None, alias="Note")
     """
-    Reviewer's note. V1 SetAttachmentMetadata takes a Note and answers with the metadata; whether V2 returns it is not documented.
+    Reviewer's note. V1 SetAttachmentMetadata takes a Note and answers with the metadata; whether V2
+    returns it is not documented.
 
     Inferred, not documented.
     """
@@ -300,7 +316,8 @@ class AttachmentMetadataResponse(ApiResponseModel):
     """
     Answer of GetAttachmentMetadata and SetAttachmentMetadata.
 
-    Inferred, not documented: V1 root AttachmentMetadataResponse with child AttachmentMetadata; the V2 JSON wrapping is assumed to match.
+    Inferred, not documented: V1 root AttachmentMetadataResponse with child AttachmentMetadata; the
+    V2 JSON wrapping is assumed to match.
     """
 
     attachment_metadata: AttachmentMetadata = Field(..., alias="AttachmentMetadata")
@@ -308,7 +325,8 @@ class AttachmentMetadataResponse(ApiResponseModel):
 
 class Form(FormBase):
     """
-    A form of a program, as embedded in the CreateNewProject response (documented) and, by assumption, as listed by GetForms.
+    A form of a program, as embedded in the CreateNewProject response (documented) and, by
+    assumption, as listed by GetForms.
     """
 
     form_id: str = Field(..., alias="FormId")
@@ -326,7 +344,8 @@ class Form(FormBase):
 
 class FormSchema(FormSchemaBase):
     """
-    A form with its data fields and attachment definitions. Only Name, Properties, HierarchyLevel and Choices are confirmed by the API documentation; collection names are assumed.
+    A form with its data fields and attachment definitions. Only Name, Properties, HierarchyLevel
+    and Choices are confirmed by the API documentation; collection names are assumed.
 
     Inferred, not documented: The V2 migration notes' section "GetFormSchema".
     """
@@ -368,7 +387,8 @@ class FormStatus(FormStatusBase):
 
 class GetProjectByNumberRequest(ApiResponseModel):
     """
-    Project numbers to look up. The V2 JSON shape is not documented (V1 sent a namespaced XML list); ProjectNumbers is a guess and other keys are passed through.
+    Project numbers to look up. The V2 JSON shape is not documented (V1 sent a namespaced XML list);
+    ProjectNumbers is a guess and other keys are passed through.
 
     Inferred, not documented: The body shape is not documented.
     """
@@ -383,7 +403,8 @@ class InquiryNote(InquiryNoteBase):
     """
     One note of an inquiry thread.
 
-    Inferred, not documented: The API documentation shows IsAdmin (boolean in V2); other names assumed.
+    Inferred, not documented: The API documentation shows IsAdmin (boolean in V2); other names
+    assumed.
     """
 
     thread_id: str | None = Field(None, alias="ThreadId")
@@ -400,7 +421,8 @@ class InquiryNote(InquiryNoteBase):
     """
     timestamp: str | None = Field(None, alias="Timestamp")
     """
-    When the note was written (name assumed). Kept as text: the documented format has a two-digit offset (-08), which ISO 8601 parsers reject.
+    When the note was written (name assumed). Kept as text: the documented format has a two-digit
+    offset (-08), which ISO 8601 parsers reject.
 
     Inferred, not documented.
     """
@@ -410,7 +432,8 @@ class InquiryNoteResponse(ApiResponseModel):
     """
     Answer of SetInquiryNote.
 
-    Inferred, not documented: Not retrieved; the API documentation only says it carries IsAdmin (now boolean) and dates.
+    Inferred, not documented: Not retrieved; the API documentation only says it carries IsAdmin (now
+    boolean) and dates.
     """
 
     note: InquiryNote | None = Field(None, alias="Note")
@@ -423,7 +446,8 @@ class FormSchemaResponse(ApiResponseModel):
     """
     Answer of GetFormSchema.
 
-    Inferred, not documented: Root key assumed from the name FormSchema used by the API documentation.
+    Inferred, not documented: Root key assumed from the name FormSchema used by the API
+    documentation.
     """
 
     form_schema: FormSchema = Field(..., alias="FormSchema")
@@ -444,9 +468,11 @@ class FormsResponse(ApiResponseModel):
 
 class GetProjectsByDataRequest(ApiResponseModel):
     """
-    Data-field filters. V1 sent Field items with a Content value; the V2 JSON key names are a guess and other keys are passed through.
+    Data-field filters. V1 sent Field items with a Content value; the V2 JSON key names are a guess
+    and other keys are passed through.
 
-    Inferred, not documented: The V2 migration notes' section "GetProjectsByData" (Field.Content); shape otherwise unknown.
+    Inferred, not documented: The V2 migration notes' section "GetProjectsByData" (Field.Content);
+    shape otherwise unknown.
     """
 
     fields: list[ProjectDataFilter] | None = Field(None, alias="Fields")
@@ -459,7 +485,8 @@ class InquiryThread(InquiryThreadBase):
     """
     One inquiry thread.
 
-    Inferred, not documented: Names taken from the path parameters (ThreadId, ThreadStatus, ExternalThreadId).
+    Inferred, not documented: Names taken from the path parameters (ThreadId, ThreadStatus,
+    ExternalThreadId).
     """
 
     thread_id: str | None = Field(None, alias="ThreadId")
@@ -467,7 +494,8 @@ class InquiryThread(InquiryThreadBase):
     external_thread_id: str | None = Field(None, alias="ExternalThreadId")
     timestamp: str | None = Field(None, alias="Timestamp")
     """
-    When the thread last changed (name assumed). Kept as text: the documented format has a two-digit offset (-08), which ISO 8601 parsers reject.
+    When the thread last changed (name assumed). Kept as text: the documented format has a two-digit
+    offset (-08), which ISO 8601 parsers reject.
 
     Inferred, not documented.
     """
@@ -488,9 +516,11 @@ class InquiryThreadResponse(ApiResponseModel):
 
 class InquiryThreadUpdateRequest(ApiResponseModel):
     """
-    Body of the inquiry-thread setters. V1 required a namespaced XML body whose content was not retrieved; send an empty object unless you know better. Any key is passed through.
+    Body of the inquiry-thread setters. V1 required a namespaced XML body whose content was not
+    retrieved; send an empty object unless you know better. Any key is passed through.
 
-    Inferred, not documented: The API documentation says these requests have a body (namespace removed); content unknown.
+    Inferred, not documented: The API documentation says these requests have a body (namespace
+    removed); content unknown.
     """
 
 
@@ -511,7 +541,8 @@ class MfaSessionTokenResponse(ApiResponseModel):
     """
     The created session token.
 
-    Inferred, not documented: V1 response not retrieved; it must carry the token and its id (names guessed).
+    Inferred, not documented: V1 response not retrieved; it must carry the token and its id (names
+    guessed).
     """
 
     token_id: str | None = Field(None, alias="TokenId")
@@ -524,7 +555,8 @@ class MfaSessionTokenResponse(ApiResponseModel):
     """
     expiration_timestamp: datetime | None = Field(None, alias="ExpirationTimestamp")
     """
-    When the token stops working (ExpiresAfterMinutes after creation; at most 24 hours per the API documentation). The V1 response was not retrieved, so the name is a guess.
+    When the token stops working (ExpiresAfterMinutes after creation; at most 24 hours per the API
+    documentation). The V1 response was not retrieved, so the name is a guess.
 
     Inferred, not documented.
     """
@@ -534,7 +566,8 @@ class Program(ApiResponseModel):
     """
     One program.
 
-    Inferred, not documented: Field names not retrieved; ProgramId/Name assumed from the other V2 payloads.
+    Inferred, not documented: Field names not retrieved; ProgramId/Name assumed from the other V2
+    payloads.
     """
 
     program_id: str | None = Field(None, alias="ProgramId")
@@ -545,7 +578,8 @@ class ProgramStatus(ApiResponseModel):
     """
     One workflow status of a program.
 
-    Inferred, not documented: Assumed to match the status objects of the V2 CreateNewProject response.
+    Inferred, not documented: Assumed to match the status objects of the V2 CreateNewProject
+    response.
     """
 
     status_id: str | None = Field(None, alias="StatusId")
@@ -590,7 +624,8 @@ class ProjectDataFilter(ProjectDataFilterBase):
     """
     One data-field filter of GetProjectsByData.
 
-    Inferred, not documented: The API documentation names Field.Content; the field identifier key is assumed.
+    Inferred, not documented: The API documentation names Field.Content; the field identifier key is
+    assumed.
     """
 
     data_field_id: str | None = Field(None, alias="DataFieldId")
@@ -682,7 +717,8 @@ class ProjectOwner(ApiResponseModel):
 
 class SetAssigneeRequest(ApiResponseModel):
     """
-    The new assignee. Nothing about this body is documented; AssigneeEmail mirrors SetProjectOwner's OwnerEmail and any other key is passed through.
+    The new assignee. Nothing about this body is documented; AssigneeEmail mirrors SetProjectOwner's
+    OwnerEmail and any other key is passed through.
 
     Inferred, not documented: Only the V1 method name is known.
     """
@@ -693,7 +729,12 @@ class SetAssigneeRequest(ApiResponseModel):
     assignee_email: str | None = Field(
         None,
         alias="AssigneeEmail",
-        pattern="^(?=.{1,254}$)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+        pattern=(
+            "^(?=.{1,254}$)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/"
+            "=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/"
+            "=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*"
+            "[A-Za-z0-9])?)*$"
+        ),
     )
     """
     Inferred, not documented.
@@ -704,7 +745,8 @@ class SetAttachmentMetadataRequest(ApiRequestModel):
     """
     New approval status and note.
 
-    Inferred, not documented: V1 reference setattachmentmetadata (attributes AttachmentStatus, Note); the JSON keys and the absence of a root wrapper are assumed.
+    Inferred, not documented: V1 reference setattachmentmetadata (attributes AttachmentStatus,
+    Note); the JSON keys and the absence of a root wrapper are assumed.
     """
 
     model_config = ConfigDict(
@@ -724,9 +766,11 @@ class SetAttachmentMetadataRequest(ApiRequestModel):
 
 class SetInquiryNoteRequest(ApiResponseModel):
     """
-    The note to add. The JSON shape is not documented; the keys below are guesses and any other key is passed through.
+    The note to add. The JSON shape is not documented; the keys below are guesses and any other key
+    is passed through.
 
-    Inferred, not documented: The API documentation says the request has a body; no field names retrieved.
+    Inferred, not documented: The API documentation says the request has a body; no field names
+    retrieved.
     """
 
     thread_id: str | None = Field(None, alias="ThreadId")
@@ -755,10 +799,16 @@ class SetProjectOwnerRequest(ApiRequestModel):
     owner_email: str = Field(
         ...,
         alias="OwnerEmail",
-        pattern="^(?=.{1,254}$)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$",
+        pattern=(
+            "^(?=.{1,254}$)(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/"
+            "=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/"
+            "=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*"
+            "[A-Za-z0-9])?)*$"
+        ),
     )
     """
-    Email of the new owner. The email check (text@text) is inferred from the field's name and the example address; the document gives the type as string only.
+    Email of the new owner. The email check (text@text) is inferred from the field's name and the
+    example address; the document gives the type as string only.
     """
 
 
@@ -774,7 +824,8 @@ class SetProjectStatusReportAsRequest(ApiRequestModel):
     """
     The history entry to change and how to report it.
 
-    Inferred, not documented: V1 reference setprojectstatusreportas (XML attributes StatusId, Timestamp, ReportAs, all required); JSON key names assumed identical.
+    Inferred, not documented: V1 reference setprojectstatusreportas (XML attributes StatusId,
+    Timestamp, ReportAs, all required); JSON key names assumed identical.
     """
 
     model_config = ConfigDict(
@@ -798,7 +849,9 @@ class StatusHistoryEntry(StatusHistoryEntryBase):
     """
     One entry of a project's status history (V1 element Status).
 
-    Inferred, not documented: The API documentation shows only ReportAsChangedBy (was ReportAsLastChangedBy); the other names are assumed from CurrentStatus and SetProjectStatusReportAs.
+    Inferred, not documented: The API documentation shows only ReportAsChangedBy (was
+    ReportAsLastChangedBy); the other names are assumed from CurrentStatus and
+    SetProjectStatusReportAs.
     """
 
     status_id: str | None = Field(None, alias="StatusId")
@@ -853,7 +906,8 @@ class ProjectExport(ApiResponseModel):
     """
     Exported project header and field groups.
 
-    Inferred, not documented: V1 reference getexportproject (Project attributes Number, Owner, CreatedUTC, ...).
+    Inferred, not documented: V1 reference getexportproject (Project attributes Number, Owner,
+    CreatedUTC, ...).
     """
 
     number: str | None = Field(None, alias="Number")
@@ -874,7 +928,8 @@ class ProjectExportResponse(ApiResponseModel):
     """
     Answer of GetExportProject.
 
-    Inferred, not documented: V1 reference getexportproject (XML root ProjectExportDataGetResponse); the V2 JSON shape is assumed to mirror the V1 elements and attributes.
+    Inferred, not documented: V1 reference getexportproject (XML root ProjectExportDataGetResponse);
+    the V2 JSON shape is assumed to mirror the V1 elements and attributes.
     """
 
     project: ProjectExport | None = Field(None, alias="Project")
@@ -898,7 +953,8 @@ class ProjectSummary(ProjectSummaryBase):
     last_change_timestamp: datetime = Field(..., alias="LastChangeTimestamp")
     project_owner: ProjectOwner | None = Field(None, alias="ProjectOwner")
     """
-    Always sent by V2 (reference get-projects); optional so that from_v1 can translate a V1 project that had no OwnerEmailAddress.
+    Always sent by V2 (reference get-projects); optional so that from_v1 can translate a V1 project
+    that had no OwnerEmailAddress.
     """
     current_status: CurrentStatus = Field(..., alias="CurrentStatus")
 

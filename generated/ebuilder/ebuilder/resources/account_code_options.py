@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,9 +21,18 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import AccountCodeOptionsImportRequest, AccountCodeOptionsImportRow, ImportResponse
 
-__all__ = ["AccountCodeOptions", "AsyncAccountCodeOptions"]
+__all__ = [
+    "AccountCodeOptions",
+    "AsyncAccountCodeOptions",
+    "AccountCodeOptionsWithRawResponse",
+    "AsyncAccountCodeOptionsWithRawResponse",
+]
 
 
 class AccountCodeOptions:
@@ -35,35 +46,51 @@ class AccountCodeOptions:
         *,
         body: AccountCodeOptionsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
-        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (the API documentation table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options, e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
+        Creates or updates one or more account code options for an account code segment: one row per
+        segment (header segmentId), its options as items. There is no options object (the API
+        documentation table is titled "Request Body Options" but describes header and item fields).
+        On failure records is a list of lists of echoed options, e.g. "Option Is Too Long. Option
+        should not be more than 5 character(s)".
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
             body: a `AccountCodeOptionsImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["AccountCodeOptionsImport"],
             ImportResponse,
             to_wire_body(AccountCodeOptionsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -74,8 +101,13 @@ class AccountCodeOptions:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update code options of account code segments. In batches: every record gets an outcome.
+        """Create or update code options of account code segments. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -88,21 +120,30 @@ class AccountCodeOptions:
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
-            records: the records, as `AccountCodeOptionsImportRow` models or mappings with their wire or Python names.
+            records: the records, as `AccountCodeOptionsImportRow` models or mappings with their
+                wire or Python names.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -115,8 +156,16 @@ class AccountCodeOptions:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AccountCodeOptionsWithRawResponse:
+    """The methods of `AccountCodeOptions`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AccountCodeOptions) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
 
 
 class AsyncAccountCodeOptions:
@@ -130,35 +179,51 @@ class AsyncAccountCodeOptions:
         *,
         body: AccountCodeOptionsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update code options of account code segments.
 
-        Creates or updates one or more account code options for an account code segment: one row per segment (header segmentId), its options as items. There is no options object (the API documentation table is titled "Request Body Options" but describes header and item fields). On failure records is a list of lists of echoed options, e.g. "Option Is Too Long. Option should not be more than 5 character(s)".
+        Creates or updates one or more account code options for an account code segment: one row per
+        segment (header segmentId), its options as items. There is no options object (the API
+        documentation table is titled "Request Body Options" but describes header and item fields).
+        On failure records is a list of lists of echoed options, e.g. "Option Is Too Long. Option
+        should not be more than 5 character(s)".
 
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
             body: a `AccountCodeOptionsImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["AccountCodeOptionsImport"],
             ImportResponse,
             to_wire_body(AccountCodeOptionsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -169,8 +234,13 @@ class AsyncAccountCodeOptions:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update code options of account code segments. In batches: every record gets an outcome.
+        """Create or update code options of account code segments. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -183,21 +253,30 @@ class AsyncAccountCodeOptions:
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
-            records: the records, as `AccountCodeOptionsImportRow` models or mappings with their wire or Python names.
+            records: the records, as `AccountCodeOptionsImportRow` models or mappings with their
+                wire or Python names.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -210,5 +289,13 @@ class AsyncAccountCodeOptions:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncAccountCodeOptionsWithRawResponse:
+    """The methods of `AsyncAccountCodeOptions`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncAccountCodeOptions) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)

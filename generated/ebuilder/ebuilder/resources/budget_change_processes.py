@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     BudgetChangeProcessesImportRequest,
     BudgetChangeProcessesImportRow,
@@ -26,7 +32,12 @@ from ..types import (
     ProcessImportOptions,
 )
 
-__all__ = ["BudgetChangeProcesses", "AsyncBudgetChangeProcesses"]
+__all__ = [
+    "BudgetChangeProcesses",
+    "AsyncBudgetChangeProcesses",
+    "BudgetChangeProcessesWithRawResponse",
+    "AsyncBudgetChangeProcessesWithRawResponse",
+]
 
 
 class BudgetChangeProcesses:
@@ -41,37 +52,56 @@ class BudgetChangeProcesses:
         body: BudgetChangeProcessesImportRequest | Mapping[str, Any],
         process_prefix: str | None = None,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update budget change process instances.
 
-        Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance, typically with step, action and comment; without it a new instance is created. In LineItem mode rows sharing processIdentifier form one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name".
+        Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem
+        mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance,
+        typically with step, action and comment; without it a new instance is created. In LineItem
+        mode rows sharing processIdentifier form one instance. With createAsDraft false the process
+        is submitted immediately. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["BudgetChangeProcessesImport"],
             ImportResponse,
             to_wire_body(BudgetChangeProcessesImportRequest, body),
-            path={},
             query={"processPrefix": process_prefix},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -84,8 +114,13 @@ class BudgetChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update budget change process instances. In batches: every record gets an outcome.
+        """Create or update budget change process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -96,26 +131,39 @@ class BudgetChangeProcesses:
         received them.
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `BudgetChangeProcessesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            records: the records, as `BudgetChangeProcessesImportRow` models or mappings with their
+                wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Give one of the two.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -128,9 +176,17 @@ class BudgetChangeProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class BudgetChangeProcessesWithRawResponse:
+    """The methods of `BudgetChangeProcesses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: BudgetChangeProcesses) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
 
 
 class AsyncBudgetChangeProcesses:
@@ -145,37 +201,56 @@ class AsyncBudgetChangeProcesses:
         body: BudgetChangeProcessesImportRequest | Mapping[str, Any],
         process_prefix: str | None = None,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update budget change process instances.
 
-        Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance, typically with step, action and comment; without it a new instance is created. In LineItem mode rows sharing processIdentifier form one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name".
+        Creates one or more budget change processes (e.g. processPrefix BCP) in Entity or LineItem
+        mode. In Entity mode a header with processCounter (e.g. "BCP-0015") updates that instance,
+        typically with step, action and comment; without it a new instance is created. In LineItem
+        mode rows sharing processIdentifier form one instance. With createAsDraft false the process
+        is submitted immediately. Person/user fields take the form "Last Name, First Name".
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["BudgetChangeProcessesImport"],
             ImportResponse,
             to_wire_body(BudgetChangeProcessesImportRequest, body),
-            path={},
             query={"processPrefix": process_prefix},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -188,8 +263,13 @@ class AsyncBudgetChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update budget change process instances. In batches: every record gets an outcome.
+        """Create or update budget change process instances. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -200,26 +280,39 @@ class AsyncBudgetChangeProcesses:
         received them.
 
         `POST /api/v2/BudgetChangeProcesses/Import` (BudgetChangeProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `BudgetChangeProcessesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            records: the records, as `BudgetChangeProcessesImportRow` models or mappings with their
+                wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Give one of the two.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -232,6 +325,14 @@ class AsyncBudgetChangeProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncBudgetChangeProcessesWithRawResponse:
+    """The methods of `AsyncBudgetChangeProcesses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncBudgetChangeProcesses) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     BudgetChangesImportRequest,
     BudgetChangesImportRow,
@@ -28,7 +34,12 @@ from ..types import (
     ImportResponse,
 )
 
-__all__ = ["BudgetChanges", "AsyncBudgetChanges"]
+__all__ = [
+    "BudgetChanges",
+    "AsyncBudgetChanges",
+    "BudgetChangesWithRawResponse",
+    "AsyncBudgetChangesWithRawResponse",
+]
 
 
 class BudgetChanges:
@@ -42,35 +53,50 @@ class BudgetChanges:
         *,
         body: BudgetChangesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
-        Performs one or more budget change imports. This import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The API documentation's example uses PascalCase keys; keys match case-insensitively and go out in the tables' camelCase.
+        Performs one or more budget change imports. This import only updates existing budget items;
+        it does not add new budget items (a budgetLineItem that does not exist fails its row). The
+        API documentation's example uses PascalCase keys; keys match case-insensitively and go out
+        in the tables' camelCase.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
             body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["BudgetChangesImport"],
             ImportResponse,
             to_wire_body(BudgetChangesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -82,8 +108,13 @@ class BudgetChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Import budget changes against existing budget items. In batches: every record gets an outcome.
+        """Import budget changes against existing budget items. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -96,22 +127,33 @@ class BudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or
+                Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -124,7 +166,7 @@ class BudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status(
@@ -132,35 +174,50 @@ class BudgetChanges:
         *,
         body: BudgetChangesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
-        Updates the status of one or more budget changes (e.g. "Pending"). The API documentation's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
+        Updates the status of one or more budget changes (e.g. "Pending"). The API documentation's
+        path /BudgetChanges/Status is used; the public OpenAPI definition calls it
+        /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client
+        is concerned: never retried after the server may have received it.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
             body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["BudgetChangesStatus"],
             ImportResponse,
             to_wire_body(BudgetChangesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status_many(
@@ -172,6 +229,10 @@ class BudgetChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of budget changes. In batches: every record gets an outcome.
 
@@ -186,22 +247,32 @@ class BudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or Python names.
-            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or
+                Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -214,8 +285,17 @@ class BudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class BudgetChangesWithRawResponse:
+    """The methods of `BudgetChanges`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: BudgetChanges) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.update_status = to_raw_response_wrapper(resource.update_status)
 
 
 class AsyncBudgetChanges:
@@ -229,35 +309,50 @@ class AsyncBudgetChanges:
         *,
         body: BudgetChangesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Import budget changes against existing budget items.
 
-        Performs one or more budget change imports. This import only updates existing budget items; it does not add new budget items (a budgetLineItem that does not exist fails its row). The API documentation's example uses PascalCase keys; keys match case-insensitively and go out in the tables' camelCase.
+        Performs one or more budget change imports. This import only updates existing budget items;
+        it does not add new budget items (a budgetLineItem that does not exist fails its row). The
+        API documentation's example uses PascalCase keys; keys match case-insensitively and go out
+        in the tables' camelCase.
 
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
             body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["BudgetChangesImport"],
             ImportResponse,
             to_wire_body(BudgetChangesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -269,8 +364,13 @@ class AsyncBudgetChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Import budget changes against existing budget items. In batches: every record gets an outcome.
+        """Import budget changes against existing budget items. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -283,22 +383,33 @@ class AsyncBudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or
+                Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -311,7 +422,7 @@ class AsyncBudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status(
@@ -319,35 +430,50 @@ class AsyncBudgetChanges:
         *,
         body: BudgetChangesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of budget changes.
 
-        Updates the status of one or more budget changes (e.g. "Pending"). The API documentation's path /BudgetChanges/Status is used; the public OpenAPI definition calls it /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client is concerned: never retried after the server may have received it.
+        Updates the status of one or more budget changes (e.g. "Pending"). The API documentation's
+        path /BudgetChanges/Status is used; the public OpenAPI definition calls it
+        /BudgetChanges/StatusUpdate (the emulator serves both). Not idempotent as far as the client
+        is concerned: never retried after the server may have received it.
 
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
             body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["BudgetChangesStatus"],
             ImportResponse,
             to_wire_body(BudgetChangesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status_many(
@@ -359,6 +485,10 @@ class AsyncBudgetChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of budget changes. In batches: every record gets an outcome.
 
@@ -373,22 +503,32 @@ class AsyncBudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or Python names.
-            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or
+                Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -401,5 +541,14 @@ class AsyncBudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncBudgetChangesWithRawResponse:
+    """The methods of `AsyncBudgetChanges`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncBudgetChanges) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.update_status = async_to_raw_response_wrapper(resource.update_status)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     CommitmentChangesImportRequest,
     CommitmentChangesImportRow,
@@ -29,7 +35,12 @@ from ..types import (
     ImportResponse,
 )
 
-__all__ = ["CommitmentChanges", "AsyncCommitmentChanges"]
+__all__ = [
+    "CommitmentChanges",
+    "AsyncCommitmentChanges",
+    "CommitmentChangesWithRawResponse",
+    "AsyncCommitmentChangesWithRawResponse",
+]
 
 
 class CommitmentChanges:
@@ -43,35 +54,50 @@ class CommitmentChanges:
         *,
         body: CommitmentChangesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
-        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber and dateOfChange where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
+        Creates one or more commitment changes: header per change, its items per changed commitment
+        item. The example sends CommitmentNumber, CommitmentChangeNumber and dateOfChange where the
+        tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match
+        case-insensitively and go out as in the tables.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
             body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["CommitmentChangesImport"],
             ImportResponse,
             to_wire_body(CommitmentChangesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -83,6 +109,10 @@ class CommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create commitment changes. In batches: every record gets an outcome.
 
@@ -97,22 +127,33 @@ class CommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire
+                or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -125,41 +166,58 @@ class CommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update(
         self,
         *,
         body: CommitmentChangesUpdateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
-        Updates the header fields of one existing commitment change (a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
+        Updates the header fields of one existing commitment change (a single {lookup, header}
+        object, not an array; no bulk helper). The lookup must be a unique combination; the standard
+        (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or
+        projectIdentifier + a unique commitment change custom field name and value. Kept although
+        the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like
+        every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
-        The server answers 404 when the lookup matches no commitment change (inferred, not documented).
-        The server answers 400 when the lookup matches more than one commitment change (it must be a unique combination).
+        The server answers 404 when the lookup matches no commitment change (inferred, not
+        documented).
+        The server answers 400 when the lookup matches more than one commitment change (it must be a
+        unique combination).
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `ImportResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["CommitmentChangesUpdate"],
             ImportResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(CommitmentChangesUpdateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status(
@@ -167,35 +225,51 @@ class CommitmentChanges:
         *,
         body: CommitmentChangesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
-        Updates the status of one or more commitment changes. The API documentation's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber; keys match case-insensitively.
+        Updates the status of one or more commitment changes. The API documentation's path
+        /CommitmentChanges/Status is used; the public OpenAPI definition calls it
+        /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase
+        Status, CommitmentNumber, CommitmentChangeNumber; keys match case-insensitively.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python
+                names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["CommitmentChangesStatus"],
             ImportResponse,
             to_wire_body(CommitmentChangesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status_many(
@@ -207,6 +281,10 @@ class CommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of commitment changes. In batches: every record gets an outcome.
 
@@ -221,22 +299,32 @@ class CommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire or Python names.
-            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire
+                or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -249,8 +337,18 @@ class CommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class CommitmentChangesWithRawResponse:
+    """The methods of `CommitmentChanges`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: CommitmentChanges) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.update = to_raw_response_wrapper(resource.update)
+        self.update_status = to_raw_response_wrapper(resource.update_status)
 
 
 class AsyncCommitmentChanges:
@@ -264,35 +362,50 @@ class AsyncCommitmentChanges:
         *,
         body: CommitmentChangesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create commitment changes.
 
-        Creates one or more commitment changes: header per change, its items per changed commitment item. The example sends CommitmentNumber, CommitmentChangeNumber and dateOfChange where the tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match case-insensitively and go out as in the tables.
+        Creates one or more commitment changes: header per change, its items per changed commitment
+        item. The example sends CommitmentNumber, CommitmentChangeNumber and dateOfChange where the
+        tables say commitmentNumber, commitmentChangeNumber and dateofChange; keys match
+        case-insensitively and go out as in the tables.
 
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
             body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["CommitmentChangesImport"],
             ImportResponse,
             to_wire_body(CommitmentChangesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -304,6 +417,10 @@ class AsyncCommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create commitment changes. In batches: every record gets an outcome.
 
@@ -318,22 +435,33 @@ class AsyncCommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire
+                or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -346,41 +474,58 @@ class AsyncCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update(
         self,
         *,
         body: CommitmentChangesUpdateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
         """Update the header fields of one existing commitment change.
 
-        Updates the header fields of one existing commitment change (a single {lookup, header} object, not an array; no bulk helper). The lookup must be a unique combination; the standard (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or projectIdentifier + a unique commitment change custom field name and value. Kept although the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like every write of this API.
+        Updates the header fields of one existing commitment change (a single {lookup, header}
+        object, not an array; no bulk helper). The lookup must be a unique combination; the standard
+        (preferred) lookups are projectIdentifier + commitmentNumber + commitmentChangeNumber, or
+        projectIdentifier + a unique commitment change custom field name and value. Kept although
+        the public OpenAPI definition lacks this endpoint. Not retried (idempotent: false) like
+        every write of this API.
 
         `PUT /api/v2/CommitmentChanges` (CommitmentChangesUpdate).
-        The server answers 404 when the lookup matches no commitment change (inferred, not documented).
-        The server answers 400 when the lookup matches more than one commitment change (it must be a unique combination).
+        The server answers 404 when the lookup matches no commitment change (inferred, not
+        documented).
+        The server answers 400 when the lookup matches more than one commitment change (it must be a
+        unique combination).
 
         Args:
             body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `ImportResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["CommitmentChangesUpdate"],
             ImportResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(CommitmentChangesUpdateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status(
@@ -388,35 +533,51 @@ class AsyncCommitmentChanges:
         *,
         body: CommitmentChangesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of commitment changes.
 
-        Updates the status of one or more commitment changes. The API documentation's path /CommitmentChanges/Status is used; the public OpenAPI definition calls it /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase Status, CommitmentNumber, CommitmentChangeNumber; keys match case-insensitively.
+        Updates the status of one or more commitment changes. The API documentation's path
+        /CommitmentChanges/Status is used; the public OpenAPI definition calls it
+        /CommitmentChanges/StatusUpdate (the emulator serves both). The example sends PascalCase
+        Status, CommitmentNumber, CommitmentChangeNumber; keys match case-insensitively.
 
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python
+                names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["CommitmentChangesStatus"],
             ImportResponse,
             to_wire_body(CommitmentChangesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status_many(
@@ -428,6 +589,10 @@ class AsyncCommitmentChanges:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of commitment changes. In batches: every record gets an outcome.
 
@@ -442,22 +607,32 @@ class AsyncCommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire or Python names.
-            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire
+                or Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -470,5 +645,15 @@ class AsyncCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncCommitmentChangesWithRawResponse:
+    """The methods of `AsyncCommitmentChanges`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncCommitmentChanges) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.update = async_to_raw_response_wrapper(resource.update)
+        self.update_status = async_to_raw_response_wrapper(resource.update_status)

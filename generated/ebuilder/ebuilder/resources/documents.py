@@ -7,8 +7,10 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -20,6 +22,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from .._uploads import (
     check_file_size,
     file_body,
@@ -37,7 +43,12 @@ from ..types import (
     ImportResponse,
 )
 
-__all__ = ["Documents", "AsyncDocuments"]
+__all__ = [
+    "Documents",
+    "AsyncDocuments",
+    "DocumentsWithRawResponse",
+    "AsyncDocumentsWithRawResponse",
+]
 
 
 class Documents:
@@ -50,33 +61,52 @@ class Documents:
         self,
         *,
         body: DocumentCreateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
-        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). The body is the API documentation example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. The project is named by projectName, as documented.
+        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload
+        headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every
+        returned header (signature check; HTTP 200, no body); create_and_upload does both. The
+        upload must be completed within 5 minutes of this call, after which the URI expires. Expired
+        URIs or failed uploads leave incomplete document records that must be removed manually (the
+        client's IncompleteUploadError names the record). The body is the API documentation
+        example's flat object (not options/data as in the public OpenAPI definition), with the
+        documented projectIdentifier option as an optional top-level key. The project is named by
+        projectName, as documented.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
-        The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
+        The server answers 404 when projectName names no project (documented message "Project not
+        found.") (inferred, not documented).
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `DocumentsCreateResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["DocumentsCreate"],
             DocumentsCreateResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(DocumentCreateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def create_and_upload(
@@ -85,8 +115,13 @@ class Documents:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> DocumentsCreateResponse:
-        """Create a document record and get a pre-signed URI to upload its file. Then upload the file itself, in one call.
+        """Create a document record and get a pre-signed URI to upload its file. Then upload the
+        file itself, in one call.
 
         Fills `fileSize` and `fileName` from the file,
         calls DocumentsCreate, then streams the file to the returned URI with exactly the
@@ -99,21 +134,31 @@ class Documents:
             source: a file path, a binary file object or bytes; streamed, never read whole.
             body: the other fields of `DocumentCreateRequest`, with their wire or Python names.
             filename: the file's name (default: the name of `source`, when it has one).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `DocumentsCreateResponse` answer of DocumentsCreate.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             IncompleteUploadError: the file's upload failed; it carries the created record.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
         response = self._client.request(
-            operation, path={}, json=to_wire_body(DocumentCreateRequest, filled)
+            operation,
+            json=to_wire_body(DocumentCreateRequest, filled),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
         created = self._client.parse_model(response, DocumentsCreateResponse)
         upload_presigned(self._client, operation, stream, response.json())
@@ -124,35 +169,48 @@ class Documents:
         *,
         body: DocumentsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Set metadata (custom fields, properties) of existing documents.
 
-        Imports document metadata (custom fields and properties) for existing documents; the document itself must already exist in the system (create it with create or upload).
+        Imports document metadata (custom fields and properties) for existing documents; the
+        document itself must already exist in the system (create it with create or upload).
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
         Args:
             body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["DocumentsImport"],
             ImportResponse,
             to_wire_body(DocumentsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -164,8 +222,13 @@ class Documents:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Set metadata (custom fields, properties) of existing documents. In batches: every record gets an outcome.
+        """Set metadata (custom fields, properties) of existing documents. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -178,22 +241,32 @@ class Documents:
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
         Args:
-            records: the records, as `DocumentMetadataRow` models or mappings with their wire or Python names.
-            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `DocumentMetadataRow` models or mappings with their wire or
+                Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -206,37 +279,58 @@ class Documents:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def upload(
         self,
         *,
         body: DocumentUploadRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
-        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). The API documentation says "one or more documents" but the body is a single flat object, so one call uploads one document. The limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Kept although the public OpenAPI definition lacks this endpoint.
+        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size
+        exceeds the 3 MB limit."). The API documentation says "one or more documents" but the body
+        is a single flat object, so one call uploads one document. The limit is applied to the
+        decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending
+        anything; upload_file reads and encodes a path or file object. Kept although the public
+        OpenAPI definition lacks this endpoint.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
-        The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
+        The server answers 404 when projectName names no project (documented message "Project not
+        found.") (inferred, not documented).
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `ImportResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(DocumentUploadRequest, body)
         check_file_size(OPERATIONS["DocumentsUpload"], wire)
         return self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, path={}, query={}, headers={}, json=wire
+            OPERATIONS["DocumentsUpload"],
+            ImportResponse,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def upload_file(
@@ -245,8 +339,13 @@ class Documents:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
-        """Upload a document as Base64 in the JSON body (at most 3 MB). From a file, which is base64-encoded into `base64EncodedFile`.
+        """Upload a document as Base64 in the JSON body (at most 3 MB). From a file, which is
+        base64-encoded into `base64EncodedFile`.
 
         A file over 3145728 bytes is refused (`FileTooLargeError`) before it
         is read or anything is sent. `body` holds the other fields;
@@ -257,25 +356,47 @@ class Documents:
         Args:
             source: a file path, a binary file object or bytes.
             body: the other fields of `DocumentUploadRequest`, with their wire or Python names.
-            filename: the file's name for `fileName` (default: the name of `source`, when it has one).
+            filename: the file's name for `fileName` (default: the name of `source`, when it has
+                one).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `ImportResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             FileTooLargeError: the file is over 3145728 bytes; nothing is read or sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(
             DocumentUploadRequest,
             file_body(OPERATIONS["DocumentsUpload"], source, body or {}, filename),
         )
         return self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, path={}, json=wire
+            OPERATIONS["DocumentsUpload"],
+            ImportResponse,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class DocumentsWithRawResponse:
+    """The methods of `Documents`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Documents) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.upload = to_raw_response_wrapper(resource.upload)
 
 
 class AsyncDocuments:
@@ -288,33 +409,52 @@ class AsyncDocuments:
         self,
         *,
         body: DocumentCreateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> DocumentsCreateResponse:
         """Create a document record and get a pre-signed URI to upload its file.
 
-        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every returned header (signature check; HTTP 200, no body); create_and_upload does both. The upload must be completed within 5 minutes of this call, after which the URI expires. Expired URIs or failed uploads leave incomplete document records that must be removed manually (the client's IncompleteUploadError names the record). The body is the API documentation example's flat object (not options/data as in the public OpenAPI definition), with the documented projectIdentifier option as an optional top-level key. The project is named by projectName, as documented.
+        Step 1 of 2: creates a document placeholder and returns a pre-signed S3 URI with the upload
+        headers, method and expiry. Step 2 is a PUT of the raw file to exactly that uri with every
+        returned header (signature check; HTTP 200, no body); create_and_upload does both. The
+        upload must be completed within 5 minutes of this call, after which the URI expires. Expired
+        URIs or failed uploads leave incomplete document records that must be removed manually (the
+        client's IncompleteUploadError names the record). The body is the API documentation
+        example's flat object (not options/data as in the public OpenAPI definition), with the
+        documented projectIdentifier option as an optional top-level key. The project is named by
+        projectName, as documented.
 
         `POST /api/v2/Documents/Create` (DocumentsCreate).
-        The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
+        The server answers 404 when projectName names no project (documented message "Project not
+        found.") (inferred, not documented).
 
         Args:
             body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `DocumentsCreateResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["DocumentsCreate"],
             DocumentsCreateResponse,
-            path={},
-            query={},
-            headers={},
             json=to_wire_body(DocumentCreateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def create_and_upload(
@@ -323,8 +463,13 @@ class AsyncDocuments:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> DocumentsCreateResponse:
-        """Create a document record and get a pre-signed URI to upload its file. Then upload the file itself, in one call.
+        """Create a document record and get a pre-signed URI to upload its file. Then upload the
+        file itself, in one call.
 
         Fills `fileSize` and `fileName` from the file,
         calls DocumentsCreate, then streams the file to the returned URI with exactly the
@@ -337,21 +482,31 @@ class AsyncDocuments:
             source: a file path, a binary file object or bytes; streamed, never read whole.
             body: the other fields of `DocumentCreateRequest`, with their wire or Python names.
             filename: the file's name (default: the name of `source`, when it has one).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `DocumentsCreateResponse` answer of DocumentsCreate.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             IncompleteUploadError: the file's upload failed; it carries the created record.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["DocumentsCreate"]
         filled, stream = presigned_body(operation, source, body or {}, filename)
         response = await self._client.request(
-            operation, path={}, json=to_wire_body(DocumentCreateRequest, filled)
+            operation,
+            json=to_wire_body(DocumentCreateRequest, filled),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
         created = self._client.parse_model(response, DocumentsCreateResponse)
         await upload_presigned_async(self._client, operation, stream, response.json())
@@ -362,35 +517,48 @@ class AsyncDocuments:
         *,
         body: DocumentsImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Set metadata (custom fields, properties) of existing documents.
 
-        Imports document metadata (custom fields and properties) for existing documents; the document itself must already exist in the system (create it with create or upload).
+        Imports document metadata (custom fields and properties) for existing documents; the
+        document itself must already exist in the system (create it with create or upload).
 
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
         Args:
             body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["DocumentsImport"],
             ImportResponse,
             to_wire_body(DocumentsImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -402,8 +570,13 @@ class AsyncDocuments:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Set metadata (custom fields, properties) of existing documents. In batches: every record gets an outcome.
+        """Set metadata (custom fields, properties) of existing documents. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -416,22 +589,32 @@ class AsyncDocuments:
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
         Args:
-            records: the records, as `DocumentMetadataRow` models or mappings with their wire or Python names.
-            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `DocumentMetadataRow` models or mappings with their wire or
+                Python names.
+            options: Import options (every documented example sends them). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -444,37 +627,58 @@ class AsyncDocuments:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def upload(
         self,
         *,
         body: DocumentUploadRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
         """Upload a document as Base64 in the JSON body (at most 3 MB).
 
-        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size exceeds the 3 MB limit."). The API documentation says "one or more documents" but the body is a single flat object, so one call uploads one document. The limit is applied to the decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending anything; upload_file reads and encodes a path or file object. Kept although the public OpenAPI definition lacks this endpoint.
+        Uploads a document as Base64-encoded content; limited to 3 MB per document (error "File size
+        exceeds the 3 MB limit."). The API documentation says "one or more documents" but the body
+        is a single flat object, so one call uploads one document. The limit is applied to the
+        decoded file, 3 x 1024 x 1024 bytes, and the client refuses a larger file before sending
+        anything; upload_file reads and encodes a path or file object. Kept although the public
+        OpenAPI definition lacks this endpoint.
 
         `POST /api/v2/Documents/Upload` (DocumentsUpload).
-        The server answers 404 when projectName names no project (documented message "Project not found.") (inferred, not documented).
+        The server answers 404 when projectName names no project (documented message "Project not
+        found.") (inferred, not documented).
 
         Args:
             body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `ImportResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(DocumentUploadRequest, body)
         check_file_size(OPERATIONS["DocumentsUpload"], wire)
         return await self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, path={}, query={}, headers={}, json=wire
+            OPERATIONS["DocumentsUpload"],
+            ImportResponse,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def upload_file(
@@ -483,8 +687,13 @@ class AsyncDocuments:
         *,
         body: Mapping[str, Any] | None = None,
         filename: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ImportResponse:
-        """Upload a document as Base64 in the JSON body (at most 3 MB). From a file, which is base64-encoded into `base64EncodedFile`.
+        """Upload a document as Base64 in the JSON body (at most 3 MB). From a file, which is
+        base64-encoded into `base64EncodedFile`.
 
         A file over 3145728 bytes is refused (`FileTooLargeError`) before it
         is read or anything is sent. `body` holds the other fields;
@@ -495,22 +704,44 @@ class AsyncDocuments:
         Args:
             source: a file path, a binary file object or bytes.
             body: the other fields of `DocumentUploadRequest`, with their wire or Python names.
-            filename: the file's name for `fileName` (default: the name of `source`, when it has one).
+            filename: the file's name for `fileName` (default: the name of `source`, when it has
+                one).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `ImportResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             FileTooLargeError: the file is over 3145728 bytes; nothing is read or sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         wire = to_wire_body(
             DocumentUploadRequest,
             file_body(OPERATIONS["DocumentsUpload"], source, body or {}, filename),
         )
         return await self._client.request_model(
-            OPERATIONS["DocumentsUpload"], ImportResponse, path={}, json=wire
+            OPERATIONS["DocumentsUpload"],
+            ImportResponse,
+            json=wire,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncDocumentsWithRawResponse:
+    """The methods of `AsyncDocuments`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncDocuments) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.upload = async_to_raw_response_wrapper(resource.upload)

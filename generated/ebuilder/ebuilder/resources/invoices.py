@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     CostImportOptions,
     ImportResponse,
@@ -28,7 +34,12 @@ from ..types import (
     InvoicesUpdateStatusRequest,
 )
 
-__all__ = ["Invoices", "AsyncInvoices"]
+__all__ = [
+    "Invoices",
+    "AsyncInvoices",
+    "InvoicesWithRawResponse",
+    "AsyncInvoicesWithRawResponse",
+]
 
 
 class Invoices:
@@ -42,6 +53,10 @@ class Invoices:
         *,
         body: InvoicesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create invoices with their lines.
 
@@ -52,25 +67,33 @@ class Invoices:
         Args:
             body: a `InvoicesImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["InvoicesImport"],
             ImportResponse,
             to_wire_body(InvoicesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -82,6 +105,10 @@ class Invoices:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create invoices with their lines. In batches: every record gets an outcome.
 
@@ -96,22 +123,33 @@ class Invoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            records: the records, as `InvoicesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `InvoicesImportRow` models or mappings with their wire or
+                Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -124,7 +162,7 @@ class Invoices:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status(
@@ -132,35 +170,48 @@ class Invoices:
         *,
         body: InvoicesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of invoices (e.g. void them).
 
-        Updates the status of one or more invoices (e.g. "Void"). POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
+        Updates the status of one or more invoices (e.g. "Void"). POST as documented (and in the
+        public OpenAPI definition), although the other status updates are PUT; never retried.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
             body: a `InvoicesUpdateStatusRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["InvoicesStatusUpdate"],
             ImportResponse,
             to_wire_body(InvoicesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def update_status_many(
@@ -172,6 +223,10 @@ class Invoices:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of invoices (e.g. void them). In batches: every record gets an outcome.
 
@@ -186,22 +241,32 @@ class Invoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python names.
-            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python
+                names.
+            options: Import options (every documented example sends them). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -214,8 +279,17 @@ class Invoices:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class InvoicesWithRawResponse:
+    """The methods of `Invoices`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Invoices) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.update_status = to_raw_response_wrapper(resource.update_status)
 
 
 class AsyncInvoices:
@@ -229,6 +303,10 @@ class AsyncInvoices:
         *,
         body: InvoicesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create invoices with their lines.
 
@@ -239,25 +317,33 @@ class AsyncInvoices:
         Args:
             body: a `InvoicesImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["InvoicesImport"],
             ImportResponse,
             to_wire_body(InvoicesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -269,6 +355,10 @@ class AsyncInvoices:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create invoices with their lines. In batches: every record gets an outcome.
 
@@ -283,22 +373,33 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            records: the records, as `InvoicesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `InvoicesImportRow` models or mappings with their wire or
+                Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -311,7 +412,7 @@ class AsyncInvoices:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status(
@@ -319,35 +420,48 @@ class AsyncInvoices:
         *,
         body: InvoicesUpdateStatusRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Change the status of invoices (e.g. void them).
 
-        Updates the status of one or more invoices (e.g. "Void"). POST as documented (and in the public OpenAPI definition), although the other status updates are PUT; never retried.
+        Updates the status of one or more invoices (e.g. "Void"). POST as documented (and in the
+        public OpenAPI definition), although the other status updates are PUT; never retried.
 
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
             body: a `InvoicesUpdateStatusRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["InvoicesStatusUpdate"],
             ImportResponse,
             to_wire_body(InvoicesUpdateStatusRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def update_status_many(
@@ -359,6 +473,10 @@ class AsyncInvoices:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Change the status of invoices (e.g. void them). In batches: every record gets an outcome.
 
@@ -373,22 +491,32 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python names.
-            options: Import options (every documented example sends them). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python
+                names.
+            options: Import options (every documented example sends them). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -401,5 +529,14 @@ class AsyncInvoices:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncInvoicesWithRawResponse:
+    """The methods of `AsyncInvoices`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncInvoices) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.update_status = async_to_raw_response_wrapper(resource.update_status)

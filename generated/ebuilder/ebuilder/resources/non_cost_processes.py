@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     ImportResponse,
     NonCostProcessesImportDynamicGridRequest,
@@ -28,7 +34,12 @@ from ..types import (
     ProcessImportOptions,
 )
 
-__all__ = ["NonCostProcesses", "AsyncNonCostProcesses"]
+__all__ = [
+    "NonCostProcesses",
+    "AsyncNonCostProcesses",
+    "NonCostProcessesWithRawResponse",
+    "AsyncNonCostProcessesWithRawResponse",
+]
 
 
 class NonCostProcesses:
@@ -43,37 +54,58 @@ class NonCostProcesses:
         body: NonCostProcessesImportRequest | Mapping[str, Any],
         process_prefix: str | None = None,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
-        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
+        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or
+        LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update
+        (typically step, action, comment); without it a new instance is created. In LineItem mode
+        processIdentifier groups line items into one instance. With createAsDraft false the process
+        is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g.
+        {"Assigned To": "Smith, John"}. Rows are always sent as {header, items}; the flat Entity
+        rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["NonCostProcessesImport"],
             ImportResponse,
             to_wire_body(NonCostProcessesImportRequest, body),
-            path={},
             query={"processPrefix": process_prefix},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -86,6 +118,10 @@ class NonCostProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create or update non-cost process instances. In batches: every record gets an outcome.
 
@@ -98,26 +134,39 @@ class NonCostProcesses:
         received them.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `NonCostProcessesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            records: the records, as `NonCostProcessesImportRow` models or mappings with their wire
+                or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Give one of the two.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -130,8 +179,8 @@ class NonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_dynamic_grid(
@@ -139,35 +188,53 @@ class NonCostProcesses:
         *,
         body: NonCostProcessesImportDynamicGridRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
-        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (the "Request Body Options (Header)" table describes data[].header). Documented in its own "Dynamic Grid" section, grouped here under its path's resource. Kept although the public OpenAPI definition only lists DynamicGrid/Query.
+        Creates or updates multiple rows within multiple dynamic grids on multiple process
+        instances. Each row's header says how to find things (process type, project lookup field,
+        instance lookup field); its items give the values and the grids. There is no options object
+        (the "Request Body Options (Header)" table describes data[].header). Documented in its own
+        "Dynamic Grid" section, grouped here under its path's resource. Kept although the public
+        OpenAPI definition only lists DynamicGrid/Query.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python names.
+            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python
+                names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["NonCostProcessesDynamicGridImport"],
             ImportResponse,
             to_wire_body(NonCostProcessesImportDynamicGridRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_dynamic_grid_many(
@@ -178,8 +245,13 @@ class NonCostProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update rows of dynamic grids on process instances. In batches: every record gets an outcome.
+        """Create or update rows of dynamic grids on process instances. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -192,21 +264,30 @@ class NonCostProcesses:
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            records: the records, as `NonCostProcessesImportDynamicGridRow` models or mappings with their wire or Python names.
+            records: the records, as `NonCostProcessesImportDynamicGridRow` models or mappings with
+                their wire or Python names.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -219,8 +300,17 @@ class NonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class NonCostProcessesWithRawResponse:
+    """The methods of `NonCostProcesses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: NonCostProcesses) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
+        self.import_dynamic_grid = to_raw_response_wrapper(resource.import_dynamic_grid)
 
 
 class AsyncNonCostProcesses:
@@ -235,37 +325,58 @@ class AsyncNonCostProcesses:
         body: NonCostProcessesImportRequest | Mapping[str, Any],
         process_prefix: str | None = None,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update non-cost process instances.
 
-        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update (typically step, action, comment); without it a new instance is created. In LineItem mode processIdentifier groups line items into one instance. With createAsDraft false the process is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g. {"Assigned To": "Smith, John"}. Rows are always sent as {header, items}; the flat Entity rows seen in public client code are the same data as {"header": row}.
+        Creates one or more non-cost process instances (e.g. processPrefix RFI) in Entity or
+        LineItem mode. In Entity mode a row with processCounter (e.g. "RFI-0023") is an update
+        (typically step, action, comment); without it a new instance is created. In LineItem mode
+        processIdentifier groups line items into one instance. With createAsDraft false the process
+        is submitted immediately. Person/user fields take the form "Last Name, First Name", e.g.
+        {"Assigned To": "Smith, John"}. Rows are always sent as {header, items}; the flat Entity
+        rows seen in public client code are the same data as {"header": row}.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
             body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["NonCostProcessesImport"],
             ImportResponse,
             to_wire_body(NonCostProcessesImportRequest, body),
-            path={},
             query={"processPrefix": process_prefix},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -278,6 +389,10 @@ class AsyncNonCostProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
         """Create or update non-cost process instances. In batches: every record gets an outcome.
 
@@ -290,26 +405,39 @@ class AsyncNonCostProcesses:
         received them.
 
         `POST /api/v2/NonCostProcesses/Import` (NonCostProcessesImport).
-        Requires one of: `options.processPrefix` in the body or `process_prefix` (query processPrefix); checked before sending (RequestValidationError).
+        Requires one of: `options.processPrefix` in the body or `process_prefix` (query
+        processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `NonCostProcessesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
-            process_prefix: Which process the import targets, instead of options.processPrefix (the public OpenAPI definition's query parameter). Give one of the two.
+            records: the records, as `NonCostProcessesImportRow` models or mappings with their wire
+                or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
+            process_prefix: Which process the import targets, instead of options.processPrefix (the
+                public OpenAPI definition's query parameter). Give one of the two.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -322,8 +450,8 @@ class AsyncNonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
             query={"processPrefix": process_prefix},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_dynamic_grid(
@@ -331,35 +459,53 @@ class AsyncNonCostProcesses:
         *,
         body: NonCostProcessesImportDynamicGridRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Create or update rows of dynamic grids on process instances.
 
-        Creates or updates multiple rows within multiple dynamic grids on multiple process instances. Each row's header says how to find things (process type, project lookup field, instance lookup field); its items give the values and the grids. There is no options object (the "Request Body Options (Header)" table describes data[].header). Documented in its own "Dynamic Grid" section, grouped here under its path's resource. Kept although the public OpenAPI definition only lists DynamicGrid/Query.
+        Creates or updates multiple rows within multiple dynamic grids on multiple process
+        instances. Each row's header says how to find things (process type, project lookup field,
+        instance lookup field); its items give the values and the grids. There is no options object
+        (the "Request Body Options (Header)" table describes data[].header). Documented in its own
+        "Dynamic Grid" section, grouped here under its path's resource. Kept although the public
+        OpenAPI definition only lists DynamicGrid/Query.
 
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python names.
+            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python
+                names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["NonCostProcessesDynamicGridImport"],
             ImportResponse,
             to_wire_body(NonCostProcessesImportDynamicGridRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_dynamic_grid_many(
@@ -370,8 +516,13 @@ class AsyncNonCostProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Create or update rows of dynamic grids on process instances. In batches: every record gets an outcome.
+        """Create or update rows of dynamic grids on process instances. In batches: every record
+        gets an outcome.
 
         Splits `records` into batches of `batch_size`.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -384,21 +535,30 @@ class AsyncNonCostProcesses:
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            records: the records, as `NonCostProcessesImportDynamicGridRow` models or mappings with their wire or Python names.
+            records: the records, as `NonCostProcessesImportDynamicGridRow` models or mappings with
+                their wire or Python names.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -411,5 +571,14 @@ class AsyncNonCostProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncNonCostProcessesWithRawResponse:
+    """The methods of `AsyncNonCostProcesses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncNonCostProcesses) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.import_dynamic_grid = async_to_raw_response_wrapper(resource.import_dynamic_grid)

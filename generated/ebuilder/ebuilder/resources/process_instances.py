@@ -6,12 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import CommentCreateRequest, CommentCreateResponse
 
-__all__ = ["ProcessInstances", "AsyncProcessInstances"]
+__all__ = [
+    "ProcessInstances",
+    "AsyncProcessInstances",
+    "ProcessInstancesWithRawResponse",
+    "AsyncProcessInstancesWithRawResponse",
+]
 
 
 class ProcessInstances:
@@ -25,36 +36,67 @@ class ProcessInstances:
         process_instance_id: str,
         *,
         body: CommentCreateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> CommentCreateResponse:
         """Add a comment (with optional documents) to a process instance.
 
-        Creates a comment on an existing process instance. Comments cannot be added to draft instances (the instance must be submitted) and only in the final step when the process is configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100 per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1 to 1,000,000 characters. The answer has commentId, success and supportId; a validation error has errorDescription, messages and supportId and no success key (raised as an API error with errorDescription as its message). The path parameter keeps the API documentation's name processInstanceId (the public OpenAPI definition says {id}).
+        Creates a comment on an existing process instance. Comments cannot be added to draft
+        instances (the instance must be submitted) and only in the final step when the process is
+        configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100
+        per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1
+        to 1,000,000 characters. The answer has commentId, success and supportId; a validation error
+        has errorDescription, messages and supportId and no success key (raised as an API error with
+        errorDescription as its message). The path parameter keeps the API documentation's name
+        processInstanceId (the public OpenAPI definition says {id}).
 
-        `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create` (ProcessInstancesCommentsCreate).
-        The server answers 404 when a documents[] GUID names no document (the entire transaction is cancelled) (inferred, not documented).
-        The server answers 409 when the process instance is a draft (comments need a submitted instance) (inferred, not documented).
+        `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create`
+        (ProcessInstancesCommentsCreate).
+        The server answers 404 when a documents[] GUID names no document (the entire transaction is
+        cancelled) (inferred, not documented).
+        The server answers 409 when the process instance is a draft (comments need a submitted
+        instance) (inferred, not documented).
 
         Args:
-            process_instance_id: GUID of the process instance. Only GUID syntax matters; the API documentation's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
+            process_instance_id: GUID of the process instance. Only GUID syntax matters; the API
+                documentation's example GUIDs are not all version 4. Must be a valid uuid (checked
+                before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `CommentCreateResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["ProcessInstancesCommentsCreate"],
             CommentCreateResponse,
             path={"processInstanceId": process_instance_id},
-            query={},
-            headers={},
             json=to_wire_body(CommentCreateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class ProcessInstancesWithRawResponse:
+    """The methods of `ProcessInstances`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: ProcessInstances) -> None:
+        self.create_comment = to_raw_response_wrapper(resource.create_comment)
 
 
 class AsyncProcessInstances:
@@ -68,33 +110,64 @@ class AsyncProcessInstances:
         process_instance_id: str,
         *,
         body: CommentCreateRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> CommentCreateResponse:
         """Add a comment (with optional documents) to a process instance.
 
-        Creates a comment on an existing process instance. Comments cannot be added to draft instances (the instance must be submitted) and only in the final step when the process is configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100 per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1 to 1,000,000 characters. The answer has commentId, success and supportId; a validation error has errorDescription, messages and supportId and no success key (raised as an API error with errorDescription as its message). The path parameter keeps the API documentation's name processInstanceId (the public OpenAPI definition says {id}).
+        Creates a comment on an existing process instance. Comments cannot be added to draft
+        instances (the instance must be submitted) and only in the final step when the process is
+        configured to allow it. Documents are identified by their file GUIDs (fileId), at most 100
+        per comment; if any fileId is invalid the entire transaction is cancelled. commentText is 1
+        to 1,000,000 characters. The answer has commentId, success and supportId; a validation error
+        has errorDescription, messages and supportId and no success key (raised as an API error with
+        errorDescription as its message). The path parameter keeps the API documentation's name
+        processInstanceId (the public OpenAPI definition says {id}).
 
-        `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create` (ProcessInstancesCommentsCreate).
-        The server answers 404 when a documents[] GUID names no document (the entire transaction is cancelled) (inferred, not documented).
-        The server answers 409 when the process instance is a draft (comments need a submitted instance) (inferred, not documented).
+        `POST /api/v2/ProcessInstances/{processInstanceId}/Comments/Create`
+        (ProcessInstancesCommentsCreate).
+        The server answers 404 when a documents[] GUID names no document (the entire transaction is
+        cancelled) (inferred, not documented).
+        The server answers 409 when the process instance is a draft (comments need a submitted
+        instance) (inferred, not documented).
 
         Args:
-            process_instance_id: GUID of the process instance. Only GUID syntax matters; the API documentation's example GUIDs are not all version 4. Must be a valid uuid (checked before sending).
+            process_instance_id: GUID of the process instance. Only GUID syntax matters; the API
+                documentation's example GUIDs are not all version 4. Must be a valid uuid (checked
+                before sending).
             body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `CommentCreateResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["ProcessInstancesCommentsCreate"],
             CommentCreateResponse,
             path={"processInstanceId": process_instance_id},
-            query={},
-            headers={},
             json=to_wire_body(CommentCreateRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncProcessInstancesWithRawResponse:
+    """The methods of `AsyncProcessInstances`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncProcessInstances) -> None:
+        self.create_comment = async_to_raw_response_wrapper(resource.create_comment)

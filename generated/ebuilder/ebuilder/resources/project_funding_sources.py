@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
     BulkResult,
@@ -19,6 +21,10 @@ from .._batch import (
     send_batches_async,
 )
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     CostImportOptions,
     ImportResponse,
@@ -26,7 +32,12 @@ from ..types import (
     ProjectFundingSourcesImportRow,
 )
 
-__all__ = ["ProjectFundingSources", "AsyncProjectFundingSources"]
+__all__ = [
+    "ProjectFundingSources",
+    "AsyncProjectFundingSources",
+    "ProjectFundingSourcesWithRawResponse",
+    "AsyncProjectFundingSourcesWithRawResponse",
+]
 
 
 class ProjectFundingSources:
@@ -40,6 +51,10 @@ class ProjectFundingSources:
         *,
         body: ProjectFundingSourcesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Import project funding sources and their transactions.
 
@@ -50,25 +65,33 @@ class ProjectFundingSources:
         Args:
             body: a `ProjectFundingSourcesImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batch(
             self._client,
             OPERATIONS["ProjectFundingSourcesImport"],
             ImportResponse,
             to_wire_body(ProjectFundingSourcesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def import_many(
@@ -80,8 +103,13 @@ class ProjectFundingSources:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Import project funding sources and their transactions. In batches: every record gets an outcome.
+        """Import project funding sources and their transactions. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -94,22 +122,33 @@ class ProjectFundingSources:
         `POST /api/v2/ProjectFundingSources/Import` (ProjectFundingSourcesImport).
 
         Args:
-            records: the records, as `ProjectFundingSourcesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `ProjectFundingSourcesImportRow` models or mappings with their
+                wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return send_batches(
             self._client,
@@ -122,8 +161,16 @@ class ProjectFundingSources:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class ProjectFundingSourcesWithRawResponse:
+    """The methods of `ProjectFundingSources`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: ProjectFundingSources) -> None:
+        self.import_ = to_raw_response_wrapper(resource.import_)
 
 
 class AsyncProjectFundingSources:
@@ -137,6 +184,10 @@ class AsyncProjectFundingSources:
         *,
         body: ProjectFundingSourcesImportRequest | Mapping[str, Any],
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BatchResult[ImportResponse]:
         """Import project funding sources and their transactions.
 
@@ -147,25 +198,33 @@ class AsyncProjectFundingSources:
         Args:
             body: a `ProjectFundingSourcesImportRequest` or a mapping with its wire or Python names.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each failure next to its error messages).
+            A `BatchResult` with the `ImportResponse` answer, `succeeded` and `failed` records (each
+                failure next to its error messages).
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batch_async(
             self._client,
             OPERATIONS["ProjectFundingSourcesImport"],
             ImportResponse,
             to_wire_body(ProjectFundingSourcesImportRequest, body),
-            path={},
-            query={},
             strict=strict,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def import_many(
@@ -177,8 +236,13 @@ class AsyncProjectFundingSources:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> BulkResult[ImportResponse]:
-        """Import project funding sources and their transactions. In batches: every record gets an outcome.
+        """Import project funding sources and their transactions. In batches: every record gets an
+        outcome.
 
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
@@ -191,22 +255,33 @@ class AsyncProjectFundingSources:
         `POST /api/v2/ProjectFundingSources/Import` (ProjectFundingSourcesImport).
 
         Args:
-            records: the records, as `ProjectFundingSourcesImportRow` models or mappings with their wire or Python names.
-            options: Import options. Every documented example sends them; the process imports cannot run without processPrefix and importMode (see the operation). Repeated unchanged in every batch of <operation>_many. Sent with every batch.
+            records: the records, as `ProjectFundingSourcesImportRow` models or mappings with their
+                wire or Python names.
+            options: Import options. Every documented example sends them; the process imports cannot
+                run without processPrefix and importMode (see the operation). Repeated unchanged in
+                every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             A `BulkResult`: every record's outcome, the answers, and the records not sent.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await send_batches_async(
             self._client,
@@ -219,5 +294,13 @@ class AsyncProjectFundingSources:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
-            path={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncProjectFundingSourcesWithRawResponse:
+    """The methods of `AsyncProjectFundingSources`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncProjectFundingSources) -> None:
+        self.import_ = async_to_raw_response_wrapper(resource.import_)

@@ -7,12 +7,27 @@ import os
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._response import (
+    AsyncStreamedResponseManager,
+    StreamedResponseManager,
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import AttachmentMetadataResponse, SetAttachmentMetadataRequest, UntypedResponse
 
-__all__ = ["Attachments", "AsyncAttachments"]
+__all__ = [
+    "Attachments",
+    "AsyncAttachments",
+    "AttachmentsWithRawResponse",
+    "AsyncAttachmentsWithRawResponse",
+    "AttachmentsWithStreamingResponse",
+    "AsyncAttachmentsWithStreamingResponse",
+]
 
 
 class Attachments:
@@ -27,33 +42,53 @@ class Attachments:
         project_id: str,
         attachment_id: str,
         destination: str | os.PathLike[str] | BinaryIO,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> int:
         """Download the current file of an attachment.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}` (GetActiveAttachment).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}`
+        (GetActiveAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the metadata path.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it
+        is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the
+        metadata path.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
             destination: a file path (written atomically) or a writable binary stream.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The number of bytes written to `destination`.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.download(
             OPERATIONS["GetActiveAttachment"],
             destination,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def download_as_admin(
@@ -62,36 +97,56 @@ class Attachments:
         project_id: str,
         attachment_id: str,
         destination: str | os.PathLike[str] | BinaryIO,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> int:
         """Download an attachment file with administrator rights.
 
         Admin only (V1 reference navigation).
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin` (GetAttachmentAsAdmin).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin`
+        (GetAttachmentAsAdmin).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2 migration list. The AsAdmin segment is a placeholder.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2
+        migration list. The AsAdmin segment is a placeholder.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
             destination: a file path (written atomically) or a writable binary stream.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The number of bytes written to `destination`.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.download(
             OPERATIONS["GetAttachmentAsAdmin"],
             destination,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def get_metadata(
@@ -99,32 +154,50 @@ class Attachments:
         program_id: str,
         project_id: str,
         attachment_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AttachmentMetadataResponse:
         """Metadata and approval status of an attachment.
 
         Requires read access to the project. AttachmentId accepts a custom id.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata` (GetAttachmentMetadata).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata`
+        (GetAttachmentMetadata).
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `AttachmentMetadataResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
             AttachmentMetadataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_metadata(
@@ -134,36 +207,56 @@ class Attachments:
         attachment_id: str,
         *,
         body: SetAttachmentMetadataRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AttachmentMetadataResponse:
         """Approve, reject or annotate an attachment.
 
-        Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored status to Approved, Rejected and Pending; Save keeps the status and only saves the note. The JSON body keys are taken from the V1 XML attributes; root wrapping is not documented.
+        Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored
+        status to Approved, Rejected and Pending; Save keeps the status and only saves the note. The
+        JSON body keys are taken from the V1 XML attributes; root wrapping is not documented.
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata` (SetAttachmentMetadata).
+        `POST
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata`
+        (SetAttachmentMetadata).
         Requires membership in an administrator role.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `AttachmentMetadataResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetAttachmentMetadata"],
             AttachmentMetadataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            query={},
-            headers={},
             json=to_wire_body(SetAttachmentMetadataRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def upload(
@@ -176,32 +269,63 @@ class Attachments:
         *,
         filename: str | None = None,
         content_type: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Upload the file of an attachment definition.
 
-        Requires write access to the project. The body is the raw file. Content-Type follows the file type: .pdf application/pdf, .docx application/vnd.openxmlformats-officedocument.wordprocessingml.document, .xlsx application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, .csv text/csv, .zip application/zip, any other extension allowed by the attachment definition application/octet-stream. The optional Content-Disposition header conveys the file name.
+        Requires write access to the project. The body is the raw file. Content-Type follows the
+        file type: .pdf application/pdf, .docx
+        application/vnd.openxmlformats-officedocument.wordprocessingml.document, .xlsx
+        application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, .csv text/csv, .zip
+        application/zip, any other extension allowed by the attachment definition
+        application/octet-stream. The optional Content-Disposition header conveys the file name.
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}` (SetProjectAttachment).
+        `POST
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}`
+        (SetProjectAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference (setprojectattachment) describes this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content types), without a captured URL; it is absent from the visible V2 migration list. The path applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were not retrieved.
+        Warning: inferred, not documented. Only the V1 reference (setprojectattachment) describes
+        this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content
+        types), without a captured URL; it is absent from the visible V2 migration list. The path
+        applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were
+        not retrieved.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its
+                custom id when one is set (API documentation, "Custom Ids").
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
-            filename: the file name sent with the upload (default: the name of `source`, when it has one).
+            filename: the file name sent with the upload (default: the name of `source`, when it has
+                one).
             content_type: the upload's media type (default: guessed from the file name).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own (refused: the body is
+                binary).
 
         Returns:
             The `UntypedResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         response = self._client.upload(
             OPERATIONS["SetProjectAttachment"],
@@ -212,12 +336,144 @@ class Attachments:
                 "FormId": form_id,
                 "AttachmentId": attachment_id,
             },
-            query={},
-            headers={},
             content_type=content_type,
             filename=filename,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
         return self._client.parse_model(response, UntypedResponse)
+
+
+class AttachmentsWithRawResponse:
+    """The methods of `Attachments`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Attachments) -> None:
+        self.download = to_raw_response_wrapper(resource.download)
+        self.download_as_admin = to_raw_response_wrapper(resource.download_as_admin)
+        self.get_metadata = to_raw_response_wrapper(resource.get_metadata)
+        self.set_metadata = to_raw_response_wrapper(resource.set_metadata)
+        self.upload = to_raw_response_wrapper(resource.upload)
+
+
+class AttachmentsWithStreamingResponse:
+    """The downloads of `Attachments`, each returning a context manager whose
+    response streams its body (`iter_bytes()`) instead of writing it to a destination."""
+
+    def __init__(self, client: SyncAPIClient) -> None:
+        self._client = client
+
+    def download(
+        self,
+        program_id: str,
+        project_id: str,
+        attachment_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> StreamedResponseManager:
+        """Download the current file of an attachment.
+
+        Streamed: `with` the call `as response`, read `response.iter_bytes()` in the block.
+
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}`
+        (GetActiveAttachment).
+
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it
+        is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the
+        metadata path.
+
+        Args:
+            program_id: The program.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+
+        Returns:
+            A context manager giving the streamed response; read it with `iter_bytes()` inside the
+                block.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
+        """
+        return self._client.stream(
+            OPERATIONS["GetActiveAttachment"],
+            path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+
+    def download_as_admin(
+        self,
+        program_id: str,
+        project_id: str,
+        attachment_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> StreamedResponseManager:
+        """Download an attachment file with administrator rights.
+
+        Streamed: `with` the call `as response`, read `response.iter_bytes()` in the block.
+
+        Admin only (V1 reference navigation).
+
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin`
+        (GetAttachmentAsAdmin).
+        Requires membership in an administrator role.
+
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2
+        migration list. The AsAdmin segment is a placeholder.
+
+        Args:
+            program_id: The program.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+
+        Returns:
+            A context manager giving the streamed response; read it with `iter_bytes()` inside the
+                block.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
+        """
+        return self._client.stream(
+            OPERATIONS["GetAttachmentAsAdmin"],
+            path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
 
 
 class AsyncAttachments:
@@ -232,33 +488,53 @@ class AsyncAttachments:
         project_id: str,
         attachment_id: str,
         destination: str | os.PathLike[str] | BinaryIO,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> int:
         """Download the current file of an attachment.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}` (GetActiveAttachment).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}`
+        (GetActiveAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the metadata path.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it
+        is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the
+        metadata path.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
             destination: a file path (written atomically) or a writable binary stream.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The number of bytes written to `destination`.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.download(
             OPERATIONS["GetActiveAttachment"],
             destination,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def download_as_admin(
@@ -267,36 +543,56 @@ class AsyncAttachments:
         project_id: str,
         attachment_id: str,
         destination: str | os.PathLike[str] | BinaryIO,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> int:
         """Download an attachment file with administrator rights.
 
         Admin only (V1 reference navigation).
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin` (GetAttachmentAsAdmin).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin`
+        (GetAttachmentAsAdmin).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference navigation lists GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2 migration list. The AsAdmin segment is a placeholder.
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2
+        migration list. The AsAdmin segment is a placeholder.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
             destination: a file path (written atomically) or a writable binary stream.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The number of bytes written to `destination`.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.download(
             OPERATIONS["GetAttachmentAsAdmin"],
             destination,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def get_metadata(
@@ -304,32 +600,50 @@ class AsyncAttachments:
         program_id: str,
         project_id: str,
         attachment_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AttachmentMetadataResponse:
         """Metadata and approval status of an attachment.
 
         Requires read access to the project. AttachmentId accepts a custom id.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata` (GetAttachmentMetadata).
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata`
+        (GetAttachmentMetadata).
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `AttachmentMetadataResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
             AttachmentMetadataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_metadata(
@@ -339,36 +653,56 @@ class AsyncAttachments:
         attachment_id: str,
         *,
         body: SetAttachmentMetadataRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AttachmentMetadataResponse:
         """Approve, reject or annotate an attachment.
 
-        Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored status to Approved, Rejected and Pending; Save keeps the status and only saves the note. The JSON body keys are taken from the V1 XML attributes; root wrapping is not documented.
+        Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored
+        status to Approved, Rejected and Pending; Save keeps the status and only saves the note. The
+        JSON body keys are taken from the V1 XML attributes; root wrapping is not documented.
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata` (SetAttachmentMetadata).
+        `POST
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/Metadata`
+        (SetAttachmentMetadata).
         Requires membership in an administrator role.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
             body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `AttachmentMetadataResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetAttachmentMetadata"],
             AttachmentMetadataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            query={},
-            headers={},
             json=to_wire_body(SetAttachmentMetadataRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def upload(
@@ -381,32 +715,63 @@ class AsyncAttachments:
         *,
         filename: str | None = None,
         content_type: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Upload the file of an attachment definition.
 
-        Requires write access to the project. The body is the raw file. Content-Type follows the file type: .pdf application/pdf, .docx application/vnd.openxmlformats-officedocument.wordprocessingml.document, .xlsx application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, .csv text/csv, .zip application/zip, any other extension allowed by the attachment definition application/octet-stream. The optional Content-Disposition header conveys the file name.
+        Requires write access to the project. The body is the raw file. Content-Type follows the
+        file type: .pdf application/pdf, .docx
+        application/vnd.openxmlformats-officedocument.wordprocessingml.document, .xlsx
+        application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, .csv text/csv, .zip
+        application/zip, any other extension allowed by the attachment definition
+        application/octet-stream. The optional Content-Disposition header conveys the file name.
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}` (SetProjectAttachment).
+        `POST
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Forms/{FormId}/Attachments/{AttachmentId}`
+        (SetProjectAttachment).
 
-        Warning: inferred, not documented. Only the V1 reference (setprojectattachment) describes this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content types), without a captured URL; it is absent from the visible V2 migration list. The path applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were not retrieved.
+        Warning: inferred, not documented. Only the V1 reference (setprojectattachment) describes
+        this method (POST; inputs ProgramId, ProjectId, FormId, AttachmentId; raw body; content
+        types), without a captured URL; it is absent from the visible V2 migration list. The path
+        applies the V1->V2 prefix change to the inferred V1 path. The XML answer's attributes were
+        not retrieved.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
-            attachment_id: The attachment (public or custom id). Accepts the public id of the attachment definition, or its custom id when one is set (API documentation, "Custom Ids").
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            form_id: The form (public or custom id). Accepts the public id of the form, or its
+                custom id when one is set (API documentation, "Custom Ids").
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
             source: a file path, a binary file object or bytes; streamed, never read whole.
-            filename: the file name sent with the upload (default: the name of `source`, when it has one).
+            filename: the file name sent with the upload (default: the name of `source`, when it has
+                one).
             content_type: the upload's media type (default: guessed from the file name).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own (refused: the body is
+                binary).
 
         Returns:
             The `UntypedResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         response = await self._client.upload(
             OPERATIONS["SetProjectAttachment"],
@@ -417,9 +782,141 @@ class AsyncAttachments:
                 "FormId": form_id,
                 "AttachmentId": attachment_id,
             },
-            query={},
-            headers={},
             content_type=content_type,
             filename=filename,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
         return self._client.parse_model(response, UntypedResponse)
+
+
+class AsyncAttachmentsWithRawResponse:
+    """The methods of `AsyncAttachments`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncAttachments) -> None:
+        self.download = async_to_raw_response_wrapper(resource.download)
+        self.download_as_admin = async_to_raw_response_wrapper(resource.download_as_admin)
+        self.get_metadata = async_to_raw_response_wrapper(resource.get_metadata)
+        self.set_metadata = async_to_raw_response_wrapper(resource.set_metadata)
+        self.upload = async_to_raw_response_wrapper(resource.upload)
+
+
+class AsyncAttachmentsWithStreamingResponse:
+    """The downloads of `AsyncAttachments`, each returning a context manager whose
+    response streams its body (`iter_bytes()`) instead of writing it to a destination."""
+
+    def __init__(self, client: AsyncAPIClient) -> None:
+        self._client = client
+
+    def download(
+        self,
+        program_id: str,
+        project_id: str,
+        attachment_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncStreamedResponseManager:
+        """Download the current file of an attachment.
+
+        Streamed: `with` the call `as response`, read `response.iter_bytes()` in the block.
+
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}`
+        (GetActiveAttachment).
+
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetActiveAttachment (GET; its code sample streams a file); the URL was not captured and it
+        is absent from the visible V2 migration list. Path inferred from the V1->V2 pattern and the
+        metadata path.
+
+        Args:
+            program_id: The program.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+
+        Returns:
+            A context manager giving the streamed response; read it with `iter_bytes()` inside the
+                block.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
+        """
+        return self._client.stream(
+            OPERATIONS["GetActiveAttachment"],
+            path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+
+    def download_as_admin(
+        self,
+        program_id: str,
+        project_id: str,
+        attachment_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncStreamedResponseManager:
+        """Download an attachment file with administrator rights.
+
+        Streamed: `with` the call `as response`, read `response.iter_bytes()` in the block.
+
+        Admin only (V1 reference navigation).
+
+        `GET
+        /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Attachments/{AttachmentId}/AsAdmin`
+        (GetAttachmentAsAdmin).
+        Requires membership in an administrator role.
+
+        Warning: inferred, not documented. Only the V1 reference navigation lists
+        GetAttachmentAsAdmin; the URL was not captured and it is absent from the visible V2
+        migration list. The AsAdmin segment is a placeholder.
+
+        Args:
+            program_id: The program.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            attachment_id: The attachment (public or custom id). Accepts the public id of the
+                attachment definition, or its custom id when one is set (API documentation, "Custom
+                Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+
+        Returns:
+            A context manager giving the streamed response; read it with `iter_bytes()` inside the
+                block.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
+        """
+        return self._client.stream(
+            OPERATIONS["GetAttachmentAsAdmin"],
+            path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )

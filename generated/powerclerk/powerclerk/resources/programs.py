@@ -3,8 +3,17 @@
 
 from __future__ import annotations
 
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import (
     CustomListChoicesResponse,
     FormSchemaResponse,
@@ -13,7 +22,12 @@ from ..types import (
     StatusListResponse,
 )
 
-__all__ = ["Programs", "AsyncPrograms"]
+__all__ = [
+    "Programs",
+    "AsyncPrograms",
+    "ProgramsWithRawResponse",
+    "AsyncProgramsWithRawResponse",
+]
 
 
 class Programs:
@@ -26,99 +40,147 @@ class Programs:
         self,
         program_id: str,
         data_field_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> CustomListChoicesResponse:
         """Choices of the custom list behind a data field.
 
-        Returns the choices of a custom list (data fields that are part of a custom-list key column carry a HierarchyLevel in the form schema). Path, parameters and response are inferred.
+        Returns the choices of a custom list (data fields that are part of a custom-list key column
+        carry a HierarchyLevel in the form schema). Path, parameters and response are inferred.
 
-        `GET /services/v2/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices` (GetCustomListChoices).
+        `GET /services/v2/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices`
+        (GetCustomListChoices).
 
-        Warning: inferred, not documented. Only the V1 method reference lists GetCustomListChoices (name only, URL not captured); it is absent from the visible V2 migration list. Path invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against a sandbox.
+        Warning: inferred, not documented. Only the V1 method reference lists GetCustomListChoices
+        (name only, URL not captured); it is absent from the visible V2 migration list. Path
+        invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against
+        a sandbox.
 
         Args:
             program_id: The program.
-            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (API documentation, "Custom Ids").
+            data_field_id: The data field (public or custom id). Accepts the public id of the data
+                field, or its custom id when one is set (API documentation, "Custom Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `CustomListChoicesResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetCustomListChoices"],
             CustomListChoicesResponse,
             path={"ProgramId": program_id, "DataFieldId": data_field_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def get_form_schema(
         self,
         program_id: str,
         form_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> FormSchemaResponse:
         """Data fields and attachment definitions of a form.
 
-        Requires read access to the program and membership in a role that can access the form in at least one workflow status (V1 reference). Min/Max now sit under Properties and, like HierarchyLevel and Choices, are only present when set.
+        Requires read access to the program and membership in a role that can access the form in at
+        least one workflow status (V1 reference). Min/Max now sit under Properties and, like
+        HierarchyLevel and Choices, are only present when set.
 
         `GET /services/v2/Programs/{ProgramId}/Forms/{FormId}/Schema` (GetFormSchema).
 
         Args:
             program_id: The program.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            form_id: The form (public or custom id). Accepts the public id of the form, or its
+                custom id when one is set (API documentation, "Custom Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `FormSchemaResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetFormSchema"],
             FormSchemaResponse,
             path={"ProgramId": program_id, "FormId": form_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def list(
         self,
         *,
         agency: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProgramsResponse:
         """Programs the caller can access.
 
-        Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1 usage guide filters by agency with ?Agency={AgencyId}.
+        Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1
+        usage guide filters by agency with ?Agency={AgencyId}.
 
         `GET /services/v2/Programs` (GetPrograms).
 
         Args:
-            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not documented.)
+            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not
+                documented.)
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `ProgramsResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetPrograms"],
             ProgramsResponse,
-            path={},
             query={"Agency": agency},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def list_forms(
         self,
         program_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> FormsResponse:
         """Forms of a program.
 
@@ -126,26 +188,37 @@ class Programs:
 
         Args:
             program_id: The program.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `FormsResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetForms"],
             FormsResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def list_statuses(
         self,
         program_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> StatusListResponse:
         """Workflow statuses of a program.
 
@@ -156,22 +229,40 @@ class Programs:
 
         Args:
             program_id: The program.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `StatusListResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetStatusList"],
             StatusListResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class ProgramsWithRawResponse:
+    """The methods of `Programs`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Programs) -> None:
+        self.get_custom_list_choices = to_raw_response_wrapper(resource.get_custom_list_choices)
+        self.get_form_schema = to_raw_response_wrapper(resource.get_form_schema)
+        self.list = to_raw_response_wrapper(resource.list)
+        self.list_forms = to_raw_response_wrapper(resource.list_forms)
+        self.list_statuses = to_raw_response_wrapper(resource.list_statuses)
 
 
 class AsyncPrograms:
@@ -184,99 +275,147 @@ class AsyncPrograms:
         self,
         program_id: str,
         data_field_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> CustomListChoicesResponse:
         """Choices of the custom list behind a data field.
 
-        Returns the choices of a custom list (data fields that are part of a custom-list key column carry a HierarchyLevel in the form schema). Path, parameters and response are inferred.
+        Returns the choices of a custom list (data fields that are part of a custom-list key column
+        carry a HierarchyLevel in the form schema). Path, parameters and response are inferred.
 
-        `GET /services/v2/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices` (GetCustomListChoices).
+        `GET /services/v2/Programs/{ProgramId}/DataFields/{DataFieldId}/CustomListChoices`
+        (GetCustomListChoices).
 
-        Warning: inferred, not documented. Only the V1 method reference lists GetCustomListChoices (name only, URL not captured); it is absent from the visible V2 migration list. Path invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against a sandbox.
+        Warning: inferred, not documented. Only the V1 method reference lists GetCustomListChoices
+        (name only, URL not captured); it is absent from the visible V2 migration list. Path
+        invented from the V1->V2 pattern (/services/v2 prefix, PascalCase segments). Verify against
+        a sandbox.
 
         Args:
             program_id: The program.
-            data_field_id: The data field (public or custom id). Accepts the public id of the data field, or its custom id when one is set (API documentation, "Custom Ids").
+            data_field_id: The data field (public or custom id). Accepts the public id of the data
+                field, or its custom id when one is set (API documentation, "Custom Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `CustomListChoicesResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetCustomListChoices"],
             CustomListChoicesResponse,
             path={"ProgramId": program_id, "DataFieldId": data_field_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def get_form_schema(
         self,
         program_id: str,
         form_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> FormSchemaResponse:
         """Data fields and attachment definitions of a form.
 
-        Requires read access to the program and membership in a role that can access the form in at least one workflow status (V1 reference). Min/Max now sit under Properties and, like HierarchyLevel and Choices, are only present when set.
+        Requires read access to the program and membership in a role that can access the form in at
+        least one workflow status (V1 reference). Min/Max now sit under Properties and, like
+        HierarchyLevel and Choices, are only present when set.
 
         `GET /services/v2/Programs/{ProgramId}/Forms/{FormId}/Schema` (GetFormSchema).
 
         Args:
             program_id: The program.
-            form_id: The form (public or custom id). Accepts the public id of the form, or its custom id when one is set (API documentation, "Custom Ids").
+            form_id: The form (public or custom id). Accepts the public id of the form, or its
+                custom id when one is set (API documentation, "Custom Ids").
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `FormSchemaResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetFormSchema"],
             FormSchemaResponse,
             path={"ProgramId": program_id, "FormId": form_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def list(
         self,
         *,
         agency: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> ProgramsResponse:
         """Programs the caller can access.
 
-        Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1 usage guide filters by agency with ?Agency={AgencyId}.
+        Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1
+        usage guide filters by agency with ?Agency={AgencyId}.
 
         `GET /services/v2/Programs` (GetPrograms).
 
         Args:
-            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not documented.)
+            agency: Agency id to filter by (V1 usage guide; V2 support not stated). (Inferred, not
+                documented.)
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `ProgramsResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetPrograms"],
             ProgramsResponse,
-            path={},
             query={"Agency": agency},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def list_forms(
         self,
         program_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> FormsResponse:
         """Forms of a program.
 
@@ -284,26 +423,37 @@ class AsyncPrograms:
 
         Args:
             program_id: The program.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `FormsResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetForms"],
             FormsResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def list_statuses(
         self,
         program_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> StatusListResponse:
         """Workflow statuses of a program.
 
@@ -314,19 +464,39 @@ class AsyncPrograms:
 
         Args:
             program_id: The program.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `StatusListResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetStatusList"],
             StatusListResponse,
             path={"ProgramId": program_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncProgramsWithRawResponse:
+    """The methods of `AsyncPrograms`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncPrograms) -> None:
+        self.get_custom_list_choices = async_to_raw_response_wrapper(
+            resource.get_custom_list_choices
+        )
+        self.get_form_schema = async_to_raw_response_wrapper(resource.get_form_schema)
+        self.list = async_to_raw_response_wrapper(resource.list)
+        self.list_forms = async_to_raw_response_wrapper(resource.list_forms)
+        self.list_statuses = async_to_raw_response_wrapper(resource.list_statuses)

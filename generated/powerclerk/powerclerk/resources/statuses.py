@@ -6,12 +6,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import SetProjectStatusReportAsRequest, StatusHistoryResponse, UntypedResponse
 
-__all__ = ["Statuses", "AsyncStatuses"]
+__all__ = [
+    "Statuses",
+    "AsyncStatuses",
+    "StatusesWithRawResponse",
+    "AsyncStatusesWithRawResponse",
+]
 
 
 class Statuses:
@@ -24,32 +35,47 @@ class Statuses:
         self,
         program_id: str,
         project_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> StatusHistoryResponse:
         """Status history of a project (admin).
 
         Admin only (V1 reference navigation). The V1 version parameter is gone.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory` (GetProjectStatusHistory).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory`
+        (GetProjectStatusHistory).
         Requires membership in an administrator role.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `StatusHistoryResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
             StatusHistoryResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set(
@@ -59,37 +85,58 @@ class Statuses:
         status_id: str,
         *,
         auto_communication: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Move a project to another workflow status (admin).
 
-        Admin only (V1 reference navigation). StatusId accepts a custom id. AutoCommunication is new in V2; its type and default are not documented (a boolean is assumed).
+        Admin only (V1 reference navigation). StatusId accepts a custom id. AutoCommunication is new
+        in V2; its type and default are not documented (a boolean is assumed).
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}` (SetProjectStatus).
+        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}`
+        (SetProjectStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. The V2 migration notes' section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
+        Warning: inferred, not documented. The V2 migration notes' section "SetProjectStatus" gives
+        the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is
+        inferred. Response fields unknown.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (API documentation, "Custom Ids").
-            auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            status_id: The target status (public or custom id). Accepts the public id of the status,
+                or its custom id when one is set (API documentation, "Custom Ids").
+            auto_communication: Presumably whether the status change sends its automatic
+                communications; type and default undocumented. (Inferred, not documented.)
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `UntypedResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatus"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "StatusId": status_id},
             query={"AutoCommunication": auto_communication},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def set_report_as(
@@ -98,38 +145,68 @@ class Statuses:
         project_id: str,
         *,
         body: SetProjectStatusReportAsRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Change how a status-history entry is reported (admin).
 
-        Admin only. Identifies the history entry by StatusId and its original Timestamp; ReportAs normal resets reporting to the original timestamp, suppress hides the entry (further values were cut in the V1 reference).
+        Admin only. Identifies the history entry by StatusId and its original Timestamp; ReportAs
+        normal resets reporting to the original timestamp, suppress hides the entry (further values
+        were cut in the V1 reference).
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs` (SetProjectStatusReportAs).
+        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs`
+        (SetProjectStatusReportAs).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference (setprojectstatusreportas) describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root SetProjectStatusHistoryReportAs.
+        Warning: inferred, not documented. Only the V1 reference (setprojectstatusreportas)
+        describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured
+        URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root
+        SetProjectStatusHistoryReportAs.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `UntypedResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["SetProjectStatusReportAs"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetProjectStatusReportAsRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class StatusesWithRawResponse:
+    """The methods of `Statuses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Statuses) -> None:
+        self.get_history = to_raw_response_wrapper(resource.get_history)
+        self.set = to_raw_response_wrapper(resource.set)
+        self.set_report_as = to_raw_response_wrapper(resource.set_report_as)
 
 
 class AsyncStatuses:
@@ -142,32 +219,47 @@ class AsyncStatuses:
         self,
         program_id: str,
         project_id: str,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> StatusHistoryResponse:
         """Status history of a project (admin).
 
         Admin only (V1 reference navigation). The V1 version parameter is gone.
 
-        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory` (GetProjectStatusHistory).
+        `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory`
+        (GetProjectStatusHistory).
         Requires membership in an administrator role.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `StatusHistoryResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
             StatusHistoryResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set(
@@ -177,37 +269,58 @@ class AsyncStatuses:
         status_id: str,
         *,
         auto_communication: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Move a project to another workflow status (admin).
 
-        Admin only (V1 reference navigation). StatusId accepts a custom id. AutoCommunication is new in V2; its type and default are not documented (a boolean is assumed).
+        Admin only (V1 reference navigation). StatusId accepts a custom id. AutoCommunication is new
+        in V2; its type and default are not documented (a boolean is assumed).
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}` (SetProjectStatus).
+        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/Status/{StatusId}`
+        (SetProjectStatus).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. The V2 migration notes' section "SetProjectStatus" gives the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is inferred. Response fields unknown.
+        Warning: inferred, not documented. The V2 migration notes' section "SetProjectStatus" gives
+        the path and the new AutoCommunication parameter; the verb is not captured anywhere, POST is
+        inferred. Response fields unknown.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
-            status_id: The target status (public or custom id). Accepts the public id of the status, or its custom id when one is set (API documentation, "Custom Ids").
-            auto_communication: Presumably whether the status change sends its automatic communications; type and default undocumented. (Inferred, not documented.)
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
+            status_id: The target status (public or custom id). Accepts the public id of the status,
+                or its custom id when one is set (API documentation, "Custom Ids").
+            auto_communication: Presumably whether the status change sends its automatic
+                communications; type and default undocumented. (Inferred, not documented.)
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `UntypedResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatus"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "StatusId": status_id},
             query={"AutoCommunication": auto_communication},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def set_report_as(
@@ -216,35 +329,65 @@ class AsyncStatuses:
         project_id: str,
         *,
         body: SetProjectStatusReportAsRequest | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> UntypedResponse:
         """Change how a status-history entry is reported (admin).
 
-        Admin only. Identifies the history entry by StatusId and its original Timestamp; ReportAs normal resets reporting to the original timestamp, suppress hides the entry (further values were cut in the V1 reference).
+        Admin only. Identifies the history entry by StatusId and its original Timestamp; ReportAs
+        normal resets reporting to the original timestamp, suppress hides the entry (further values
+        were cut in the V1 reference).
 
-        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs` (SetProjectStatusReportAs).
+        `POST /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/StatusHistory/ReportAs`
+        (SetProjectStatusReportAs).
         Requires membership in an administrator role.
 
-        Warning: inferred, not documented. Only the V1 reference (setprojectstatusreportas) describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root SetProjectStatusHistoryReportAs.
+        Warning: inferred, not documented. Only the V1 reference (setprojectstatusreportas)
+        describes this method (POST, body with StatusId, Timestamp, ReportAs), without a captured
+        URL; it is absent from the visible V2 migration list. Path inferred from the V1 body root
+        SetProjectStatusHistoryReportAs.
 
         Args:
             program_id: The program.
-            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once the project has been submitted for the first time (API documentation, "Project Numbers on URLs"); between CreateNewProject and the first SubmitProject only the ProjectId works.
+            project_id: The project (id or number). Accepts the ProjectId, or the ProjectNumber once
+                the project has been submitted for the first time (API documentation, "Project
+                Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
+                ProjectId works.
             body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `UntypedResponse` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["SetProjectStatusReportAs"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            query={},
-            headers={},
             json=to_wire_body(SetProjectStatusReportAsRequest, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+
+class AsyncStatusesWithRawResponse:
+    """The methods of `AsyncStatuses`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncStatuses) -> None:
+        self.get_history = async_to_raw_response_wrapper(resource.get_history)
+        self.set = async_to_raw_response_wrapper(resource.set)
+        self.set_report_as = async_to_raw_response_wrapper(resource.set_report_as)

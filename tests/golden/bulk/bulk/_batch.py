@@ -20,7 +20,7 @@ from ._exceptions import APIError, APIStatusError, OutcomeUnknownError, Response
 from ._spec import BatchResultShape, Operation
 
 if TYPE_CHECKING:
-    from ._base_client import AsyncAPIClient, SyncAPIClient
+    from ._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 
 R = TypeVar("R", bound=BaseModel)
 OnFailure = Literal["continue", "stop"]
@@ -280,12 +280,13 @@ def send_batch(
     strict: bool = False,
     originals: Sequence[Any] | None = None,
     indexes: Sequence[int] | None = None,
+    options: RequestOptions | None = None,
 ) -> BatchResult[R]:
     """One batch call; a partial failure is returned as data unless `strict`."""
     shape = _shape(client, op)
     sent = wire.get(op.batch.records) or [] if op.batch else []
     try:
-        response = client.request(op, path=path, query=query, json=wire)
+        response = client.request(op, path=path, query=query, json=wire, options=options)
         parsed, body = client.parse_model(response, model), response.json()
     except APIStatusError as exc:
         answer = _answer(exc, shape)
@@ -311,12 +312,13 @@ async def send_batch_async(
     strict: bool = False,
     originals: Sequence[Any] | None = None,
     indexes: Sequence[int] | None = None,
+    options: RequestOptions | None = None,
 ) -> BatchResult[R]:
     """One batch call; a partial failure is returned as data unless `strict`."""
     shape = _shape(client, op)
     sent = wire.get(op.batch.records) or [] if op.batch else []
     try:
-        response = await client.request(op, path=path, query=query, json=wire)
+        response = await client.request(op, path=path, query=query, json=wire, options=options)
         parsed, body = client.parse_model(response, model), response.json()
     except APIStatusError as exc:
         answer = _answer(exc, shape)
@@ -454,6 +456,7 @@ def send_batches(
     strict: bool,
     path: Mapping[str, Any] | None = None,
     query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
@@ -475,6 +478,7 @@ def send_batches(
                     query=query,
                     originals=chunk.originals,
                     indexes=chunk.indexes,
+                    options=options,
                 )
             except APIError as exc:
                 end = start + batch_size
@@ -503,6 +507,7 @@ async def send_batches_async(
     strict: bool,
     path: Mapping[str, Any] | None = None,
     query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
@@ -524,6 +529,7 @@ async def send_batches_async(
                     query=query,
                     originals=chunk.originals,
                     indexes=chunk.indexes,
+                    options=options,
                 )
             except APIError as exc:
                 end = start + batch_size

@@ -8,7 +8,12 @@ import httpx
 from ._auth import PasswordCredentials
 from ._base_client import AsyncAPIClient, SyncAPIClient
 from ._operations import CONFIG
-from .resources import AsyncItems, Items
+from .resources import (
+    AsyncItems,
+    AsyncItemsWithRawResponse,
+    Items,
+    ItemsWithRawResponse,
+)
 
 
 class Bulk(SyncAPIClient):
@@ -31,7 +36,8 @@ class Bulk(SyncAPIClient):
         """Connect to Bulk API.
 
         `base_url` is your tenant's host, e.g. `https://api.example.com` (required: the API
-        has no fixed host); tokens come from `base_url` + `/api/v1/Token` unless `token_url` says otherwise.
+        has no fixed host); tokens come from `base_url` + `/api/v1/Token` unless `token_url` says
+        otherwise.
         `username`/`password` get OAuth 2.0 password-grant tokens, cached and refreshed before
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
@@ -53,7 +59,16 @@ class Bulk(SyncAPIClient):
             max_retry_wait=max_retry_wait,
         )
 
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.items = Items(self)
+
+    @property
+    def with_raw_response(self) -> BulkWithRawResponse:
+        """The same resources and methods, each returning a `RawResponse` (status, headers,
+        the httpx response, `.parse()`): `client.with_raw_response.<resource>.<method>(...)`."""
+        return BulkWithRawResponse(self)
 
 
 class AsyncBulk(AsyncAPIClient):
@@ -76,7 +91,8 @@ class AsyncBulk(AsyncAPIClient):
         """Connect to Bulk API.
 
         `base_url` is your tenant's host, e.g. `https://api.example.com` (required: the API
-        has no fixed host); tokens come from `base_url` + `/api/v1/Token` unless `token_url` says otherwise.
+        has no fixed host); tokens come from `base_url` + `/api/v1/Token` unless `token_url` says
+        otherwise.
         `username`/`password` get OAuth 2.0 password-grant tokens, cached and refreshed before
         they expire.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
@@ -98,4 +114,27 @@ class AsyncBulk(AsyncAPIClient):
             max_retry_wait=max_retry_wait,
         )
 
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.items = AsyncItems(self)
+
+    @property
+    def with_raw_response(self) -> AsyncBulkWithRawResponse:
+        """The same resources and methods, each returning a `RawResponse` (status, headers,
+        the httpx response, `.parse()`): `client.with_raw_response.<resource>.<method>(...)`."""
+        return AsyncBulkWithRawResponse(self)
+
+
+class BulkWithRawResponse:
+    """`Bulk.with_raw_response`: each resource's methods returning a `RawResponse`."""
+
+    def __init__(self, client: Bulk) -> None:
+        self.items = ItemsWithRawResponse(client.items)
+
+
+class AsyncBulkWithRawResponse:
+    """`AsyncBulk.with_raw_response`: each resource's methods returning a `RawResponse`."""
+
+    def __init__(self, client: AsyncBulk) -> None:
+        self.items = AsyncItemsWithRawResponse(client.items)

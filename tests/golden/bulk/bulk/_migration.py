@@ -31,7 +31,8 @@ def from_v1(model: type[M], payload: Mapping[str, Any]) -> M:
     """Build the V2 `model` from a payload shaped as the V1 API sent or took it.
 
     V1 names are moved to their V2 places (nested objects included) and every other move that
-    MIGRATION.md lists is applied; a value format is converted only where it says so. A payload that cannot be translated faithfully raises `V1TranslationError`.
+    MIGRATION.md lists is applied; a value format is converted only where it says so. A payload that
+    cannot be translated faithfully raises `V1TranslationError`.
     """
     data = _TRANSLATION.translate(model.__name__, deepcopy(dict(payload)), Report())
     return model.model_validate(data)

@@ -8,6 +8,7 @@ backoff); `SyncAPIClient` and `AsyncAPIClient` only do the I/O.
 from __future__ import annotations
 
 import asyncio
+import copy
 import email.utils
 import json
 import logging
@@ -53,10 +54,18 @@ from ._files import (
     content_disposition,
     guess_content_type,
 )
+from ._pagination import AsyncPage, Cursor, Page
 from ._ratelimit import RateLimiter
 from ._redact import RedactingLog, Redactor
 from ._redirects import STATUS as REDIRECT_STATUS
 from ._redirects import Redirects
+from ._response import (
+    AsyncStreamedResponse,
+    AsyncStreamedResponseManager,
+    StreamedResponse,
+    StreamedResponseManager,
+    note_response,
+)
 from ._spec import ApiConfig, Operation
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -162,6 +171,35 @@ def _wire_keyed(op: Operation, location: str, values: Mapping[str, Any] | None) 
     return {names.get(key, key): value for key, value in (values or {}).items()}
 
 
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """The per-call options of a generated method. `timeout`: seconds (or an `httpx.Timeout`)
+    for each HTTP exchange of this call, None keeping the client's; `extra_headers` and
+    `extra_query`: sent besides the generated ones and winning over them (the credentials
+    headers are always the client's); `extra_body`: fields merged into the JSON body, refused
+    for a binary body."""
+
+    timeout: float | httpx.Timeout | None = None
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, Any] | None = None
+    extra_body: Mapping[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        # Names only: a value may be a credential the client does not know of.
+        keys = {
+            "extra_headers": self.extra_headers,
+            "extra_query": self.extra_query,
+            "extra_body": self.extra_body,
+        }
+        shown = [f"timeout={self.timeout!r}"] + [
+            f"{name}={sorted(values)!r}" for name, values in keys.items() if values
+        ]
+        return f"RequestOptions({', '.join(shown)})"
+
+
+_NO_OPTIONS = RequestOptions()
+
+
 @dataclass(slots=True)
 class _Call:
     """One logical call, prepared once; every attempt adds fresh auth headers."""
@@ -171,36 +209,30 @@ class _Call:
     params: list[tuple[str, str]]
     headers: dict[str, str]
     body: RequestBody | None
+    timeout: float | httpx.Timeout
     target: DownloadTarget | None = None
     authorized: bool = True  # False once a redirect left the origin: no secrets sent there
 
 
-class _Pages:
-    """Offset pagination bookkeeping shared by the sync and async `paginate`."""
+def _check_timeout(timeout: float | httpx.Timeout) -> None:
+    if not isinstance(timeout, httpx.Timeout) and timeout <= 0:
+        raise ValueError("timeout must be > 0")
 
-    def __init__(self, op: Operation, query: dict[str, Any], page_size: int | None) -> None:
-        if op.pagination is None:
-            raise ValueError(f"{op.python_name} is not paginated")
-        self._spec = op.pagination
-        self.size = self._spec.max_page if page_size is None else page_size
-        if not 1 <= self.size <= self._spec.max_page:
-            raise ValueError(f"page_size must be between 1 and {self._spec.max_page}")
-        self.offset = int(query.get(self._spec.offset_param) or 0)
-        self._query = {k: v for k, v in query.items() if k != self._spec.limit_param}
-        self.done = False
 
-    def query(self) -> dict[str, Any]:
-        return {
-            **self._query,
-            self._spec.limit_param: self.size,
-            self._spec.offset_param: self.offset,
-        }
+def _set_header(headers: dict[str, str], name: str, value: str) -> None:
+    """Replace a header whatever the case it was first written in."""
+    for key in [k for k in headers if k.lower() == name.lower()]:
+        del headers[key]
+    headers[name] = value
 
-    def take(self, page: Any) -> list[Any]:
-        items = list(getattr(page, self._spec.items_attr) or ())
-        self.done = len(items) < self.size
-        self.offset += self.size
-        return items
+
+def _params(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query pairs of wire-keyed values; a list repeats its parameter."""
+    params: list[tuple[str, str]] = []
+    for name, value in values.items():
+        many = value if isinstance(value, list | tuple | set | frozenset) else [value]
+        params.extend((name, _scalar(v)) for v in many if v is not None)
+    return params
 
 
 class _Attempts:
@@ -372,8 +404,7 @@ class _BaseClient(Generic[_HttpT]):
         self.base_url, token = self._resolve_urls(config, environment, base_url, token_url)
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        if timeout <= 0:
-            raise ValueError("timeout must be > 0")
+        _check_timeout(timeout)
         if max_retry_wait < 0:
             raise ValueError("max_retry_wait must be >= 0")
         if api_key is not None and not config.api_key_header:
@@ -382,7 +413,7 @@ class _BaseClient(Generic[_HttpT]):
             mfa.check(config)
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
-        self._timeout = timeout
+        self._timeout: float | httpx.Timeout = timeout
         self._api_key = None if api_key is None else Secret(api_key)
         self._mfa = mfa
         self._credentials = credentials
@@ -408,6 +439,29 @@ class _BaseClient(Generic[_HttpT]):
 
     def _new_http(self) -> _HttpT:
         raise NotImplementedError
+
+    def _bind_resources(self) -> None:
+        """Where a generated client attaches its resources (again, on a copy)."""
+
+    def with_options(
+        self: _Self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None
+    ) -> _Self:
+        """A copy of this client with another default `timeout` and/or `max_retries`; this
+        client is unchanged. The copy shares the connection pool, the access-token cache, the
+        rate limiter and the secrets (same credentials, same server: one token and one rate
+        budget for both). Closing the copy leaves the pool open: close the original."""
+        if timeout is not None:
+            _check_timeout(timeout)
+        if max_retries is not None and max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        clone = copy.copy(self)
+        clone._owns_http = False
+        if timeout is not None:
+            clone._timeout = timeout
+        if max_retries is not None:
+            clone.max_retries = max_retries
+        clone._bind_resources()
+        return clone
 
     @staticmethod
     def _resolve_urls(
@@ -456,7 +510,9 @@ class _BaseClient(Generic[_HttpT]):
         body_headers: Mapping[str, str] | None = None,
         target: DownloadTarget | None = None,
         payload: Any = None,
+        options: RequestOptions | None = None,
     ) -> _Call:
+        options = options or _NO_OPTIONS
         if self._mfa is None:
             self._refuse_without_mfa(op, query, headers)
         given = {
@@ -475,7 +531,16 @@ class _BaseClient(Generic[_HttpT]):
             if value is not None:
                 prepared[name] = _scalar(value)
         prepared.update(body_headers or {})
-        return _Call(op, self._url(op, path), self._query(op, query), prepared, body, target)
+        for name, text in (options.extra_headers or {}).items():
+            _set_header(prepared, name, text)
+        params = self._query(op, query)
+        if options.extra_query:
+            params = [(k, v) for k, v in params if k not in options.extra_query]
+            params += _params(options.extra_query)
+        timeout = self._timeout if options.timeout is None else options.timeout
+        _check_timeout(timeout)
+        url = self._url(op, path)
+        return _Call(op, url, params, prepared, body, timeout, target)
 
     @staticmethod
     def _refuse_without_mfa(
@@ -508,11 +573,25 @@ class _BaseClient(Generic[_HttpT]):
         return self.base_url + self._config.base_path + _PLACEHOLDER.sub(substitute, op.path)
 
     def _query(self, op: Operation, query: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-        params: list[tuple[str, str]] = []
-        for name, value in _wire_keyed(op, "query", query).items():
-            values = value if isinstance(value, list | tuple | set | frozenset) else [value]
-            params.extend((name, _scalar(v)) for v in values if v is not None)
-        return params
+        return _params(_wire_keyed(op, "query", query))
+
+    @staticmethod
+    def _merged_body(
+        op: Operation, payload: Any, binary: bool, options: RequestOptions | None
+    ) -> Any:
+        """The JSON payload with `extra_body` merged in (its fields win)."""
+        extra = options.extra_body if options is not None else None
+        if not extra:
+            return payload
+        if binary:
+            raise ValueError(
+                f"{op.python_name} sends a binary body: extra_body= has no JSON body to go into"
+            )
+        if payload is None:
+            return dict(extra)
+        if not isinstance(payload, Mapping):
+            raise ValueError(f"{op.python_name}: extra_body= needs a JSON object body")
+        return {**payload, **extra}
 
     def _json_body(
         self,
@@ -557,10 +636,9 @@ class _BaseClient(Generic[_HttpT]):
             headers["Content-Length"] = str(body.length)
         return body, headers
 
-    def _pages(
-        self, op: Operation, query: Mapping[str, Any] | None, page_size: int | None
-    ) -> _Pages:
-        return _Pages(op, _wire_keyed(op, "query", query), page_size)
+    @staticmethod
+    def _cursor(op: Operation, query: Mapping[str, Any] | None, page_size: int | None) -> Cursor:
+        return Cursor.first(op, _wire_keyed(op, "query", query), page_size)
 
     def _request_args(self, call: _Call, token: Secret) -> dict[str, Any]:
         """Arguments of `build_request` for one attempt; secrets are added only here."""
@@ -578,7 +656,7 @@ class _BaseClient(Generic[_HttpT]):
             "url": call.url,
             "params": call.params or None,  # None keeps a query that is part of the URL
             "headers": headers,
-            "timeout": self._timeout,
+            "timeout": call.timeout,
         }
 
     def _sent(self, request: httpx.Request, attempts: _Attempts) -> None:
@@ -594,7 +672,8 @@ class _BaseClient(Generic[_HttpT]):
         )
 
     def parse_model(self, response: httpx.Response, model: type[M]) -> M:
-        """Read a 2xx JSON body into `model`; a body that does not fit is ResponseValidationError."""
+        """Read a 2xx JSON body into `model`; a body that does not fit is
+        ResponseValidationError."""
         redactor = self._redactor
         method, url = response.request.method, redactor.text(str(response.request.url))
         # Said outright: the call was applied, so repeating it would apply it again.
@@ -636,6 +715,14 @@ async def _aread(response: httpx.Response) -> httpx.Response:
     return response
 
 
+def _same(response: httpx.Response) -> httpx.Response:
+    return response
+
+
+async def _asame(response: httpx.Response) -> httpx.Response:
+    return response
+
+
 class SyncAPIClient(_BaseClient[httpx.Client]):
     """Blocking client; thread-safe (one token, one rate limiter for all threads)."""
 
@@ -655,7 +742,11 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _execute(self, call: _Call, consume: Callable[[httpx.Response], T]) -> T:
+    def _execute(
+        self, call: _Call, consume: Callable[[httpx.Response], T], keep_open: bool = False
+    ) -> T:
+        """Run the call's attempts; `consume` reads the 2xx response, which is closed after
+        unless `keep_open` (a streamed response, closed by its reader)."""
         attempts = _Attempts(self, call)
         while True:
             token = self._tokens.get_sync(self._http)
@@ -666,13 +757,18 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
             self._sent(request, attempts)
             try:
                 response = self._http.send(request, stream=True)
+                keep = False
                 try:
                     self._received(response, attempts)
                     if response.is_success:
-                        return consume(response)
+                        note_response(response, self._redactor)
+                        result = consume(response)
+                        keep = keep_open
+                        return result
                     response.read()
                 finally:
-                    response.close()
+                    if not keep:
+                        response.close()
             except httpx.TransportError as exc:
                 wait = attempts.after_error(exc, request)
             else:
@@ -690,10 +786,14 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
         json: Any = None,
         content: bytes | IO[bytes] | None = None,
         content_type: str | None = None,
+        options: RequestOptions | None = None,
     ) -> httpx.Response:
         """Send `op` under the full retry/auth policy; return the 2xx response, body read."""
-        body, body_headers = self._json_body(op, json, content, content_type)
-        call = self._prepare(op, path, query, headers, body, body_headers, payload=json)
+        payload = self._merged_body(op, json, content is not None, options)
+        body, body_headers = self._json_body(op, payload, content, content_type)
+        call = self._prepare(
+            op, path, query, headers, body, body_headers, payload=payload, options=options
+        )
         return self._execute(call, _read)
 
     def request_model(
@@ -707,6 +807,7 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
         json: Any = None,
         content: bytes | IO[bytes] | None = None,
         content_type: str | None = None,
+        options: RequestOptions | None = None,
     ) -> M:
         response = self.request(
             op,
@@ -716,8 +817,41 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
             json=json,
             content=content,
             content_type=content_type,
+            options=options,
         )
         return self.parse_model(response, model)
+
+    def _pager(
+        self,
+        op: Operation,
+        model: type[M],
+        path: Mapping[str, Any] | None,
+        headers: Mapping[str, Any] | None,
+        options: RequestOptions | None,
+    ) -> Callable[[Cursor], Page[Any]]:
+        def fetch(at: Cursor) -> Page[Any]:
+            response = self.request_model(
+                op, model, path=path, query=at.params(), headers=headers, options=options
+            )
+            items = at.items(response)
+            return Page(items, response, at.after(len(items)), fetch)
+
+        return fetch
+
+    def page(
+        self,
+        op: Operation,
+        model: type[M],
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        options: RequestOptions | None = None,
+    ) -> Page[Any]:
+        """The page at `query`'s offset (0 by default); iterating it yields every item on."""
+        cursor = self._cursor(op, query, page_size)
+        return self._pager(op, model, path, headers, options)(cursor)
 
     def paginate(
         self,
@@ -728,16 +862,14 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, Any] | None = None,
         page_size: int | None = None,
+        options: RequestOptions | None = None,
     ) -> Iterator[Any]:
         """Lazily yield the items of every page (arguments are checked at once)."""
-        pages = self._pages(op, query, page_size)
+        cursor = self._cursor(op, query, page_size)
+        fetch = self._pager(op, model, path, headers, options)
 
         def items() -> Iterator[Any]:
-            while not pages.done:
-                page = self.request_model(
-                    op, model, path=path, query=pages.query(), headers=headers
-                )
-                yield from pages.take(page)
+            yield from fetch(cursor)
 
         return items()
 
@@ -749,11 +881,31 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
         path: Mapping[str, Any] | None = None,
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
     ) -> int:
         """Stream the response body into a path (atomically) or a binary stream; return its size."""
         target = DownloadTarget(destination)
-        call = self._prepare(op, path, query, headers, target=target)
+        call = self._prepare(op, path, query, headers, target=target, options=options)
         return self._execute(call, lambda r: target.write_sync(r.iter_bytes(CHUNK_SIZE)))
+
+    def stream(
+        self,
+        op: Operation,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+    ) -> StreamedResponseManager:
+        """The response with its body unread, for `with ... as response` (arguments are checked
+        at once; the request is sent when the block is entered)."""
+        call = self._prepare(op, path, query, headers, options=options)
+
+        def open_() -> StreamedResponse:
+            response = self._execute(call, _same, keep_open=True)
+            return StreamedResponse(response, self._redactor)
+
+        return StreamedResponseManager(open_)
 
     def upload(
         self,
@@ -765,10 +917,13 @@ class SyncAPIClient(_BaseClient[httpx.Client]):
         headers: Mapping[str, Any] | None = None,
         content_type: str | None = None,
         filename: str | None = None,
+        options: RequestOptions | None = None,
     ) -> httpx.Response:
         """Stream `source` (path, binary file object or bytes) as the request body."""
+        self._merged_body(op, None, True, options)
         body, body_headers = self._upload_body(op, source, content_type, filename)
-        return self._execute(self._prepare(op, path, query, headers, body, body_headers), _read)
+        call = self._prepare(op, path, query, headers, body, body_headers, options=options)
+        return self._execute(call, _read)
 
 
 class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
@@ -790,7 +945,14 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _execute(self, call: _Call, consume: Callable[[httpx.Response], Awaitable[T]]) -> T:
+    async def _execute(
+        self,
+        call: _Call,
+        consume: Callable[[httpx.Response], Awaitable[T]],
+        keep_open: bool = False,
+    ) -> T:
+        """Run the call's attempts; `consume` reads the 2xx response, which is closed after
+        unless `keep_open` (a streamed response, closed by its reader)."""
         attempts = _Attempts(self, call)
         while True:
             token = await self._tokens.get_async(self._http)
@@ -801,13 +963,18 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
             self._sent(request, attempts)
             try:
                 response = await self._http.send(request, stream=True)
+                keep = False
                 try:
                     self._received(response, attempts)
                     if response.is_success:
-                        return await consume(response)
+                        note_response(response, self._redactor)
+                        result = await consume(response)
+                        keep = keep_open
+                        return result
                     await response.aread()
                 finally:
-                    await response.aclose()
+                    if not keep:
+                        await response.aclose()
             except httpx.TransportError as exc:
                 wait = attempts.after_error(exc, request)
             else:
@@ -825,10 +992,14 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
         json: Any = None,
         content: bytes | IO[bytes] | None = None,
         content_type: str | None = None,
+        options: RequestOptions | None = None,
     ) -> httpx.Response:
         """Send `op` under the full retry/auth policy; return the 2xx response, body read."""
-        body, body_headers = self._json_body(op, json, content, content_type)
-        call = self._prepare(op, path, query, headers, body, body_headers, payload=json)
+        payload = self._merged_body(op, json, content is not None, options)
+        body, body_headers = self._json_body(op, payload, content, content_type)
+        call = self._prepare(
+            op, path, query, headers, body, body_headers, payload=payload, options=options
+        )
         return await self._execute(call, _aread)
 
     async def request_model(
@@ -842,6 +1013,7 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
         json: Any = None,
         content: bytes | IO[bytes] | None = None,
         content_type: str | None = None,
+        options: RequestOptions | None = None,
     ) -> M:
         response = await self.request(
             op,
@@ -851,8 +1023,42 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
             json=json,
             content=content,
             content_type=content_type,
+            options=options,
         )
         return self.parse_model(response, model)
+
+    def _pager(
+        self,
+        op: Operation,
+        model: type[M],
+        path: Mapping[str, Any] | None,
+        headers: Mapping[str, Any] | None,
+        options: RequestOptions | None,
+    ) -> Callable[[Cursor], Awaitable[AsyncPage[Any]]]:
+        async def fetch(at: Cursor) -> AsyncPage[Any]:
+            response = await self.request_model(
+                op, model, path=path, query=at.params(), headers=headers, options=options
+            )
+            items = at.items(response)
+            return AsyncPage(items, response, at.after(len(items)), fetch)
+
+        return fetch
+
+    async def page(
+        self,
+        op: Operation,
+        model: type[M],
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncPage[Any]:
+        """The page at `query`'s offset (0 by default); `async for` over it yields every item
+        on."""
+        cursor = self._cursor(op, query, page_size)
+        return await self._pager(op, model, path, headers, options)(cursor)
 
     def paginate(
         self,
@@ -863,17 +1069,15 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, Any] | None = None,
         page_size: int | None = None,
+        options: RequestOptions | None = None,
     ) -> AsyncIterator[Any]:
         """Lazily yield the items of every page (arguments are checked at once)."""
-        pages = self._pages(op, query, page_size)
+        cursor = self._cursor(op, query, page_size)
+        fetch = self._pager(op, model, path, headers, options)
 
         async def items() -> AsyncIterator[Any]:
-            while not pages.done:
-                page = await self.request_model(
-                    op, model, path=path, query=pages.query(), headers=headers
-                )
-                for item in pages.take(page):
-                    yield item
+            async for item in await fetch(cursor):
+                yield item
 
         return items()
 
@@ -885,15 +1089,35 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
         path: Mapping[str, Any] | None = None,
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
     ) -> int:
         """Stream the response body into a path (atomically) or a binary stream; return its size."""
         target = DownloadTarget(destination)
-        call = self._prepare(op, path, query, headers, target=target)
+        call = self._prepare(op, path, query, headers, target=target, options=options)
 
         async def consume(response: httpx.Response) -> int:
             return await target.write_async(response.aiter_bytes(CHUNK_SIZE))
 
         return await self._execute(call, consume)
+
+    def stream(
+        self,
+        op: Operation,
+        *,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncStreamedResponseManager:
+        """The response with its body unread, for `async with ... as response` (arguments are
+        checked at once; the request is sent when the block is entered)."""
+        call = self._prepare(op, path, query, headers, options=options)
+
+        async def open_() -> AsyncStreamedResponse:
+            response = await self._execute(call, _asame, keep_open=True)
+            return AsyncStreamedResponse(response, self._redactor)
+
+        return AsyncStreamedResponseManager(open_)
 
     async def upload(
         self,
@@ -905,8 +1129,10 @@ class AsyncAPIClient(_BaseClient[httpx.AsyncClient]):
         headers: Mapping[str, Any] | None = None,
         content_type: str | None = None,
         filename: str | None = None,
+        options: RequestOptions | None = None,
     ) -> httpx.Response:
         """Stream `source` (path, binary file object or bytes) as the request body."""
+        self._merged_body(op, None, True, options)
         body, body_headers = self._upload_body(op, source, content_type, filename)
-        call = self._prepare(op, path, query, headers, body, body_headers)
+        call = self._prepare(op, path, query, headers, body, body_headers, options=options)
         return await self._execute(call, _aread)

@@ -10,7 +10,12 @@ import httpx
 from ._auth import ClientCredentials
 from ._base_client import AsyncAPIClient, SyncAPIClient
 from ._operations import CONFIG
-from .resources import AsyncWidgets, Widgets
+from .resources import (
+    AsyncWidgets,
+    AsyncWidgetsWithRawResponse,
+    Widgets,
+    WidgetsWithRawResponse,
+)
 
 Environment = Literal["sandbox"]
 
@@ -61,7 +66,16 @@ class Mini(SyncAPIClient):
             max_retry_wait=max_retry_wait,
         )
 
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.widgets = Widgets(self)
+
+    @property
+    def with_raw_response(self) -> MiniWithRawResponse:
+        """The same resources and methods, each returning a `RawResponse` (status, headers,
+        the httpx response, `.parse()`): `client.with_raw_response.<resource>.<method>(...)`."""
+        return MiniWithRawResponse(self)
 
 
 class AsyncMini(AsyncAPIClient):
@@ -110,4 +124,27 @@ class AsyncMini(AsyncAPIClient):
             max_retry_wait=max_retry_wait,
         )
 
+        self._bind_resources()
+
+    def _bind_resources(self) -> None:
         self.widgets = AsyncWidgets(self)
+
+    @property
+    def with_raw_response(self) -> AsyncMiniWithRawResponse:
+        """The same resources and methods, each returning a `RawResponse` (status, headers,
+        the httpx response, `.parse()`): `client.with_raw_response.<resource>.<method>(...)`."""
+        return AsyncMiniWithRawResponse(self)
+
+
+class MiniWithRawResponse:
+    """`Mini.with_raw_response`: each resource's methods returning a `RawResponse`."""
+
+    def __init__(self, client: Mini) -> None:
+        self.widgets = WidgetsWithRawResponse(client.widgets)
+
+
+class AsyncMiniWithRawResponse:
+    """`AsyncMini.with_raw_response`: each resource's methods returning a `RawResponse`."""
+
+    def __init__(self, client: AsyncMini) -> None:
+        self.widgets = AsyncWidgetsWithRawResponse(client.widgets)

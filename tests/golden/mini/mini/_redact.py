@@ -68,7 +68,8 @@ class Redactor:
         alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         self._structural = re.compile(
             # "field": "value" / 'field': 'value' (JSON or a Python repr echoed back)
-            rf"""(?P<q>["'])(?P<k>{alternatives})(?P=q)(?P<sep>\s*:\s*)(?P<v>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,}}\]]+)"""
+            rf"""(?P<q>["'])(?P<k>{alternatives})(?P=q)(?P<sep>\s*:\s*)"""
+            rf"""(?P<v>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,}}\]]+)"""
             # field=value in a form or query string
             rf"|(?<![\w-])(?P<fk>{alternatives})=(?P<fv>[^&\s\"'<>]*)"
             # a header line: Field: value (a scheme and its credentials: the next rule)

@@ -6,12 +6,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
+import httpx
+
 from .._base import to_wire_body
-from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
+from .._pagination import AsyncPage, Page
+from .._response import (
+    async_to_raw_response_wrapper,
+    to_raw_response_wrapper,
+)
 from ..types import NewWidget, Widget, WidgetList
 
-__all__ = ["Widgets", "AsyncWidgets"]
+__all__ = [
+    "Widgets",
+    "AsyncWidgets",
+    "WidgetsWithRawResponse",
+    "AsyncWidgetsWithRawResponse",
+]
 
 
 class Widgets:
@@ -25,6 +37,10 @@ class Widgets:
         shop_id: str,
         *,
         body: NewWidget | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Widget:
         """Create a widget.
 
@@ -35,23 +51,30 @@ class Widgets:
         Args:
             shop_id: ShopId
             body: a `NewWidget` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `Widget` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["CreateWidget"],
             Widget,
             path={"ShopId": shop_id},
-            query={},
-            headers={},
             json=to_wire_body(NewWidget, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def list(
@@ -60,6 +83,10 @@ class Widgets:
         *,
         limit: int | None = None,
         offset: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> WidgetList:
         """List the widgets of a shop.
 
@@ -69,21 +96,28 @@ class Widgets:
             shop_id: The shop.
             limit: `limit` query parameter.
             offset: `offset` query parameter.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `WidgetList` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.request_model(
             OPERATIONS["GetWidgets"],
             WidgetList,
             path={"ShopId": shop_id},
             query={"limit": limit, "offset": offset},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def iter_list(
@@ -91,6 +125,10 @@ class Widgets:
         shop_id: str,
         *,
         page_size: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Iterator[Widget]:
         """List the widgets of a shop.
 
@@ -101,24 +139,83 @@ class Widgets:
 
         Args:
             shop_id: The shop.
-            page_size: items per request (default and most: 100).
+            page_size: items per request, 1 to 100 (default 100).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             An iterator over every item of every page.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.paginate(
             OPERATIONS["GetWidgets"],
             WidgetList,
             path={"ShopId": shop_id},
-            query={},
-            headers={},
             page_size=page_size,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+    def list_page(
+        self,
+        shop_id: str,
+        *,
+        page_size: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Page[Widget]:
+        """List the widgets of a shop.
+
+        Returns the first `Page` of up to 100 items (`page_size`): `.items`,
+        `.has_next_page()`, `.next_page()`; iterating it yields every item across pages.
+
+        `GET /v2/Shops/{ShopId}/Widgets` (GetWidgets).
+
+        Args:
+            shop_id: The shop.
+            page_size: items per request, 1 to 100 (default 100).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+
+        Returns:
+            The first `Page` of items; `.next_page()` and iteration reach the rest.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
+        """
+        return self._client.page(
+            OPERATIONS["GetWidgets"],
+            WidgetList,
+            path={"ShopId": shop_id},
+            page_size=page_size,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+
+
+class WidgetsWithRawResponse:
+    """The methods of `Widgets`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: Widgets) -> None:
+        self.create = to_raw_response_wrapper(resource.create)
+        self.list = to_raw_response_wrapper(resource.list)
 
 
 class AsyncWidgets:
@@ -132,6 +229,10 @@ class AsyncWidgets:
         shop_id: str,
         *,
         body: NewWidget | Mapping[str, Any],
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Widget:
         """Create a widget.
 
@@ -142,23 +243,30 @@ class AsyncWidgets:
         Args:
             shop_id: ShopId
             body: a `NewWidget` or a mapping with its wire or Python names.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `Widget` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["CreateWidget"],
             Widget,
             path={"ShopId": shop_id},
-            query={},
-            headers={},
             json=to_wire_body(NewWidget, body),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     async def list(
@@ -167,6 +275,10 @@ class AsyncWidgets:
         *,
         limit: int | None = None,
         offset: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> WidgetList:
         """List the widgets of a shop.
 
@@ -176,21 +288,28 @@ class AsyncWidgets:
             shop_id: The shop.
             limit: `limit` query parameter.
             offset: `offset` query parameter.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             The `WidgetList` answer.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return await self._client.request_model(
             OPERATIONS["GetWidgets"],
             WidgetList,
             path={"ShopId": shop_id},
             query={"limit": limit, "offset": offset},
-            headers={},
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
     def iter_list(
@@ -198,6 +317,10 @@ class AsyncWidgets:
         shop_id: str,
         *,
         page_size: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[Widget]:
         """List the widgets of a shop.
 
@@ -208,21 +331,80 @@ class AsyncWidgets:
 
         Args:
             shop_id: The shop.
-            page_size: items per request (default and most: 100).
+            page_size: items per request, 1 to 100 (default 100).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
             An iterator over every item of every page.
 
         Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing is sent.
-            APIStatusError: the server answered with an error status; the subclass says which (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            APIConnectionError: the server could not be reached, or did not answer in time (`APITimeoutError`), after the retries.
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
         """
         return self._client.paginate(
             OPERATIONS["GetWidgets"],
             WidgetList,
             path={"ShopId": shop_id},
-            query={},
-            headers={},
             page_size=page_size,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+
+    async def list_page(
+        self,
+        shop_id: str,
+        *,
+        page_size: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> AsyncPage[Widget]:
+        """List the widgets of a shop.
+
+        Returns the first `Page` of up to 100 items (`page_size`): `.items`,
+        `.has_next_page()`, `.next_page()`; iterating it yields every item across pages.
+
+        `GET /v2/Shops/{ShopId}/Widgets` (GetWidgets).
+
+        Args:
+            shop_id: The shop.
+            page_size: items per request, 1 to 100 (default 100).
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+
+        Returns:
+            The first `Page` of items; `.next_page()` and iteration reach the rest.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
+        """
+        return await self._client.page(
+            OPERATIONS["GetWidgets"],
+            WidgetList,
+            path={"ShopId": shop_id},
+            page_size=page_size,
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+
+
+class AsyncWidgetsWithRawResponse:
+    """The methods of `AsyncWidgets`, each returning a `RawResponse`: `status_code`,
+    `headers`, `http_response` and `.parse()` (what the method itself returns)."""
+
+    def __init__(self, resource: AsyncWidgets) -> None:
+        self.create = async_to_raw_response_wrapper(resource.create)
+        self.list = async_to_raw_response_wrapper(resource.list)
