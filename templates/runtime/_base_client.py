@@ -212,7 +212,7 @@ class _Attempts:
         self.number = 1
         self._retries = 0
         self._reauthed = False
-        self._redirects = Redirects(call.op.idempotent)
+        self._redirects = Redirects(call.op.idempotent, client._redactor)
 
     def _replayable(self) -> bool:
         call = self._call
@@ -273,7 +273,7 @@ class _Attempts:
         if cls is InternalServerError and not op.idempotent:
             cls = OutcomeUnknownServerError
             note = _UNKNOWN.format(op=op.wire_name)
-        error = error_from_response(response, cls, config.error_message_fields,
+        error = error_from_response(response, cls, config.errors,
                                     client._redactor, note=note, retry_after=asked)
         if isinstance(error, OutcomeUnknownServerError):
             error.operation = op.wire_name
@@ -293,7 +293,7 @@ class _Attempts:
             "%s %s: 301, sending it to %s%s",
             response.request.method,
             response.request.url,
-            target,
+            self._client._redactor.uri(target),
             "" if call.authorized else " without credentials (another origin)",
         )
         return 0.0
