@@ -1,6 +1,8 @@
 """The exceptions the client raises: one tree, so `except APIError` catches every failure.
 
     APIError
+    ├── ConfigurationError             (also ValueError) the client lacks a setting it needs
+    │                                  (a credential neither passed nor in the environment)
     ├── MfaConfigurationError          the operation needs MFA, the client has none
     ├── RequestValidationError         (also ValueError) a parameter breaks a rule, or the body
     │   │                              does not fit its model; `fields` says where
@@ -68,6 +70,11 @@ class APIError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class ConfigurationError(APIError, ValueError):
+    """The client was built without a setting it needs: neither passed nor in the environment.
+    The message names the argument and the environment variable."""
 
 
 class MfaConfigurationError(APIError):
@@ -169,7 +176,8 @@ class APIStatusError(APIError):
         if self.message not in ("", self.reason):
             text += f" — {self.message}"
         if self.errors:
-            text += f"; errors: {listed(self.errors)}"
+            text += " Errors: " if text.endswith((".", "!", "?")) else "; errors: "
+            text += listed(self.errors)
         if self.request_id:
             text += f" ({self._request_id_name or 'request id'}: {self.request_id})"
         return text

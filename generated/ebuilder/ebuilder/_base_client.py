@@ -410,7 +410,11 @@ class _BaseClient(Generic[_HttpT]):
     ) -> tuple[str, str]:
         known = ", ".join(config.environments) or "none"
         if (environment is None) == (base_url is None):
-            raise ValueError(f"pass exactly one of environment= (known: {known}) or base_url=")
+            prefix = config.env_prefix
+            where = f" (or set {prefix}_ENVIRONMENT or {prefix}_BASE_URL)" if prefix else ""
+            raise ValueError(
+                f"pass exactly one of environment= (known: {known}) or base_url={where}"
+            )
         if environment is not None:
             env = config.environments.get(environment)
             if env is None:
@@ -495,9 +499,8 @@ class _BaseClient(Generic[_HttpT]):
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if values.get(name) is None:
-                raise ValueError(
-                    f"{op.python_name}: missing path parameter {python.get(name, name)!r}"
-                )
+                missing = f"missing path parameter {python.get(name, name)!r}"
+                raise RequestValidationError(op.python_name, [missing])
             return quote(_scalar(values[name]), safe="")
 
         return self.base_url + self._config.base_path + _PLACEHOLDER.sub(substitute, op.path)

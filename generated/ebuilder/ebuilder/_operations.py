@@ -51,6 +51,7 @@ CONFIG = ApiConfig(
         support_id="supportId",
         error_description="errorDescription",
     ),
+    env_prefix="EBUILDER",
 )
 
 OPERATIONS: Mapping[str, Operation] = MappingProxyType(

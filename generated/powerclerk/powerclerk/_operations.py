@@ -52,6 +52,7 @@ CONFIG = ApiConfig(
         id_fields=(),
         id_headers=(),
     ),
+    env_prefix="POWERCLERK",
 )
 
 OPERATIONS: Mapping[str, Operation] = MappingProxyType(

@@ -176,3 +176,4 @@ class ApiConfig:
     default_content_type: str
     errors: ErrorShape
     batch_result: BatchResultShape | None = None
+    env_prefix: str = ""  # environment variables are <env_prefix>_<ARGUMENT>
