@@ -13,8 +13,8 @@ from generator.model.names import field_name, pascal, snake
 from generator.model.runtime_spec import (  # the classes the model shares with the client
     Batch,
     BatchResultShape,
-    ErrorShape,
     Environment,
+    ErrorShape,
     FileField,
     Place,
     PresignedUpload,

@@ -123,11 +123,12 @@ def test_a_missing_credential_names_the_argument_and_the_variable(
 def test_ebuilder_reads_username_password_and_base_url(
     eb_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(ebuilder.ConfigurationError, match="pass username= or set EBUILDER_USERNAME"):
+    refused = ebuilder.ConfigurationError
+    with pytest.raises(refused, match="pass username= or set EBUILDER_USERNAME"):
         EBuilder()
     monkeypatch.setenv("EBUILDER_USERNAME", EB_USER.client_id)
     monkeypatch.setenv("EBUILDER_PASSWORD", EB_USER.client_secret)
-    with pytest.raises(ebuilder.ConfigurationError, match="pass base_url= or set EBUILDER_BASE_URL"):
+    with pytest.raises(refused, match="pass base_url= or set EBUILDER_BASE_URL"):
         EBuilder()
     monkeypatch.setenv("EBUILDER_BASE_URL", eb_emulator.base_url)
 

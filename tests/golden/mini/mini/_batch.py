@@ -472,8 +472,10 @@ class _Report:
 
 
 def _is_async(function: Callable[..., Any]) -> bool:
-    call = getattr(function, "__call__", None)  # an object whose __call__ is async
-    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)
+    # A coroutine function, a partial of one, or an object whose __call__ is one.
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
+        type(function).__call__
+    )
 
 
 def _check(batch_size: int, on_failure: str) -> None:
