@@ -147,3 +147,26 @@ def test_ebuilder_reads_username_password_and_base_url(
     with EBuilder(password="wrong") as eb, pytest.raises(ebuilder.AuthenticationError):
         eb.process_instances.create_comment(
             "00000000-0000-0000-0000-000000000000", body={"commentText": "x"})
+
+
+def test_mfa_settings_come_from_the_environment_as_a_group(
+    emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import MFA as MFA_CLIENT
+
+    monkeypatch.setenv("POWERCLERK_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("POWERCLERK_TOKEN_URL", emulator.token_url)
+    monkeypatch.setenv("POWERCLERK_CLIENT_ID", MFA_CLIENT.client_id)
+    monkeypatch.setenv("POWERCLERK_CLIENT_SECRET", MFA_CLIENT.client_secret)
+    monkeypatch.setenv("POWERCLERK_API_KEY", MFA_CLIENT.api_key)
+    monkeypatch.setenv("POWERCLERK_MFA_TOTP_SECRET", MFA_CLIENT.mfa_totp_secret or "")
+    with PowerClerk(rate_limit=None) as pc:  # the TOTP secret from the environment
+        assert pc.programs.list().programs
+    # An explicit mfa_otp= is one of the group: the variable is not read (else: two MFA ways).
+    with PowerClerk(rate_limit=None, mfa_otp=lambda: "000000") as pc, pytest.raises(
+        powerclerk.AuthenticationError
+    ):
+        pc.programs.list()
+    monkeypatch.delenv("POWERCLERK_MFA_TOTP_SECRET")
+    with PowerClerk(rate_limit=None) as pc, pytest.raises(powerclerk.AuthenticationError):
+        pc.programs.list()  # an MFA account without MFA is refused

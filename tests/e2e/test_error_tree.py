@@ -115,3 +115,14 @@ def test_a_response_is_read_by_wire_names_only() -> None:
     owner = powerclerk.types.SetProjectOwnerRequest.model_validate({"owner_email": "o@e.com"})
     assert owner.to_wire() == {"OwnerEmail": "o@e.com"}
 
+
+
+def test_a_failed_batch_quotes_its_support_id(eb_emulator: EmulatorServer) -> None:
+    duplicate = {"data": [{"companyName": "Twice", "companyNumber": "T1"}]}
+    with EBuilder(**_eb(eb_emulator)) as eb:
+        eb.companies.import_(body=duplicate, strict=True)
+        with pytest.raises(ebuilder.BatchFailedError) as caught:
+            eb.companies.import_(body=duplicate, strict=True)
+    support = caught.value.result.support_id
+    assert support and str(caught.value).endswith(f"(support id: {support})")
+    assert str(caught.value).startswith("1 of 1 record(s) failed: ")

@@ -85,8 +85,8 @@ class EBuilder(SyncAPIClient):
         `EBUILDER_PASSWORD` (password, required),
         `EBUILDER_BASE_URL` (base_url, required),
         `EBUILDER_TOKEN_URL` (token_url).
-        The URL arguments go together: when one is passed, the environment supplies none of the
-        others but the required `base_url`. A required argument found nowhere raises
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others but the required `base_url`. A required argument found nowhere raises
         `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.
@@ -163,8 +163,8 @@ class AsyncEBuilder(AsyncAPIClient):
         `EBUILDER_PASSWORD` (password, required),
         `EBUILDER_BASE_URL` (base_url, required),
         `EBUILDER_TOKEN_URL` (token_url).
-        The URL arguments go together: when one is passed, the environment supplies none of the
-        others but the required `base_url`. A required argument found nowhere raises
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others but the required `base_url`. A required argument found nowhere raises
         `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.

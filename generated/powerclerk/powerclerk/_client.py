@@ -71,8 +71,8 @@ class PowerClerk(SyncAPIClient):
         `POWERCLERK_TOKEN_URL` (token_url),
         `POWERCLERK_MFA_SESSION_TOKEN` (mfa_session_token),
         `POWERCLERK_MFA_TOTP_SECRET` (mfa_totp_secret).
-        The URL arguments go together: when one is passed, the environment supplies none of the
-        others. A required argument found nowhere raises
+        The URL arguments go together, and so do the MFA ones: when one is passed, the environment
+        supplies none of the others. A required argument found nowhere raises
         `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
@@ -161,8 +161,8 @@ class AsyncPowerClerk(AsyncAPIClient):
         `POWERCLERK_TOKEN_URL` (token_url),
         `POWERCLERK_MFA_SESSION_TOKEN` (mfa_session_token),
         `POWERCLERK_MFA_TOTP_SECRET` (mfa_totp_secret).
-        The URL arguments go together: when one is passed, the environment supplies none of the
-        others. A required argument found nowhere raises
+        The URL arguments go together, and so do the MFA ones: when one is passed, the environment
+        supplies none of the others. A required argument found nowhere raises
         `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.

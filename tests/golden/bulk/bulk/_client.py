@@ -40,8 +40,8 @@ class Bulk(SyncAPIClient):
         `BULK_PASSWORD` (password, required),
         `BULK_BASE_URL` (base_url, required),
         `BULK_TOKEN_URL` (token_url).
-        The URL arguments go together: when one is passed, the environment supplies none of the
-        others but the required `base_url`. A required argument found nowhere raises
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others but the required `base_url`. A required argument found nowhere raises
         `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.
@@ -97,8 +97,8 @@ class AsyncBulk(AsyncAPIClient):
         `BULK_PASSWORD` (password, required),
         `BULK_BASE_URL` (base_url, required),
         `BULK_TOKEN_URL` (token_url).
-        The URL arguments go together: when one is passed, the environment supplies none of the
-        others but the required `base_url`. A required argument found nowhere raises
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others but the required `base_url`. A required argument found nowhere raises
         `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.

@@ -30,6 +30,7 @@ from ._exceptions import (
     OutcomeUnknownError,
     RequestValidationError,
     ResponseValidationError,
+    listed,
 )
 from ._spec import BatchResultShape, Operation
 
@@ -106,13 +107,14 @@ class BatchFailedError(APIError):
         self.result = result
         failed = result.failed
         first = next((o.error_messages[0] for o in failed if o.error_messages), "")
-        messages = (
-            result.messages
-            if isinstance(result, BatchResult)
-            else [m for b in result.batches for m in b.messages]
-        )
+        batches = [result] if isinstance(result, BatchResult) else result.batches
+        messages = [m for b in batches for m in b.messages]
         detail = first or (messages[0] if messages else "the server reported a failure")
-        super().__init__(f"{len(failed)} of {len(result.outcomes)} record(s) failed: {detail}")
+        ids = [b.support_id for b in batches if b.support_id and not b.ok]
+        quoted = f" (support id: {listed(ids)})" if ids else ""
+        super().__init__(
+            f"{len(failed)} of {len(result.outcomes)} record(s) failed: {detail}{quoted}"
+        )
 
 
 class BulkInterruptedError(BatchFailedError):

@@ -49,8 +49,8 @@ class Mini(SyncAPIClient):
         `MINI_ENVIRONMENT` (environment),
         `MINI_BASE_URL` (base_url),
         `MINI_TOKEN_URL` (token_url).
-        The URL arguments go together: when one is passed, the environment supplies none of the
-        others. A required argument found nowhere raises
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others. A required argument found nowhere raises
         `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
@@ -113,8 +113,8 @@ class AsyncMini(AsyncAPIClient):
         `MINI_ENVIRONMENT` (environment),
         `MINI_BASE_URL` (base_url),
         `MINI_TOKEN_URL` (token_url).
-        The URL arguments go together: when one is passed, the environment supplies none of the
-        others. A required argument found nowhere raises
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others. A required argument found nowhere raises
         `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
