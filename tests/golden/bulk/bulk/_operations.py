@@ -36,7 +36,7 @@ CONFIG = ApiConfig(
     default_content_type="application/json",
     errors=ErrorShape(
         message_fields=("errorDescription", "messages"),
-        detail_fields=(),
+        detail_fields=("messages",),
         id_fields=("supportId",),
         id_headers=(),
     ),

@@ -112,7 +112,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def python_path(model: type[BaseModel], wire_path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+def _python_path(model: type[BaseModel], wire_path: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """A field path by wire names (pydantic's error `loc`) as the same path by Python names; a
     step that names no field (a list index, an unknown key) stays as it is."""
     path: list[str | int] = []
@@ -139,7 +139,7 @@ def to_wire_body(model: type[WireModel], body: WireModel | Mapping[str, Any]) ->
         return model.model_validate(body).to_wire()
     except ValidationError as exc:
         problems = [
-            FieldProblem(error["loc"], python_path(model, error["loc"]), error["msg"])
+            FieldProblem(error["loc"], _python_path(model, error["loc"]), error["msg"])
             for error in exc.errors(include_url=False)
         ]
     raise RequestValidationError(f"the body does not fit {model.__name__}", [], problems)

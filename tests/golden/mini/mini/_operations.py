@@ -41,7 +41,12 @@ CONFIG = ApiConfig(
     rate_limit_status=429,
     quota_status=0,
     default_content_type="application/json",
-    errors=ErrorShape(message_fields=("Message",), detail_fields=(), id_fields=(), id_headers=()),
+    errors=ErrorShape(
+        message_fields=("Message",),
+        detail_fields=("Errors",),
+        id_fields=("RequestId",),
+        id_headers=("X-Request-Id",),
+    ),
     env_prefix="MINI",
 )
 
