@@ -11,7 +11,8 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from emulator.errors import support_id
-from generator.model.ir import Api, BatchResultShape, Operation
+from generator.model.ir import Api, Operation
+from generator.model.runtime_spec import BatchResultShape
 
 
 @dataclass

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 from urllib.parse import unquote
 
-from generator.model.ir import Api, Field, Model, TypeRef, link
+from generator.model.build import link
+from generator.model.ir import Api, Field, Model, TypeRef
 from generator.model.names import field_name, snake
 from generator.model.scalars import scalar_of_json_type
 from generator.spec.errors import Loc, Problem, SpecError

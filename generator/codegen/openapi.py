@@ -11,21 +11,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from generator.model.ir import (
-    Api,
-    Change,
-    Environment,
-    Move,
-    Operation,
-    Param,
-    Payload,
-    Place,
-    Requirement,
-    TypeRef,
-)
+from generator.model.ir import Api, Change, Move, Operation, Param, Payload, TypeRef
 from generator.model.links import Link, operation_links
 from generator.model.names import pascal
-from generator.model.runtime_spec import MODEL_ONLY
+from generator.model.runtime_spec import MODEL_ONLY, Environment, Place, Requirement
 from generator.model.scalars import FORMATS
 from generator.model.schema import api_schema, constraints_schema, type_schema
 from generator.model.statuses import declared_statuses

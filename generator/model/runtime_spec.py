@@ -1,10 +1,10 @@
-"""The part of the model a generated client runs on, defined once: `model/ir` builds these
-classes from the spec, a package's registry (`_operations.py`) instantiates them, and the
-runtime engine reads them. Every package gets this file as its `_spec.py`
-(generator/templates.py), so it imports nothing but the standard library.
+"""The static description of an API that the client runs on: the registry (`_operations.py`)
+instantiates these classes and the engine reads them. The generator builds its own model of the
+API with these very classes, so the two cannot disagree; that is why this module imports nothing
+but the standard library.
 
-A field marked `MODEL_ONLY` (provenance, prose, a model name) is the generator's: the registry
-leaves it out, and in a package it keeps its default."""
+A field marked `MODEL_ONLY` (provenance, prose, a model name) serves the generator: the registry
+leaves it out, so in a package it keeps its default."""
 
 from __future__ import annotations
 

@@ -14,18 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from generator import cache
 from generator.model import paths
-from generator.model.ir import (
-    PATH_PARAM,
+from generator.model.build import (
     PLACEHOLDER,
-    Api,
     EnvelopeUse,
-    Model,
-    TypeRef,
     build_api,
     build_models,
     envelope_use,
     reachable,
 )
+from generator.model.ir import PATH_PARAM, Api, Model, TypeRef
 from generator.model.names import BUILTIN_TYPES, field_name, is_identifier, pascal, snake
 from generator.model.scalars import FORMATS, SCALARS
 from generator.spec import surface

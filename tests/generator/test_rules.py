@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator.model.ir import Api, Operation, Param, Payload, Place, Requirement
+from generator.model.ir import Api, Operation, Param, Payload
 from generator.model.rules import request_problems
+from generator.model.runtime_spec import Place, Requirement
 from generator.model.scalars import FORMATS
 from generator.pipeline import load_api
 from tests.generator.conftest import ROOT
