@@ -237,7 +237,7 @@ def _echo(status: int, request: bytes, extra: list[bytes]) -> bytes:
     text = head.decode("latin-1") + "\r\n\r\n" + body.decode("latin-1")
     payload = json.dumps({
         "Message": f"rejected: {text}", "error_description": text, "headers": headers,
-        "request": text,
+        "request": text, "Errors": [f"echo: {line}" for line in lines],  # an error list too
     }).encode()
     echoed = [f"X-Echo-{k}: {v}".encode("latin-1") for k, v in headers.items()]
     return _response(status, payload, [*echoed, *extra])

@@ -442,7 +442,7 @@ def _api_notes(api: Api) -> list[str]:
 
 
 def _components(api: Api) -> dict[str, Any]:
-    fields = ", ".join(api.error_message_fields)
+    fields = ", ".join(api.error_shape.message_fields)
     error: dict[str, Any] = {
         "description": f"An error answer; its message is in {fields}." if fields else "An error."
     }

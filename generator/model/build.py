@@ -35,6 +35,7 @@ from generator.model.runtime_spec import (
     Batch,
     BatchResultShape,
     Environment,
+    ErrorShape,
     FileField,
     Place,
     PresignedUpload,
@@ -355,6 +356,19 @@ def build_models(specs: dict[str, dict[str, Any]]) -> dict[str, Model]:
     return {m.name: m for m in link_models(models.values())}
 
 
+def _error_shape(api_spec: dict[str, Any]) -> ErrorShape:
+    """`api.errors`; an API whose batch answers carry a support id quotes it in its error
+    answers too (they share one shape), unless `id_fields` says otherwise."""
+    errors = api_spec.get("errors", {})
+    support = api_spec.get("batch_result", {}).get("support_id", "")
+    return ErrorShape(
+        message_fields=tuple(errors.get("message_fields", ())),
+        detail_fields=tuple(errors.get("detail_fields", ())),
+        id_fields=tuple(errors.get("id_fields", [support] if support else [])),
+        id_headers=tuple(errors.get("id_headers", ())),
+    )
+
+
 def build_api(
     documents: list[Document], envelopes: list[EnvelopeUse], shapes: dict[str, Model]
 ) -> Api:
@@ -437,7 +451,7 @@ def build_api(
             api_spec.get("content_types", {}).get("supported", ("application/json",))
         ),
         error_model=models.get(error_name),
-        error_message_fields=tuple(api_spec.get("errors", {}).get("message_fields", ())),
+        error_shape=_error_shape(api_spec),
         identifiers=tuple(sorted(api_spec.get("identifiers", {}).items())),
         v1_base_path=v1.get("base_path", ""),
         v1_shut_down=str(v1.get("shut_down", "")),

@@ -14,6 +14,7 @@ from generator.model.runtime_spec import (  # the classes the model shares with 
     Batch,
     BatchResultShape,
     Environment,
+    ErrorShape,
     FileField,
     PresignedUpload,
     Requirement,
@@ -319,7 +320,7 @@ class Api:
     default_content_type: str = "application/json"
     content_types: tuple[str, ...] = ("application/json",)
     error_model: Model | None = None
-    error_message_fields: tuple[str, ...] = ()
+    error_shape: ErrorShape = ErrorShape()
     identifiers: tuple[tuple[str, str], ...] = ()
     v1_base_path: str = ""
     v1_shut_down: str = ""
@@ -329,6 +330,28 @@ class Api:
     numbers_as_strings: bool = False
     batch_result: BatchResultShape | None = None
     schema_discovery: SchemaDiscovery | None = None
+
+    @property
+    def env_prefix(self) -> str:
+        """Prefix of the client's environment variables: the API's name, upper-cased."""
+        return "".join(c if c.isalnum() else "_" for c in self.name).upper()
+
+    @property
+    def env_arguments(self) -> tuple[tuple[str, bool], ...]:
+        """The constructor arguments the client reads from the environment when they are left
+        out, each with whether the client needs it (`<env_prefix>_<ARGUMENT>`)."""
+        kind = self.auth.kind
+        names = ("client_id", "client_secret") if kind == "oauth2_client_credentials" else (
+            "username", "password")
+        arguments = [(name, True) for name in names]
+        if self.api_key_header:
+            arguments.append(("api_key", True))
+        if self.environments:
+            arguments.append(("environment", False))
+        arguments += [("base_url", not self.environments), ("token_url", False)]
+        if self.mfa_otp_header:
+            arguments += [("mfa_session_token", False), ("mfa_totp_secret", False)]
+        return tuple(arguments)
 
     @property
     def operations(self) -> tuple[Operation, ...]:

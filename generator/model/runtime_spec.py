@@ -109,6 +109,16 @@ class BatchResultShape:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorShape:
+    """Wire names of the parts of an error answer (the spec's `api.errors`; specs/README.md)."""
+
+    message_fields: tuple[str, ...] = ()  # JSON keys holding the message, in order
+    detail_fields: tuple[str, ...] = ()  # JSON keys holding the list of error details
+    id_fields: tuple[str, ...] = ()  # JSON keys holding a request or support id
+    id_headers: tuple[str, ...] = ()  # response headers holding one
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     wire_name: str
     python_name: str
@@ -163,5 +173,6 @@ class ApiConfig:
     rate_limit_status: int
     quota_status: int  # 0 = none; a quota response is never retried
     default_content_type: str
-    error_message_fields: tuple[str, ...]  # JSON error body keys holding a message, in order
+    errors: ErrorShape
     batch_result: BatchResultShape | None = None
+    env_prefix: str = ""  # environment variables are <env_prefix>_<ARGUMENT>

@@ -1,13 +1,16 @@
 """Base classes of every generated model: strict requests, tolerant responses, alternative wire
-names accepted on input."""
+names accepted on input. A request takes wire or Python names; a response is read by wire names
+only, so a key that is one field's Python name and another's wire name fills only the latter."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, get_args
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError, model_validator
+
+from ._exceptions import FieldProblem, RequestValidationError
 
 
 def decimal_text(value: Decimal) -> str:
@@ -51,10 +54,12 @@ class AcceptsOtherKeys(WireModel):
         folded = _FOLDED_KEYS.get(cls)
         if folded is None:
             folded = {}
+            by_name = bool(cls.model_config.get("populate_by_name"))
             for name, field in cls.model_fields.items():
                 wire = field.alias or name
                 folded.setdefault(wire.lower(), wire)
-                folded.setdefault(name.lower(), name)
+                if by_name:
+                    folded.setdefault(name.lower(), name)
             for alias, canonical in cls._wire_aliases.items():
                 folded.setdefault(alias.lower(), canonical)
             _FOLDED_KEYS[cls] = folded
@@ -88,12 +93,54 @@ class RequestModel(WireModel):
 
 
 class ResponseModel(WireModel):
-    """A response: unknown keys are kept (in `model_extra`), so a new server field never breaks."""
+    """A response: unknown keys are kept (in `model_extra`), so a new server field never breaks.
+    Keys are wire names only: the server's `message` is never taken for a field whose Python
+    name is `message` but whose wire name is `Message`."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=False, defer_build=True)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds, directly or inside a list, dict or union (None for a scalar)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _python_path(
+    model: type[BaseModel], wire_path: tuple[str | int, ...]
+) -> tuple[str | int, ...]:
+    """A field path by wire names (pydantic's error `loc`) as the same path by Python names; a
+    step that names no field (a list index, an unknown key) stays as it is."""
+    path: list[str | int] = []
+    current: type[BaseModel] | None = model
+    for step in wire_path:
+        fields = current.model_fields if current is not None else {}
+        name = next((n for n, f in fields.items() if (f.alias or n) == step), None)
+        if name is None and isinstance(step, str) and step in fields:
+            name = step  # the caller used the Python name
+        if name is not None:
+            path.append(name)
+            current = _model_in(fields[name].annotation)
+        else:
+            path.append(step)
+    return tuple(path)
 
 
 def to_wire_body(model: type[WireModel], body: WireModel | Mapping[str, Any]) -> dict[str, Any]:
-    """Validate a request body (a model or a mapping) before sending, and return its wire form."""
-    value = body if isinstance(body, model) else model.model_validate(body)
-    return value.to_wire()
+    """Validate a request body (a model or a mapping) before sending, and return its wire form.
+    A body the model refuses raises RequestValidationError naming every field at fault."""
+    if isinstance(body, model):
+        return body.to_wire()
+    try:
+        return model.model_validate(body).to_wire()
+    except ValidationError as exc:
+        problems = [
+            FieldProblem(error["loc"], _python_path(model, error["loc"]), error["msg"])
+            for error in exc.errors(include_url=False)
+        ]
+    raise RequestValidationError(f"the body does not fit {model.__name__}", [], problems)

@@ -1,12 +1,20 @@
 """Batch imports: pair every input record with the errors the server echoed for it, and split a
 large list of records into batches. The shape of an answer comes from the spec (`batch_result`).
+
+Progress of a bulk import (`progress=`): `True` draws a bar on stderr only when stderr is a
+terminal (rich's bar when rich is installed, the `progress` extra; a plain one otherwise) and
+writes nothing at all when it is not (a log file or a pipe gets no `\r`). A function
+`(done, total)` is called after every batch; the async client also awaits an `async def` one,
+and the sync client refuses it with TypeError before sending anything (it has no event loop to
+run it on, and silently never running it would lose the progress).
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
@@ -15,7 +23,14 @@ import pydantic
 from pydantic import BaseModel
 
 from ._base import WireModel, to_wire_body
-from ._exceptions import APIError, APIStatusError, OutcomeUnknownError, ResponseValidationError
+from ._exceptions import (
+    APIError,
+    APIStatusError,
+    OutcomeUnknownError,
+    RequestValidationError,
+    ResponseValidationError,
+    listed,
+)
 from ._spec import BatchResultShape, Operation
 
 if TYPE_CHECKING:
@@ -23,7 +38,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", bound=BaseModel)
 OnFailure = Literal["continue", "stop"]
-Progress = bool | Callable[[int, int], None]
+Progress = bool | Callable[[int, int], None] | Callable[[int, int], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +106,14 @@ class BatchFailedError(APIError):
         self.result = result
         failed = result.failed
         first = next((o.error_messages[0] for o in failed if o.error_messages), "")
-        messages = result.messages if isinstance(result, BatchResult) else [
-            m for b in result.batches for m in b.messages
-        ]
+        batches = [result] if isinstance(result, BatchResult) else result.batches
+        messages = [m for b in batches for m in b.messages]
         detail = first or (messages[0] if messages else "the server reported a failure")
-        super().__init__(f"{len(failed)} of {len(result.outcomes)} record(s) failed: {detail}")
+        ids = [b.support_id for b in batches if b.support_id and not b.ok]
+        quoted = f" (support id: {listed(ids)})" if ids else ""
+        super().__init__(
+            f"{len(failed)} of {len(result.outcomes)} record(s) failed: {detail}{quoted}"
+        )
 
 
 class BulkInterruptedError(BatchFailedError):
@@ -334,13 +352,13 @@ def _validated_chunk(
         try:
             wire = to_wire_body(request_model, {**kept, op.batch.records: [r for _, r in pending]})
             return _Chunk(wire, [i for i, _ in pending], [r for _, r in pending], rejected)
-        except pydantic.ValidationError as exc:
+        except RequestValidationError as exc:
             bad: dict[int, list[str]] = {}
-            for error in exc.errors(include_url=False):
-                loc = error["loc"]
+            for problem in exc.fields:
+                loc = problem.wire_path
                 if len(loc) >= 2 and loc[0] == op.batch.records and isinstance(loc[1], int):
                     where = ".".join(map(str, loc[2:])) or "record"
-                    bad.setdefault(loc[1], []).append(f"{where}: {error['msg']}")
+                    bad.setdefault(loc[1], []).append(f"{where}: {problem.message}")
             if not bad:
                 raise  # the shared fields (e.g. options) are wrong: no record can be sent
             rejected += [RecordOutcome(pending[i][0], pending[i][1], tuple(m))
@@ -349,20 +367,89 @@ def _validated_chunk(
     return _Chunk(None, [], [], rejected)
 
 
-def _reporter(progress: Progress, total: int) -> Callable[[int], None]:
-    if callable(progress):
-        return lambda done: progress(done, total)
-    if not progress:
-        return lambda done: None
+class _Bar:
+    """The bar of `progress=True`: drawn on stderr when it is a terminal, else nothing."""
 
-    def bar(done: int) -> None:
-        filled = 30 * done // max(total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} records")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+    def __init__(self, total: int) -> None:
+        self._stream = sys.stderr
+        self._total = total
+        self._on = bool(getattr(self._stream, "isatty", lambda: False)())
+        self._rich: Any = None
+        if not self._on:
+            return
+        try:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+            from rich.progress import Progress as RichProgress
+        except ImportError:
+            return  # the plain bar below
+        self._rich = RichProgress(
+            TextColumn("records"), BarColumn(), MofNCompleteColumn(),
+            console=Console(file=self._stream), auto_refresh=False,
+        )
+        self._task = self._rich.add_task("records", total=total)
+        self._rich.start()
 
-    return bar
+    def update(self, done: int) -> None:
+        if self._rich is not None:
+            self._rich.update(self._task, completed=done, refresh=True)
+        elif self._on:
+            filled = 30 * done // max(self._total, 1)
+            self._stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self._total} records")
+            self._stream.flush()
+
+    def close(self) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+        elif self._on:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+class _Report:
+    """What `progress=` asks for after each batch (see the module docstring)."""
+
+    def __init__(self, progress: Progress, total: int, *, awaits: bool) -> None:
+        if callable(progress) and not awaits and _is_async(progress):
+            raise TypeError(
+                "progress= is an async function: the sync client cannot await it; pass a "
+                "plain function, or use the async client"
+            )
+        self._callback = progress if callable(progress) else None
+        self._total = total
+        self._bar = _Bar(total) if progress is True else None
+
+    def __enter__(self) -> _Report:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def sync(self, done: int) -> None:
+        if self._callback is not None:
+            result = self._callback(done, self._total)
+            if inspect.isawaitable(result):  # e.g. a partial of an async function
+                if inspect.iscoroutine(result):
+                    result.close()  # never awaited: no "was never awaited" warning
+                raise TypeError("progress= returned an awaitable: use the async client")
+        if self._bar is not None:
+            self._bar.update(done)
+
+    async def async_(self, done: int) -> None:
+        if self._callback is not None:
+            result = self._callback(done, self._total)
+            if inspect.isawaitable(result):
+                await result
+        if self._bar is not None:
+            self._bar.update(done)
+
+
+def _is_async(function: Callable[..., Any]) -> bool:
+    # A coroutine function, a partial of one, or an object whose __call__ is one.
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
+        type(function).__call__
+    )
 
 
 def _check(batch_size: int, on_failure: str) -> None:
@@ -415,23 +502,24 @@ def send_batches(
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
     bulk: BulkResult[R] = BulkResult()
-    report = _reporter(progress, len(records))
-    for start in range(0, len(records), batch_size):
-        chunk = _validated_chunk(op, request_model, records[start:start + batch_size], start, keep)
-        result = None
-        if chunk.wire is not None:
-            try:
-                result = send_batch(client, op, model, chunk.wire, path=path, query=query,
-                                    originals=chunk.originals, indexes=chunk.indexes,
-                                    options=options)
-            except APIError as exc:
-                end = start + batch_size
-                raise _interrupted(bulk, chunk, records, end, exc, start // batch_size + 1) from exc
-        failed = _record(bulk, chunk, result)
-        report(min(start + batch_size, len(records)))
-        if failed and on_failure == "stop":
-            _stop(bulk, records, start + batch_size)
-            break
+    with _Report(progress, len(records), awaits=False) as report:
+        for start in range(0, len(records), batch_size):
+            batch = records[start:start + batch_size]
+            chunk = _validated_chunk(op, request_model, batch, start, keep)
+            result = None
+            if chunk.wire is not None:
+                try:
+                    result = send_batch(client, op, model, chunk.wire, path=path, query=query,
+                                        originals=chunk.originals, indexes=chunk.indexes,
+                                        options=options)
+                except APIError as exc:
+                    number, end = start // batch_size + 1, start + batch_size
+                    raise _interrupted(bulk, chunk, records, end, exc, number) from exc
+            failed = _record(bulk, chunk, result)
+            report.sync(min(start + batch_size, len(records)))
+            if failed and on_failure == "stop":
+                _stop(bulk, records, start + batch_size)
+                break
     if strict and not bulk.ok:
         raise BatchFailedError(bulk)
     return bulk
@@ -447,23 +535,25 @@ async def send_batches_async(
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
     bulk: BulkResult[R] = BulkResult()
-    report = _reporter(progress, len(records))
-    for start in range(0, len(records), batch_size):
-        chunk = _validated_chunk(op, request_model, records[start:start + batch_size], start, keep)
-        result = None
-        if chunk.wire is not None:
-            try:
-                result = await send_batch_async(
-                    client, op, model, chunk.wire, path=path, query=query,
-                    originals=chunk.originals, indexes=chunk.indexes, options=options)
-            except APIError as exc:
-                end = start + batch_size
-                raise _interrupted(bulk, chunk, records, end, exc, start // batch_size + 1) from exc
-        failed = _record(bulk, chunk, result)
-        report(min(start + batch_size, len(records)))
-        if failed and on_failure == "stop":
-            _stop(bulk, records, start + batch_size)
-            break
+    with _Report(progress, len(records), awaits=True) as report:
+        for start in range(0, len(records), batch_size):
+            batch = records[start:start + batch_size]
+            chunk = _validated_chunk(op, request_model, batch, start, keep)
+            result = None
+            if chunk.wire is not None:
+                try:
+                    result = await send_batch_async(
+                        client, op, model, chunk.wire, path=path, query=query,
+                        originals=chunk.originals, indexes=chunk.indexes, options=options,
+                    )
+                except APIError as exc:
+                    number, end = start // batch_size + 1, start + batch_size
+                    raise _interrupted(bulk, chunk, records, end, exc, number) from exc
+            failed = _record(bulk, chunk, result)
+            await report.async_(min(start + batch_size, len(records)))
+            if failed and on_failure == "stop":
+                _stop(bulk, records, start + batch_size)
+                break
     if strict and not bulk.ok:
         raise BatchFailedError(bulk)
     return bulk

@@ -1,14 +1,67 @@
-"""The exceptions raised by the client. Every one derives from APIError."""
+"""The exceptions the client raises: one tree, so `except APIError` catches every failure.
+
+    APIError
+    ├── ConfigurationError             (also ValueError) the client lacks a setting it needs
+    │                                  (a credential neither passed nor in the environment)
+    ├── MfaConfigurationError          the operation needs MFA, the client has none
+    ├── RequestValidationError         (also ValueError) a parameter breaks a rule, or the body
+    │   │                              does not fit its model; `fields` says where
+    │   └── FileTooLargeError          a file over the operation's size limit
+    ├── APIConnectionError             the server could not be reached, or the exchange broke
+    │   ├── APITimeoutError
+    │   │   └── OutcomeUnknownTimeoutError
+    │   └── OutcomeUnknownConnectionError
+    ├── APIStatusError                 a non-2xx answer: `status_code`, `body`, `errors`,
+    │   │                              `request_id`
+    │   ├── BadRequestError            400
+    │   ├── AuthenticationError        401, or any refusal from the token endpoint
+    │   ├── PermissionDeniedError      403
+    │   ├── NotFoundError              404
+    │   ├── ConflictError              409
+    │   ├── UnprocessableEntityError   422
+    │   ├── RateLimitError             the API's rate limit status
+    │   ├── QuotaExceededError         the API's quota status
+    │   ├── InternalServerError        5xx
+    │   │   └── OutcomeUnknownServerError
+    │   └── RedirectError              a 301 the client did not follow
+    ├── OutcomeUnknownError            a call that is not idempotent may have been applied (the
+    │                                  three OutcomeUnknown... classes above)
+    ├── ResponseValidationError        a 2xx answer that does not fit its model
+    ├── BatchFailedError               a batch with failures, in strict mode
+    │   └── BulkInterruptedError       an error stopped a bulk import
+    └── IncompleteUploadError          a record was created but its file never arrived
+
+RequestValidationError and its subclass mean nothing was sent. Every message names what the call
+was (the method and URL, the operation) and what the server said (its message, its list of
+errors, first `SHOWN_ERRORS` of them, and the id to quote to its support), with the client's
+secrets masked (`_redact`). The wire names of an error answer's parts come from the spec
+(`_spec.ErrorShape`). BatchFailedError, BulkInterruptedError, FileTooLargeError and
+IncompleteUploadError are defined beside the code that raises them (`_batch`, `_uploads`).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import httpx
 
 from ._redact import Redactor
+from ._spec import ErrorShape
+
+SHOWN_ERRORS = 5  # items of an error list shown in a message; the rest are counted
+_LONGEST_ERROR = 300  # characters of one item shown
+
+
+def listed(items: Sequence[str], limit: int = SHOWN_ERRORS) -> str:
+    """`items` joined for a message: the first `limit`, then how many more there are."""
+    shown = [item if len(item) <= _LONGEST_ERROR else item[:_LONGEST_ERROR] + "…"
+             for item in items[:limit]]
+    more = len(items) - limit
+    return "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
 
 
 class APIError(Exception):
@@ -19,17 +72,58 @@ class APIError(Exception):
         self.message = message
 
 
+class ConfigurationError(APIError, ValueError):
+    """The client was built without a setting it needs: neither passed nor in the environment.
+    The message names the argument and the environment variable."""
+
+
 class MfaConfigurationError(APIError):
     """The operation requires MFA and the client was built without it (nothing was sent)."""
 
 
+def _dotted(path: Sequence[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One value of a request body its model refuses: where it is, by wire names and by Python
+    names (`("records", 0, "projectName")`, `("records", 0, "project_name")`), and why."""
+
+    wire_path: tuple[str | int, ...]
+    python_path: tuple[str | int, ...]
+    message: str
+
+    @property
+    def wire(self) -> str:
+        """The wire path as text: `records[0].projectName`."""
+        return _dotted(self.wire_path)
+
+    @property
+    def python(self) -> str:
+        """The Python path as text: `records[0].project_name`."""
+        return _dotted(self.python_path)
+
+    def __str__(self) -> str:
+        where = self.wire if self.wire == self.python else f"{self.wire} ({self.python})"
+        return f"{where}: {self.message}"
+
+
 class RequestValidationError(APIError, ValueError):
     """The request breaks a rule of the operation (a parameter's format, a value one of several
-    places must hold); nothing was sent. `problems` lists each broken rule."""
+    places must hold) or its body does not fit its model; nothing was sent. `problems` lists
+    each problem as text; `fields` holds the body's problems with their field paths."""
 
-    def __init__(self, operation: str, problems: list[str]) -> None:
-        super().__init__(f"{operation}: " + "; ".join(problems))
-        self.problems = problems
+    def __init__(
+        self, subject: str, problems: Sequence[str], fields: Iterable[FieldProblem] = ()
+    ) -> None:
+        """`subject` opens the message: the operation, or the body that was refused."""
+        self.fields = list(fields)
+        self.problems = [*problems, *(str(f) for f in self.fields)]
+        super().__init__(f"{subject}: {listed(self.problems)}")
 
 
 class APIConnectionError(APIError):
@@ -61,6 +155,9 @@ class APIStatusError(APIError):
         body: Any,
         reason: str = "",
         retry_after: float | None = None,
+        errors: Sequence[str] = (),
+        request_id: str | None = None,
+        request_id_name: str = "",
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -69,11 +166,21 @@ class APIStatusError(APIError):
         self.body = body  # parsed JSON when the response was JSON, else its text
         self.reason = reason or _phrase(status_code)
         self.retry_after = retry_after  # seconds the server asked to wait (Retry-After), if any
+        self.errors = list(errors)  # the server's list of errors, every one
+        self.request_id = request_id  # the id the server gave the call, to quote to its support
+        self._request_id_name = request_id_name  # the key or header it came in
 
     def __str__(self) -> str:
         head = f"{self.status_code} {self.reason}".rstrip()
-        tail = "" if self.message in ("", self.reason) else f" — {self.message}"
-        return f"{head}: {self.method} {self.url}{tail}"
+        text = f"{head}: {self.method} {self.url}"
+        if self.message not in ("", self.reason):
+            text += f" — {self.message}"
+        if self.errors:
+            text += " Errors: " if text.endswith((".", "!", "?")) else "; errors: "
+            text += listed(self.errors)
+        if self.request_id:
+            text += f" ({self._request_id_name or 'request id'}: {self.request_id})"
+        return text
 
 
 class BadRequestError(APIStatusError):
@@ -190,7 +297,7 @@ def _phrase(status: int) -> str:
 def error_from_response(
     response: httpx.Response,
     cls: type[APIStatusError],
-    message_fields: tuple[str, ...],
+    shape: ErrorShape,
     redactor: Redactor,
     *,
     note: str = "",
@@ -208,7 +315,10 @@ def error_from_response(
         except ValueError:
             pass
     reason = response.reason_phrase or _phrase(response.status_code)
-    message = _message(body, message_fields) or reason
+    message = _message(body, shape.message_fields)
+    errors = [e for e in _details(body, shape) if e != message]
+    id_name, request_id = _request_id(response, body, shape, redactor)
+    message = message or reason
     return cls(
         f"{message}; {note}" if note else message,
         status_code=response.status_code,
@@ -217,19 +327,63 @@ def error_from_response(
         body=body,
         reason=reason,
         retry_after=retry_after,
+        errors=errors,
+        request_id=request_id,
+        request_id_name=id_name,
     )
 
 
+def _item(value: Any, fields: tuple[str, ...]) -> str:
+    """One entry of an error list as text: a string, an object's message, or compact JSON."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Mapping):
+        found = _message(value, fields)
+        if found:
+            return found
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
 def _message(body: Any, fields: tuple[str, ...]) -> str:
-    if not isinstance(body, dict):
+    """The first message field present; of a list, its first entry (the rest are details)."""
+    if not isinstance(body, Mapping):
         return ""
     for field in fields:
         value = body.get(field)
+        if isinstance(value, list) and value:
+            value = value[0]
         if isinstance(value, str) and value.strip():
             return value.strip()
         if value not in (None, "", [], {}):
             return json.dumps(value, separators=(",", ":"), default=str)
     return ""
+
+
+def _details(body: Any, shape: ErrorShape) -> list[str]:
+    if not isinstance(body, Mapping):
+        return []
+    details: list[str] = []
+    for field in shape.detail_fields:
+        value = body.get(field)
+        items = value if isinstance(value, list) else [] if value in (None, "", {}) else [value]
+        details += [text for item in items if (text := _item(item, shape.message_fields))]
+    return details
+
+
+def _request_id(
+    response: httpx.Response, body: Any, shape: ErrorShape, redactor: Redactor
+) -> tuple[str, str | None]:
+    """(where it came from, the id) of the first id field or header the answer carries."""
+    if isinstance(body, Mapping):
+        for field in shape.id_fields:
+            value = body.get(field)
+            if value not in (None, ""):
+                return field, str(value)
+    for header in shape.id_headers:
+        value = response.headers.get(header)
+        if value:
+            return header, redactor.text(value)
+    return "", None
 
 
 class RedirectError(APIStatusError):

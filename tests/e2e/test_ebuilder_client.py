@@ -288,10 +288,10 @@ def test_comment_errors_carry_the_message_and_support_id(
 def test_comment_limits_refuse_before_sending(
     client: EBuilder, eb_emulator: EmulatorServer
 ) -> None:
-    from pydantic import ValidationError
+    from ebuilder import RequestValidationError
 
     before = eb_emulator.traffic.requests
-    with pytest.raises(ValidationError):
+    with pytest.raises(RequestValidationError):
         client.process_instances.create_comment(
             _submitted_instance(eb_emulator),
             body={"commentText": "x", "documents": ["11111111-1111-1111-1111-111111111111"] * 101},

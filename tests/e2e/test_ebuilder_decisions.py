@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ebuilder import OPERATIONS, EBuilder, FileTooLargeError, types
+from ebuilder import OPERATIONS, ConfigurationError, EBuilder, FileTooLargeError, types
 from ebuilder._base_client import encode_json
 from ebuilder._batch import build_result
 from ebuilder._operations import CONFIG
@@ -373,9 +373,10 @@ def test_comment_limits_are_checked_before_sending() -> None:
     assert types.CommentCreateRequest.model_validate({"commentText": "x" * 1_000_000})
 
 
-def test_base_url_is_required() -> None:
-    with pytest.raises(TypeError):
-        EBuilder(username="u", password="p")  # type: ignore[call-arg]
+def test_base_url_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EBUILDER_BASE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="pass base_url= or set EBUILDER_BASE_URL"):
+        EBuilder(username="u", password="p")
 
 
 def _example(kind: str, method: str, path: str) -> dict[str, Any]:

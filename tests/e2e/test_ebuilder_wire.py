@@ -14,8 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ebuilder import AsyncEBuilder, EBuilder
-from pydantic import ValidationError
+from ebuilder import AsyncEBuilder, EBuilder, RequestValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -172,7 +171,9 @@ def test_d2_a_non_numeric_amount_is_refused_before_sending(
         "options": options,
         "data": [{"header": header, "items": [{**item, "amount": "5,000"}]}],
     }
-    with EBuilder(**_kwargs(url, eb_emulator.token_url)) as eb, pytest.raises(ValidationError):
+    with EBuilder(**_kwargs(url, eb_emulator.token_url)) as eb, pytest.raises(
+        RequestValidationError
+    ):
         eb.commitment_processes.import_(body=body)
     assert recorder.imports() == []
 

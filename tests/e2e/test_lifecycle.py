@@ -212,12 +212,12 @@ def test_request_models_reject_a_misspelt_key_before_sending(
     make_client: Callable[..., PowerClerk],
     emulator: EmulatorServer,
 ) -> None:
-    from pydantic import ValidationError
+    from powerclerk import RequestValidationError
 
     with make_client() as pc:
         project_id = pc.projects.create(PROGRAM_ID).project.project_id
         before = emulator.traffic.requests
-        with pytest.raises(ValidationError):
+        with pytest.raises(RequestValidationError):
             pc.projects.set_owner(PROGRAM_ID, project_id, body={"OwnerEmial": "x@example.com"})
         assert emulator.traffic.requests == before
 

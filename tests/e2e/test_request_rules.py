@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ebuilder import AsyncEBuilder, EBuilder, RequestValidationError
 from powerclerk import PowerClerk
-from pydantic import ValidationError
+from powerclerk import RequestValidationError as PCRequestValidationError
 
 from emulator.server import EmulatorServer
 from tests.conftest import EB_USER
@@ -87,7 +87,7 @@ def test_powerclerk_owner_email_is_checked_by_the_model_before_sending(
         project_id = pc.projects.create(PROGRAM_ID).project.project_id
         before = emulator.traffic.requests
         for bad in ("", "owner", "a@b@c", "two words@example.com"):
-            with pytest.raises(ValidationError, match="pattern"):
+            with pytest.raises(PCRequestValidationError, match="pattern"):
                 pc.projects.set_owner(PROGRAM_ID, project_id, body={"OwnerEmail": bad})
         assert emulator.traffic.requests == before
         owner = pc.projects.set_owner(PROGRAM_ID, project_id, body={"OwnerEmail": "o@example.com"})

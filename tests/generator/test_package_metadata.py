@@ -1,5 +1,6 @@
 """The generated package installs on its own: a wheel whose only dependencies are httpx and
-pydantic (pyotp behind the `mfa` extra), and which carries py.typed."""
+pydantic (pyotp behind the `mfa` extra, rich behind `progress` where there are bulk imports),
+and which carries py.typed."""
 
 from __future__ import annotations
 
@@ -30,3 +31,16 @@ def test_powerclerk_wheel_dependencies(tmp_path: Path) -> None:
     plain = sorted(r.split(">")[0].split("<")[0] for r in requires if "extra" not in r)
     assert plain == ["httpx", "pydantic"]
     assert [r for r in requires if "extra" in r] == ['pyotp>=2.9; extra == "mfa"']
+
+
+def test_rich_is_an_extra_of_the_apis_with_bulk_imports_only() -> None:
+    import tomllib
+
+    def project(api: str) -> dict[str, object]:
+        text = (ROOT / "generated" / api / "pyproject.toml").read_text("utf-8")
+        return dict(tomllib.loads(text)["project"])
+
+    ebuilder, powerclerk = project("ebuilder"), project("powerclerk")
+    assert ebuilder["dependencies"] == powerclerk["dependencies"]  # the base install stays light
+    assert ebuilder["optional-dependencies"] == {"mfa": ["pyotp>=2.9"], "progress": ["rich>=13"]}
+    assert powerclerk["optional-dependencies"] == {"mfa": ["pyotp>=2.9"]}

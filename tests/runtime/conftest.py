@@ -240,7 +240,8 @@ def config(rt: SimpleNamespace, server: str) -> Any:
         rate_limit_status=429,
         quota_status=426,
         default_content_type="application/json",
-        error_message_fields=("Message", "error"),
+        errors=rt.ErrorShape(message_fields=("Message", "error"), detail_fields=("Errors",),
+                             id_fields=("supportId",), id_headers=("X-Request-Id",)),
     )
 
 

@@ -2,7 +2,8 @@
 provoked through the fault proxy, including a careless server that echoes the request (headers
 and body) in its error body and headers. Every secret that went over the wire (read back at the
 proxy: access tokens and one-time codes too) is searched in log lines, str/repr, `.message`,
-`.body`, formatted tracebacks and the client's repr: 0 leaks."""
+`.body`, `.errors` (the server's error list), formatted tracebacks and the client's repr:
+0 leaks."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def _sinks(case: Case) -> dict[str, str]:
         "repr": repr(exc),
         "message": str(getattr(exc, "message", "")),
         "body": json.dumps(getattr(exc, "body", None), default=str),
+        "errors": json.dumps(getattr(exc, "errors", None), default=str),
         "traceback": "".join(traceback.format_exception(exc)),
         "client repr": repr(case.client),
     }
@@ -144,6 +146,10 @@ def test_powerclerk_scan(pc: tuple[EmulatorServer, FaultProxy, str],
             cases.append(Case(f"{label} {fault} {options}", exc, client))
             if fault == "echo" and options["status"] != 200:  # the echo reached the error
                 assert "***" in json.dumps(getattr(exc, "body", None) or str(exc), default=str)
+            if fault == "echo" and options["status"] != 200:
+                assert exc.errors  # the echo reached the error list too, masked
+                if options["path"] != token_path:  # token requests carry no Authorization
+                    assert any("Authorization: Bearer ***" in e for e in exc.errors), exc.errors
     # the asyncio client, on the two echoes that matter most
     async def run(path: str) -> tuple[BaseException, Any]:
         async with _pc_client(server, proxy, {"mfa_totp_secret": TOTP_SECRET},

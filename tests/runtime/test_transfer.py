@@ -273,3 +273,21 @@ def test_request_model_validation_errors(rt, kind, make_client, make_op, emu):
         client.request_model(make_op(), Page)
     emu.queue("/things", emu.Reply(200, {"Items": [{"Id": 3}]}))
     assert client.request_model(make_op(), Page).items[0].id == 3
+
+
+def test_a_response_is_read_by_wire_names_only(rt, kind, make_client, make_op, emu):
+    class Answer(rt.ResponseModel):  # `message` is one field's Python name, another's wire name
+        message: str | None = pydantic.Field(None, alias="Message")
+        message_lowercase: str | None = pydantic.Field(None, alias="message")
+
+    class Loose(rt.AcceptsOtherKeys, rt.ResponseModel):  # keys matched ignoring case
+        _case_insensitive_keys = True
+        remark: str | None = pydantic.Field(None, alias="Other")
+        note: str | None = pydantic.Field(None, alias="Remark")
+
+    client = make_client(kind)
+    emu.queue("/things", emu.Reply(200, {"message": "lower"}), emu.Reply(200, {"remark": "x"}))
+    answer = client.request_model(make_op(), Answer)
+    assert (answer.message, answer.message_lowercase) == (None, "lower")
+    loose = client.request_model(make_op(), Loose)  # "remark" is Remark, not the Python remark
+    assert (loose.note, loose.remark) == ("x", None)

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -242,8 +243,11 @@ class TokenCache:
 
     def _store(self, response: httpx.Response) -> Secret:
         if not response.is_success:
-            fields = (*self._config.error_message_fields, "error_description", "error")
-            raise _error_from_response(response, AuthenticationError, fields, self._redactor)
+            shape = self._config.errors
+            # A token endpoint may answer in OAuth 2.0's own keys instead of the API's.
+            fields = (*shape.message_fields, "error_description", "error")
+            shape = replace(shape, message_fields=fields)
+            raise _error_from_response(response, AuthenticationError, shape, self._redactor)
         payload, problem = _token_payload(response)
         if problem:
             raise AuthenticationError(

@@ -7,6 +7,7 @@ import httpx
 
 from ._auth import PasswordCredentials
 from ._base_client import AsyncAPIClient, SyncAPIClient
+from ._environ import FromEnvironment
 from ._operations import CONFIG
 from .resources import (
     AccountCodeOptions,
@@ -107,9 +108,9 @@ class EBuilder(SyncAPIClient):
     def __init__(
         self,
         *,
-        username: str,
-        password: str,
-        base_url: str,
+        username: str | None = None,
+        password: str | None = None,
+        base_url: str | None = None,
         token_url: str | None = None,
         rate_limit: int | None = None,
         rate_window: float | None = None,
@@ -125,17 +126,30 @@ class EBuilder(SyncAPIClient):
         says otherwise.
         `username`/`password` get OAuth 2.0 password-grant tokens, cached and refreshed before
         they expire.
+        Arguments left out are read from the environment (an explicit argument wins):
+        `EBUILDER_USERNAME` (username, required),
+        `EBUILDER_PASSWORD` (password, required),
+        `EBUILDER_BASE_URL` (base_url, required),
+        `EBUILDER_TOKEN_URL` (token_url).
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others but the required `base_url`. A required argument found nowhere
+        raises
+        `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.
         `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
         a longer one raises the error at once, with `retry_after` set.
         """
+        env = FromEnvironment(CONFIG.env_prefix)
+        urls = env.together(base_url=base_url, token_url=token_url)
         super().__init__(
             config=CONFIG,
-            credentials=PasswordCredentials(username, password),
+            credentials=PasswordCredentials(
+                env.required("username", username), env.required("password", password)
+            ),
             environment=None,
-            base_url=base_url,
-            token_url=token_url,
+            base_url=env.required("base_url", urls["base_url"]),
+            token_url=urls["token_url"],
             rate_limit=rate_limit,
             rate_window=rate_window,
             max_retries=max_retries,
@@ -184,9 +198,9 @@ class AsyncEBuilder(AsyncAPIClient):
     def __init__(
         self,
         *,
-        username: str,
-        password: str,
-        base_url: str,
+        username: str | None = None,
+        password: str | None = None,
+        base_url: str | None = None,
         token_url: str | None = None,
         rate_limit: int | None = None,
         rate_window: float | None = None,
@@ -202,17 +216,30 @@ class AsyncEBuilder(AsyncAPIClient):
         says otherwise.
         `username`/`password` get OAuth 2.0 password-grant tokens, cached and refreshed before
         they expire.
+        Arguments left out are read from the environment (an explicit argument wins):
+        `EBUILDER_USERNAME` (username, required),
+        `EBUILDER_PASSWORD` (password, required),
+        `EBUILDER_BASE_URL` (base_url, required),
+        `EBUILDER_TOKEN_URL` (token_url).
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others but the required `base_url`. A required argument found nowhere
+        raises
+        `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default unlimited)
         are shared by all calls of this client; `None` turns the limiter off.
         `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
         a longer one raises the error at once, with `retry_after` set.
         """
+        env = FromEnvironment(CONFIG.env_prefix)
+        urls = env.together(base_url=base_url, token_url=token_url)
         super().__init__(
             config=CONFIG,
-            credentials=PasswordCredentials(username, password),
+            credentials=PasswordCredentials(
+                env.required("username", username), env.required("password", password)
+            ),
             environment=None,
-            base_url=base_url,
-            token_url=token_url,
+            base_url=env.required("base_url", urls["base_url"]),
+            token_url=urls["token_url"],
             rate_limit=rate_limit,
             rate_window=rate_window,
             max_retries=max_retries,

@@ -11,6 +11,7 @@ from ._spec import (
     ApiConfig,
     Batch,
     BatchResultShape,
+    ErrorShape,
     FileField,
     Operation,
     Param,
@@ -37,7 +38,12 @@ CONFIG = ApiConfig(
     rate_limit_status=429,
     quota_status=426,
     default_content_type="application/json",
-    error_message_fields=("errorDescription", "messages"),
+    errors=ErrorShape(
+        message_fields=("errorDescription", "messages"),
+        detail_fields=("messages",),
+        id_fields=("supportId",),
+        id_headers=(),
+    ),
     batch_result=BatchResultShape(
         success="success",
         records="records",
@@ -46,6 +52,7 @@ CONFIG = ApiConfig(
         support_id="supportId",
         error_description="errorDescription",
     ),
+    env_prefix="EBUILDER",
 )
 
 OPERATIONS: Mapping[str, Operation] = MappingProxyType(

@@ -10,6 +10,7 @@ import httpx
 
 from ._auth import ClientCredentials, Mfa
 from ._base_client import AsyncAPIClient, SyncAPIClient
+from ._environ import FromEnvironment
 from ._operations import CONFIG
 from .resources import (
     Accounts,
@@ -49,9 +50,9 @@ class PowerClerk(SyncAPIClient):
     def __init__(
         self,
         *,
-        client_id: str,
-        client_secret: str,
-        api_key: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        api_key: str | None = None,
         environment: Environment | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
@@ -75,21 +76,47 @@ class PowerClerk(SyncAPIClient):
         MFA (at most one): `mfa_session_token` (`Mfa-Session-Token`), or
         `mfa_totp_secret` / `mfa_otp` (a fresh `Mfa-One-Time-Password` per request;
         `mfa_totp_secret` needs the `mfa` extra).
+        Arguments left out are read from the environment (an explicit argument wins):
+        `POWERCLERK_CLIENT_ID` (client_id, required),
+        `POWERCLERK_CLIENT_SECRET` (client_secret, required),
+        `POWERCLERK_API_KEY` (api_key, required),
+        `POWERCLERK_ENVIRONMENT` (environment),
+        `POWERCLERK_BASE_URL` (base_url),
+        `POWERCLERK_TOKEN_URL` (token_url),
+        `POWERCLERK_MFA_SESSION_TOKEN` (mfa_session_token),
+        `POWERCLERK_MFA_TOTP_SECRET` (mfa_totp_secret).
+        The URL arguments go together, and so do the MFA ones: when one is passed, the environment
+        supplies none of the others. A required argument found nowhere raises
+        `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
         `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
         a longer one raises the error at once, with `retry_after` set.
         """
+        env = FromEnvironment(CONFIG.env_prefix)
+        urls = env.together(environment=environment, base_url=base_url, token_url=token_url)
+        ways = env.together(
+            mfa_otp is not None,
+            mfa_session_token=mfa_session_token,
+            mfa_totp_secret=mfa_totp_secret,
+        )
         mfa = None
-        if mfa_session_token or mfa_totp_secret or mfa_otp:
-            mfa = Mfa(session_token=mfa_session_token, totp_secret=mfa_totp_secret, otp=mfa_otp)
+        if ways["mfa_session_token"] or ways["mfa_totp_secret"] or mfa_otp:
+            mfa = Mfa(
+                session_token=ways["mfa_session_token"],
+                totp_secret=ways["mfa_totp_secret"],
+                otp=mfa_otp,
+            )
         super().__init__(
             config=CONFIG,
-            credentials=ClientCredentials(client_id, client_secret),
-            environment=environment,
-            base_url=base_url,
-            token_url=token_url,
-            api_key=api_key,
+            credentials=ClientCredentials(
+                env.required("client_id", client_id),
+                env.required("client_secret", client_secret),
+            ),
+            environment=urls["environment"],
+            base_url=urls["base_url"],
+            token_url=urls["token_url"],
+            api_key=env.required("api_key", api_key),
             mfa=mfa,
             rate_limit=rate_limit,
             rate_window=rate_window,
@@ -128,9 +155,9 @@ class AsyncPowerClerk(AsyncAPIClient):
     def __init__(
         self,
         *,
-        client_id: str,
-        client_secret: str,
-        api_key: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        api_key: str | None = None,
         environment: Environment | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
@@ -154,21 +181,47 @@ class AsyncPowerClerk(AsyncAPIClient):
         MFA (at most one): `mfa_session_token` (`Mfa-Session-Token`), or
         `mfa_totp_secret` / `mfa_otp` (a fresh `Mfa-One-Time-Password` per request;
         `mfa_totp_secret` needs the `mfa` extra).
+        Arguments left out are read from the environment (an explicit argument wins):
+        `POWERCLERK_CLIENT_ID` (client_id, required),
+        `POWERCLERK_CLIENT_SECRET` (client_secret, required),
+        `POWERCLERK_API_KEY` (api_key, required),
+        `POWERCLERK_ENVIRONMENT` (environment),
+        `POWERCLERK_BASE_URL` (base_url),
+        `POWERCLERK_TOKEN_URL` (token_url),
+        `POWERCLERK_MFA_SESSION_TOKEN` (mfa_session_token),
+        `POWERCLERK_MFA_TOTP_SECRET` (mfa_totp_secret).
+        The URL arguments go together, and so do the MFA ones: when one is passed, the environment
+        supplies none of the others. A required argument found nowhere raises
+        `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
         `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
         a longer one raises the error at once, with `retry_after` set.
         """
+        env = FromEnvironment(CONFIG.env_prefix)
+        urls = env.together(environment=environment, base_url=base_url, token_url=token_url)
+        ways = env.together(
+            mfa_otp is not None,
+            mfa_session_token=mfa_session_token,
+            mfa_totp_secret=mfa_totp_secret,
+        )
         mfa = None
-        if mfa_session_token or mfa_totp_secret or mfa_otp:
-            mfa = Mfa(session_token=mfa_session_token, totp_secret=mfa_totp_secret, otp=mfa_otp)
+        if ways["mfa_session_token"] or ways["mfa_totp_secret"] or mfa_otp:
+            mfa = Mfa(
+                session_token=ways["mfa_session_token"],
+                totp_secret=ways["mfa_totp_secret"],
+                otp=mfa_otp,
+            )
         super().__init__(
             config=CONFIG,
-            credentials=ClientCredentials(client_id, client_secret),
-            environment=environment,
-            base_url=base_url,
-            token_url=token_url,
-            api_key=api_key,
+            credentials=ClientCredentials(
+                env.required("client_id", client_id),
+                env.required("client_secret", client_secret),
+            ),
+            environment=urls["environment"],
+            base_url=urls["base_url"],
+            token_url=urls["token_url"],
+            api_key=env.required("api_key", api_key),
             mfa=mfa,
             rate_limit=rate_limit,
             rate_window=rate_window,

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ._spec import (
     ApiConfig,
     Environment,
+    ErrorShape,
     Operation,
     Pagination,
     Param,
@@ -45,7 +46,13 @@ CONFIG = ApiConfig(
     rate_limit_status=429,
     quota_status=0,
     default_content_type="application/json",
-    error_message_fields=("Message", "message", "error_description"),
+    errors=ErrorShape(
+        message_fields=("Message", "message", "error_description"),
+        detail_fields=("Errors",),
+        id_fields=(),
+        id_headers=(),
+    ),
+    env_prefix="POWERCLERK",
 )
 
 OPERATIONS: Mapping[str, Operation] = MappingProxyType(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._exceptions import APIError
+from ._exceptions import APIError, RequestValidationError
 from ._files import BodySource, RequestBody
 from ._spec import Operation
 
@@ -20,8 +20,11 @@ if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, SyncAPIClient
 
 
-class FileTooLargeError(ValueError):
+class FileTooLargeError(RequestValidationError):
     """The file is over the operation's documented limit; nothing was sent."""
+
+    def __init__(self, op: Operation, problem: str) -> None:
+        super().__init__(op.python_name, [problem])
 
 
 class IncompleteUploadError(APIError):
@@ -44,8 +47,9 @@ def check_file_size(op: Operation, wire: Mapping[str, Any]) -> None:
     value = wire.get(limit.field) if limit else None
     if limit and isinstance(value, str) and decoded_size(value) > limit.max_bytes:
         raise FileTooLargeError(
+            op,
             f"{limit.field} holds {decoded_size(value)} bytes; {op.wire_name} takes at most "
-            f"{limit.max_bytes} bytes per file"
+            f"{limit.max_bytes} bytes per file",
         )
 
 
@@ -58,8 +62,9 @@ def file_body(
     stream = RequestBody(source)
     if stream.length is not None and stream.length > limit.max_bytes:
         raise FileTooLargeError(
+            op,
             f"the file has {stream.length} bytes; {op.wire_name} takes at most "
-            f"{limit.max_bytes} bytes per file"
+            f"{limit.max_bytes} bytes per file",
         )
     content = stream.sync_content()
     data = content if isinstance(content, bytes) else b"".join(content)

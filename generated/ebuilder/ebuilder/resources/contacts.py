@@ -110,8 +110,10 @@ class Contacts:
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
         says whether to go on after a batch with failures (`"continue"`) or stop (`"stop"`;
-        the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
-        a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
+        the records not sent are in `not_sent`). `progress=True` draws a bar on stderr when it
+        is a terminal (nothing otherwise), or pass a function `(done, total)` called after each
+        batch (not an `async def` one: TypeError). `strict=True` raises `BatchFailedError` instead
+        of
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
@@ -244,8 +246,9 @@ class AsyncContacts:
         Splits `records` into batches of `batch_size`, sending options with each.
         A record the model rejects fails on its own before anything is sent. `on_failure`
         says whether to go on after a batch with failures (`"continue"`) or stop (`"stop"`;
-        the records not sent are in `not_sent`). `progress=True` draws a bar on stderr, or pass
-        a callable `(done, total)`. `strict=True` raises `BatchFailedError` instead of
+        the records not sent are in `not_sent`). `progress=True` draws a bar on stderr when it
+        is a terminal (nothing otherwise), or pass a function `(done, total)` called after each
+        batch (an `async def` one is awaited). `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
         received them.
 

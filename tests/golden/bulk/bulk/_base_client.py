@@ -245,7 +245,7 @@ class _Attempts:
         self.number = 1
         self._retries = 0
         self._reauthed = False
-        self._redirects = Redirects(call.op.idempotent)
+        self._redirects = Redirects(call.op.idempotent, client._redactor)
 
     def _replayable(self) -> bool:
         call = self._call
@@ -314,12 +314,7 @@ class _Attempts:
             cls = OutcomeUnknownServerError
             note = _UNKNOWN.format(op=op.wire_name)
         error = error_from_response(
-            response,
-            cls,
-            config.error_message_fields,
-            client._redactor,
-            note=note,
-            retry_after=asked,
+            response, cls, config.errors, client._redactor, note=note, retry_after=asked
         )
         if isinstance(error, OutcomeUnknownServerError):
             error.operation = op.wire_name
@@ -339,7 +334,7 @@ class _Attempts:
             "%s %s: 301, sending it to %s%s",
             response.request.method,
             response.request.url,
-            target,
+            self._client._redactor.uri(target),
             "" if call.authorized else " without credentials (another origin)",
         )
         return 0.0
@@ -469,7 +464,11 @@ class _BaseClient(Generic[_HttpT]):
     ) -> tuple[str, str]:
         known = ", ".join(config.environments) or "none"
         if (environment is None) == (base_url is None):
-            raise ValueError(f"pass exactly one of environment= (known: {known}) or base_url=")
+            prefix = config.env_prefix
+            where = f" (or set {prefix}_ENVIRONMENT or {prefix}_BASE_URL)" if prefix else ""
+            raise ValueError(
+                f"pass exactly one of environment= (known: {known}) or base_url={where}"
+            )
         if environment is not None:
             env = config.environments.get(environment)
             if env is None:
@@ -565,9 +564,8 @@ class _BaseClient(Generic[_HttpT]):
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if values.get(name) is None:
-                raise ValueError(
-                    f"{op.python_name}: missing path parameter {python.get(name, name)!r}"
-                )
+                missing = f"missing path parameter {python.get(name, name)!r}"
+                raise RequestValidationError(op.python_name, [missing])
             return quote(_scalar(values[name]), safe="")
 
         return self.base_url + self._config.base_path + _PLACEHOLDER.sub(substitute, op.path)

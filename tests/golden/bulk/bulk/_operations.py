@@ -10,6 +10,7 @@ from ._spec import (
     ApiConfig,
     Batch,
     BatchResultShape,
+    ErrorShape,
     FileField,
     Operation,
     PresignedUpload,
@@ -33,7 +34,12 @@ CONFIG = ApiConfig(
     rate_limit_status=429,
     quota_status=426,
     default_content_type="application/json",
-    error_message_fields=("errorDescription", "messages"),
+    errors=ErrorShape(
+        message_fields=("errorDescription", "messages"),
+        detail_fields=("messages",),
+        id_fields=("supportId",),
+        id_headers=(),
+    ),
     batch_result=BatchResultShape(
         success="success",
         records="records",
@@ -42,6 +48,7 @@ CONFIG = ApiConfig(
         support_id="supportId",
         error_description="errorDescription",
     ),
+    env_prefix="BULK",
 )
 
 OPERATIONS: Mapping[str, Operation] = MappingProxyType(

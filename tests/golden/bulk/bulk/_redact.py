@@ -8,7 +8,9 @@ A secret is masked wherever it appears when it is long enough not to occur by ch
 shorter than `STANDALONE` only in the places that always hold secrets: the values of fields and
 headers named like credentials (`password`, `access_token`, the API key header, ...) and the
 credentials of an `Authorization` header. So a one-character password never stars the letters of
-every word it occurs in.
+every word it occurs in. A URI the server chose (a redirect's Location) may carry credentials the
+client never knew (a pre-signed signature): `Redactor.uri` masks its user info, every query value
+and its fragment as well.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 ANYWHERE = 8
@@ -129,6 +131,20 @@ class Redactor:
         if match.group("hk") is not None:
             return f"{match.group('hk')}{MASK}"
         return f"{match.group('scheme')} {MASK}"
+
+    def uri(self, value: str) -> str:
+        """A URI the server sent, as shown: user info, query values and fragment masked too."""
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # not a URI at all: mask it as text
+            return self.text(value)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
+        pairs = (item.partition("=") for item in parts.query.split("&")) if parts.query else ()
+        query = "&".join(f"{key}={MASK}" if sep else key for key, sep, _ in pairs)
+        fragment = MASK if parts.fragment else ""
+        return self.text(urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
 
     def data(self, value: Any) -> Any:
         """A parsed body with secrets masked: every string, and every value of a secret field."""

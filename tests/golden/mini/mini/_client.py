@@ -9,6 +9,7 @@ import httpx
 
 from ._auth import ClientCredentials
 from ._base_client import AsyncAPIClient, SyncAPIClient
+from ._environ import FromEnvironment
 from ._operations import CONFIG
 from .resources import (
     AsyncWidgets,
@@ -26,9 +27,9 @@ class Mini(SyncAPIClient):
     def __init__(
         self,
         *,
-        client_id: str,
-        client_secret: str,
-        api_key: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        api_key: str | None = None,
         environment: Environment | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
@@ -46,18 +47,33 @@ class Mini(SyncAPIClient):
         `client_id`/`client_secret` get OAuth 2.0 client-credentials tokens, cached and refreshed
         before they expire.
         `api_key` is sent as `X-ApiKey` on every call.
+        Arguments left out are read from the environment (an explicit argument wins):
+        `MINI_CLIENT_ID` (client_id, required),
+        `MINI_CLIENT_SECRET` (client_secret, required),
+        `MINI_API_KEY` (api_key, required),
+        `MINI_ENVIRONMENT` (environment),
+        `MINI_BASE_URL` (base_url),
+        `MINI_TOKEN_URL` (token_url).
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others. A required argument found nowhere raises
+        `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
         `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
         a longer one raises the error at once, with `retry_after` set.
         """
+        env = FromEnvironment(CONFIG.env_prefix)
+        urls = env.together(environment=environment, base_url=base_url, token_url=token_url)
         super().__init__(
             config=CONFIG,
-            credentials=ClientCredentials(client_id, client_secret),
-            environment=environment,
-            base_url=base_url,
-            token_url=token_url,
-            api_key=api_key,
+            credentials=ClientCredentials(
+                env.required("client_id", client_id),
+                env.required("client_secret", client_secret),
+            ),
+            environment=urls["environment"],
+            base_url=urls["base_url"],
+            token_url=urls["token_url"],
+            api_key=env.required("api_key", api_key),
             rate_limit=rate_limit,
             rate_window=rate_window,
             max_retries=max_retries,
@@ -84,9 +100,9 @@ class AsyncMini(AsyncAPIClient):
     def __init__(
         self,
         *,
-        client_id: str,
-        client_secret: str,
-        api_key: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        api_key: str | None = None,
         environment: Environment | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
@@ -104,18 +120,33 @@ class AsyncMini(AsyncAPIClient):
         `client_id`/`client_secret` get OAuth 2.0 client-credentials tokens, cached and refreshed
         before they expire.
         `api_key` is sent as `X-ApiKey` on every call.
+        Arguments left out are read from the environment (an explicit argument wins):
+        `MINI_CLIENT_ID` (client_id, required),
+        `MINI_CLIENT_SECRET` (client_secret, required),
+        `MINI_API_KEY` (api_key, required),
+        `MINI_ENVIRONMENT` (environment),
+        `MINI_BASE_URL` (base_url),
+        `MINI_TOKEN_URL` (token_url).
+        The URL arguments go together: when one is passed, the environment
+        supplies none of the others. A required argument found nowhere raises
+        `ConfigurationError`, naming the argument and the variable.
         `rate_limit` operations per `rate_window` seconds (default 60 per 60.0)
         are shared by all calls of this client; `None` turns the limiter off.
         `max_retry_wait`: the longest `Retry-After` (seconds) the client waits before a retry;
         a longer one raises the error at once, with `retry_after` set.
         """
+        env = FromEnvironment(CONFIG.env_prefix)
+        urls = env.together(environment=environment, base_url=base_url, token_url=token_url)
         super().__init__(
             config=CONFIG,
-            credentials=ClientCredentials(client_id, client_secret),
-            environment=environment,
-            base_url=base_url,
-            token_url=token_url,
-            api_key=api_key,
+            credentials=ClientCredentials(
+                env.required("client_id", client_id),
+                env.required("client_secret", client_secret),
+            ),
+            environment=urls["environment"],
+            base_url=urls["base_url"],
+            token_url=urls["token_url"],
+            api_key=env.required("api_key", api_key),
             rate_limit=rate_limit,
             rate_window=rate_window,
             max_retries=max_retries,

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ._spec import (
     ApiConfig,
     Environment,
+    ErrorShape,
     Operation,
     Pagination,
     Param,
@@ -40,7 +41,13 @@ CONFIG = ApiConfig(
     rate_limit_status=429,
     quota_status=0,
     default_content_type="application/json",
-    error_message_fields=("Message",),
+    errors=ErrorShape(
+        message_fields=("Message",),
+        detail_fields=("Errors",),
+        id_fields=("RequestId",),
+        id_headers=("X-Request-Id",),
+    ),
+    env_prefix="MINI",
 )
 
 OPERATIONS: Mapping[str, Operation] = MappingProxyType(

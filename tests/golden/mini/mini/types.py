@@ -12,6 +12,8 @@ from mini._model_bases import ApiRequestModel, ApiResponseModel, WidgetBase
 
 class ErrorBody(ApiResponseModel):
     message: str | None = Field(None, alias="Message")
+    errors: list[str] | None = Field(None, alias="Errors")
+    request_id: str | None = Field(None, alias="RequestId")
 
 
 class NewWidget(ApiRequestModel):
