@@ -111,7 +111,7 @@ class BatchResultShape:
 
 @dataclass(frozen=True, slots=True)
 class ErrorShape:
-    """Wire names of the parts of an error answer (the spec's `api.errors`; specs/README.md)."""
+    """Wire names of the parts of an error answer, and the headers that carry a request id."""
 
     message_fields: tuple[str, ...] = ()  # JSON keys holding the message, in order
     detail_fields: tuple[str, ...] = ()  # JSON keys holding the list of error details
