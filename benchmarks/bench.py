@@ -99,7 +99,7 @@ def _compare_60_schemas() -> list[float]:
     pairs = [
         (op.wire_name, kind, validator_schema(api, model))
         for op in api.operations
-        for kind, model in (("request", op.body.model), ("response", op.response.model))
+        for kind, model in (("request", op.body.model_name), ("response", op.response.model_name))
         if model
     ]
     live = [copy.deepcopy(schema) for _, _, schema in pairs]
