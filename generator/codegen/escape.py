@@ -45,6 +45,10 @@ def docstring_text(text: str) -> str:
     back as exactly `text`. Backslashes are doubled, unsafe characters become escapes, and a
     double quote is escaped at either end and in a run of three or more, so no quote run can
     close the string whatever the template puts around it."""
+    # Most prose has nothing to escape; `isprintable` is false for every unsafe category.
+    plain = text.replace("\n", "").replace("\t", "")
+    if '"' not in text and "\\" not in text and plain.isprintable():
+        return text
     runs = {m.start(): m.end() for m in re.finditer(r'"{3,}', text)}
     out = []
     last, run_end = len(text) - 1, -1
@@ -119,6 +123,8 @@ _FENCE = re.compile(r"^([ \t]*)(`{3}|~{3})", re.MULTILINE)
 
 
 def _visible(text: str) -> str:
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return text  # nothing unsafe (`isprintable` is false for every unsafe category)
     return "".join(_escaped(c) if _unsafe(c) else c for c in text)
 
 

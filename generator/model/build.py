@@ -395,14 +395,16 @@ def build_api(
     # A file inside a JSON body as base64 is checked as canonical base64 text, like a format.
     base64_fields = {(_payload_model(op.get("body")), op["file"]["field"]) for op in all_ops
                      if op.get("file", {}).get("encoding") == "base64"}
-    models: dict[str, Model] = {}
-    for name, shape in shapes.items():
+    # The shapes are this build's own objects, made for it by validation and linked to each
+    # other: finished in place, every link to them stays right without linking again.
+    models = shapes
+    for name, model in models.items():
         role = roles[name]
+        extra = model_specs[name].get("extra", "forbid" if role == "request" else "allow")
         fields = tuple(replace(f, pattern=f.pattern or BASE64_TEXT)
-                       if (name, f.wire_name) in base64_fields else f for f in shape.fields)
-        models[name] = replace(
-            shape, fields=fields, role=role,
-            extra=model_specs[name].get("extra", "forbid" if role == "request" else "allow"))
+                       if (name, f.wire_name) in base64_fields else f for f in model.fields)
+        for attribute, value in (("fields", fields), ("role", role), ("extra", extra)):
+            object.__setattr__(model, attribute, value)
     resources = tuple(
         Resource(name, pascal(name), description, tuple(sorted(
             (_operation(name, op_name, spec, api_spec, batch, models)
@@ -413,7 +415,7 @@ def build_api(
     mfa = api_spec.get("mfa", {})
     rate = api_spec.get("rate_limit")
     v1 = api_spec.get("v1", {})
-    return link(Api(
+    return Api(
         name=api_spec["name"],
         title=api_spec["title"],
         client_class=api_spec["client_class"],
@@ -472,4 +474,4 @@ def build_api(
         schema_discovery=SchemaDiscovery(**api_spec["schema_discovery"])
         if "schema_discovery" in api_spec
         else None,
-    ))
+    )
