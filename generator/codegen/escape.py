@@ -33,6 +33,12 @@ def _unsafe(char: str) -> bool:
     return char not in _TEXT_CONTROLS and unicodedata.category(char) in _UNSAFE_CATEGORIES
 
 
+def _all_safe(text: str) -> bool:
+    """No character of `text` is unsafe: `isprintable` is false for every unsafe category (and
+    for a few safe ones, which then take the slow path)."""
+    return text.replace("\n", "").replace("\t", "").isprintable()
+
+
 def _escaped(char: str) -> str:
     code = ord(char)
     if code < 0x100:
@@ -45,10 +51,8 @@ def docstring_text(text: str) -> str:
     back as exactly `text`. Backslashes are doubled, unsafe characters become escapes, and a
     double quote is escaped at either end and in a run of three or more, so no quote run can
     close the string whatever the template puts around it."""
-    # Most prose has nothing to escape; `isprintable` is false for every unsafe category.
-    plain = text.replace("\n", "").replace("\t", "")
-    if '"' not in text and "\\" not in text and plain.isprintable():
-        return text
+    if '"' not in text and "\\" not in text and _all_safe(text):
+        return text  # most prose: nothing to escape
     runs = {m.start(): m.end() for m in re.finditer(r'"{3,}', text)}
     out = []
     last, run_end = len(text) - 1, -1
@@ -123,8 +127,8 @@ _FENCE = re.compile(r"^([ \t]*)(`{3}|~{3})", re.MULTILINE)
 
 
 def _visible(text: str) -> str:
-    if text.replace("\n", "").replace("\t", "").isprintable():
-        return text  # nothing unsafe (`isprintable` is false for every unsafe category)
+    if _all_safe(text):
+        return text
     return "".join(_escaped(c) if _unsafe(c) else c for c in text)
 
 
