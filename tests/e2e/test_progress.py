@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import sys
 from typing import Any
 
@@ -48,6 +49,7 @@ def test_a_terminal_gets_rich_bar(eb_emulator: EmulatorServer,
         eb.companies.import_many(_records("Rich"), batch_size=2, progress=True)
     drawn = terminal.getvalue()
     assert "records" in drawn and "5/5" in drawn and "\x1b[" in drawn  # rich's escape codes
+    assert "records/s" in drawn
 
 
 def test_without_rich_a_terminal_gets_a_plain_bar(eb_emulator: EmulatorServer,
@@ -57,7 +59,8 @@ def test_without_rich_a_terminal_gets_a_plain_bar(eb_emulator: EmulatorServer,
     monkeypatch.setitem(sys.modules, "rich.progress", None)  # import fails: rich not installed
     with EBuilder(**_kwargs(eb_emulator)) as eb:
         eb.companies.import_many(_records("Plain"), batch_size=2, progress=True)
-    assert terminal.getvalue().endswith(f"\r[{'#' * 30}] 5/5 records\n")
+    last = terminal.getvalue().rsplit("\r", 1)[-1]
+    assert re.fullmatch(rf"\[{'#' * 30}\] 5/5 records, \d+ records/s\n", last), last
     assert terminal.getvalue().count("\r") == 3
 
 

@@ -40,6 +40,7 @@ from ._exceptions import (
     ResponseValidationError,
     UnprocessableEntityError,
 )
+from ._journal import JournalMismatchError
 from ._legacy import UnconvertedValuesWarning, V1TranslationError
 from ._migration import MOVES, from_v1
 from ._operations import CONFIG, OPERATIONS
@@ -86,6 +87,7 @@ __all__ = [
     "RecordOutcome",
     "BatchFailedError",
     "BulkInterruptedError",
+    "JournalMismatchError",
     "FileTooLargeError",
     "IncompleteUploadError",
     "__version__",

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -101,13 +102,15 @@ class BudgetChanges:
 
     def import_many(
         self,
-        records: Sequence[BudgetChangesImportRow | Mapping[str, Any]],
+        records: Iterable[BudgetChangesImportRow | Mapping[str, Any]],
         *,
         options: CostImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -126,6 +129,15 @@ class BudgetChanges:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
@@ -138,6 +150,8 @@ class BudgetChanges:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -150,6 +164,8 @@ class BudgetChanges:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -168,6 +184,8 @@ class BudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -224,13 +242,15 @@ class BudgetChanges:
 
     def update_status_many(
         self,
-        records: Sequence[BudgetChangeStatusRow | Mapping[str, Any]],
+        records: Iterable[BudgetChangeStatusRow | Mapping[str, Any]],
         *,
         options: CostImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -248,6 +268,15 @@ class BudgetChanges:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
@@ -259,6 +288,8 @@ class BudgetChanges:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -271,6 +302,8 @@ class BudgetChanges:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -289,6 +322,8 @@ class BudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -361,13 +396,15 @@ class AsyncBudgetChanges:
 
     async def import_many(
         self,
-        records: Sequence[BudgetChangesImportRow | Mapping[str, Any]],
+        records: Iterable[BudgetChangesImportRow | Mapping[str, Any]],
         *,
         options: CostImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -385,6 +422,15 @@ class AsyncBudgetChanges:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
@@ -397,6 +443,8 @@ class AsyncBudgetChanges:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -409,6 +457,8 @@ class AsyncBudgetChanges:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -427,6 +477,8 @@ class AsyncBudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -483,13 +535,15 @@ class AsyncBudgetChanges:
 
     async def update_status_many(
         self,
-        records: Sequence[BudgetChangeStatusRow | Mapping[str, Any]],
+        records: Iterable[BudgetChangeStatusRow | Mapping[str, Any]],
         *,
         options: CostImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -506,6 +560,15 @@ class AsyncBudgetChanges:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
@@ -517,6 +580,8 @@ class AsyncBudgetChanges:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -529,6 +594,8 @@ class AsyncBudgetChanges:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -547,6 +614,8 @@ class AsyncBudgetChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -107,7 +108,7 @@ class CommitmentChangeProcesses:
 
     def import_many(
         self,
-        records: Sequence[CommitmentChangeProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangeProcessesImportRow | Mapping[str, Any]],
         *,
         options: CommitmentChangeProcessImportOptions | Mapping[str, Any] | None = None,
         process_prefix: str | None = None,
@@ -115,6 +116,8 @@ class CommitmentChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -133,6 +136,15 @@ class CommitmentChangeProcesses:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query
         processPrefix); checked before sending (RequestValidationError).
@@ -149,6 +161,8 @@ class CommitmentChangeProcesses:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -161,6 +175,8 @@ class CommitmentChangeProcesses:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -179,6 +195,8 @@ class CommitmentChangeProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             query={"processPrefix": process_prefix},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
@@ -259,7 +277,7 @@ class AsyncCommitmentChangeProcesses:
 
     async def import_many(
         self,
-        records: Sequence[CommitmentChangeProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangeProcessesImportRow | Mapping[str, Any]],
         *,
         options: CommitmentChangeProcessImportOptions | Mapping[str, Any] | None = None,
         process_prefix: str | None = None,
@@ -267,6 +285,8 @@ class AsyncCommitmentChangeProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -284,6 +304,15 @@ class AsyncCommitmentChangeProcesses:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v2/CommitmentChangeProcesses/Import` (CommitmentChangeProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query
         processPrefix); checked before sending (RequestValidationError).
@@ -300,6 +329,8 @@ class AsyncCommitmentChangeProcesses:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -312,6 +343,8 @@ class AsyncCommitmentChangeProcesses:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -330,6 +363,8 @@ class AsyncCommitmentChangeProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             query={"processPrefix": process_prefix},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -102,13 +103,15 @@ class CommitmentChanges:
 
     def import_many(
         self,
-        records: Sequence[CommitmentChangesImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangesImportRow | Mapping[str, Any]],
         *,
         options: CostImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -126,6 +129,15 @@ class CommitmentChanges:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
@@ -138,6 +150,8 @@ class CommitmentChanges:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -150,6 +164,8 @@ class CommitmentChanges:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -168,6 +184,8 @@ class CommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -276,13 +294,15 @@ class CommitmentChanges:
 
     def update_status_many(
         self,
-        records: Sequence[CommitmentChangeStatusRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangeStatusRow | Mapping[str, Any]],
         *,
         options: CostImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -300,6 +320,15 @@ class CommitmentChanges:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
@@ -311,6 +340,8 @@ class CommitmentChanges:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -323,6 +354,8 @@ class CommitmentChanges:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -341,6 +374,8 @@ class CommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -414,13 +449,15 @@ class AsyncCommitmentChanges:
 
     async def import_many(
         self,
-        records: Sequence[CommitmentChangesImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangesImportRow | Mapping[str, Any]],
         *,
         options: CostImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -437,6 +474,15 @@ class AsyncCommitmentChanges:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
@@ -449,6 +495,8 @@ class AsyncCommitmentChanges:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -461,6 +509,8 @@ class AsyncCommitmentChanges:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -479,6 +529,8 @@ class AsyncCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -587,13 +639,15 @@ class AsyncCommitmentChanges:
 
     async def update_status_many(
         self,
-        records: Sequence[CommitmentChangeStatusRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangeStatusRow | Mapping[str, Any]],
         *,
         options: CostImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -610,6 +664,15 @@ class AsyncCommitmentChanges:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
@@ -621,6 +684,8 @@ class AsyncCommitmentChanges:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -633,6 +698,8 @@ class AsyncCommitmentChanges:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -651,6 +718,8 @@ class AsyncCommitmentChanges:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -105,7 +106,7 @@ class InvoiceProcesses:
 
     def import_many(
         self,
-        records: Sequence[InvoiceProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[InvoiceProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
         process_prefix: str | None = None,
@@ -113,6 +114,8 @@ class InvoiceProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -130,6 +133,15 @@ class InvoiceProcesses:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v2/InvoiceProcesses/Import` (InvoiceProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query
         processPrefix); checked before sending (RequestValidationError).
@@ -146,6 +158,8 @@ class InvoiceProcesses:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -158,6 +172,8 @@ class InvoiceProcesses:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -176,6 +192,8 @@ class InvoiceProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             query={"processPrefix": process_prefix},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
@@ -254,7 +272,7 @@ class AsyncInvoiceProcesses:
 
     async def import_many(
         self,
-        records: Sequence[InvoiceProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[InvoiceProcessesImportRow | Mapping[str, Any]],
         *,
         options: ProcessImportOptions | Mapping[str, Any] | None = None,
         process_prefix: str | None = None,
@@ -262,6 +280,8 @@ class AsyncInvoiceProcesses:
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -277,6 +297,15 @@ class AsyncInvoiceProcesses:
         batch (an `async def` one is awaited). `strict=True` raises `BatchFailedError` instead of
         returning a result with failures. Imports are never retried once the server may have
         received them.
+
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
 
         `POST /api/v2/InvoiceProcesses/Import` (InvoiceProcessesImport).
         Requires one of: `options.processPrefix` in the body or `process_prefix` (query
@@ -294,6 +323,8 @@ class AsyncInvoiceProcesses:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -306,6 +337,8 @@ class AsyncInvoiceProcesses:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -324,6 +357,8 @@ class AsyncInvoiceProcesses:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             query={"processPrefix": process_prefix},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
