@@ -17,10 +17,15 @@ RUNTIME = TEMPLATES / "runtime"
 _SPEC = Path(__file__).resolve().parent / "model" / "runtime_spec.py"
 
 
-def runtime_files() -> dict[str, Path]:
+# Modules only a package with batch operations gets (the import command and its readers).
+BATCH_ONLY = frozenset({"_import_command.py"})
+
+
+def runtime_files(batch: bool = True) -> dict[str, Path]:
     """Every module of the engine, by its file name in a package, with the file it is copied
-    from."""
-    files = {path.name: path for path in RUNTIME.glob("*.py")}
+    from; without `batch`, those of BATCH_ONLY are left out."""
+    files = {path.name: path for path in RUNTIME.glob("*.py")
+             if batch or path.name not in BATCH_ONLY}
     files["_spec.py"] = _SPEC
     return dict(sorted(files.items()))
 

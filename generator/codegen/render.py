@@ -333,7 +333,11 @@ def render_package(
         files[f"{pkg}/resources/{resource.name}.py"] = resource_template.render(
             resource=resource, B=ctx.builtin_names(resource), **common
         )
-    for name, source in templates.runtime_files().items():
+    batch = any(op.batch for resource in api.resources for op in resource.operations)
+    if batch:  # `python -m <package> import`: only where there is something to bulk-import
+        files[f"{pkg}/__main__.py"] = env.get_template("package/__main__.py.jinja").render(
+            **common)
+    for name, source in templates.runtime_files(batch).items():
         files[f"{pkg}/{name}"] = f"{header(api)}\n{source.read_text(encoding='utf-8')}"
     files["openapi.json"] = render_openapi(api)
     files[f"{pkg}/py.typed"] = ""

@@ -469,7 +469,7 @@ class _Bar:
             self._stream.flush()
 
 
-class _Report:
+class ProgressReport:
     """What `progress=` asks for after each batch (see the module docstring)."""
 
     def __init__(self, progress: Progress, total: int | None, *, awaits: bool) -> None:
@@ -482,7 +482,7 @@ class _Report:
         self._total = total
         self._bar = _Bar(total) if progress is True else None
 
-    def __enter__(self) -> _Report:
+    def __enter__(self) -> ProgressReport:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -888,7 +888,7 @@ def send_batches(
             path=path,
             query=query,
         ) as plan,
-        _Report(progress, _total(records), awaits=False) as report,
+        ProgressReport(progress, _total(records), awaits=False) as report,
     ):
         collector: _Collector[R] = _Collector(plan, on_failure)
         reports = iter_batches(client, plan, op, model, path=path, query=query, options=options)
@@ -936,7 +936,7 @@ async def send_batches_async(
             path=path,
             query=query,
         ) as plan,
-        _Report(progress, _total(records), awaits=True) as report,
+        ProgressReport(progress, _total(records), awaits=True) as report,
     ):
         collector: _Collector[R] = _Collector(plan, on_failure)
         reports = iter_batches_async(
