@@ -37,6 +37,7 @@ from ._exceptions import (
     ResponseValidationError,
     UnprocessableEntityError,
 )
+from ._journal import JournalMismatchError
 from ._legacy import UnconvertedValuesWarning, V1TranslationError
 from ._migration import MOVES, from_v1
 from ._operations import CONFIG, OPERATIONS
@@ -83,6 +84,7 @@ __all__ = [
     "RecordOutcome",
     "BatchFailedError",
     "BulkInterruptedError",
+    "JournalMismatchError",
     "FileTooLargeError",
     "IncompleteUploadError",
     "__version__",

@@ -13,11 +13,25 @@ run it on, and silently never running it would lose the progress).
 from __future__ import annotations
 
 import inspect
+import os
 import sys
+import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+    Sized,
+)
+from contextlib import aclosing, closing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import pydantic
@@ -32,6 +46,7 @@ from ._exceptions import (
     ResponseValidationError,
     listed,
 )
+from ._journal import Journal, JournaledBatch, digest
 from ._spec import BatchResultShape, Operation
 
 if TYPE_CHECKING:
@@ -39,7 +54,8 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", bound=BaseModel)
 OnFailure = Literal["continue", "stop"]
-Progress = bool | Callable[[int, int], None] | Callable[[int, int], Awaitable[None]]
+# (done, total); total is None when the records come from an iterator of unknown length.
+Progress = bool | Callable[[int, int | None], None] | Callable[[int, int | None], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +96,9 @@ class BatchResult(Generic[R]):
 @dataclass(slots=True)
 class BulkResult(Generic[R]):
     """Every batch of a bulk import; `outcomes` and `not_sent` together cover every record the
-    caller passed. After an error that interrupted the import (`error`), `in_doubt` lists the
-    records of the batch whose outcome is unknown (they are in `outcomes` too)."""
+    caller passed. `in_doubt` lists the records whose outcome is unknown (they are in
+    `outcomes` too): those of the batch an error interrupted (`error`), and, when resuming from
+    a journal, those of the batches an earlier run sent without reading the answer."""
 
     batches: list[BatchResult[R]] = field(default_factory=list)
     outcomes: list[RecordOutcome] = field(default_factory=list)
@@ -89,6 +106,7 @@ class BulkResult(Generic[R]):
     stopped: bool = False
     in_doubt: list[RecordOutcome] = field(default_factory=list)
     error: APIError | None = None
+    resumed: int = 0  # batches settled by an earlier run (outcomes from the journal)
 
     @property
     def failed(self) -> list[RecordOutcome]:
@@ -393,18 +411,25 @@ def _validated_chunk(
 
 
 class _Bar:
-    """The bar of `progress=True`: drawn on stderr when it is a terminal, else nothing."""
+    """The bar of `progress=True`: drawn on stderr when it is a terminal, else nothing; with
+    records per second and the time left (when the total is known)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int | None) -> None:
         self._stream = sys.stderr
         self._total = total
         self._on = bool(getattr(self._stream, "isatty", lambda: False)())
         self._rich: Any = None
+        self._started = time.monotonic()
         if not self._on:
             return
         try:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
             from rich.progress import Progress as RichProgress
         except ImportError:
             return  # the plain bar below
@@ -412,20 +437,28 @@ class _Bar:
             TextColumn("records"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} records/s"),
+            TimeRemainingColumn(),
             console=Console(file=self._stream),
             auto_refresh=False,
         )
-        self._task = self._rich.add_task("records", total=total)
+        self._task = self._rich.add_task("records", total=total, rate="0")
         self._rich.start()
 
     def update(self, done: int) -> None:
+        rate = f"{done / max(time.monotonic() - self._started, 1e-9):.0f}"
         if self._rich is not None:
-            self._rich.update(self._task, completed=done, refresh=True)
+            self._rich.update(self._task, completed=done, rate=rate, refresh=True)
         elif self._on:
-            filled = 30 * done // max(self._total, 1)
-            self._stream.write(
-                f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self._total} records"
-            )
+            total = self._total
+            if total is None:
+                self._stream.write(f"\r{done} records, {rate} records/s")
+            else:
+                filled = 30 * done // max(total, 1)
+                self._stream.write(
+                    f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} records, "
+                    f"{rate} records/s"
+                )
             self._stream.flush()
 
     def close(self) -> None:
@@ -436,10 +469,10 @@ class _Bar:
             self._stream.flush()
 
 
-class _Report:
+class ProgressReport:
     """What `progress=` asks for after each batch (see the module docstring)."""
 
-    def __init__(self, progress: Progress, total: int, *, awaits: bool) -> None:
+    def __init__(self, progress: Progress, total: int | None, *, awaits: bool) -> None:
         if callable(progress) and not awaits and _is_async(progress):
             raise TypeError(
                 "progress= is an async function: the sync client cannot await it; pass a "
@@ -449,7 +482,7 @@ class _Report:
         self._total = total
         self._bar = _Bar(total) if progress is True else None
 
-    def __enter__(self) -> _Report:
+    def __enter__(self) -> ProgressReport:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -489,47 +522,338 @@ def _check(batch_size: int, on_failure: str) -> None:
         raise ValueError("on_failure must be 'continue' or 'stop'")
 
 
-def _record(bulk: BulkResult[R], chunk: _Chunk, result: BatchResult[R] | None) -> bool:
-    """Add a batch to the bulk result; True when it failed."""
-    outcomes = list(chunk.rejected)
-    if result is not None:
-        bulk.batches.append(result)
-        outcomes += result.outcomes
-    bulk.outcomes += sorted(outcomes, key=lambda o: o.index)
-    return bool(chunk.rejected) or (result is not None and not result.ok)
+@dataclass(slots=True)
+class BatchReport(Generic[R]):
+    """One batch of a bulk import, as `BulkPlan.batches` yields them in order."""
+
+    number: int  # from 1
+    outcomes: list[RecordOutcome]  # every input record of the batch, by position
+    result: BatchResult[R] | None = None  # the answer, when this run sent the batch
+    resumed: bool = False  # settled by an earlier run: the outcomes come from the journal
+    error: APIError | None = None  # what interrupted the batch; the import stops there
+
+    @property
+    def failed(self) -> bool:
+        return any(not o.ok for o in self.outcomes) or (
+            self.result is not None and not self.result.ok
+        )
 
 
-def _stop(
-    bulk: BulkResult[Any], records: Sequence[Any], after: int, why: str = "an earlier batch failed"
-) -> None:
-    bulk.stopped = True
-    bulk.not_sent = [
-        RecordOutcome(i, r, (f"not sent: {why}",)) for i, r in enumerate(records[after:], after)
-    ]
+@dataclass(slots=True)
+class _Step:
+    number: int
+    chunk: _Chunk | None  # None: nothing to send, the outcomes are `known`
+    known: list[RecordOutcome] = field(default_factory=list)
+    resumed: bool = False
 
 
-def _interrupted(
-    bulk: BulkResult[Any],
-    chunk: _Chunk,
-    records: Sequence[Any],
-    after: int,
-    error: APIError,
-    batch: int,
-) -> BulkInterruptedError:
-    """Record the failing batch and the rest, and the error to raise. A batch whose answer
-    says nothing sure (a broken exchange, a 5xx, a 2xx that cannot be read) is in doubt;
-    one refused outright (auth, rate limit, a rule) was not applied."""
-    doubt = isinstance(error, OutcomeUnknownError | ResponseValidationError)
-    why = (f"outcome unknown: {error}",) if doubt else (f"not applied: {error}",)
-    sent = [
-        RecordOutcome(i, r, why, in_doubt=doubt)
-        for i, r in zip(chunk.indexes, chunk.originals, strict=True)
-    ]
-    bulk.outcomes += sorted([*chunk.rejected, *sent], key=lambda o: o.index)
-    bulk.in_doubt = sent if doubt else []
-    bulk.error = error
-    _stop(bulk, records, after, f"batch {batch} was interrupted")
-    return BulkInterruptedError(bulk, error, batch)
+def _doubtful(error: APIError) -> bool:
+    """A broken exchange, a 5xx, a 2xx that cannot be read: the server may have applied the
+    batch. One refused outright (auth, rate limit, a rule) was not applied."""
+    return isinstance(error, OutcomeUnknownError | ResponseValidationError)
+
+
+class BulkPlan:
+    """The batches of one bulk import, in order, with its journal when there is one: a resumed
+    run's journaled batches first (checked against the input before anything is sent), then
+    the rest of the input, read one batch at a time (see `_journal`)."""
+
+    def __init__(
+        self,
+        op: Operation,
+        request_model: type[WireModel],
+        records: Iterable[Any],
+        keep: Mapping[str, Any],
+        *,
+        batch_size: int,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
+        path: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+    ) -> None:
+        if op.batch is None:
+            raise ValueError(f"{op.python_name} is not a batch operation")
+        self._op, self._model, self._keep = op, request_model, keep
+        self._size, self._resend = batch_size, resend_in_doubt
+        self._input: Iterator[Any] = iter(records)
+        self._read = 0  # records taken from the input so far
+        self._left: list[JournaledBatch] = []  # journaled batches not yet yielded
+        identity = {
+            "operation": op.wire_name,
+            "batch_size": batch_size,
+            "path": dict(path or {}),
+            "query": dict(query or {}),
+        }
+        self.journal = Journal(journal, identity) if journal is not None else None
+
+    def __enter__(self) -> BulkPlan:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.journal is not None:
+            self.journal.close()
+
+    def _take(self) -> tuple[int, list[Any]]:
+        start = self._read
+        batch = list(islice(self._input, self._size))
+        self._read += len(batch)
+        return start, batch
+
+    def _chunk(self, start: int, batch: Sequence[Any]) -> _Chunk:
+        return _validated_chunk(self._op, self._model, batch, start, self._keep)
+
+    def _sent(self, chunk: _Chunk) -> list[Any]:
+        """The wire form of each record a chunk sends, as the journal keeps it."""
+        assert self._op.batch is not None
+        return [] if chunk.wire is None else list(chunk.wire[self._op.batch.records])
+
+    @staticmethod
+    def _digest(chunk: _Chunk) -> str:
+        return digest(chunk.wire, [(o.index, o.record, o.error_messages) for o in chunk.rejected])
+
+    def steps(self) -> Iterator[_Step]:
+        journal = self.journal
+        known = journal.batches() if journal is not None else []
+        if journal is not None:
+            self._check_input(journal, known)
+        self._left = list(known)
+        while self._left:
+            yield self._resumed(self._left.pop(0))
+        number = len(known)
+        while True:
+            start, batch = self._take()
+            if not batch:
+                break
+            number += 1
+            chunk = self._chunk(start, batch)
+            if journal is not None:
+                journal.plan(
+                    number,
+                    start,
+                    len(batch),
+                    self._digest(chunk),
+                    chunk.wire,
+                    list(zip(chunk.indexes, self._sent(chunk), strict=True)),
+                    [(o.index, o.record, o.error_messages) for o in chunk.rejected],
+                )
+            yield _Step(number, chunk)
+        if journal is not None:
+            journal.finish(self._read)
+
+    def _check_input(self, journal: Journal, known: Sequence[JournaledBatch]) -> None:
+        """Read the input the journal covers and compare it, batch by batch: a journal of
+        other input is refused before anything is sent."""
+        for batch in known:
+            start, records = self._take()
+            if not records:
+                raise journal.mismatch(
+                    f"the input has {start} record(s), the journal's batch {batch.number} "
+                    f"starts at record {batch.first + 1}"
+                )
+            if len(records) != batch.size or self._digest(self._chunk(start, records)) != (
+                batch.digest
+            ):
+                raise journal.mismatch(
+                    f"batch {batch.number}, records {start + 1} to {start + len(records)}, "
+                    f"differs from the journal's"
+                )
+        end = journal.input_end()
+        extra = next(self._input, _END)
+        if end is not None and extra is not _END:
+            raise journal.mismatch(
+                f"the journal's input ended after {end} record(s), this one goes on"
+            )
+        if extra is not _END:
+            self._input = chain([extra], self._input)
+
+    def _resumed(self, batch: JournaledBatch) -> _Step:
+        assert self.journal is not None
+        records = self.journal.records(batch.number)
+        rejected = [RecordOutcome(r.index, r.record, r.errors) for r in records if not r.sent]
+        sent = [r for r in records if r.sent]
+        if batch.state == "confirmed":
+            return _Step(
+                batch.number,
+                None,
+                sorted(
+                    [*rejected, *(RecordOutcome(r.index, r.record, r.errors) for r in sent)],
+                    key=lambda o: o.index,
+                ),
+                resumed=True,
+            )
+        if batch.state == "planned" or self._resend:
+            chunk = _Chunk(
+                self.journal.body(batch.number),
+                [r.index for r in sent],
+                [r.record for r in sent],
+                rejected,
+            )
+            return _Step(batch.number, chunk, resumed=True)
+        why = (
+            "in doubt: an earlier run sent it and never read the answer"
+            + (f" ({batch.note})" if batch.note else "")
+            + "; resend_in_doubt=True sends it again"
+        )
+        doubt = [RecordOutcome(r.index, r.record, (why,), in_doubt=True) for r in sent]
+        return _Step(
+            batch.number, None, sorted([*rejected, *doubt], key=lambda o: o.index), resumed=True
+        )
+
+    def rest(self, why: str) -> Iterator[RecordOutcome]:
+        """The records no batch took, not sent (`why`); reads the input to its end."""
+        note = (f"not sent: {why}",)
+        for batch in self._left:
+            assert self.journal is not None
+            yield from (
+                RecordOutcome(r.index, r.record, note) for r in self.journal.records(batch.number)
+            )
+        self._left = []
+        for index, record in enumerate(self._input, self._read):
+            yield RecordOutcome(index, record, note)
+
+    def sending(self, step: _Step) -> None:
+        if self.journal is not None:
+            self.journal.sending(step.number)
+
+    def answered(self, step: _Step, result: BatchResult[R]) -> BatchReport[R]:
+        assert step.chunk is not None
+        if self.journal is not None:
+            self.journal.confirm(step.number, {o.index: o.error_messages for o in result.outcomes})
+        return BatchReport(
+            step.number, _merged(step.chunk.rejected, result.outcomes), result, step.resumed
+        )
+
+    def interrupted(self, step: _Step, error: APIError) -> BatchReport[Any]:
+        assert step.chunk is not None
+        doubt = _doubtful(error)
+        if self.journal is not None:
+            (self.journal.doubt if doubt else self.journal.not_applied)(step.number, str(error))
+        why = (f"outcome unknown: {error}",) if doubt else (f"not applied: {error}",)
+        sent = [
+            RecordOutcome(i, r, why, in_doubt=doubt)
+            for i, r in zip(step.chunk.indexes, step.chunk.originals, strict=True)
+        ]
+        return BatchReport(
+            step.number, _merged(step.chunk.rejected, sent), None, step.resumed, error
+        )
+
+    @staticmethod
+    def known(step: _Step) -> BatchReport[Any]:
+        chunk = step.chunk
+        outcomes = step.known if chunk is None else list(chunk.rejected)
+        return BatchReport(step.number, outcomes, None, step.resumed)
+
+
+_END = object()
+
+
+def _merged(*groups: Sequence[RecordOutcome]) -> list[RecordOutcome]:
+    return sorted((o for group in groups for o in group), key=lambda o: o.index)
+
+
+def iter_batches(
+    client: SyncAPIClient,
+    plan: BulkPlan,
+    op: Operation,
+    model: type[R],
+    *,
+    path: Mapping[str, Any] | None = None,
+    query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
+) -> Generator[BatchReport[R], None, None]:
+    """Send the plan's batches one by one, each report as soon as its answer is read; after
+    an error, the report that carries it is the last."""
+    for step in plan.steps():
+        if step.chunk is None or step.chunk.wire is None:
+            yield plan.known(step)
+            continue
+        plan.sending(step)
+        try:
+            result = send_batch(
+                client,
+                op,
+                model,
+                step.chunk.wire,
+                path=path,
+                query=query,
+                originals=step.chunk.originals,
+                indexes=step.chunk.indexes,
+                options=options,
+            )
+        except APIError as exc:
+            yield plan.interrupted(step, exc)
+            return
+        yield plan.answered(step, result)
+
+
+async def iter_batches_async(
+    client: AsyncAPIClient,
+    plan: BulkPlan,
+    op: Operation,
+    model: type[R],
+    *,
+    path: Mapping[str, Any] | None = None,
+    query: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
+) -> AsyncGenerator[BatchReport[R], None]:
+    """Send the plan's batches one by one, each report as soon as its answer is read; after
+    an error, the report that carries it is the last."""
+    for step in plan.steps():
+        if step.chunk is None or step.chunk.wire is None:
+            yield plan.known(step)
+            continue
+        plan.sending(step)
+        try:
+            result = await send_batch_async(
+                client,
+                op,
+                model,
+                step.chunk.wire,
+                path=path,
+                query=query,
+                originals=step.chunk.originals,
+                indexes=step.chunk.indexes,
+                options=options,
+            )
+        except APIError as exc:
+            yield plan.interrupted(step, exc)
+            return
+        yield plan.answered(step, result)
+
+
+class _Collector(Generic[R]):
+    """Gathers the reports of a bulk import into one BulkResult."""
+
+    def __init__(self, plan: BulkPlan, on_failure: OnFailure) -> None:
+        self.plan, self.on_failure = plan, on_failure
+        self.bulk: BulkResult[R] = BulkResult()
+        self.done = 0  # records with an outcome
+
+    def add(self, report: BatchReport[R]) -> bool:
+        """Take one batch; True when the import stops after it (raises when interrupted)."""
+        bulk = self.bulk
+        bulk.outcomes += report.outcomes
+        self.done += len(report.outcomes)
+        if report.result is not None:
+            bulk.batches.append(report.result)
+        bulk.resumed += report.resumed and report.result is None
+        bulk.in_doubt += [o for o in report.outcomes if o.in_doubt]
+        if report.error is not None:
+            bulk.error = report.error
+            self._stop(f"batch {report.number} was interrupted")
+            raise BulkInterruptedError(bulk, report.error, report.number) from report.error
+        if report.failed and self.on_failure == "stop":
+            self._stop("an earlier batch failed")
+            return True
+        return False
+
+    def _stop(self, why: str) -> None:
+        self.bulk.stopped = True
+        self.bulk.not_sent = list(self.plan.rest(why))
+
+
+def _total(records: Iterable[Any]) -> int | None:
+    return len(records) if isinstance(records, Sized) else None
 
 
 def send_batches(
@@ -537,46 +861,44 @@ def send_batches(
     op: Operation,
     model: type[R],
     request_model: type[WireModel],
-    records: Sequence[Any],
+    records: Iterable[Any],
     keep: Mapping[str, Any],
     *,
     batch_size: int,
     on_failure: OnFailure,
     progress: Progress,
     strict: bool,
+    journal: str | os.PathLike[str] | None = None,
+    resend_in_doubt: bool = False,
     path: Mapping[str, Any] | None = None,
     query: Mapping[str, Any] | None = None,
     options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
-    bulk: BulkResult[R] = BulkResult()
-    with _Report(progress, len(records), awaits=False) as report:
-        for start in range(0, len(records), batch_size):
-            batch = records[start : start + batch_size]
-            chunk = _validated_chunk(op, request_model, batch, start, keep)
-            result = None
-            if chunk.wire is not None:
-                try:
-                    result = send_batch(
-                        client,
-                        op,
-                        model,
-                        chunk.wire,
-                        path=path,
-                        query=query,
-                        originals=chunk.originals,
-                        indexes=chunk.indexes,
-                        options=options,
-                    )
-                except APIError as exc:
-                    number, end = start // batch_size + 1, start + batch_size
-                    raise _interrupted(bulk, chunk, records, end, exc, number) from exc
-            failed = _record(bulk, chunk, result)
-            report.sync(min(start + batch_size, len(records)))
-            if failed and on_failure == "stop":
-                _stop(bulk, records, start + batch_size)
-                break
+    with (
+        BulkPlan(
+            op,
+            request_model,
+            records,
+            keep,
+            batch_size=batch_size,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
+            path=path,
+            query=query,
+        ) as plan,
+        ProgressReport(progress, _total(records), awaits=False) as report,
+    ):
+        collector: _Collector[R] = _Collector(plan, on_failure)
+        reports = iter_batches(client, plan, op, model, path=path, query=query, options=options)
+        with closing(reports):
+            for batch in reports:
+                stop = collector.add(batch)
+                report.sync(collector.done)
+                if stop:
+                    break
+    bulk = collector.bulk
     if strict and not bulk.ok:
         raise BatchFailedError(bulk)
     return bulk
@@ -587,46 +909,46 @@ async def send_batches_async(
     op: Operation,
     model: type[R],
     request_model: type[WireModel],
-    records: Sequence[Any],
+    records: Iterable[Any],
     keep: Mapping[str, Any],
     *,
     batch_size: int,
     on_failure: OnFailure,
     progress: Progress,
     strict: bool,
+    journal: str | os.PathLike[str] | None = None,
+    resend_in_doubt: bool = False,
     path: Mapping[str, Any] | None = None,
     query: Mapping[str, Any] | None = None,
     options: RequestOptions | None = None,
 ) -> BulkResult[R]:
     """Send `records` in batches; every record ends up in `outcomes` (or `not_sent`)."""
     _check(batch_size, on_failure)
-    bulk: BulkResult[R] = BulkResult()
-    with _Report(progress, len(records), awaits=True) as report:
-        for start in range(0, len(records), batch_size):
-            batch = records[start : start + batch_size]
-            chunk = _validated_chunk(op, request_model, batch, start, keep)
-            result = None
-            if chunk.wire is not None:
-                try:
-                    result = await send_batch_async(
-                        client,
-                        op,
-                        model,
-                        chunk.wire,
-                        path=path,
-                        query=query,
-                        originals=chunk.originals,
-                        indexes=chunk.indexes,
-                        options=options,
-                    )
-                except APIError as exc:
-                    number, end = start // batch_size + 1, start + batch_size
-                    raise _interrupted(bulk, chunk, records, end, exc, number) from exc
-            failed = _record(bulk, chunk, result)
-            await report.async_(min(start + batch_size, len(records)))
-            if failed and on_failure == "stop":
-                _stop(bulk, records, start + batch_size)
-                break
+    with (
+        BulkPlan(
+            op,
+            request_model,
+            records,
+            keep,
+            batch_size=batch_size,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
+            path=path,
+            query=query,
+        ) as plan,
+        ProgressReport(progress, _total(records), awaits=True) as report,
+    ):
+        collector: _Collector[R] = _Collector(plan, on_failure)
+        reports = iter_batches_async(
+            client, plan, op, model, path=path, query=query, options=options
+        )
+        async with aclosing(reports):
+            async for batch in reports:
+                stop = collector.add(batch)
+                await report.async_(collector.done)
+                if stop:
+                    break
+    bulk = collector.bulk
     if strict and not bulk.ok:
         raise BatchFailedError(bulk)
     return bulk

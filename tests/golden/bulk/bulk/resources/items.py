@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, BinaryIO
 
 import httpx
@@ -199,13 +199,15 @@ class Items:
 
     def import_many(
         self,
-        records: Sequence[ItemRow | Mapping[str, Any]],
+        records: Iterable[ItemRow | Mapping[str, Any]],
         *,
         options: ImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -223,6 +225,15 @@ class Items:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v1/Items/Import` (ItemsImport).
 
         Args:
@@ -232,6 +243,8 @@ class Items:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -244,6 +257,8 @@ class Items:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -262,6 +277,8 @@ class Items:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -519,13 +536,15 @@ class AsyncItems:
 
     async def import_many(
         self,
-        records: Sequence[ItemRow | Mapping[str, Any]],
+        records: Iterable[ItemRow | Mapping[str, Any]],
         *,
         options: ImportOptions | Mapping[str, Any] | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
         strict: bool = False,
+        journal: str | os.PathLike[str] | None = None,
+        resend_in_doubt: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -542,6 +561,15 @@ class AsyncItems:
         returning a result with failures. Imports are never retried once the server may have
         received them.
 
+        `records` may be any iterable (a generator reading a file): it is read one batch at a
+        time. `journal=` names a SQLite file that records every batch before it is sent and
+        after its answer is read; run again with the same journal and the same records after
+        a crash or Ctrl-C, and the batches already answered are skipped (their outcomes come
+        from the journal), the ones never sent are sent, and the ones sent without an answer
+        are reported in doubt (`in_doubt`) and sent again only with `resend_in_doubt=True`.
+        A journal written for other records or settings raises `JournalMismatchError` before
+        anything is sent.
+
         `POST /api/v1/Items/Import` (ItemsImport).
 
         Args:
@@ -551,6 +579,8 @@ class AsyncItems:
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
+            journal: a SQLite file that makes the import resumable (created when missing).
+            resend_in_doubt: send again the journal's batches whose outcome is unknown.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -563,6 +593,8 @@ class AsyncItems:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
                 is sent.
             BatchFailedError: `strict` is set and a record failed; it carries the result.
+            JournalMismatchError: `journal` was written for other records or settings; nothing is
+                sent.
             APIStatusError: the server answered with an error status; the subclass says which
                 (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
             OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
@@ -581,6 +613,8 @@ class AsyncItems:
             on_failure=on_failure,
             progress=progress,
             strict=strict,
+            journal=journal,
+            resend_in_doubt=resend_in_doubt,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
