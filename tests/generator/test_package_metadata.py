@@ -33,7 +33,7 @@ def test_powerclerk_wheel_dependencies(tmp_path: Path) -> None:
     assert [r for r in requires if "extra" in r] == ['pyotp>=2.9; extra == "mfa"']
 
 
-def test_rich_is_an_extra_of_the_apis_with_bulk_imports_only() -> None:
+def test_rich_and_openpyxl_are_extras_of_the_apis_with_bulk_imports_only() -> None:
     import tomllib
 
     def project(api: str) -> dict[str, object]:
@@ -42,5 +42,10 @@ def test_rich_is_an_extra_of_the_apis_with_bulk_imports_only() -> None:
 
     ebuilder, powerclerk = project("ebuilder"), project("powerclerk")
     assert ebuilder["dependencies"] == powerclerk["dependencies"]  # the base install stays light
-    assert ebuilder["optional-dependencies"] == {"mfa": ["pyotp>=2.9"], "progress": ["rich>=13"]}
+    assert ebuilder["optional-dependencies"] == {
+        "mfa": ["pyotp>=2.9"], "progress": ["rich>=13"], "xlsx": ["openpyxl>=3.1"]}
     assert powerclerk["optional-dependencies"] == {"mfa": ["pyotp>=2.9"]}
+    # The import command and its `python -m` entry point land only where there are batches.
+    assert (ROOT / "generated/ebuilder/ebuilder/__main__.py").exists()
+    assert not (ROOT / "generated/powerclerk/powerclerk/__main__.py").exists()
+    assert not (ROOT / "generated/powerclerk/powerclerk/_import_command.py").exists()
