@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -65,6 +66,17 @@ def converted_formats() -> frozenset[tuple[str, str]]:
     )
     assert isinstance(table, ast.Dict)
     return frozenset(ast.literal_eval(key) for key in table.keys if key is not None)
+
+
+@dataclass(frozen=True)
+class BulkExample:
+    """A worked `python -m <package> import`: the resource, its operation, a CSV's columns
+    (wire names) and rows."""
+
+    resource: str
+    op: Operation
+    columns: list[str]
+    rows: list[list[str]]
 
 
 def header(api: Api) -> str:
@@ -193,6 +205,40 @@ class Context:
                     field = op.body.model.field(keep)
                     names |= field.type.models() if field else set()
         return sorted(names)
+
+    def bulk_example(self) -> BulkExample | None:
+        """The README's worked import: the batch operation whose records hold no nested
+        records, take no required parameter and need the fewest fields (the first of equals),
+        with three rows of its required fields and its first optional text field."""
+        best: tuple[int, BulkExample] | None = None
+        for resource in self.api.resources:
+            for op in resource.operations:
+                if op.batch is None or any(p.required for p in op.params):
+                    continue
+                model = self.models[op.batch.record_model]
+                if any(f.type.models() for f in model.fields):
+                    continue
+                required = [f for f in model.fields if f.required]
+                optional = [f for f in model.fields if not f.required and not f.enum
+                            and f.type.kind == "scalar" and f.type.name == "string"]
+                columns = [*required, *optional[:1]]
+                if best is None or len(required) < best[0]:
+                    rows = [[self._example_cell(f, n, first=i == 0) for i, f in enumerate(columns)]
+                            for n in range(1, 4)]
+                    best = (len(required), BulkExample(resource.name, op,
+                                                       [f.wire_name for f in columns], rows))
+        return None if best is None else best[1]
+
+    @staticmethod
+    def _example_cell(field: Field, row: int, *, first: bool) -> str:
+        """A cell of the worked import: text made unique by its row number."""
+        if field.enum:
+            return str(field.enum[0])
+        if field.type.kind == "scalar" and field.type.name == "string" and not field.format:
+            return f"Example {row}" if first else f"{field.wire_name} {row}"
+        example = FORMATS[field.format].example if field.format in FORMATS else (
+            SCALARS[field.type.name].example if field.type.kind == "scalar" else "")
+        return str(example).lower() if isinstance(example, bool) else str(example)
 
     def moves_for(self, op: Operation) -> list[Any]:
         """Model moves that concern an operation: listed for it, or on a model it uses."""

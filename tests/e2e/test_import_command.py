@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import runpy
 import signal
 import subprocess
@@ -241,3 +242,34 @@ def test_ctrl_c_stops_the_import_and_the_same_command_resumes(
                             capture_output=True, text=True, timeout=60, check=False)
     assert "6 imported, 3 failed, 0 in doubt" in resent.stderr  # batch 1 was applied: refused
     assert len(_companies(eb_emulator, "sigint co")) == 9
+
+
+def _worked_example() -> tuple[str, str]:
+    """The README's worked import: its shell block and the output it says it prints."""
+    text = (ROOT / "generated/ebuilder/README.md").read_text(encoding="utf-8")
+    section = text.split("### Worked example against the emulator", 1)[1]
+    script = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    printed = section.split("```text\n", 1)[1].split("```", 1)[0]
+    return script, printed
+
+
+def test_the_readme_worked_example_runs_as_written_and_prints_what_it_says(
+        eb_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """The shell block runs in a fresh folder, its URL pointed at this emulator (the one change
+    a reader makes when the port differs), `.venv/bin/python` being this interpreter; run twice,
+    the second run is a resume that sends nothing."""
+    script, printed = _worked_example()
+    script = re.sub(r"http://127\.0\.0\.1:\d+", eb_emulator.base_url, script)
+    script = script.replace(".venv/bin/python", sys.executable)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EBUILDER_")}
+    env["PYTHONPATH"] = str(ROOT)
+    first = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr + first.stdout == printed
+    assert _companies(eb_emulator, "example ") == ["example 1", "example 2", "example 3"]
+    before = eb_emulator.traffic.requests
+    again = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 0 and again.stderr + again.stdout == printed
+    assert eb_emulator.traffic.requests == before  # the journal answered for every batch
