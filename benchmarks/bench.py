@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import bulk
 import generation
 import peer
 import runtime
@@ -211,7 +212,35 @@ def _compile_bytecode() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", *map(str, folders)], check=True)
 
 
+BULK_HEADING = "## Bulk import from a file"
+
+
+def _bulk_section(alone: bool = False) -> list[str]:
+    note = (f"(This section measured alone by `python benchmarks/bench.py bulk` on "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.)") if alone else ""
+    return [BULK_HEADING, "", bulk.__doc__ or "", "", *bulk.rows(), *(["", note] if note else [])]
+
+
+def bulk_only() -> None:
+    """`python benchmarks/bench.py bulk`: measure the bulk import alone and put its section
+    into RESULTS.md in place of the one there (before the budgets when there is none)."""
+    results = ROOT / "benchmarks" / "RESULTS.md"
+    text = results.read_text(encoding="utf-8")
+    section = "\n".join(_bulk_section(alone=True)) + "\n\n"
+    if BULK_HEADING in text:
+        head, rest = text.split(BULK_HEADING, 1)
+        tail = rest[rest.index("\n## "):].lstrip("\n") if "\n## " in rest else ""
+    else:
+        head, tail = text.split("## Budgets and import time", 1)
+        tail = "## Budgets and import time" + tail
+    results.write_text(head + section + tail, encoding="utf-8")
+    print(section)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["bulk"]:
+        bulk_only()
+        return
     started = time.time()
     version = peer.ensure_installed()
     _compile_bytecode()
@@ -232,6 +261,8 @@ def main() -> None:
         "## Run time",
         "",
         *runtime.sections(),
+        "",
+        *_bulk_section(),
         "",
         "## Budgets and import time",
         "",
