@@ -1,4 +1,4 @@
-"""Bulk import from a file: `python -m ebuilder import companies FILE` of 100,000 CSV rows, with
+"""Bulk import from a file: `python -m ebuilder import projects FILE` of 100,000 CSV rows, with
 its journal and report, in a process of its own against an emulator in this one. Peak RSS
 growth of the importing process (after a 10-row warm-up that builds the models' validators), and
 the rate of the import calls against the client's rate limit, counted at the emulator with its
@@ -35,7 +35,7 @@ from ebuilder._import_command import main
 from ebuilder._operations import OPERATIONS
 
 def run(file, *extra):
-    return main(["import", "companies", file, "--batch-size", str(args["batch"]), *extra],
+    return main(["import", "projects", file, "--batch-size", str(args["batch"]), *extra],
                 prog="bench", operations=OPERATIONS, types=types,
                 client=lambda: EBuilder(rate_limit=args["limit"], rate_window=args["window"]))
 
@@ -52,9 +52,9 @@ print(json.dumps({"status": status, "before": before, "after": peak_kb()}))
 def _write(path: Path, rows: int, prefix: str) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["companyName", "city", "customFields.Region"])
+        writer.writerow(["projectName", "description", "city", "customFields.Region"])
         for i in range(rows):
-            writer.writerow([f"{prefix} {i:06d}", "Springfield", "North"])
+            writer.writerow([f"{prefix} {i:06d}", "Bench project", "Springfield", "North"])
 
 
 def _run(limit: int | None, window: float) -> dict[str, float]:

@@ -1,12 +1,15 @@
-"""Batch imports: pair every input record with the errors the server echoed for it, and split a
-large list of records into batches. The shape of an answer comes from the spec (`batch_result`).
+"""Batch imports: pair every input record with the errors the server echoed for it, and split
+records (any iterable, read one batch at a time) into batches, journaled when asked (`_journal`).
+The shape of an answer comes from the spec (`batch_result`).
 
 Progress of a bulk import (`progress=`): `True` draws a bar on stderr only when stderr is a
 terminal (rich's bar when rich is installed, the `progress` extra; a plain one otherwise) and
-writes nothing at all when it is not (a log file or a pipe gets no `\r`). A function
-`(done, total)` is called after every batch; the async client also awaits an `async def` one,
-and the sync client refuses it with TypeError before sending anything (it has no event loop to
-run it on, and silently never running it would lose the progress).
+writes nothing at all when it is not (a log file or a pipe gets no `\r`); it shows records
+per second and the time left. A function `(done, total)` is called after every batch (`total`
+is None when the records come from an iterator of unknown length); the async client also
+awaits an `async def` one, and the sync client refuses it with TypeError before sending
+anything (it has no event loop to run it on, and silently never running it would lose the
+progress).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from ._exceptions import (
     ResponseValidationError,
     listed,
 )
-from ._journal import Journal, JournaledBatch, digest
+from ._journal import Journal, JournaledBatch, digest, jsonable
 from ._spec import BatchResultShape, Operation
 
 if TYPE_CHECKING:
@@ -542,7 +545,8 @@ class BulkPlan:
         self._read = 0  # records taken from the input so far
         self._left: list[JournaledBatch] = []  # journaled batches not yet yielded
         identity = {"operation": op.wire_name, "batch_size": batch_size,
-                    "path": dict(path or {}), "query": dict(query or {})}
+                    "path": dict(path or {}), "query": dict(query or {}),
+                    "keep": {k: jsonable(v) for k, v in keep.items() if v is not None}}
         self.journal = Journal(journal, identity) if journal is not None else None
 
     def __enter__(self) -> BulkPlan:
@@ -668,11 +672,14 @@ class BulkPlan:
         return BatchReport(step.number, _merged(step.chunk.rejected, sent), None, step.resumed,
                            error)
 
-    @staticmethod
-    def known(step: _Step) -> BatchReport[Any]:
+    def known(self, step: _Step) -> BatchReport[Any]:
+        """A batch with nothing to send: settled before, or every record rejected (settled now)."""
         chunk = step.chunk
-        outcomes = step.known if chunk is None else list(chunk.rejected)
-        return BatchReport(step.number, outcomes, None, step.resumed)
+        if chunk is None:
+            return BatchReport(step.number, step.known, None, step.resumed)
+        if self.journal is not None:
+            self.journal.confirm(step.number, {})
+        return BatchReport(step.number, list(chunk.rejected), None, step.resumed)
 
 
 _END = object()

@@ -144,6 +144,9 @@ def test_a_finished_journal_with_longer_input_or_other_settings_is_refused(
         with pytest.raises(ebuilder.JournalMismatchError) as info:
             eb.companies.import_many(records, batch_size=5, journal=journal)
         assert "batch_size 10 there, 5 here" in str(info.value)
+        with pytest.raises(ebuilder.JournalMismatchError, match="keep"):
+            eb.companies.import_many(records, batch_size=10, journal=journal,
+                                     options={"updateDuplicates": True})
         with pytest.raises(ebuilder.JournalMismatchError, match="operation"):
             eb.projects.import_many([{"projectName": "x"}], batch_size=10, journal=journal)
     assert eb_emulator.traffic.requests == before
@@ -192,3 +195,20 @@ def test_async_client_resumes_from_the_same_journal(
     assert [o.index for o in resumed.in_doubt] == [2, 3] and resumed.resumed == 2
     assert _companies(eb_emulator, "async j co") == 6
     assert _states(journal) == ["confirmed", "in_doubt", "confirmed"]
+
+
+def test_records_the_model_rejects_are_journaled_with_their_batch(
+        eb_emulator: EmulatorServer, tmp_path: Path) -> None:
+    journal = tmp_path / "import.sqlite"
+    records = [{"companyName": "kept co 1"}, {"companyName": "kept co 2", "isActive": "maybe"},
+               {"companyName": "bad co 3", "isActive": float("nan")}, {"companyName": 4j}]
+    with _eb(eb_emulator) as eb:
+        first = eb.companies.import_many(records, batch_size=2, journal=journal)
+        before = eb_emulator.traffic.requests
+        again = eb.companies.import_many(records, batch_size=2, journal=journal)
+    assert [o.index for o in first.failed] == [1, 2, 3]  # batch 2: nothing left to send
+    assert len(first.batches) == 1 and _states(journal) == ["confirmed", "confirmed"]
+    assert eb_emulator.traffic.requests == before and again.resumed == 2
+    assert [(o.index, o.error_messages) for o in again.outcomes] == [
+        (o.index, o.error_messages) for o in first.outcomes]
+    assert "isActive" in again.outcomes[1].error_messages[0]

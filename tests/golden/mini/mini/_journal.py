@@ -70,15 +70,15 @@ def _value(text: str) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
-def _plain(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """A record as the caller passed it, in a form JSON can hold (models by their wire names)."""
     to_wire = getattr(value, "to_wire", None)
     if callable(to_wire):
         return to_wire()
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -86,7 +86,7 @@ def digest(
     body: Mapping[str, Any] | None, rejected: Sequence[tuple[int, Any, Sequence[str]]]
 ) -> str:
     """What identifies a batch of the input: the body it sends and the records it rejects."""
-    text = _text([body, [[i, _plain(r), list(e)] for i, r, e in rejected]])
+    text = _text([body, [[i, jsonable(r), list(e)] for i, r, e in rejected]])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -183,12 +183,10 @@ class Journal:
                 (number, first, size, batch_digest, None if body is None else _text(body)),
             )
             self._db.executemany(
-                (
-                    "INSERT INTO records (batch, position, record, sent, errors) VALUES (?, ?, "
-                    "?, ?, ?)"
-                ),
+                "INSERT INTO records (batch, position, record, sent, errors) "
+                "VALUES (?, ?, ?, ?, ?)",
                 [(number, i, _text(r), 1, "[]") for i, r in sent]
-                + [(number, i, _text(_plain(r)), 0, _text(list(e))) for i, r, e in rejected],
+                + [(number, i, _text(jsonable(r)), 0, _text(list(e))) for i, r, e in rejected],
             )
 
     def sending(self, number: int) -> None:
