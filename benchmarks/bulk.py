@@ -3,8 +3,8 @@ its journal and report, in a process of its own against an emulator in this one.
 growth of the importing process (after a 10-row warm-up that builds the models' validators), and
 the rate of the import calls against the client's rate limit, counted at the emulator with its
 429s. e-Builder documents no per-minute limit, so its emulator enforces none: the limit is the
-client's own limiter, set to what this machine sustains, and the unthrottled run shows that
-ceiling. Called by bench.py; `python benchmarks/bulk.py` prints the rows alone."""
+client's own limiter, set to 60% of the unthrottled rate measured first (the ceiling of this
+machine, with the emulator on the same two cores). Called by bench.py; `python benchmarks/bulk.py` prints the rows alone."""
 
 from __future__ import annotations
 
@@ -91,8 +91,10 @@ def _environment() -> dict[str, str]:
 def rows() -> list[str]:
     """Markdown rows: unthrottled, then at a client limit below that ceiling."""
     free = _run(None, 1.0)
-    window = 10.0
-    limit = max(1, int(free["rate"] * 0.8 * window))  # what this machine holds, with room
+    # A limit this shared machine holds with room to spare (the unthrottled rate varies by
+    # tens of percent over a run), over a short window so that the first burst stays small.
+    window = 2.0
+    limit = max(1, int(free["rate"] * 0.6 * window))
     paced = _run(limit, window)
     out = [
         f"{ROWS:,} CSV rows, batches of {BATCH} ({ROWS // BATCH} import calls), journal and "
