@@ -4,7 +4,8 @@ growth of the importing process (after a 10-row warm-up that builds the models' 
 the rate of the import calls against the client's rate limit, counted at the emulator with its
 429s. e-Builder documents no per-minute limit, so its emulator enforces none: the limit is the
 client's own limiter, set to 60% of the unthrottled rate measured first (the ceiling of this
-machine, with the emulator on the same two cores). Called by bench.py; `python benchmarks/bulk.py` prints the rows alone."""
+machine, with the emulator on the same two cores). Called by bench.py; `python
+benchmarks/bulk.py` prints the rows alone."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,6 +35,15 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        BudgetChangesImportRequestParam,
+        BudgetChangesImportRowParam,
+        BudgetChangeStatusRowParam,
+        BudgetChangesUpdateStatusRequestParam,
+        CostImportOptionsParam,
+    )
+
 __all__ = [
     "BudgetChanges",
     "AsyncBudgetChanges",
@@ -52,7 +61,7 @@ class BudgetChanges:
     def import_(
         self,
         *,
-        body: BudgetChangesImportRequest | Mapping[str, Any],
+        body: BudgetChangesImportRequestParam | BudgetChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -69,7 +78,8 @@ class BudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangesImportRequest`, or a dict of its fields by Python name
+                (`BudgetChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -102,9 +112,9 @@ class BudgetChanges:
 
     def import_many(
         self,
-        records: Iterable[BudgetChangesImportRow | Mapping[str, Any]],
+        records: Iterable[BudgetChangesImportRowParam | BudgetChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -141,8 +151,8 @@ class BudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `BudgetChangesImportRow` models or dicts of their fields by
+                Python name (`BudgetChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -192,7 +202,7 @@ class BudgetChanges:
     def update_status(
         self,
         *,
-        body: BudgetChangesUpdateStatusRequest | Mapping[str, Any],
+        body: BudgetChangesUpdateStatusRequestParam | BudgetChangesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -209,7 +219,8 @@ class BudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`BudgetChangesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -242,9 +253,9 @@ class BudgetChanges:
 
     def update_status_many(
         self,
-        records: Iterable[BudgetChangeStatusRow | Mapping[str, Any]],
+        records: Iterable[BudgetChangeStatusRowParam | BudgetChangeStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -280,8 +291,8 @@ class BudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `BudgetChangeStatusRow` models or dicts of their fields by
+                Python name (`BudgetChangeStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -346,7 +357,7 @@ class AsyncBudgetChanges:
     async def import_(
         self,
         *,
-        body: BudgetChangesImportRequest | Mapping[str, Any],
+        body: BudgetChangesImportRequestParam | BudgetChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -363,7 +374,8 @@ class AsyncBudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangesImportRequest`, or a dict of its fields by Python name
+                (`BudgetChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -396,9 +408,9 @@ class AsyncBudgetChanges:
 
     async def import_many(
         self,
-        records: Iterable[BudgetChangesImportRow | Mapping[str, Any]],
+        records: Iterable[BudgetChangesImportRowParam | BudgetChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -434,8 +446,8 @@ class AsyncBudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `BudgetChangesImportRow` models or dicts of their fields by
+                Python name (`BudgetChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -485,7 +497,7 @@ class AsyncBudgetChanges:
     async def update_status(
         self,
         *,
-        body: BudgetChangesUpdateStatusRequest | Mapping[str, Any],
+        body: BudgetChangesUpdateStatusRequestParam | BudgetChangesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -502,7 +514,8 @@ class AsyncBudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`BudgetChangesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -535,9 +548,9 @@ class AsyncBudgetChanges:
 
     async def update_status_many(
         self,
-        records: Iterable[BudgetChangeStatusRow | Mapping[str, Any]],
+        records: Iterable[BudgetChangeStatusRowParam | BudgetChangeStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -572,8 +585,8 @@ class AsyncBudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `BudgetChangeStatusRow` models or dicts of their fields by
+                Python name (`BudgetChangeStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

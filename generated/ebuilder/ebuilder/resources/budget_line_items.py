@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,6 +33,13 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        BudgetLineItemImportOptionsParam,
+        BudgetLineItemsImportRequestParam,
+        BudgetLineItemsImportRowParam,
+    )
+
 __all__ = [
     "BudgetLineItems",
     "AsyncBudgetLineItems",
@@ -50,7 +57,7 @@ class BudgetLineItems:
     def import_(
         self,
         *,
-        body: BudgetLineItemsImportRequest | Mapping[str, Any],
+        body: BudgetLineItemsImportRequestParam | BudgetLineItemsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -66,7 +73,8 @@ class BudgetLineItems:
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
         Args:
-            body: a `BudgetLineItemsImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetLineItemsImportRequest`, or a dict of its fields by Python name
+                (`BudgetLineItemsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -99,9 +107,9 @@ class BudgetLineItems:
 
     def import_many(
         self,
-        records: Iterable[BudgetLineItemsImportRow | Mapping[str, Any]],
+        records: Iterable[BudgetLineItemsImportRowParam | BudgetLineItemsImportRow],
         *,
-        options: BudgetLineItemImportOptions | Mapping[str, Any] | None = None,
+        options: BudgetLineItemImportOptionsParam | BudgetLineItemImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -137,8 +145,8 @@ class BudgetLineItems:
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
         Args:
-            records: the records, as `BudgetLineItemsImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `BudgetLineItemsImportRow` models or dicts of their fields by
+                Python name (`BudgetLineItemsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -203,7 +211,7 @@ class AsyncBudgetLineItems:
     async def import_(
         self,
         *,
-        body: BudgetLineItemsImportRequest | Mapping[str, Any],
+        body: BudgetLineItemsImportRequestParam | BudgetLineItemsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -219,7 +227,8 @@ class AsyncBudgetLineItems:
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
         Args:
-            body: a `BudgetLineItemsImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetLineItemsImportRequest`, or a dict of its fields by Python name
+                (`BudgetLineItemsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -252,9 +261,9 @@ class AsyncBudgetLineItems:
 
     async def import_many(
         self,
-        records: Iterable[BudgetLineItemsImportRow | Mapping[str, Any]],
+        records: Iterable[BudgetLineItemsImportRowParam | BudgetLineItemsImportRow],
         *,
-        options: BudgetLineItemImportOptions | Mapping[str, Any] | None = None,
+        options: BudgetLineItemImportOptionsParam | BudgetLineItemImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -289,8 +298,8 @@ class AsyncBudgetLineItems:
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
         Args:
-            records: the records, as `BudgetLineItemsImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `BudgetLineItemsImportRow` models or dicts of their fields by
+                Python name (`BudgetLineItemsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,6 +33,13 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CommitmentChangeProcessesImportRequestParam,
+        CommitmentChangeProcessesImportRowParam,
+        CommitmentChangeProcessImportOptionsParam,
+    )
+
 __all__ = [
     "CommitmentChangeProcesses",
     "AsyncCommitmentChangeProcesses",
@@ -50,7 +57,7 @@ class CommitmentChangeProcesses:
     def import_(
         self,
         *,
-        body: CommitmentChangeProcessesImportRequest | Mapping[str, Any],
+        body: CommitmentChangeProcessesImportRequestParam | CommitmentChangeProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -71,8 +78,8 @@ class CommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `CommitmentChangeProcessesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentChangeProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -108,9 +115,13 @@ class CommitmentChangeProcesses:
 
     def import_many(
         self,
-        records: Iterable[CommitmentChangeProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[
+            CommitmentChangeProcessesImportRowParam | CommitmentChangeProcessesImportRow
+        ],
         *,
-        options: CommitmentChangeProcessImportOptions | Mapping[str, Any] | None = None,
+        options: CommitmentChangeProcessImportOptionsParam
+        | CommitmentChangeProcessImportOptions
+        | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -150,8 +161,8 @@ class CommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `CommitmentChangeProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `CommitmentChangeProcessesImportRow` models or dicts of their
+                fields by Python name (`CommitmentChangeProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -219,7 +230,7 @@ class AsyncCommitmentChangeProcesses:
     async def import_(
         self,
         *,
-        body: CommitmentChangeProcessesImportRequest | Mapping[str, Any],
+        body: CommitmentChangeProcessesImportRequestParam | CommitmentChangeProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -240,8 +251,8 @@ class AsyncCommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `CommitmentChangeProcessesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentChangeProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -277,9 +288,13 @@ class AsyncCommitmentChangeProcesses:
 
     async def import_many(
         self,
-        records: Iterable[CommitmentChangeProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[
+            CommitmentChangeProcessesImportRowParam | CommitmentChangeProcessesImportRow
+        ],
         *,
-        options: CommitmentChangeProcessImportOptions | Mapping[str, Any] | None = None,
+        options: CommitmentChangeProcessImportOptionsParam
+        | CommitmentChangeProcessImportOptions
+        | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -318,8 +333,8 @@ class AsyncCommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `CommitmentChangeProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `CommitmentChangeProcessesImportRow` models or dicts of their
+                fields by Python name (`CommitmentChangeProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

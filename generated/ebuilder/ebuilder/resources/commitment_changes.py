@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -36,6 +36,16 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CommitmentChangesImportRequestParam,
+        CommitmentChangesImportRowParam,
+        CommitmentChangeStatusRowParam,
+        CommitmentChangesUpdateRequestParam,
+        CommitmentChangesUpdateStatusRequestParam,
+        CostImportOptionsParam,
+    )
+
 __all__ = [
     "CommitmentChanges",
     "AsyncCommitmentChanges",
@@ -53,7 +63,7 @@ class CommitmentChanges:
     def import_(
         self,
         *,
-        body: CommitmentChangesImportRequest | Mapping[str, Any],
+        body: CommitmentChangesImportRequestParam | CommitmentChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -70,7 +80,8 @@ class CommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -103,9 +114,9 @@ class CommitmentChanges:
 
     def import_many(
         self,
-        records: Iterable[CommitmentChangesImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangesImportRowParam | CommitmentChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -141,8 +152,8 @@ class CommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `CommitmentChangesImportRow` models or dicts of their fields by
+                Python name (`CommitmentChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -192,7 +203,7 @@ class CommitmentChanges:
     def update(
         self,
         *,
-        body: CommitmentChangesUpdateRequest | Mapping[str, Any],
+        body: CommitmentChangesUpdateRequestParam | CommitmentChangesUpdateRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -214,7 +225,8 @@ class CommitmentChanges:
         unique combination).
 
         Args:
-            body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesUpdateRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -243,7 +255,7 @@ class CommitmentChanges:
     def update_status(
         self,
         *,
-        body: CommitmentChangesUpdateStatusRequest | Mapping[str, Any],
+        body: CommitmentChangesUpdateStatusRequestParam | CommitmentChangesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -260,8 +272,8 @@ class CommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python
-                names.
+            body: a `CommitmentChangesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -294,9 +306,9 @@ class CommitmentChanges:
 
     def update_status_many(
         self,
-        records: Iterable[CommitmentChangeStatusRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangeStatusRowParam | CommitmentChangeStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -332,8 +344,8 @@ class CommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `CommitmentChangeStatusRow` models or dicts of their fields by
+                Python name (`CommitmentChangeStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -399,7 +411,7 @@ class AsyncCommitmentChanges:
     async def import_(
         self,
         *,
-        body: CommitmentChangesImportRequest | Mapping[str, Any],
+        body: CommitmentChangesImportRequestParam | CommitmentChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -416,7 +428,8 @@ class AsyncCommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -449,9 +462,9 @@ class AsyncCommitmentChanges:
 
     async def import_many(
         self,
-        records: Iterable[CommitmentChangesImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangesImportRowParam | CommitmentChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -486,8 +499,8 @@ class AsyncCommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `CommitmentChangesImportRow` models or dicts of their fields by
+                Python name (`CommitmentChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -537,7 +550,7 @@ class AsyncCommitmentChanges:
     async def update(
         self,
         *,
-        body: CommitmentChangesUpdateRequest | Mapping[str, Any],
+        body: CommitmentChangesUpdateRequestParam | CommitmentChangesUpdateRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -559,7 +572,8 @@ class AsyncCommitmentChanges:
         unique combination).
 
         Args:
-            body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesUpdateRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -588,7 +602,7 @@ class AsyncCommitmentChanges:
     async def update_status(
         self,
         *,
-        body: CommitmentChangesUpdateStatusRequest | Mapping[str, Any],
+        body: CommitmentChangesUpdateStatusRequestParam | CommitmentChangesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -605,8 +619,8 @@ class AsyncCommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python
-                names.
+            body: a `CommitmentChangesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -639,9 +653,9 @@ class AsyncCommitmentChanges:
 
     async def update_status_many(
         self,
-        records: Iterable[CommitmentChangeStatusRow | Mapping[str, Any]],
+        records: Iterable[CommitmentChangeStatusRowParam | CommitmentChangeStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -676,8 +690,8 @@ class AsyncCommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `CommitmentChangeStatusRow` models or dicts of their fields by
+                Python name (`CommitmentChangeStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,6 +33,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CommitmentProcessesImportRequestParam,
+        CommitmentProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "CommitmentProcesses",
     "AsyncCommitmentProcesses",
@@ -50,7 +57,7 @@ class CommitmentProcesses:
     def import_(
         self,
         *,
-        body: CommitmentProcessesImportRequest | Mapping[str, Any],
+        body: CommitmentProcessesImportRequestParam | CommitmentProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -74,7 +81,8 @@ class CommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentProcessesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -110,9 +118,9 @@ class CommitmentProcesses:
 
     def import_many(
         self,
-        records: Iterable[CommitmentProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentProcessesImportRowParam | CommitmentProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -151,8 +159,8 @@ class CommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `CommitmentProcessesImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `CommitmentProcessesImportRow` models or dicts of their fields
+                by Python name (`CommitmentProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -220,7 +228,7 @@ class AsyncCommitmentProcesses:
     async def import_(
         self,
         *,
-        body: CommitmentProcessesImportRequest | Mapping[str, Any],
+        body: CommitmentProcessesImportRequestParam | CommitmentProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -244,7 +252,8 @@ class AsyncCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentProcessesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -280,9 +289,9 @@ class AsyncCommitmentProcesses:
 
     async def import_many(
         self,
-        records: Iterable[CommitmentProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentProcessesImportRowParam | CommitmentProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -320,8 +329,8 @@ class AsyncCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `CommitmentProcessesImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `CommitmentProcessesImportRow` models or dicts of their fields
+                by Python name (`CommitmentProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -36,6 +36,16 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CommitmentsImportRequestParam,
+        CommitmentsImportRowParam,
+        CommitmentStatusRowParam,
+        CommitmentStatusUpdateOptionsParam,
+        CommitmentsUpdateStatusRequestParam,
+        CostImportOptionsParam,
+    )
+
 __all__ = [
     "Commitments",
     "AsyncCommitments",
@@ -53,7 +63,7 @@ class Commitments:
     def import_(
         self,
         *,
-        body: CommitmentsImportRequest | Mapping[str, Any],
+        body: CommitmentsImportRequestParam | CommitmentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -69,7 +79,8 @@ class Commitments:
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
-            body: a `CommitmentsImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentsImportRequest`, or a dict of its fields by Python name
+                (`CommitmentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -102,9 +113,9 @@ class Commitments:
 
     def import_many(
         self,
-        records: Iterable[CommitmentsImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentsImportRowParam | CommitmentsImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -140,8 +151,8 @@ class Commitments:
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
-            records: the records, as `CommitmentsImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `CommitmentsImportRow` models or dicts of their fields by
+                Python name (`CommitmentsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -191,7 +202,7 @@ class Commitments:
     def update_status(
         self,
         *,
-        body: CommitmentsUpdateStatusRequest | Mapping[str, Any],
+        body: CommitmentsUpdateStatusRequestParam | CommitmentsUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -209,7 +220,8 @@ class Commitments:
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
-            body: a `CommitmentsUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentsUpdateStatusRequest`, or a dict of its fields by Python name
+                (`CommitmentsUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -242,9 +254,9 @@ class Commitments:
 
     def update_status_many(
         self,
-        records: Iterable[CommitmentStatusRow | Mapping[str, Any]],
+        records: Iterable[CommitmentStatusRowParam | CommitmentStatusRow],
         *,
-        options: CommitmentStatusUpdateOptions | Mapping[str, Any] | None = None,
+        options: CommitmentStatusUpdateOptionsParam | CommitmentStatusUpdateOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -281,8 +293,8 @@ class Commitments:
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
-            records: the records, as `CommitmentStatusRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `CommitmentStatusRow` models or dicts of their fields by Python
+                name (`CommitmentStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -347,7 +359,7 @@ class AsyncCommitments:
     async def import_(
         self,
         *,
-        body: CommitmentsImportRequest | Mapping[str, Any],
+        body: CommitmentsImportRequestParam | CommitmentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -363,7 +375,8 @@ class AsyncCommitments:
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
-            body: a `CommitmentsImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentsImportRequest`, or a dict of its fields by Python name
+                (`CommitmentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -396,9 +409,9 @@ class AsyncCommitments:
 
     async def import_many(
         self,
-        records: Iterable[CommitmentsImportRow | Mapping[str, Any]],
+        records: Iterable[CommitmentsImportRowParam | CommitmentsImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -433,8 +446,8 @@ class AsyncCommitments:
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
-            records: the records, as `CommitmentsImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `CommitmentsImportRow` models or dicts of their fields by
+                Python name (`CommitmentsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -484,7 +497,7 @@ class AsyncCommitments:
     async def update_status(
         self,
         *,
-        body: CommitmentsUpdateStatusRequest | Mapping[str, Any],
+        body: CommitmentsUpdateStatusRequestParam | CommitmentsUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -502,7 +515,8 @@ class AsyncCommitments:
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
-            body: a `CommitmentsUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentsUpdateStatusRequest`, or a dict of its fields by Python name
+                (`CommitmentsUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -535,9 +549,9 @@ class AsyncCommitments:
 
     async def update_status_many(
         self,
-        records: Iterable[CommitmentStatusRow | Mapping[str, Any]],
+        records: Iterable[CommitmentStatusRowParam | CommitmentStatusRow],
         *,
-        options: CommitmentStatusUpdateOptions | Mapping[str, Any] | None = None,
+        options: CommitmentStatusUpdateOptionsParam | CommitmentStatusUpdateOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -573,8 +587,8 @@ class AsyncCommitments:
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
-            records: the records, as `CommitmentStatusRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `CommitmentStatusRow` models or dicts of their fields by Python
+                name (`CommitmentStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

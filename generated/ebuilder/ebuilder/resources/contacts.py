@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -28,6 +28,13 @@ from .._response import (
 )
 from ..types import ContactsImportRequest, ContactsImportRow, DirectoryImportOptions, ImportResponse
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        ContactsImportRequestParam,
+        ContactsImportRowParam,
+        DirectoryImportOptionsParam,
+    )
+
 __all__ = [
     "Contacts",
     "AsyncContacts",
@@ -45,7 +52,7 @@ class Contacts:
     def import_(
         self,
         *,
-        body: ContactsImportRequest | Mapping[str, Any],
+        body: ContactsImportRequestParam | ContactsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -60,7 +67,8 @@ class Contacts:
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
         Args:
-            body: a `ContactsImportRequest` or a mapping with its wire or Python names.
+            body: a `ContactsImportRequest`, or a dict of its fields by Python name
+                (`ContactsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -93,9 +101,9 @@ class Contacts:
 
     def import_many(
         self,
-        records: Iterable[ContactsImportRow | Mapping[str, Any]],
+        records: Iterable[ContactsImportRowParam | ContactsImportRow],
         *,
-        options: DirectoryImportOptions | Mapping[str, Any] | None = None,
+        options: DirectoryImportOptionsParam | DirectoryImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -132,8 +140,8 @@ class Contacts:
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
         Args:
-            records: the records, as `ContactsImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `ContactsImportRow` models or dicts of their fields by Python
+                name (`ContactsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -198,7 +206,7 @@ class AsyncContacts:
     async def import_(
         self,
         *,
-        body: ContactsImportRequest | Mapping[str, Any],
+        body: ContactsImportRequestParam | ContactsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -213,7 +221,8 @@ class AsyncContacts:
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
         Args:
-            body: a `ContactsImportRequest` or a mapping with its wire or Python names.
+            body: a `ContactsImportRequest`, or a dict of its fields by Python name
+                (`ContactsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -246,9 +255,9 @@ class AsyncContacts:
 
     async def import_many(
         self,
-        records: Iterable[ContactsImportRow | Mapping[str, Any]],
+        records: Iterable[ContactsImportRowParam | ContactsImportRow],
         *,
-        options: DirectoryImportOptions | Mapping[str, Any] | None = None,
+        options: DirectoryImportOptionsParam | DirectoryImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -284,8 +293,8 @@ class AsyncContacts:
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
         Args:
-            records: the records, as `ContactsImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `ContactsImportRow` models or dicts of their fields by Python
+                name (`ContactsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

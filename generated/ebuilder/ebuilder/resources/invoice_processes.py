@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,6 +33,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        InvoiceProcessesImportRequestParam,
+        InvoiceProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "InvoiceProcesses",
     "AsyncInvoiceProcesses",
@@ -50,7 +57,7 @@ class InvoiceProcesses:
     def import_(
         self,
         *,
-        body: InvoiceProcessesImportRequest | Mapping[str, Any],
+        body: InvoiceProcessesImportRequestParam | InvoiceProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -70,7 +77,8 @@ class InvoiceProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `InvoiceProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `InvoiceProcessesImportRequest`, or a dict of its fields by Python name
+                (`InvoiceProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -106,9 +114,9 @@ class InvoiceProcesses:
 
     def import_many(
         self,
-        records: Iterable[InvoiceProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[InvoiceProcessesImportRowParam | InvoiceProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -147,8 +155,8 @@ class InvoiceProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `InvoiceProcessesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `InvoiceProcessesImportRow` models or dicts of their fields by
+                Python name (`InvoiceProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -216,7 +224,7 @@ class AsyncInvoiceProcesses:
     async def import_(
         self,
         *,
-        body: InvoiceProcessesImportRequest | Mapping[str, Any],
+        body: InvoiceProcessesImportRequestParam | InvoiceProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -236,7 +244,8 @@ class AsyncInvoiceProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `InvoiceProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `InvoiceProcessesImportRequest`, or a dict of its fields by Python name
+                (`InvoiceProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -272,9 +281,9 @@ class AsyncInvoiceProcesses:
 
     async def import_many(
         self,
-        records: Iterable[InvoiceProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[InvoiceProcessesImportRowParam | InvoiceProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -312,8 +321,8 @@ class AsyncInvoiceProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `InvoiceProcessesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `InvoiceProcessesImportRow` models or dicts of their fields by
+                Python name (`InvoiceProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,6 +35,15 @@ from ..types import (
     InvoicesUpdateStatusRequest,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CostImportOptionsParam,
+        InvoicesImportRequestParam,
+        InvoicesImportRowParam,
+        InvoiceStatusRowParam,
+        InvoicesUpdateStatusRequestParam,
+    )
+
 __all__ = [
     "Invoices",
     "AsyncInvoices",
@@ -52,7 +61,7 @@ class Invoices:
     def import_(
         self,
         *,
-        body: InvoicesImportRequest | Mapping[str, Any],
+        body: InvoicesImportRequestParam | InvoicesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -66,7 +75,8 @@ class Invoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            body: a `InvoicesImportRequest` or a mapping with its wire or Python names.
+            body: a `InvoicesImportRequest`, or a dict of its fields by Python name
+                (`InvoicesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -99,9 +109,9 @@ class Invoices:
 
     def import_many(
         self,
-        records: Iterable[InvoicesImportRow | Mapping[str, Any]],
+        records: Iterable[InvoicesImportRowParam | InvoicesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -137,8 +147,8 @@ class Invoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            records: the records, as `InvoicesImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `InvoicesImportRow` models or dicts of their fields by Python
+                name (`InvoicesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -188,7 +198,7 @@ class Invoices:
     def update_status(
         self,
         *,
-        body: InvoicesUpdateStatusRequest | Mapping[str, Any],
+        body: InvoicesUpdateStatusRequestParam | InvoicesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -203,7 +213,8 @@ class Invoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            body: a `InvoicesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `InvoicesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`InvoicesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -236,9 +247,9 @@ class Invoices:
 
     def update_status_many(
         self,
-        records: Iterable[InvoiceStatusRow | Mapping[str, Any]],
+        records: Iterable[InvoiceStatusRowParam | InvoiceStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -274,8 +285,8 @@ class Invoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `InvoiceStatusRow` models or dicts of their fields by Python
+                name (`InvoiceStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -340,7 +351,7 @@ class AsyncInvoices:
     async def import_(
         self,
         *,
-        body: InvoicesImportRequest | Mapping[str, Any],
+        body: InvoicesImportRequestParam | InvoicesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -354,7 +365,8 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            body: a `InvoicesImportRequest` or a mapping with its wire or Python names.
+            body: a `InvoicesImportRequest`, or a dict of its fields by Python name
+                (`InvoicesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -387,9 +399,9 @@ class AsyncInvoices:
 
     async def import_many(
         self,
-        records: Iterable[InvoicesImportRow | Mapping[str, Any]],
+        records: Iterable[InvoicesImportRowParam | InvoicesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -424,8 +436,8 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            records: the records, as `InvoicesImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `InvoicesImportRow` models or dicts of their fields by Python
+                name (`InvoicesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -475,7 +487,7 @@ class AsyncInvoices:
     async def update_status(
         self,
         *,
-        body: InvoicesUpdateStatusRequest | Mapping[str, Any],
+        body: InvoicesUpdateStatusRequestParam | InvoicesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -490,7 +502,8 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            body: a `InvoicesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `InvoicesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`InvoicesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -523,9 +536,9 @@ class AsyncInvoices:
 
     async def update_status_many(
         self,
-        records: Iterable[InvoiceStatusRow | Mapping[str, Any]],
+        records: Iterable[InvoiceStatusRowParam | InvoiceStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -560,8 +573,8 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `InvoiceStatusRow` models or dicts of their fields by Python
+                name (`InvoiceStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,6 +33,13 @@ from ..types import (
     MasterCommitmentChangesImportRow,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CostImportOptionsParam,
+        MasterCommitmentChangesImportRequestParam,
+        MasterCommitmentChangesImportRowParam,
+    )
+
 __all__ = [
     "MasterCommitmentChanges",
     "AsyncMasterCommitmentChanges",
@@ -50,7 +57,7 @@ class MasterCommitmentChanges:
     def import_(
         self,
         *,
-        body: MasterCommitmentChangesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentChangesImportRequestParam | MasterCommitmentChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -64,8 +71,8 @@ class MasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            body: a `MasterCommitmentChangesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `MasterCommitmentChangesImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -98,9 +105,9 @@ class MasterCommitmentChanges:
 
     def import_many(
         self,
-        records: Iterable[MasterCommitmentChangesImportRow | Mapping[str, Any]],
+        records: Iterable[MasterCommitmentChangesImportRowParam | MasterCommitmentChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -136,8 +143,8 @@ class MasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            records: the records, as `MasterCommitmentChangesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `MasterCommitmentChangesImportRow` models or dicts of their
+                fields by Python name (`MasterCommitmentChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -202,7 +209,7 @@ class AsyncMasterCommitmentChanges:
     async def import_(
         self,
         *,
-        body: MasterCommitmentChangesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentChangesImportRequestParam | MasterCommitmentChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -216,8 +223,8 @@ class AsyncMasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            body: a `MasterCommitmentChangesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `MasterCommitmentChangesImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -250,9 +257,9 @@ class AsyncMasterCommitmentChanges:
 
     async def import_many(
         self,
-        records: Iterable[MasterCommitmentChangesImportRow | Mapping[str, Any]],
+        records: Iterable[MasterCommitmentChangesImportRowParam | MasterCommitmentChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -287,8 +294,8 @@ class AsyncMasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            records: the records, as `MasterCommitmentChangesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `MasterCommitmentChangesImportRow` models or dicts of their
+                fields by Python name (`MasterCommitmentChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

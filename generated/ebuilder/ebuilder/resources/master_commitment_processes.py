@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,6 +33,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        MasterCommitmentProcessesImportRequestParam,
+        MasterCommitmentProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "MasterCommitmentProcesses",
     "AsyncMasterCommitmentProcesses",
@@ -50,7 +57,7 @@ class MasterCommitmentProcesses:
     def import_(
         self,
         *,
-        body: MasterCommitmentProcessesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentProcessesImportRequestParam | MasterCommitmentProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -72,8 +79,8 @@ class MasterCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `MasterCommitmentProcessesImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -109,9 +116,11 @@ class MasterCommitmentProcesses:
 
     def import_many(
         self,
-        records: Iterable[MasterCommitmentProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[
+            MasterCommitmentProcessesImportRowParam | MasterCommitmentProcessesImportRow
+        ],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -151,8 +160,8 @@ class MasterCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `MasterCommitmentProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `MasterCommitmentProcessesImportRow` models or dicts of their
+                fields by Python name (`MasterCommitmentProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -220,7 +229,7 @@ class AsyncMasterCommitmentProcesses:
     async def import_(
         self,
         *,
-        body: MasterCommitmentProcessesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentProcessesImportRequestParam | MasterCommitmentProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -242,8 +251,8 @@ class AsyncMasterCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `MasterCommitmentProcessesImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -279,9 +288,11 @@ class AsyncMasterCommitmentProcesses:
 
     async def import_many(
         self,
-        records: Iterable[MasterCommitmentProcessesImportRow | Mapping[str, Any]],
+        records: Iterable[
+            MasterCommitmentProcessesImportRowParam | MasterCommitmentProcessesImportRow
+        ],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -320,8 +331,8 @@ class AsyncMasterCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `MasterCommitmentProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `MasterCommitmentProcessesImportRow` models or dicts of their
+                fields by Python name (`MasterCommitmentProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,6 +33,13 @@ from ..types import (
     MasterCommitmentsImportRow,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CostImportOptionsParam,
+        MasterCommitmentsImportRequestParam,
+        MasterCommitmentsImportRowParam,
+    )
+
 __all__ = [
     "MasterCommitments",
     "AsyncMasterCommitments",
@@ -50,7 +57,7 @@ class MasterCommitments:
     def import_(
         self,
         *,
-        body: MasterCommitmentsImportRequest | Mapping[str, Any],
+        body: MasterCommitmentsImportRequestParam | MasterCommitmentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -65,7 +72,8 @@ class MasterCommitments:
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
         Args:
-            body: a `MasterCommitmentsImportRequest` or a mapping with its wire or Python names.
+            body: a `MasterCommitmentsImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -98,9 +106,9 @@ class MasterCommitments:
 
     def import_many(
         self,
-        records: Iterable[MasterCommitmentsImportRow | Mapping[str, Any]],
+        records: Iterable[MasterCommitmentsImportRowParam | MasterCommitmentsImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -136,8 +144,8 @@ class MasterCommitments:
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
         Args:
-            records: the records, as `MasterCommitmentsImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `MasterCommitmentsImportRow` models or dicts of their fields by
+                Python name (`MasterCommitmentsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -202,7 +210,7 @@ class AsyncMasterCommitments:
     async def import_(
         self,
         *,
-        body: MasterCommitmentsImportRequest | Mapping[str, Any],
+        body: MasterCommitmentsImportRequestParam | MasterCommitmentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -217,7 +225,8 @@ class AsyncMasterCommitments:
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
         Args:
-            body: a `MasterCommitmentsImportRequest` or a mapping with its wire or Python names.
+            body: a `MasterCommitmentsImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -250,9 +259,9 @@ class AsyncMasterCommitments:
 
     async def import_many(
         self,
-        records: Iterable[MasterCommitmentsImportRow | Mapping[str, Any]],
+        records: Iterable[MasterCommitmentsImportRowParam | MasterCommitmentsImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -287,8 +296,8 @@ class AsyncMasterCommitments:
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
         Args:
-            records: the records, as `MasterCommitmentsImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `MasterCommitmentsImportRow` models or dicts of their fields by
+                Python name (`MasterCommitmentsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -28,6 +28,9 @@ from .._response import (
 )
 from ..types import ImportResponse, ProjectImportOptions, ProjectRow, ProjectsImportRequest
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import ProjectImportOptionsParam, ProjectRowParam, ProjectsImportRequestParam
+
 __all__ = [
     "Projects",
     "AsyncProjects",
@@ -45,7 +48,7 @@ class Projects:
     def import_(
         self,
         *,
-        body: ProjectsImportRequest | Mapping[str, Any],
+        body: ProjectsImportRequestParam | ProjectsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -63,7 +66,8 @@ class Projects:
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
         Args:
-            body: a `ProjectsImportRequest` or a mapping with its wire or Python names.
+            body: a `ProjectsImportRequest`, or a dict of its fields by Python name
+                (`ProjectsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -96,9 +100,9 @@ class Projects:
 
     def import_many(
         self,
-        records: Iterable[ProjectRow | Mapping[str, Any]],
+        records: Iterable[ProjectRowParam | ProjectRow],
         *,
-        options: ProjectImportOptions | Mapping[str, Any] | None = None,
+        options: ProjectImportOptionsParam | ProjectImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -134,8 +138,8 @@ class Projects:
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
         Args:
-            records: the records, as `ProjectRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `ProjectRow` models or dicts of their fields by Python name
+                (`ProjectRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -199,7 +203,7 @@ class AsyncProjects:
     async def import_(
         self,
         *,
-        body: ProjectsImportRequest | Mapping[str, Any],
+        body: ProjectsImportRequestParam | ProjectsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -217,7 +221,8 @@ class AsyncProjects:
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
         Args:
-            body: a `ProjectsImportRequest` or a mapping with its wire or Python names.
+            body: a `ProjectsImportRequest`, or a dict of its fields by Python name
+                (`ProjectsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -250,9 +255,9 @@ class AsyncProjects:
 
     async def import_many(
         self,
-        records: Iterable[ProjectRow | Mapping[str, Any]],
+        records: Iterable[ProjectRowParam | ProjectRow],
         *,
-        options: ProjectImportOptions | Mapping[str, Any] | None = None,
+        options: ProjectImportOptionsParam | ProjectImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -287,8 +292,8 @@ class AsyncProjects:
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
         Args:
-            records: the records, as `ProjectRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `ProjectRow` models or dicts of their fields by Python name
+                (`ProjectRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, time
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Literal
 
 from ._base_client import encode_json
@@ -71,15 +74,20 @@ def _value(text: str) -> Any:
 
 
 def jsonable(value: Any) -> Any:
-    """A record as the caller passed it, in a form JSON can hold (models by their wire names)."""
+    """A record as the caller passed it, in a form JSON can hold: models by their wire names,
+    and a value JSON has no word for (a record the model refused may hold any) by its repr."""
     to_wire = getattr(value, "to_wire", None)
     if callable(to_wire):
-        return to_wire()
+        return jsonable(to_wire())
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
-    return value
+    if isinstance(value, float | Decimal) and not math.isfinite(value):
+        return repr(value)
+    if value is None or isinstance(value, str | int | float | Decimal | date | time | Enum):
+        return value  # bool is an int; datetime a date
+    return repr(value)
 
 
 def digest(

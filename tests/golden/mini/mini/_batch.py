@@ -741,11 +741,14 @@ class BulkPlan:
             step.number, _merged(step.chunk.rejected, sent), None, step.resumed, error
         )
 
-    @staticmethod
-    def known(step: _Step) -> BatchReport[Any]:
+    def known(self, step: _Step) -> BatchReport[Any]:
+        """A batch with nothing to send: settled before, or every record rejected (settled now)."""
         chunk = step.chunk
-        outcomes = step.known if chunk is None else list(chunk.rejected)
-        return BatchReport(step.number, outcomes, None, step.resumed)
+        if chunk is None:
+            return BatchReport(step.number, step.known, None, step.resumed)
+        if self.journal is not None:
+            self.journal.confirm(step.number, {})
+        return BatchReport(step.number, list(chunk.rejected), None, step.resumed)
 
 
 _END = object()
