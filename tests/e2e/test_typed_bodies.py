@@ -120,7 +120,7 @@ def test_every_body_argument_names_its_typed_dict(name: str) -> None:
                 parameter = inspect.signature(method).parameters.get(arg)
                 if parameter is None:
                     continue
-                first = str(parameter.annotation).removeprefix("Sequence[").split(" | ")[0]
+                first = str(parameter.annotation).removeprefix("Iterable[").split(" | ")[0]
                 assert first in params.__all__, (class_name, method.__name__, parameter)
                 seen += 1
     assert seen >= 20

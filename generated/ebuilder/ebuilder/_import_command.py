@@ -162,8 +162,7 @@ def _put(record: dict[str, Any], path: FieldPath, value: Any) -> None:
         else:
             node = node.setdefault(here, [] if isinstance(after, int) else {})
     last = path[-1]
-    if isinstance(last, int):  # a list of values written as one column is not supported
-        raise CommandError("a column cannot end on a list position")
+    assert isinstance(last, str), path  # resolve() ends every path on a field or a map key
     node[last] = value
 
 
