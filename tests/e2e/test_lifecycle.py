@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from powerclerk import AsyncPowerClerk, NotFoundError, PermissionDeniedError, PowerClerk
+from powerclerk.types import AttachmentMetadata
 
 from emulator.server import EmulatorServer
 from tests.conftest import DEMO as DEMO_CLIENT
@@ -64,7 +65,9 @@ def test_full_project_lifecycle_sync(
 
         bill = tmp_path / "bill.pdf"
         bill.write_bytes(b"%PDF-1.4 utility bill\n" * 100)
-        pc.attachments.upload(PROGRAM_ID, project_id, APPLICATION, UTILITY_BILL, bill)
+        uploaded = pc.attachments.upload(PROGRAM_ID, project_id, APPLICATION, UTILITY_BILL, bill)
+        assert isinstance(uploaded, AttachmentMetadata)  # the upload step answers typed
+        assert (uploaded.file_name, uploaded.file_size) == ("bill.pdf", bill.stat().st_size)
 
         submitted = pc.projects.submit(PROGRAM_ID, project_id, APPLICATION)
         number = submitted.project_number

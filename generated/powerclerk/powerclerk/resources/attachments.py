@@ -22,7 +22,7 @@ from ..types import (
     AttachmentMetadata,
     AttachmentMetadataResponse,
     SetAttachmentMetadataRequest,
-    UntypedResponse,
+    SetProjectAttachmentResponse,
 )
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
@@ -290,7 +290,7 @@ class Attachments:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> UntypedResponse:
+    ) -> AttachmentMetadata | None:
         """Upload the file of an attachment definition.
 
         Requires write access to the project. The body is the raw file. Content-Type follows the
@@ -332,7 +332,8 @@ class Attachments:
                 binary).
 
         Returns:
-            The `UntypedResponse` answer.
+            The `AttachmentMetadata` of the `SetProjectAttachmentResponse` answer; the whole answer
+                is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -357,7 +358,8 @@ class Attachments:
             filename=filename,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        return self._client.parse_model(response, UntypedResponse)
+        answer = self._client.parse_model(response, SetProjectAttachmentResponse)
+        return answer.attachment_metadata
 
 
 class AttachmentsWithRawResponse:
@@ -745,7 +747,7 @@ class AsyncAttachments:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> UntypedResponse:
+    ) -> AttachmentMetadata | None:
         """Upload the file of an attachment definition.
 
         Requires write access to the project. The body is the raw file. Content-Type follows the
@@ -787,7 +789,8 @@ class AsyncAttachments:
                 binary).
 
         Returns:
-            The `UntypedResponse` answer.
+            The `AttachmentMetadata` of the `SetProjectAttachmentResponse` answer; the whole answer
+                is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -812,7 +815,8 @@ class AsyncAttachments:
             filename=filename,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        return self._client.parse_model(response, UntypedResponse)
+        answer = self._client.parse_model(response, SetProjectAttachmentResponse)
+        return answer.attachment_metadata
 
 
 class AsyncAttachmentsWithRawResponse:
