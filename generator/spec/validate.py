@@ -36,7 +36,7 @@ from generator.model.names import (
 from generator.model.scalars import FORMATS, SCALARS
 from generator.spec import surface
 from generator.spec.errors import Loc, Problem, SpecError
-from generator.spec.load import Document
+from generator.spec.load import Document, load_api_dir
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -794,3 +794,9 @@ def validate(documents: list[Document]) -> Api:
     if problems:
         raise SpecError(problems)
     return build_api(documents, checker.envelope_uses, checker.shapes)
+
+
+def load_api(api_dir: Path, documents: list[Document] | None = None) -> Api:
+    """The model of the API whose spec files are in `api_dir` (or of its documents, read
+    already), or SpecError."""
+    return validate(load_api_dir(api_dir) if documents is None else documents)
