@@ -29,6 +29,7 @@ from generator.model.names import (
     BUILTIN_TYPES,
     TYPED_DICT_SUFFIX,
     field_name,
+    helper_dict_name,
     is_identifier,
     pascal,
     snake,
@@ -237,6 +238,11 @@ class _Checker:
             made += [f"{trimmed}_and_upload"] * ("presigned_upload" in op)
             if "paginate" in op:
                 made += paging_methods(op_name, op["paginate"])
+            for method in made[1:] if "file" in op or "presigned_upload" in op else ():
+                helper = helper_dict_name(doc.data["resource"], method)
+                if helper in self.models or helper.removesuffix(TYPED_DICT_SUFFIX) in self.models:
+                    self.error(doc, base, f"the TypedDict {helper!r} of method {method!r} would "
+                               "clash with a model or a model's TypedDict of that name")
             for method in made:
                 if not is_identifier(method) or method.startswith("_"):
                     self.error(doc, base, f"method name {method!r} is not a usable Python name")

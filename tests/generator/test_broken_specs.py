@@ -305,6 +305,16 @@ def test_a_broken_rule_names_its_place_and_the_rule(case: str, api: Path) -> Non
     assert any(words in line for line in lines), lines
 
 
+def test_a_file_helpers_typed_dict_may_not_clash_with_a_model(tmp_path: Path) -> None:
+    bulk = tmp_path / "bulk"
+    shutil.copytree(FIXTURE_SPECS / "bulk", bulk)
+    _replace("models:\n", "models:\n  ItemsUploadFile:\n    fields: {}\n", "items.yaml")(bulk)
+    with pytest.raises(SpecError) as caught:
+        load_api(bulk)
+    assert "the TypedDict 'ItemsUploadFileParam' of method 'upload_file' would clash" in str(
+        caught.value)
+
+
 @pytest.fixture
 def api(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURE_SPECS / "mini", tmp_path / "specs" / "mini")
