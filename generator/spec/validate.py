@@ -25,11 +25,19 @@ from generator.model.build import (
     reachable,
 )
 from generator.model.ir import PATH_PARAM, Api, Model, TypeRef
-from generator.model.names import BUILTIN_TYPES, field_name, is_identifier, pascal, snake
+from generator.model.names import (
+    BUILTIN_TYPES,
+    TYPED_DICT_SUFFIX,
+    field_name,
+    helper_dict_name,
+    is_identifier,
+    pascal,
+    snake,
+)
 from generator.model.scalars import FORMATS, SCALARS
 from generator.spec import surface
 from generator.spec.errors import Loc, Problem, SpecError
-from generator.spec.load import Document
+from generator.spec.load import Document, load_api_dir
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -187,6 +195,10 @@ class _Checker:
             elif name.endswith("Base") and name.removesuffix("Base") in self.models:
                 self.error(mdoc, ["models", name], f"model name {name!r} is the name of the "
                            f"base class generated for model {name.removesuffix('Base')}")
+            elif (name.endswith(TYPED_DICT_SUFFIX)
+                  and (plain := name.removesuffix(TYPED_DICT_SUFFIX)) in self.models):
+                self.error(mdoc, ["models", name], f"model name {name!r} is the name of the "
+                           f"TypedDict generated for model {plain}")
         files: dict[str, str] = {}
         for doc_ in self.docs:
             resource = doc_.data.get("resource")
@@ -226,6 +238,11 @@ class _Checker:
             made += [f"{trimmed}_and_upload"] * ("presigned_upload" in op)
             if "paginate" in op:
                 made += paging_methods(op_name, op["paginate"])
+            for method in made[1:] if "file" in op or "presigned_upload" in op else ():
+                helper = helper_dict_name(doc.data["resource"], method)
+                if helper in self.models or helper.removesuffix(TYPED_DICT_SUFFIX) in self.models:
+                    self.error(doc, base, f"the TypedDict {helper!r} of method {method!r} would "
+                               "clash with a model or a model's TypedDict of that name")
             for method in made:
                 if not is_identifier(method) or method.startswith("_"):
                     self.error(doc, base, f"method name {method!r} is not a usable Python name")
@@ -532,6 +549,60 @@ class _Checker:
                 self.check_file_fields(doc, base, op, models)
                 body_model = self.envelope_bodies.get((resource, name), models.get("body", ""))
                 self.check_requires(doc, base, op, body_model)
+                self.check_returns(doc, base, op, models.get("response", ""))
+                self.check_body_arguments(doc, base, op, body_model)
+
+    def check_returns(
+        self, doc: Document, base: list[str | int], op: dict[str, Any], response: str
+    ) -> None:
+        """`returns` names one field of the JSON answer, of an operation whose method returns
+        the answer itself (a page, a batch result or a download has its own return)."""
+        if "returns" not in op:
+            return
+        path = [*base, "returns"]
+        shape = self.shapes.get(response)
+        if shape is None:
+            self.error(doc, path, "the operation has no JSON response model to return a field of")
+        elif shape.field(op["returns"]) is None:
+            self.error(doc, path, f"{op['returns']!r} is not a field of {response} (a wire "
+                       f"name, one level down: {', '.join(f.wire_name for f in shape.fields)})")
+        for other in ("paginate", "batch"):
+            if other in op:
+                self.error(doc, path, f"an operation with `{other}` returns its own result; "
+                           "`returns` cannot pick a field of it")
+
+    def check_body_arguments(
+        self, doc: Document, base: list[str | int], op: dict[str, Any], body: str
+    ) -> None:
+        """`body_arguments` turns a flat body's fields into keyword arguments: each must be a
+        scalar or a list of scalars, and its Python name free among the method's arguments."""
+        if not op.get("body_arguments"):
+            return
+        path = [*base, "body_arguments"]
+        shape = self.shapes.get(body)
+        if shape is None:
+            self.error(doc, path, "the operation has no JSON body model to take arguments from")
+            return
+        for other in ("batch", "file", "presigned_upload"):
+            if other in op:
+                self.error(doc, path, f"an operation with `{other}` takes its body whole")
+        taken = {p.get("name") or snake(w): w for w, p in op.get("params", {}).items()}
+        for field in shape.fields:
+            if field.type.models():
+                self.error(doc, path, f"field {field.wire_name!r} of {body} holds a model; "
+                           "only a flat body (scalars and lists of scalars) becomes arguments")
+            elif field.nullable and not field.required:
+                self.error(doc, path, f"field {field.wire_name!r} of {body} is optional and "
+                           "nullable: as a keyword argument, None could not say whether to "
+                           "send null or nothing; keep the body whole")
+            elif field.python_name in surface.generated_arguments():
+                self.error(doc, path, f"field {field.wire_name!r} of {body} would be argument "
+                           f"{field.python_name!r}, which the method already has; give the "
+                           "field another `name:`")
+            elif field.python_name in taken:
+                self.error(doc, path, f"field {field.wire_name!r} of {body} would be argument "
+                           f"{field.python_name!r}, the Python name of parameter "
+                           f"{taken[field.python_name]!r}")
 
     def check_pattern(self, doc: Document, path: list[str | int], spec: dict[str, Any]) -> None:
         """A pattern must compile, and a checked format or a pattern needs string values."""
@@ -729,3 +800,9 @@ def validate(documents: list[Document]) -> Api:
     if problems:
         raise SpecError(problems)
     return build_api(documents, checker.envelope_uses, checker.shapes)
+
+
+def load_api(api_dir: Path, documents: list[Document] | None = None) -> Api:
+    """The model of the API whose spec files are in `api_dir` (or of its documents, read
+    already), or SpecError."""
+    return validate(load_api_dir(api_dir) if documents is None else documents)

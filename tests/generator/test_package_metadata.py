@@ -1,10 +1,11 @@
 """The generated package installs on its own: a wheel whose only dependencies are httpx,
-pydantic and typing-extensions (which pydantic needs too; the bodies' TypedDicts use it) (pyotp
-behind the `mfa` extra, rich behind `progress` and openpyxl behind `xlsx` where there are bulk
-imports), and which carries py.typed."""
+pydantic and typing-extensions (which pydantic needs too; the bodies' TypedDicts use it), with
+pyotp behind the `mfa` extra, and rich behind `progress` and openpyxl behind `xlsx` where there
+are bulk imports, and which carries py.typed."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,9 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_powerclerk_wheel_dependencies(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building leaves build/ beside the package
+    shutil.copytree(ROOT / "generated" / "powerclerk", source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info"))
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT / "generated" / "powerclerk")],
+         "-w", str(tmp_path), str(source)],
         capture_output=True, text=True, check=False,
     )
     assert built.returncode == 0, built.stderr

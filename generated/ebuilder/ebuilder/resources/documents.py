@@ -152,7 +152,7 @@ class Documents:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `DocumentsCreateResponse` answer of DocumentsCreate.
+            The `DocumentsCreateResponse` answer.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -174,9 +174,9 @@ class Documents:
             json=to_wire_body(DocumentCreateRequest, filled),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        created = self._client.parse_model(response, DocumentsCreateResponse)
+        answer = self._client.parse_model(response, DocumentsCreateResponse)
         upload_presigned(self._client, operation, stream, response.json())
-        return created
+        return answer
 
     def import_(
         self,
@@ -524,7 +524,7 @@ class AsyncDocuments:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `DocumentsCreateResponse` answer of DocumentsCreate.
+            The `DocumentsCreateResponse` answer.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -546,9 +546,9 @@ class AsyncDocuments:
             json=to_wire_body(DocumentCreateRequest, filled),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        created = self._client.parse_model(response, DocumentsCreateResponse)
+        answer = self._client.parse_model(response, DocumentsCreateResponse)
         await upload_presigned_async(self._client, operation, stream, response.json())
-        return created
+        return answer
 
     async def import_(
         self,
