@@ -297,6 +297,8 @@ def _repair_one(spec: dict[str, Any], file: str, key: str, round_: int) -> bool:
         op["wire_name"] = f"Op{tag}"
     elif rest.startswith("v1"):
         op["v1_wire_name"] = f"OldOp{tag}"
+    elif rest.startswith("paginate.items"):  # a wire name the path syntax cannot name (a.b)
+        spec["models"][op["response"]]["fields"][0].update(wire=f"items{tag}")
     elif rest.startswith("paginate") and op.get("page_method"):
         op["page_method"] = None
     else:
