@@ -456,10 +456,10 @@ def render_package(
         files["MIGRATION.md"] = env.get_template("package/MIGRATION.md.jinja").render(**common)
     resource_template = env.get_template(_RESOURCE_TEMPLATE)
     assert env.loader is not None
-    source = env.loader.get_source(env, _RESOURCE_TEMPLATE)[0]
+    template_text = env.loader.get_source(env, _RESOURCE_TEMPLATE)[0]
     settings = repr(dataclasses.replace(api, resources=(), models=()))
     for resource in api.resources:
-        key = (source, settings, _resource_parts(resource, ctx), ctx.known_ids, common["header"])
+        key = (template_text, settings, _resource_parts(resource, ctx), ctx.known_ids, common["header"])
         text = _RESOURCES.lookup(*key)
         if text is None:
             text = resource_template.render(resource=resource, B=ctx.builtin_names(resource),
