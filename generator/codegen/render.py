@@ -14,14 +14,15 @@ from markupsafe import Markup
 
 from generator import __version__, cache, templates
 from generator.codegen import escape
-from generator.codegen.models import needs_custom_base
+from generator.codegen.examples import Examples
+from generator.codegen.models import needs_custom_base, shared_base
 from generator.codegen.openapi import render_openapi
 from generator.codegen.quickstart import LocalEmulator, first_call
 from generator.enrich import EnrichmentNote
 from generator.model import paths
 from generator.model.ir import Api, Field, Model, Move, Operation, Param, Resource, TypeRef
 from generator.model.names import BUILTIN_TYPES, is_identifier, snake
-from generator.model.scalars import FORMATS, SCALARS
+from generator.model.scalars import SCALARS
 
 
 def py_type(ref: TypeRef, names: Mapping[str, str] | None = None) -> str:
@@ -88,7 +89,7 @@ class Context:
         self.api = api
         self.models = {m.name: m for m in api.models}
         self.identifiers = dict(api.identifiers)
-        self.known_ids = dict(known_ids or {})  # ids the API's emulator creates at start
+        self.examples = Examples(api, known_ids)  # the README's example values and calls
 
     @staticmethod
     def field_path(model: Model, wire_path: str) -> tuple[str, ...]:
@@ -211,43 +212,6 @@ class Context:
             if (op.wire_name in mv.operations) or (not mv.operations and m.name in reach)
         ]
 
-    def example_model(self, model: Model, *leave_out: str) -> Any:
-        """Example body of a model; `leave_out` names fields the client fills in itself."""
-        example = self.example(TypeRef("model", name=model.name, model=model))
-        return {k: v for k, v in example.items() if k not in leave_out}
-
-    def example(self, ref: TypeRef, depth: int = 0) -> Any:
-        """A small example value of a type, for README snippets (required fields only)."""
-        if ref.kind == "union":
-            return self.example(ref.options[0], depth)
-        if ref.kind == "scalar":
-            return SCALARS[ref.name].example
-        if ref.kind in ("list", "map"):
-            assert ref.item is not None
-            inner = self.example(ref.item, depth + 1)
-            return [inner] if ref.kind == "list" else {"key": inner}
-        model = ref.model
-        if depth > 3 or model is None:
-            return {}
-        return {
-            f.wire_name: (
-                f.enum[0] if f.enum
-                else FORMATS[f.format].example if f.format in FORMATS
-                else self.example(f.type, depth + 1)
-            )
-            for f in model.fields
-            if f.required
-        }
-
-    def param_example(self, param: Param) -> str:
-        """A README value for a parameter: the spec's example, else an id the emulator creates
-        at start, else one its checked format accepts, else a placeholder."""
-        if isinstance(param.example, str):
-            return param.example
-        if param.wire_name in self.known_ids:
-            return self.known_ids[param.wire_name]
-        return FORMATS[param.format].example if param.format in FORMATS else f"{param.wire_name}-1"
-
 
 # Compiled templates, keyed by the template's name and source (Jinja's bucket key and
 # checksum); the compiled code also depends on the environment's options, set in this module.
@@ -285,7 +249,8 @@ def _environment() -> jinja2.Environment:
         md_inline=escape.markdown_inline,
         md_code=escape.markdown_code,
     )
-    env.globals.update(needs_custom_base=needs_custom_base, is_identifier=is_identifier)
+    env.globals.update(needs_custom_base=needs_custom_base, shared_base=shared_base,
+                       is_identifier=is_identifier)
     return env
 
 

@@ -114,7 +114,8 @@ def module_names() -> frozenset[str]:
     import pydantic
 
     annotations = {row.annotation for row in SCALARS.values() if row.module}  # Decimal, date…
-    extra = {"time", "timedelta", "UUID", "Enum", "ApiRequestModel", "ApiResponseModel", "types"}
+    extra = {"time", "timedelta", "UUID", "Enum", "ApiRequestModel", "ApiResponseModel",
+             "ApiOpenRequestModel", "types"}
     return (frozenset(typing.__all__) | frozenset(pydantic.__all__) | frozenset(dir(builtins))
             | runtime_names() | frozenset(annotations | extra))
 
