@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from generator.codegen.quickstart import LocalEmulator
 from generator.model.ir import Api, Field, Model, Operation, Param, TypeRef
 from generator.model.scalars import FORMATS, SCALARS
 
@@ -16,9 +17,12 @@ _DEPTH = 3  # nested models an example body walks into
 
 
 class Examples:
-    def __init__(self, api: Api, known_ids: Mapping[str, str] | None = None):
+    def __init__(self, api: Api, emulator: LocalEmulator | None = None):
         self.api = api
-        self.known_ids = dict(known_ids or {})  # ids the API's emulator creates at start
+        # ids the API's emulator creates at start; its operations whose example it refuses
+        self.known_ids: Mapping[str, str] = dict(emulator.known_ids if emulator else ())
+        self.refused: Mapping[str, str] = dict(emulator.refused_examples if emulator else ())
+        self.account = emulator.account if emulator else None
 
     def body(self, model: Model, *leave_out: str) -> dict[str, Any]:
         """An example body of a model by Python names: every required field and every field
@@ -29,7 +33,7 @@ class Examples:
         if model is None or depth > _DEPTH:
             return {}
         return {f.python_name: self._field(f, depth) for f in model.fields
-                if (f.required or f.example is not None) and f.wire_name not in leave_out}
+                if f.wire_name not in leave_out and (f.required or _leads_to_example(f, depth))}
 
     def _field(self, field: Field, depth: int) -> Any:
         if field.example is not None:
@@ -63,9 +67,21 @@ class Examples:
             return param.enum[0]
         return FORMATS[param.format].example if param.format in FORMATS else f"{param.wire_name}-1"
 
-    def made_up(self, param: Param) -> bool:
-        """Whether a path parameter's value names no record the emulator has (a placeholder)."""
-        return param.example is None and param.wire_name not in self.known_ids
+    def error(self, op: Operation) -> str:
+        """The error an operation's example ends in against the emulator, and why ('' when
+        it completes): the README fences such a block `python raises`."""
+        if op.wire_name in self.refused:
+            return self.refused[op.wire_name]
+        if op.mfa == "required" and self.account is not None and not any(
+                name.startswith("mfa_") for name, _ in self.account.fields):
+            return (f"MfaConfigurationError: the example account {self.account.name!r} has no "
+                    "MFA; a client given mfa= arguments sends the codes")
+        made_up = [p for p in op.params_in("path")
+                   if p.example is None and p.wire_name not in self.known_ids]
+        if made_up:
+            return (f"NotFoundError: {made_up[0].python_name}={self.param(made_up[0])!r} "
+                    "names no record; use an id the API returned")
+        return ""
 
     def body_arguments(self, op: Operation, *leave_out: str) -> Arguments:
         """How an example passes the operation's JSON body (the one place that decides it)."""
@@ -96,3 +112,14 @@ class Examples:
         if op.response.kind == "binary":
             args.append(("destination", "download.pdf"))
         return args + self.body_arguments(op) + self.keyword_arguments(op)
+
+
+def _leads_to_example(field: Field, depth: int) -> bool:
+    """Whether an optional field belongs in an example body: it has an example, or holds a
+    model (directly or in a list) with a field that does."""
+    if field.example is not None:
+        return True
+    ref = field.type.item if field.type.kind in ("list", "map") else field.type
+    model = ref.model if ref is not None and ref.kind == "model" else None
+    return model is not None and depth < _DEPTH and any(
+        _leads_to_example(f, depth + 1) for f in model.fields)

@@ -33,6 +33,8 @@ class LocalEmulator:
     records: tuple[Records, ...]
     # path parameter -> an id the emulator creates at start (where the spec has no example)
     known_ids: tuple[tuple[str, str], ...] = ()
+    # operation wire name -> why the emulator answers its README example with an error
+    refused_examples: tuple[tuple[str, str], ...] = ()
 
     @property
     def account(self) -> Account:

@@ -85,11 +85,11 @@ def _nested_refs(model: Model) -> list[tuple[Field, TypeRef]]:
 class Context:
     """Everything templates need beyond the IR itself, computed once per API."""
 
-    def __init__(self, api: Api, known_ids: Mapping[str, str] | None = None):
+    def __init__(self, api: Api, emulator: LocalEmulator | None = None):
         self.api = api
         self.models = {m.name: m for m in api.models}
         self.identifiers = dict(api.identifiers)
-        self.examples = Examples(api, known_ids)  # the README's example values and calls
+        self.examples = Examples(api, emulator)  # the README's example values and calls
 
     @staticmethod
     def field_path(model: Model, wire_path: str) -> tuple[str, ...]:
@@ -257,8 +257,7 @@ def _environment() -> jinja2.Environment:
 def _common(api: Api, findings: Sequence[EnrichmentNote] = (),
             emulator: LocalEmulator | None = None) -> dict[str, Any]:
     """What every template sees."""
-    known_ids = dict(emulator.known_ids) if emulator else {}
-    return {"api": api, "ctx": Context(api, known_ids), "header": header(api),
+    return {"api": api, "ctx": Context(api, emulator), "header": header(api),
             "version": __version__, "findings": list(findings), "emulator": emulator,
             "first_call": first_call(api) if emulator else None}
 
