@@ -69,7 +69,10 @@ class Examples:
 
     def error(self, op: Operation) -> str:
         """The error an operation's example ends in against the emulator, and why ('' when
-        it completes): the README fences such a block `python raises`."""
+        it completes, or when the API has no emulator): the README fences such a block
+        `python raises`."""
+        if self.account is None:
+            return ""
         if op.wire_name in self.refused:
             return self.refused[op.wire_name]
         if op.mfa == "required" and self.account is not None and not any(
