@@ -13,7 +13,7 @@ import jinja2
 from markupsafe import Markup
 
 from generator import __version__, cache, templates
-from generator.codegen import escape
+from generator.codegen import escape, params
 from generator.codegen.examples import Examples
 from generator.codegen.models import needs_custom_base, shared_base
 from generator.codegen.openapi import render_openapi
@@ -90,6 +90,7 @@ class Context:
         self.models = {m.name: m for m in api.models}
         self.identifiers = dict(api.identifiers)
         self.examples = Examples(api, emulator)  # the README's example values and calls
+        self.body_dicts = params.body_dicts(api)  # the request bodies' TypedDicts
 
     @staticmethod
     def field_path(model: Model, wire_path: str) -> tuple[str, ...]:
@@ -181,6 +182,58 @@ class Context:
         assert op.paginate is not None and op.response.model is not None
         return self.field_path(op.response.model, op.paginate.items)[-1]
 
+    @staticmethod
+    def body_type(op: Operation, names: Mapping[str, str] | None = None) -> str:
+        """A JSON body argument's annotation: its TypedDict or its model."""
+        model = op.body.model
+        assert model is not None
+        ref = TypeRef("model", name=model.name, model=model)
+        return f"{params.input_type(ref, names)} | {model.name}"
+
+    @staticmethod
+    def shared_field_type(field: Field, names: Mapping[str, str] | None = None) -> str:
+        """A body field a batch method sends with every batch: a model's TypedDict or the
+        model, else the field's own annotation."""
+        if field.type.kind == "model":
+            return f"{params.input_type(field.type, names)} | {field.type.name}"
+        return py_type(field.type, names)
+
+    def record_type(self, op: Operation, names: Mapping[str, str] | None = None) -> str:
+        """One record of a batch method: its TypedDict or its model."""
+        assert op.batch is not None
+        model = self.models[op.batch.record_model]
+        ref = TypeRef("model", name=model.name, model=model)
+        return f"{params.input_type(ref, names)} | {model.name}"
+
+    @staticmethod
+    def dict_name(model_name: str) -> str:
+        return params.dict_name_of(model_name)
+
+    @staticmethod
+    def helper_body_type(op: Operation, method: str) -> str:
+        return params.helper_dict_name(op, method)
+
+    def param_imports(self, ops: tuple[Operation, ...]) -> list[str]:
+        """The TypedDicts a resource module names (only for type checkers: bodies are
+        validated by their models)."""
+        names = set()
+        for op in ops:
+            if op.body.kind != "json" or op.body.model is None:
+                continue
+            names.add(params.dict_name(op.body.model))
+            if op.batch:
+                names.add(params.dict_name_of(op.batch.record_model))
+                for keep in op.batch.keep:
+                    field = op.body.model.field(keep)
+                    if field is not None and field.type.kind == "model":
+                        names.add(params.dict_name_of(field.type.name))
+            base = op.python_name.strip("_")
+            if op.file:
+                names.add(params.helper_dict_name(op, f"{base}_file"))
+            if op.presigned_upload:
+                names.add(params.helper_dict_name(op, f"{base}_and_upload"))
+        return sorted(names)
+
     def resource_imports(self, ops: tuple[Operation, ...]) -> list[str]:
         names = set()
         for op in ops:
@@ -248,6 +301,7 @@ def _environment() -> jinja2.Environment:
         param_type=lambda param, names=None: escape.code(param_type(param, names)),
         md_inline=escape.markdown_inline,
         md_code=escape.markdown_code,
+        code=escape.code,
     )
     env.globals.update(needs_custom_base=needs_custom_base, shared_base=shared_base,
                        is_identifier=is_identifier)
@@ -288,6 +342,10 @@ def render_package(
         ("package/resources/__init__.py.jinja", f"{pkg}/resources/__init__.py"),
     ):
         files[target] = env.get_template(template).render(**common)
+    if ctx.body_dicts:
+        files[f"{pkg}/params.py"] = env.get_template("package/params.py.jinja").render(
+            body_dicts=ctx.body_dicts, **common
+        )
     if findings:  # only an API with pulled schemas has an enrichment report
         files["ENRICHMENT.md"] = env.get_template("package/ENRICHMENT.md.jinja").render(**common)
     if api.v1_base_path or api.moves:  # an API with no earlier version has nothing to migrate

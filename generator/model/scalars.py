@@ -70,6 +70,13 @@ class Scalar:
     placeholder: Any  # the emulator's smallest valid value, where no record says more
     # Its JSON Schema where the spec sends it as text (`wire: string`); None: it cannot be.
     text_schema: Mapping[str, Any] | None = None
+    # What a request body takes for it (a TypedDict's annotation), where that is more than
+    # `annotation`: the models read a date from its ISO text, a decimal from a number or text.
+    accepts: str = ""
+
+    @property
+    def input_annotation(self) -> str:
+        return self.accepts or self.annotation
 
 
 _SCHEMA = MappingProxyType  # a row's schemas are shared: read-only
@@ -86,16 +93,17 @@ _ROWS = (
            literals=(int, float), read=_number, example=1.5, placeholder=0),
     Scalar("decimal", _SCHEMA({"type": "number", "format": "decimal"}), annotation="Decimal",
            module="decimal", literals=(str, int, float), read=_number, example=10.5,
-           placeholder=0, text_schema=DECIMAL_TEXT),
+           placeholder=0, text_schema=DECIMAL_TEXT, accepts="Decimal | float | str"),
     Scalar("boolean", _SCHEMA({"type": "boolean"}), annotation="bool", module="",
            literals=(bool,), read=_boolean, example=True, placeholder=False),
     # dates are written as their text, in YAML as on the wire
     Scalar("date", _SCHEMA({"type": "string", "format": "date"}), annotation="date",
            module="datetime", literals=(str,), read=parse_date, example="2026-01-31",
-           placeholder="2024-01-01"),
+           placeholder="2024-01-01", accepts="date | str"),
     Scalar("datetime", _SCHEMA({"type": "string", "format": "date-time"}),
            annotation="datetime", module="datetime", literals=(str,), read=parse_datetime,
-           example="2026-01-31T09:30:00-08:00", placeholder="2024-01-01T00:00:00+00:00"),
+           example="2026-01-31T09:30:00-08:00", placeholder="2024-01-01T00:00:00+00:00",
+           accepts="datetime | str"),
     Scalar("any", _SCHEMA({}), annotation="Any", module="typing", literals=(object,),
            read=_text, example="...", placeholder=None),
 )

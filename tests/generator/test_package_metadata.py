@@ -1,5 +1,5 @@
-"""The generated package installs on its own: a wheel whose only dependencies are httpx and
-pydantic (pyotp behind the `mfa` extra, rich behind `progress` where there are bulk imports),
+"""The generated package installs on its own: a wheel whose only dependencies are httpx,
+pydantic and typing-extensions (which pydantic needs too; the bodies' TypedDicts use it) (pyotp behind the `mfa` extra, rich behind `progress` where there are bulk imports),
 and which carries py.typed."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def test_powerclerk_wheel_dependencies(tmp_path: Path) -> None:
     assert "powerclerk/py.typed" in names
     assert "powerclerk/resources/projects.py" in names
     plain = sorted(r.split(">")[0].split("<")[0] for r in requires if "extra" not in r)
-    assert plain == ["httpx", "pydantic"]
+    assert plain == ["httpx", "pydantic", "typing-extensions"]
     assert [r for r in requires if "extra" in r] == ['pyotp>=2.9; extra == "mfa"']
 
 

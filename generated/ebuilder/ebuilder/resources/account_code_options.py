@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,6 +27,9 @@ from .._response import (
 )
 from ..types import AccountCodeOptionsImportRequest, AccountCodeOptionsImportRow, ImportResponse
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import AccountCodeOptionsImportRequestParam, AccountCodeOptionsImportRowParam
+
 __all__ = [
     "AccountCodeOptions",
     "AsyncAccountCodeOptions",
@@ -44,7 +47,7 @@ class AccountCodeOptions:
     def import_(
         self,
         *,
-        body: AccountCodeOptionsImportRequest | Mapping[str, Any],
+        body: AccountCodeOptionsImportRequestParam | AccountCodeOptionsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -62,7 +65,8 @@ class AccountCodeOptions:
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
-            body: a `AccountCodeOptionsImportRequest` or a mapping with its wire or Python names.
+            body: a `AccountCodeOptionsImportRequest`, or a dict of its fields by Python name
+                (`AccountCodeOptionsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -95,7 +99,7 @@ class AccountCodeOptions:
 
     def import_many(
         self,
-        records: Sequence[AccountCodeOptionsImportRow | Mapping[str, Any]],
+        records: Sequence[AccountCodeOptionsImportRowParam | AccountCodeOptionsImportRow],
         *,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -122,8 +126,8 @@ class AccountCodeOptions:
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
-            records: the records, as `AccountCodeOptionsImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `AccountCodeOptionsImportRow` models or dicts of their fields
+                by Python name (`AccountCodeOptionsImportRowParam`).
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
@@ -179,7 +183,7 @@ class AsyncAccountCodeOptions:
     async def import_(
         self,
         *,
-        body: AccountCodeOptionsImportRequest | Mapping[str, Any],
+        body: AccountCodeOptionsImportRequestParam | AccountCodeOptionsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -197,7 +201,8 @@ class AsyncAccountCodeOptions:
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
-            body: a `AccountCodeOptionsImportRequest` or a mapping with its wire or Python names.
+            body: a `AccountCodeOptionsImportRequest`, or a dict of its fields by Python name
+                (`AccountCodeOptionsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -230,7 +235,7 @@ class AsyncAccountCodeOptions:
 
     async def import_many(
         self,
-        records: Sequence[AccountCodeOptionsImportRow | Mapping[str, Any]],
+        records: Sequence[AccountCodeOptionsImportRowParam | AccountCodeOptionsImportRow],
         *,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -256,8 +261,8 @@ class AsyncAccountCodeOptions:
         `POST /api/v2/AccountCodeOptions/Import` (AccountCodeOptionsImport).
 
         Args:
-            records: the records, as `AccountCodeOptionsImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `AccountCodeOptionsImportRow` models or dicts of their fields
+                by Python name (`AccountCodeOptionsImportRowParam`).
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        AccountFundingProcessesImportRequestParam,
+        AccountFundingProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "AccountFundingProcesses",
     "AsyncAccountFundingProcesses",
@@ -49,7 +56,7 @@ class AccountFundingProcesses:
     def import_(
         self,
         *,
-        body: AccountFundingProcessesImportRequest | Mapping[str, Any],
+        body: AccountFundingProcessesImportRequestParam | AccountFundingProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -73,8 +80,8 @@ class AccountFundingProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `AccountFundingProcessesImportRequest`, or a dict of its fields by Python name
+                (`AccountFundingProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -110,9 +117,9 @@ class AccountFundingProcesses:
 
     def import_many(
         self,
-        records: Sequence[AccountFundingProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[AccountFundingProcessesImportRowParam | AccountFundingProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -141,8 +148,8 @@ class AccountFundingProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `AccountFundingProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `AccountFundingProcessesImportRow` models or dicts of their
+                fields by Python name (`AccountFundingProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -204,7 +211,7 @@ class AsyncAccountFundingProcesses:
     async def import_(
         self,
         *,
-        body: AccountFundingProcessesImportRequest | Mapping[str, Any],
+        body: AccountFundingProcessesImportRequestParam | AccountFundingProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -228,8 +235,8 @@ class AsyncAccountFundingProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `AccountFundingProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `AccountFundingProcessesImportRequest`, or a dict of its fields by Python name
+                (`AccountFundingProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -265,9 +272,9 @@ class AsyncAccountFundingProcesses:
 
     async def import_many(
         self,
-        records: Sequence[AccountFundingProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[AccountFundingProcessesImportRowParam | AccountFundingProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -295,8 +302,8 @@ class AsyncAccountFundingProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `AccountFundingProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `AccountFundingProcessesImportRow` models or dicts of their
+                fields by Python name (`AccountFundingProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

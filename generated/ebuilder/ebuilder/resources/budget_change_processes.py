@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        BudgetChangeProcessesImportRequestParam,
+        BudgetChangeProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "BudgetChangeProcesses",
     "AsyncBudgetChangeProcesses",
@@ -49,7 +56,7 @@ class BudgetChangeProcesses:
     def import_(
         self,
         *,
-        body: BudgetChangeProcessesImportRequest | Mapping[str, Any],
+        body: BudgetChangeProcessesImportRequestParam | BudgetChangeProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -70,7 +77,8 @@ class BudgetChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangeProcessesImportRequest`, or a dict of its fields by Python name
+                (`BudgetChangeProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -106,9 +114,9 @@ class BudgetChangeProcesses:
 
     def import_many(
         self,
-        records: Sequence[BudgetChangeProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[BudgetChangeProcessesImportRowParam | BudgetChangeProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -137,8 +145,8 @@ class BudgetChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `BudgetChangeProcessesImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `BudgetChangeProcessesImportRow` models or dicts of their
+                fields by Python name (`BudgetChangeProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -200,7 +208,7 @@ class AsyncBudgetChangeProcesses:
     async def import_(
         self,
         *,
-        body: BudgetChangeProcessesImportRequest | Mapping[str, Any],
+        body: BudgetChangeProcessesImportRequestParam | BudgetChangeProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -221,7 +229,8 @@ class AsyncBudgetChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `BudgetChangeProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangeProcessesImportRequest`, or a dict of its fields by Python name
+                (`BudgetChangeProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -257,9 +266,9 @@ class AsyncBudgetChangeProcesses:
 
     async def import_many(
         self,
-        records: Sequence[BudgetChangeProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[BudgetChangeProcessesImportRowParam | BudgetChangeProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -287,8 +296,8 @@ class AsyncBudgetChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `BudgetChangeProcessesImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `BudgetChangeProcessesImportRow` models or dicts of their
+                fields by Python name (`BudgetChangeProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

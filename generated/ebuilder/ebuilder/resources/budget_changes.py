@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -34,6 +34,15 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        BudgetChangesImportRequestParam,
+        BudgetChangesImportRowParam,
+        BudgetChangeStatusRowParam,
+        BudgetChangesUpdateStatusRequestParam,
+        CostImportOptionsParam,
+    )
+
 __all__ = [
     "BudgetChanges",
     "AsyncBudgetChanges",
@@ -51,7 +60,7 @@ class BudgetChanges:
     def import_(
         self,
         *,
-        body: BudgetChangesImportRequest | Mapping[str, Any],
+        body: BudgetChangesImportRequestParam | BudgetChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -68,7 +77,8 @@ class BudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangesImportRequest`, or a dict of its fields by Python name
+                (`BudgetChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -101,9 +111,9 @@ class BudgetChanges:
 
     def import_many(
         self,
-        records: Sequence[BudgetChangesImportRow | Mapping[str, Any]],
+        records: Sequence[BudgetChangesImportRowParam | BudgetChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -129,8 +139,8 @@ class BudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `BudgetChangesImportRow` models or dicts of their fields by
+                Python name (`BudgetChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -174,7 +184,7 @@ class BudgetChanges:
     def update_status(
         self,
         *,
-        body: BudgetChangesUpdateStatusRequest | Mapping[str, Any],
+        body: BudgetChangesUpdateStatusRequestParam | BudgetChangesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -191,7 +201,8 @@ class BudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`BudgetChangesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -224,9 +235,9 @@ class BudgetChanges:
 
     def update_status_many(
         self,
-        records: Sequence[BudgetChangeStatusRow | Mapping[str, Any]],
+        records: Sequence[BudgetChangeStatusRowParam | BudgetChangeStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -251,8 +262,8 @@ class BudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `BudgetChangeStatusRow` models or dicts of their fields by
+                Python name (`BudgetChangeStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -311,7 +322,7 @@ class AsyncBudgetChanges:
     async def import_(
         self,
         *,
-        body: BudgetChangesImportRequest | Mapping[str, Any],
+        body: BudgetChangesImportRequestParam | BudgetChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -328,7 +339,8 @@ class AsyncBudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            body: a `BudgetChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangesImportRequest`, or a dict of its fields by Python name
+                (`BudgetChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -361,9 +373,9 @@ class AsyncBudgetChanges:
 
     async def import_many(
         self,
-        records: Sequence[BudgetChangesImportRow | Mapping[str, Any]],
+        records: Sequence[BudgetChangesImportRowParam | BudgetChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -388,8 +400,8 @@ class AsyncBudgetChanges:
         `POST /api/v2/BudgetChanges/Import` (BudgetChangesImport).
 
         Args:
-            records: the records, as `BudgetChangesImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `BudgetChangesImportRow` models or dicts of their fields by
+                Python name (`BudgetChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -433,7 +445,7 @@ class AsyncBudgetChanges:
     async def update_status(
         self,
         *,
-        body: BudgetChangesUpdateStatusRequest | Mapping[str, Any],
+        body: BudgetChangesUpdateStatusRequestParam | BudgetChangesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -450,7 +462,8 @@ class AsyncBudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            body: a `BudgetChangesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `BudgetChangesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`BudgetChangesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -483,9 +496,9 @@ class AsyncBudgetChanges:
 
     async def update_status_many(
         self,
-        records: Sequence[BudgetChangeStatusRow | Mapping[str, Any]],
+        records: Sequence[BudgetChangeStatusRowParam | BudgetChangeStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -509,8 +522,8 @@ class AsyncBudgetChanges:
         `PUT /api/v2/BudgetChanges/Status` (BudgetChangesStatus).
 
         Args:
-            records: the records, as `BudgetChangeStatusRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `BudgetChangeStatusRow` models or dicts of their fields by
+                Python name (`BudgetChangeStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

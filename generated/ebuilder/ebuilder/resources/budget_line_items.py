@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        BudgetLineItemImportOptionsParam,
+        BudgetLineItemsImportRequestParam,
+        BudgetLineItemsImportRowParam,
+    )
+
 __all__ = [
     "BudgetLineItems",
     "AsyncBudgetLineItems",
@@ -49,7 +56,7 @@ class BudgetLineItems:
     def import_(
         self,
         *,
-        body: BudgetLineItemsImportRequest | Mapping[str, Any],
+        body: BudgetLineItemsImportRequestParam | BudgetLineItemsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -65,7 +72,8 @@ class BudgetLineItems:
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
         Args:
-            body: a `BudgetLineItemsImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetLineItemsImportRequest`, or a dict of its fields by Python name
+                (`BudgetLineItemsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -98,9 +106,9 @@ class BudgetLineItems:
 
     def import_many(
         self,
-        records: Sequence[BudgetLineItemsImportRow | Mapping[str, Any]],
+        records: Sequence[BudgetLineItemsImportRowParam | BudgetLineItemsImportRow],
         *,
-        options: BudgetLineItemImportOptions | Mapping[str, Any] | None = None,
+        options: BudgetLineItemImportOptionsParam | BudgetLineItemImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -125,8 +133,8 @@ class BudgetLineItems:
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
         Args:
-            records: the records, as `BudgetLineItemsImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `BudgetLineItemsImportRow` models or dicts of their fields by
+                Python name (`BudgetLineItemsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -185,7 +193,7 @@ class AsyncBudgetLineItems:
     async def import_(
         self,
         *,
-        body: BudgetLineItemsImportRequest | Mapping[str, Any],
+        body: BudgetLineItemsImportRequestParam | BudgetLineItemsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -201,7 +209,8 @@ class AsyncBudgetLineItems:
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
         Args:
-            body: a `BudgetLineItemsImportRequest` or a mapping with its wire or Python names.
+            body: a `BudgetLineItemsImportRequest`, or a dict of its fields by Python name
+                (`BudgetLineItemsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -234,9 +243,9 @@ class AsyncBudgetLineItems:
 
     async def import_many(
         self,
-        records: Sequence[BudgetLineItemsImportRow | Mapping[str, Any]],
+        records: Sequence[BudgetLineItemsImportRowParam | BudgetLineItemsImportRow],
         *,
-        options: BudgetLineItemImportOptions | Mapping[str, Any] | None = None,
+        options: BudgetLineItemImportOptionsParam | BudgetLineItemImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -260,8 +269,8 @@ class AsyncBudgetLineItems:
         `POST /api/v2/BudgetLineItems/Import` (BudgetLineItemsImport).
 
         Args:
-            records: the records, as `BudgetLineItemsImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `BudgetLineItemsImportRow` models or dicts of their fields by
+                Python name (`BudgetLineItemsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

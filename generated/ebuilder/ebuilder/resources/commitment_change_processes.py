@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CommitmentChangeProcessesImportRequestParam,
+        CommitmentChangeProcessesImportRowParam,
+        CommitmentChangeProcessImportOptionsParam,
+    )
+
 __all__ = [
     "CommitmentChangeProcesses",
     "AsyncCommitmentChangeProcesses",
@@ -49,7 +56,7 @@ class CommitmentChangeProcesses:
     def import_(
         self,
         *,
-        body: CommitmentChangeProcessesImportRequest | Mapping[str, Any],
+        body: CommitmentChangeProcessesImportRequestParam | CommitmentChangeProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -70,8 +77,8 @@ class CommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `CommitmentChangeProcessesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentChangeProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -107,9 +114,13 @@ class CommitmentChangeProcesses:
 
     def import_many(
         self,
-        records: Sequence[CommitmentChangeProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[
+            CommitmentChangeProcessesImportRowParam | CommitmentChangeProcessesImportRow
+        ],
         *,
-        options: CommitmentChangeProcessImportOptions | Mapping[str, Any] | None = None,
+        options: CommitmentChangeProcessImportOptionsParam
+        | CommitmentChangeProcessImportOptions
+        | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -138,8 +149,8 @@ class CommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `CommitmentChangeProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `CommitmentChangeProcessesImportRow` models or dicts of their
+                fields by Python name (`CommitmentChangeProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -201,7 +212,7 @@ class AsyncCommitmentChangeProcesses:
     async def import_(
         self,
         *,
-        body: CommitmentChangeProcessesImportRequest | Mapping[str, Any],
+        body: CommitmentChangeProcessesImportRequestParam | CommitmentChangeProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -222,8 +233,8 @@ class AsyncCommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentChangeProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `CommitmentChangeProcessesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentChangeProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -259,9 +270,13 @@ class AsyncCommitmentChangeProcesses:
 
     async def import_many(
         self,
-        records: Sequence[CommitmentChangeProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[
+            CommitmentChangeProcessesImportRowParam | CommitmentChangeProcessesImportRow
+        ],
         *,
-        options: CommitmentChangeProcessImportOptions | Mapping[str, Any] | None = None,
+        options: CommitmentChangeProcessImportOptionsParam
+        | CommitmentChangeProcessImportOptions
+        | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -289,8 +304,8 @@ class AsyncCommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `CommitmentChangeProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `CommitmentChangeProcessesImportRow` models or dicts of their
+                fields by Python name (`CommitmentChangeProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

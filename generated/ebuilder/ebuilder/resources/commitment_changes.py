@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,6 +35,16 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CommitmentChangesImportRequestParam,
+        CommitmentChangesImportRowParam,
+        CommitmentChangeStatusRowParam,
+        CommitmentChangesUpdateRequestParam,
+        CommitmentChangesUpdateStatusRequestParam,
+        CostImportOptionsParam,
+    )
+
 __all__ = [
     "CommitmentChanges",
     "AsyncCommitmentChanges",
@@ -52,7 +62,7 @@ class CommitmentChanges:
     def import_(
         self,
         *,
-        body: CommitmentChangesImportRequest | Mapping[str, Any],
+        body: CommitmentChangesImportRequestParam | CommitmentChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -69,7 +79,8 @@ class CommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -102,9 +113,9 @@ class CommitmentChanges:
 
     def import_many(
         self,
-        records: Sequence[CommitmentChangesImportRow | Mapping[str, Any]],
+        records: Sequence[CommitmentChangesImportRowParam | CommitmentChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -129,8 +140,8 @@ class CommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `CommitmentChangesImportRow` models or dicts of their fields by
+                Python name (`CommitmentChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -174,7 +185,7 @@ class CommitmentChanges:
     def update(
         self,
         *,
-        body: CommitmentChangesUpdateRequest | Mapping[str, Any],
+        body: CommitmentChangesUpdateRequestParam | CommitmentChangesUpdateRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -196,7 +207,8 @@ class CommitmentChanges:
         unique combination).
 
         Args:
-            body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesUpdateRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -225,7 +237,7 @@ class CommitmentChanges:
     def update_status(
         self,
         *,
-        body: CommitmentChangesUpdateStatusRequest | Mapping[str, Any],
+        body: CommitmentChangesUpdateStatusRequestParam | CommitmentChangesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -242,8 +254,8 @@ class CommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python
-                names.
+            body: a `CommitmentChangesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -276,9 +288,9 @@ class CommitmentChanges:
 
     def update_status_many(
         self,
-        records: Sequence[CommitmentChangeStatusRow | Mapping[str, Any]],
+        records: Sequence[CommitmentChangeStatusRowParam | CommitmentChangeStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -303,8 +315,8 @@ class CommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `CommitmentChangeStatusRow` models or dicts of their fields by
+                Python name (`CommitmentChangeStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -364,7 +376,7 @@ class AsyncCommitmentChanges:
     async def import_(
         self,
         *,
-        body: CommitmentChangesImportRequest | Mapping[str, Any],
+        body: CommitmentChangesImportRequestParam | CommitmentChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -381,7 +393,8 @@ class AsyncCommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            body: a `CommitmentChangesImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -414,9 +427,9 @@ class AsyncCommitmentChanges:
 
     async def import_many(
         self,
-        records: Sequence[CommitmentChangesImportRow | Mapping[str, Any]],
+        records: Sequence[CommitmentChangesImportRowParam | CommitmentChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -440,8 +453,8 @@ class AsyncCommitmentChanges:
         `POST /api/v2/CommitmentChanges/Import` (CommitmentChangesImport).
 
         Args:
-            records: the records, as `CommitmentChangesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `CommitmentChangesImportRow` models or dicts of their fields by
+                Python name (`CommitmentChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -485,7 +498,7 @@ class AsyncCommitmentChanges:
     async def update(
         self,
         *,
-        body: CommitmentChangesUpdateRequest | Mapping[str, Any],
+        body: CommitmentChangesUpdateRequestParam | CommitmentChangesUpdateRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -507,7 +520,8 @@ class AsyncCommitmentChanges:
         unique combination).
 
         Args:
-            body: a `CommitmentChangesUpdateRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentChangesUpdateRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -536,7 +550,7 @@ class AsyncCommitmentChanges:
     async def update_status(
         self,
         *,
-        body: CommitmentChangesUpdateStatusRequest | Mapping[str, Any],
+        body: CommitmentChangesUpdateStatusRequestParam | CommitmentChangesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -553,8 +567,8 @@ class AsyncCommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            body: a `CommitmentChangesUpdateStatusRequest` or a mapping with its wire or Python
-                names.
+            body: a `CommitmentChangesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`CommitmentChangesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -587,9 +601,9 @@ class AsyncCommitmentChanges:
 
     async def update_status_many(
         self,
-        records: Sequence[CommitmentChangeStatusRow | Mapping[str, Any]],
+        records: Sequence[CommitmentChangeStatusRowParam | CommitmentChangeStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -613,8 +627,8 @@ class AsyncCommitmentChanges:
         `PUT /api/v2/CommitmentChanges/Status` (CommitmentChangesStatus).
 
         Args:
-            records: the records, as `CommitmentChangeStatusRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `CommitmentChangeStatusRow` models or dicts of their fields by
+                Python name (`CommitmentChangeStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

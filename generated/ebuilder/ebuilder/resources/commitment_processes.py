@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CommitmentProcessesImportRequestParam,
+        CommitmentProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "CommitmentProcesses",
     "AsyncCommitmentProcesses",
@@ -49,7 +56,7 @@ class CommitmentProcesses:
     def import_(
         self,
         *,
-        body: CommitmentProcessesImportRequest | Mapping[str, Any],
+        body: CommitmentProcessesImportRequestParam | CommitmentProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -73,7 +80,8 @@ class CommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentProcessesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -109,9 +117,9 @@ class CommitmentProcesses:
 
     def import_many(
         self,
-        records: Sequence[CommitmentProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[CommitmentProcessesImportRowParam | CommitmentProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -139,8 +147,8 @@ class CommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `CommitmentProcessesImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `CommitmentProcessesImportRow` models or dicts of their fields
+                by Python name (`CommitmentProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -202,7 +210,7 @@ class AsyncCommitmentProcesses:
     async def import_(
         self,
         *,
-        body: CommitmentProcessesImportRequest | Mapping[str, Any],
+        body: CommitmentProcessesImportRequestParam | CommitmentProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -226,7 +234,8 @@ class AsyncCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `CommitmentProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentProcessesImportRequest`, or a dict of its fields by Python name
+                (`CommitmentProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -262,9 +271,9 @@ class AsyncCommitmentProcesses:
 
     async def import_many(
         self,
-        records: Sequence[CommitmentProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[CommitmentProcessesImportRowParam | CommitmentProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -291,8 +300,8 @@ class AsyncCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `CommitmentProcessesImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `CommitmentProcessesImportRow` models or dicts of their fields
+                by Python name (`CommitmentProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,6 +35,16 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CommitmentsImportRequestParam,
+        CommitmentsImportRowParam,
+        CommitmentStatusRowParam,
+        CommitmentStatusUpdateOptionsParam,
+        CommitmentsUpdateStatusRequestParam,
+        CostImportOptionsParam,
+    )
+
 __all__ = [
     "Commitments",
     "AsyncCommitments",
@@ -52,7 +62,7 @@ class Commitments:
     def import_(
         self,
         *,
-        body: CommitmentsImportRequest | Mapping[str, Any],
+        body: CommitmentsImportRequestParam | CommitmentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -68,7 +78,8 @@ class Commitments:
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
-            body: a `CommitmentsImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentsImportRequest`, or a dict of its fields by Python name
+                (`CommitmentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -101,9 +112,9 @@ class Commitments:
 
     def import_many(
         self,
-        records: Sequence[CommitmentsImportRow | Mapping[str, Any]],
+        records: Sequence[CommitmentsImportRowParam | CommitmentsImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -128,8 +139,8 @@ class Commitments:
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
-            records: the records, as `CommitmentsImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `CommitmentsImportRow` models or dicts of their fields by
+                Python name (`CommitmentsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -173,7 +184,7 @@ class Commitments:
     def update_status(
         self,
         *,
-        body: CommitmentsUpdateStatusRequest | Mapping[str, Any],
+        body: CommitmentsUpdateStatusRequestParam | CommitmentsUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -191,7 +202,8 @@ class Commitments:
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
-            body: a `CommitmentsUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentsUpdateStatusRequest`, or a dict of its fields by Python name
+                (`CommitmentsUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -224,9 +236,9 @@ class Commitments:
 
     def update_status_many(
         self,
-        records: Sequence[CommitmentStatusRow | Mapping[str, Any]],
+        records: Sequence[CommitmentStatusRowParam | CommitmentStatusRow],
         *,
-        options: CommitmentStatusUpdateOptions | Mapping[str, Any] | None = None,
+        options: CommitmentStatusUpdateOptionsParam | CommitmentStatusUpdateOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -252,8 +264,8 @@ class Commitments:
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
-            records: the records, as `CommitmentStatusRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `CommitmentStatusRow` models or dicts of their fields by Python
+                name (`CommitmentStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -312,7 +324,7 @@ class AsyncCommitments:
     async def import_(
         self,
         *,
-        body: CommitmentsImportRequest | Mapping[str, Any],
+        body: CommitmentsImportRequestParam | CommitmentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -328,7 +340,8 @@ class AsyncCommitments:
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
-            body: a `CommitmentsImportRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentsImportRequest`, or a dict of its fields by Python name
+                (`CommitmentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -361,9 +374,9 @@ class AsyncCommitments:
 
     async def import_many(
         self,
-        records: Sequence[CommitmentsImportRow | Mapping[str, Any]],
+        records: Sequence[CommitmentsImportRowParam | CommitmentsImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -387,8 +400,8 @@ class AsyncCommitments:
         `POST /api/v2/Commitments/Import` (CommitmentsImport).
 
         Args:
-            records: the records, as `CommitmentsImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `CommitmentsImportRow` models or dicts of their fields by
+                Python name (`CommitmentsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -432,7 +445,7 @@ class AsyncCommitments:
     async def update_status(
         self,
         *,
-        body: CommitmentsUpdateStatusRequest | Mapping[str, Any],
+        body: CommitmentsUpdateStatusRequestParam | CommitmentsUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -450,7 +463,8 @@ class AsyncCommitments:
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
-            body: a `CommitmentsUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `CommitmentsUpdateStatusRequest`, or a dict of its fields by Python name
+                (`CommitmentsUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -483,9 +497,9 @@ class AsyncCommitments:
 
     async def update_status_many(
         self,
-        records: Sequence[CommitmentStatusRow | Mapping[str, Any]],
+        records: Sequence[CommitmentStatusRowParam | CommitmentStatusRow],
         *,
-        options: CommitmentStatusUpdateOptions | Mapping[str, Any] | None = None,
+        options: CommitmentStatusUpdateOptionsParam | CommitmentStatusUpdateOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -510,8 +524,8 @@ class AsyncCommitments:
         `PUT /api/v2/Commitments/StatusUpdate` (CommitmentsStatusUpdate).
 
         Args:
-            records: the records, as `CommitmentStatusRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `CommitmentStatusRow` models or dicts of their fields by Python
+                name (`CommitmentStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

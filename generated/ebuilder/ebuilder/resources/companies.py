@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,6 +27,9 @@ from .._response import (
 )
 from ..types import CompaniesImportRequest, CompanyRow, DirectoryImportOptions, ImportResponse
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import CompaniesImportRequestParam, CompanyRowParam, DirectoryImportOptionsParam
+
 __all__ = [
     "Companies",
     "AsyncCompanies",
@@ -44,7 +47,7 @@ class Companies:
     def import_(
         self,
         *,
-        body: CompaniesImportRequest | Mapping[str, Any],
+        body: CompaniesImportRequestParam | CompaniesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -60,7 +63,8 @@ class Companies:
         `POST /api/v2/Companies/Import` (CompaniesImport).
 
         Args:
-            body: a `CompaniesImportRequest` or a mapping with its wire or Python names.
+            body: a `CompaniesImportRequest`, or a dict of its fields by Python name
+                (`CompaniesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -93,9 +97,9 @@ class Companies:
 
     def import_many(
         self,
-        records: Sequence[CompanyRow | Mapping[str, Any]],
+        records: Sequence[CompanyRowParam | CompanyRow],
         *,
-        options: DirectoryImportOptions | Mapping[str, Any] | None = None,
+        options: DirectoryImportOptionsParam | DirectoryImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -120,8 +124,8 @@ class Companies:
         `POST /api/v2/Companies/Import` (CompaniesImport).
 
         Args:
-            records: the records, as `CompanyRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `CompanyRow` models or dicts of their fields by Python name
+                (`CompanyRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -179,7 +183,7 @@ class AsyncCompanies:
     async def import_(
         self,
         *,
-        body: CompaniesImportRequest | Mapping[str, Any],
+        body: CompaniesImportRequestParam | CompaniesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -195,7 +199,8 @@ class AsyncCompanies:
         `POST /api/v2/Companies/Import` (CompaniesImport).
 
         Args:
-            body: a `CompaniesImportRequest` or a mapping with its wire or Python names.
+            body: a `CompaniesImportRequest`, or a dict of its fields by Python name
+                (`CompaniesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -228,9 +233,9 @@ class AsyncCompanies:
 
     async def import_many(
         self,
-        records: Sequence[CompanyRow | Mapping[str, Any]],
+        records: Sequence[CompanyRowParam | CompanyRow],
         *,
-        options: DirectoryImportOptions | Mapping[str, Any] | None = None,
+        options: DirectoryImportOptionsParam | DirectoryImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -254,8 +259,8 @@ class AsyncCompanies:
         `POST /api/v2/Companies/Import` (CompaniesImport).
 
         Args:
-            records: the records, as `CompanyRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `CompanyRow` models or dicts of their fields by Python name
+                (`CompanyRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,6 +27,13 @@ from .._response import (
 )
 from ..types import ContactsImportRequest, ContactsImportRow, DirectoryImportOptions, ImportResponse
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        ContactsImportRequestParam,
+        ContactsImportRowParam,
+        DirectoryImportOptionsParam,
+    )
+
 __all__ = [
     "Contacts",
     "AsyncContacts",
@@ -44,7 +51,7 @@ class Contacts:
     def import_(
         self,
         *,
-        body: ContactsImportRequest | Mapping[str, Any],
+        body: ContactsImportRequestParam | ContactsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -59,7 +66,8 @@ class Contacts:
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
         Args:
-            body: a `ContactsImportRequest` or a mapping with its wire or Python names.
+            body: a `ContactsImportRequest`, or a dict of its fields by Python name
+                (`ContactsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -92,9 +100,9 @@ class Contacts:
 
     def import_many(
         self,
-        records: Sequence[ContactsImportRow | Mapping[str, Any]],
+        records: Sequence[ContactsImportRowParam | ContactsImportRow],
         *,
-        options: DirectoryImportOptions | Mapping[str, Any] | None = None,
+        options: DirectoryImportOptionsParam | DirectoryImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -120,8 +128,8 @@ class Contacts:
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
         Args:
-            records: the records, as `ContactsImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `ContactsImportRow` models or dicts of their fields by Python
+                name (`ContactsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -180,7 +188,7 @@ class AsyncContacts:
     async def import_(
         self,
         *,
-        body: ContactsImportRequest | Mapping[str, Any],
+        body: ContactsImportRequestParam | ContactsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -195,7 +203,8 @@ class AsyncContacts:
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
         Args:
-            body: a `ContactsImportRequest` or a mapping with its wire or Python names.
+            body: a `ContactsImportRequest`, or a dict of its fields by Python name
+                (`ContactsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -228,9 +237,9 @@ class AsyncContacts:
 
     async def import_many(
         self,
-        records: Sequence[ContactsImportRow | Mapping[str, Any]],
+        records: Sequence[ContactsImportRowParam | ContactsImportRow],
         *,
-        options: DirectoryImportOptions | Mapping[str, Any] | None = None,
+        options: DirectoryImportOptionsParam | DirectoryImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -255,8 +264,8 @@ class AsyncContacts:
         `POST /api/v2/Contacts/Import` (ContactsImport).
 
         Args:
-            records: the records, as `ContactsImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `ContactsImportRow` models or dicts of their fields by Python
+                name (`ContactsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

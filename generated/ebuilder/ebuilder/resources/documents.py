@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import httpx
 
-from .._base import to_wire_body
+from .._base import to_wire_body, wire_keys
 from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
@@ -43,6 +43,17 @@ from ..types import (
     ImportResponse,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CostImportOptionsParam,
+        DocumentCreateRequestParam,
+        DocumentMetadataRowParam,
+        DocumentsCreateAndUploadParam,
+        DocumentsImportRequestParam,
+        DocumentsUploadFileParam,
+        DocumentUploadRequestParam,
+    )
+
 __all__ = [
     "Documents",
     "AsyncDocuments",
@@ -60,7 +71,7 @@ class Documents:
     def create(
         self,
         *,
-        body: DocumentCreateRequest | Mapping[str, Any],
+        body: DocumentCreateRequestParam | DocumentCreateRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -83,7 +94,8 @@ class Documents:
         found.") (inferred, not documented).
 
         Args:
-            body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+            body: a `DocumentCreateRequest`, or a dict of its fields by Python name
+                (`DocumentCreateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -113,7 +125,7 @@ class Documents:
         self,
         source: str | os.PathLike[str] | BinaryIO | bytes,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: DocumentsCreateAndUploadParam | None = None,
         filename: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -132,7 +144,7 @@ class Documents:
 
         Args:
             source: a file path, a binary file object or bytes; streamed, never read whole.
-            body: the other fields of `DocumentCreateRequest`, with their wire or Python names.
+            body: the other fields of `DocumentCreateRequest` (the client fills in the rest).
             filename: the file's name (default: the name of `source`, when it has one).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -154,7 +166,9 @@ class Documents:
                 (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["DocumentsCreate"]
-        filled, stream = presigned_body(operation, source, body or {}, filename)
+        filled, stream = presigned_body(
+            operation, source, wire_keys(DocumentCreateRequest, body or {}), filename
+        )
         response = self._client.request(
             operation,
             json=to_wire_body(DocumentCreateRequest, filled),
@@ -167,7 +181,7 @@ class Documents:
     def import_(
         self,
         *,
-        body: DocumentsImportRequest | Mapping[str, Any],
+        body: DocumentsImportRequestParam | DocumentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -182,7 +196,8 @@ class Documents:
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
         Args:
-            body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
+            body: a `DocumentsImportRequest`, or a dict of its fields by Python name
+                (`DocumentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -215,9 +230,9 @@ class Documents:
 
     def import_many(
         self,
-        records: Sequence[DocumentMetadataRow | Mapping[str, Any]],
+        records: Sequence[DocumentMetadataRowParam | Mapping[str, Any] | DocumentMetadataRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -243,8 +258,8 @@ class Documents:
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
         Args:
-            records: the records, as `DocumentMetadataRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `DocumentMetadataRow` models or dicts of their fields by Python
+                name (`DocumentMetadataRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -287,7 +302,7 @@ class Documents:
     def upload(
         self,
         *,
-        body: DocumentUploadRequest | Mapping[str, Any],
+        body: DocumentUploadRequestParam | DocumentUploadRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -307,7 +322,8 @@ class Documents:
         found.") (inferred, not documented).
 
         Args:
-            body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+            body: a `DocumentUploadRequest`, or a dict of its fields by Python name
+                (`DocumentUploadRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -339,7 +355,7 @@ class Documents:
         self,
         source: str | os.PathLike[str] | BinaryIO | bytes,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: DocumentsUploadFileParam | None = None,
         filename: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -357,7 +373,7 @@ class Documents:
 
         Args:
             source: a file path, a binary file object or bytes.
-            body: the other fields of `DocumentUploadRequest`, with their wire or Python names.
+            body: the other fields of `DocumentUploadRequest` (the client fills in the rest).
             filename: the file's name for `fileName` (default: the name of `source`, when it has
                 one).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
@@ -379,9 +395,9 @@ class Documents:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
+        given = wire_keys(DocumentUploadRequest, body or {})
         wire = to_wire_body(
-            DocumentUploadRequest,
-            file_body(OPERATIONS["DocumentsUpload"], source, body or {}, filename),
+            DocumentUploadRequest, file_body(OPERATIONS["DocumentsUpload"], source, given, filename)
         )
         return self._client.request_model(
             OPERATIONS["DocumentsUpload"],
@@ -410,7 +426,7 @@ class AsyncDocuments:
     async def create(
         self,
         *,
-        body: DocumentCreateRequest | Mapping[str, Any],
+        body: DocumentCreateRequestParam | DocumentCreateRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -433,7 +449,8 @@ class AsyncDocuments:
         found.") (inferred, not documented).
 
         Args:
-            body: a `DocumentCreateRequest` or a mapping with its wire or Python names.
+            body: a `DocumentCreateRequest`, or a dict of its fields by Python name
+                (`DocumentCreateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -463,7 +480,7 @@ class AsyncDocuments:
         self,
         source: str | os.PathLike[str] | BinaryIO | bytes,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: DocumentsCreateAndUploadParam | None = None,
         filename: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -482,7 +499,7 @@ class AsyncDocuments:
 
         Args:
             source: a file path, a binary file object or bytes; streamed, never read whole.
-            body: the other fields of `DocumentCreateRequest`, with their wire or Python names.
+            body: the other fields of `DocumentCreateRequest` (the client fills in the rest).
             filename: the file's name (default: the name of `source`, when it has one).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -504,7 +521,9 @@ class AsyncDocuments:
                 (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["DocumentsCreate"]
-        filled, stream = presigned_body(operation, source, body or {}, filename)
+        filled, stream = presigned_body(
+            operation, source, wire_keys(DocumentCreateRequest, body or {}), filename
+        )
         response = await self._client.request(
             operation,
             json=to_wire_body(DocumentCreateRequest, filled),
@@ -517,7 +536,7 @@ class AsyncDocuments:
     async def import_(
         self,
         *,
-        body: DocumentsImportRequest | Mapping[str, Any],
+        body: DocumentsImportRequestParam | DocumentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -532,7 +551,8 @@ class AsyncDocuments:
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
         Args:
-            body: a `DocumentsImportRequest` or a mapping with its wire or Python names.
+            body: a `DocumentsImportRequest`, or a dict of its fields by Python name
+                (`DocumentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -565,9 +585,9 @@ class AsyncDocuments:
 
     async def import_many(
         self,
-        records: Sequence[DocumentMetadataRow | Mapping[str, Any]],
+        records: Sequence[DocumentMetadataRowParam | Mapping[str, Any] | DocumentMetadataRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -592,8 +612,8 @@ class AsyncDocuments:
         `POST /api/v2/Documents/Import` (DocumentsImport).
 
         Args:
-            records: the records, as `DocumentMetadataRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `DocumentMetadataRow` models or dicts of their fields by Python
+                name (`DocumentMetadataRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -636,7 +656,7 @@ class AsyncDocuments:
     async def upload(
         self,
         *,
-        body: DocumentUploadRequest | Mapping[str, Any],
+        body: DocumentUploadRequestParam | DocumentUploadRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -656,7 +676,8 @@ class AsyncDocuments:
         found.") (inferred, not documented).
 
         Args:
-            body: a `DocumentUploadRequest` or a mapping with its wire or Python names.
+            body: a `DocumentUploadRequest`, or a dict of its fields by Python name
+                (`DocumentUploadRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -688,7 +709,7 @@ class AsyncDocuments:
         self,
         source: str | os.PathLike[str] | BinaryIO | bytes,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: DocumentsUploadFileParam | None = None,
         filename: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -706,7 +727,7 @@ class AsyncDocuments:
 
         Args:
             source: a file path, a binary file object or bytes.
-            body: the other fields of `DocumentUploadRequest`, with their wire or Python names.
+            body: the other fields of `DocumentUploadRequest` (the client fills in the rest).
             filename: the file's name for `fileName` (default: the name of `source`, when it has
                 one).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
@@ -728,9 +749,9 @@ class AsyncDocuments:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
+        given = wire_keys(DocumentUploadRequest, body or {})
         wire = to_wire_body(
-            DocumentUploadRequest,
-            file_body(OPERATIONS["DocumentsUpload"], source, body or {}, filename),
+            DocumentUploadRequest, file_body(OPERATIONS["DocumentsUpload"], source, given, filename)
         )
         return await self._client.request_model(
             OPERATIONS["DocumentsUpload"],

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        InvoiceProcessesImportRequestParam,
+        InvoiceProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "InvoiceProcesses",
     "AsyncInvoiceProcesses",
@@ -49,7 +56,7 @@ class InvoiceProcesses:
     def import_(
         self,
         *,
-        body: InvoiceProcessesImportRequest | Mapping[str, Any],
+        body: InvoiceProcessesImportRequestParam | InvoiceProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -69,7 +76,8 @@ class InvoiceProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `InvoiceProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `InvoiceProcessesImportRequest`, or a dict of its fields by Python name
+                (`InvoiceProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -105,9 +113,9 @@ class InvoiceProcesses:
 
     def import_many(
         self,
-        records: Sequence[InvoiceProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[InvoiceProcessesImportRowParam | InvoiceProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -135,8 +143,8 @@ class InvoiceProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `InvoiceProcessesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `InvoiceProcessesImportRow` models or dicts of their fields by
+                Python name (`InvoiceProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -198,7 +206,7 @@ class AsyncInvoiceProcesses:
     async def import_(
         self,
         *,
-        body: InvoiceProcessesImportRequest | Mapping[str, Any],
+        body: InvoiceProcessesImportRequestParam | InvoiceProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -218,7 +226,8 @@ class AsyncInvoiceProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `InvoiceProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `InvoiceProcessesImportRequest`, or a dict of its fields by Python name
+                (`InvoiceProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -254,9 +263,9 @@ class AsyncInvoiceProcesses:
 
     async def import_many(
         self,
-        records: Sequence[InvoiceProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[InvoiceProcessesImportRowParam | InvoiceProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -283,8 +292,8 @@ class AsyncInvoiceProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `InvoiceProcessesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `InvoiceProcessesImportRow` models or dicts of their fields by
+                Python name (`InvoiceProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

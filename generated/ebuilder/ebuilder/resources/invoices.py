@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -34,6 +34,15 @@ from ..types import (
     InvoicesUpdateStatusRequest,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CostImportOptionsParam,
+        InvoicesImportRequestParam,
+        InvoicesImportRowParam,
+        InvoiceStatusRowParam,
+        InvoicesUpdateStatusRequestParam,
+    )
+
 __all__ = [
     "Invoices",
     "AsyncInvoices",
@@ -51,7 +60,7 @@ class Invoices:
     def import_(
         self,
         *,
-        body: InvoicesImportRequest | Mapping[str, Any],
+        body: InvoicesImportRequestParam | InvoicesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -65,7 +74,8 @@ class Invoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            body: a `InvoicesImportRequest` or a mapping with its wire or Python names.
+            body: a `InvoicesImportRequest`, or a dict of its fields by Python name
+                (`InvoicesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -98,9 +108,9 @@ class Invoices:
 
     def import_many(
         self,
-        records: Sequence[InvoicesImportRow | Mapping[str, Any]],
+        records: Sequence[InvoicesImportRowParam | InvoicesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -125,8 +135,8 @@ class Invoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            records: the records, as `InvoicesImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `InvoicesImportRow` models or dicts of their fields by Python
+                name (`InvoicesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -170,7 +180,7 @@ class Invoices:
     def update_status(
         self,
         *,
-        body: InvoicesUpdateStatusRequest | Mapping[str, Any],
+        body: InvoicesUpdateStatusRequestParam | InvoicesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -185,7 +195,8 @@ class Invoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            body: a `InvoicesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `InvoicesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`InvoicesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -218,9 +229,9 @@ class Invoices:
 
     def update_status_many(
         self,
-        records: Sequence[InvoiceStatusRow | Mapping[str, Any]],
+        records: Sequence[InvoiceStatusRowParam | InvoiceStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -245,8 +256,8 @@ class Invoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `InvoiceStatusRow` models or dicts of their fields by Python
+                name (`InvoiceStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -305,7 +316,7 @@ class AsyncInvoices:
     async def import_(
         self,
         *,
-        body: InvoicesImportRequest | Mapping[str, Any],
+        body: InvoicesImportRequestParam | InvoicesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -319,7 +330,8 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            body: a `InvoicesImportRequest` or a mapping with its wire or Python names.
+            body: a `InvoicesImportRequest`, or a dict of its fields by Python name
+                (`InvoicesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -352,9 +364,9 @@ class AsyncInvoices:
 
     async def import_many(
         self,
-        records: Sequence[InvoicesImportRow | Mapping[str, Any]],
+        records: Sequence[InvoicesImportRowParam | InvoicesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -378,8 +390,8 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/Import` (InvoicesImport).
 
         Args:
-            records: the records, as `InvoicesImportRow` models or mappings with their wire or
-                Python names.
+            records: the records, as `InvoicesImportRow` models or dicts of their fields by Python
+                name (`InvoicesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -423,7 +435,7 @@ class AsyncInvoices:
     async def update_status(
         self,
         *,
-        body: InvoicesUpdateStatusRequest | Mapping[str, Any],
+        body: InvoicesUpdateStatusRequestParam | InvoicesUpdateStatusRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -438,7 +450,8 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            body: a `InvoicesUpdateStatusRequest` or a mapping with its wire or Python names.
+            body: a `InvoicesUpdateStatusRequest`, or a dict of its fields by Python name
+                (`InvoicesUpdateStatusRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -471,9 +484,9 @@ class AsyncInvoices:
 
     async def update_status_many(
         self,
-        records: Sequence[InvoiceStatusRow | Mapping[str, Any]],
+        records: Sequence[InvoiceStatusRowParam | InvoiceStatusRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -497,8 +510,8 @@ class AsyncInvoices:
         `POST /api/v2/Invoices/StatusUpdate` (InvoicesStatusUpdate).
 
         Args:
-            records: the records, as `InvoiceStatusRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `InvoiceStatusRow` models or dicts of their fields by Python
+                name (`InvoiceStatusRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

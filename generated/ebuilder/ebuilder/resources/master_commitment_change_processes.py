@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        MasterCommitmentChangeProcessesImportRequestParam,
+        MasterCommitmentChangeProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "MasterCommitmentChangeProcesses",
     "AsyncMasterCommitmentChangeProcesses",
@@ -49,7 +56,8 @@ class MasterCommitmentChangeProcesses:
     def import_(
         self,
         *,
-        body: MasterCommitmentChangeProcessesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentChangeProcessesImportRequestParam
+        | MasterCommitmentChangeProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -70,8 +78,8 @@ class MasterCommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or
-                Python names.
+            body: a `MasterCommitmentChangeProcessesImportRequest`, or a dict of its fields by
+                Python name (`MasterCommitmentChangeProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -107,9 +115,11 @@ class MasterCommitmentChangeProcesses:
 
     def import_many(
         self,
-        records: Sequence[MasterCommitmentChangeProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[
+            MasterCommitmentChangeProcessesImportRowParam | MasterCommitmentChangeProcessesImportRow
+        ],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -139,8 +149,8 @@ class MasterCommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `MasterCommitmentChangeProcessesImportRow` models or mappings
-                with their wire or Python names.
+            records: the records, as `MasterCommitmentChangeProcessesImportRow` models or dicts of
+                their fields by Python name (`MasterCommitmentChangeProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -203,7 +213,8 @@ class AsyncMasterCommitmentChangeProcesses:
     async def import_(
         self,
         *,
-        body: MasterCommitmentChangeProcessesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentChangeProcessesImportRequestParam
+        | MasterCommitmentChangeProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -224,8 +235,8 @@ class AsyncMasterCommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentChangeProcessesImportRequest` or a mapping with its wire or
-                Python names.
+            body: a `MasterCommitmentChangeProcessesImportRequest`, or a dict of its fields by
+                Python name (`MasterCommitmentChangeProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -261,9 +272,11 @@ class AsyncMasterCommitmentChangeProcesses:
 
     async def import_many(
         self,
-        records: Sequence[MasterCommitmentChangeProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[
+            MasterCommitmentChangeProcessesImportRowParam | MasterCommitmentChangeProcessesImportRow
+        ],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -292,8 +305,8 @@ class AsyncMasterCommitmentChangeProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `MasterCommitmentChangeProcessesImportRow` models or mappings
-                with their wire or Python names.
+            records: the records, as `MasterCommitmentChangeProcessesImportRow` models or dicts of
+                their fields by Python name (`MasterCommitmentChangeProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     MasterCommitmentChangesImportRow,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CostImportOptionsParam,
+        MasterCommitmentChangesImportRequestParam,
+        MasterCommitmentChangesImportRowParam,
+    )
+
 __all__ = [
     "MasterCommitmentChanges",
     "AsyncMasterCommitmentChanges",
@@ -49,7 +56,7 @@ class MasterCommitmentChanges:
     def import_(
         self,
         *,
-        body: MasterCommitmentChangesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentChangesImportRequestParam | MasterCommitmentChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -63,8 +70,8 @@ class MasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            body: a `MasterCommitmentChangesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `MasterCommitmentChangesImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -97,9 +104,9 @@ class MasterCommitmentChanges:
 
     def import_many(
         self,
-        records: Sequence[MasterCommitmentChangesImportRow | Mapping[str, Any]],
+        records: Sequence[MasterCommitmentChangesImportRowParam | MasterCommitmentChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -124,8 +131,8 @@ class MasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            records: the records, as `MasterCommitmentChangesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `MasterCommitmentChangesImportRow` models or dicts of their
+                fields by Python name (`MasterCommitmentChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -184,7 +191,7 @@ class AsyncMasterCommitmentChanges:
     async def import_(
         self,
         *,
-        body: MasterCommitmentChangesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentChangesImportRequestParam | MasterCommitmentChangesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -198,8 +205,8 @@ class AsyncMasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            body: a `MasterCommitmentChangesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `MasterCommitmentChangesImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentChangesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -232,9 +239,9 @@ class AsyncMasterCommitmentChanges:
 
     async def import_many(
         self,
-        records: Sequence[MasterCommitmentChangesImportRow | Mapping[str, Any]],
+        records: Sequence[MasterCommitmentChangesImportRowParam | MasterCommitmentChangesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -258,8 +265,8 @@ class AsyncMasterCommitmentChanges:
         `POST /api/v2/MasterCommitmentChanges/Import` (MasterCommitmentChangesImport).
 
         Args:
-            records: the records, as `MasterCommitmentChangesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `MasterCommitmentChangesImportRow` models or dicts of their
+                fields by Python name (`MasterCommitmentChangesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

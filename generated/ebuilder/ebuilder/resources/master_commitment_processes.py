@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        MasterCommitmentProcessesImportRequestParam,
+        MasterCommitmentProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "MasterCommitmentProcesses",
     "AsyncMasterCommitmentProcesses",
@@ -49,7 +56,7 @@ class MasterCommitmentProcesses:
     def import_(
         self,
         *,
-        body: MasterCommitmentProcessesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentProcessesImportRequestParam | MasterCommitmentProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -71,8 +78,8 @@ class MasterCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `MasterCommitmentProcessesImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -108,9 +115,11 @@ class MasterCommitmentProcesses:
 
     def import_many(
         self,
-        records: Sequence[MasterCommitmentProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[
+            MasterCommitmentProcessesImportRowParam | MasterCommitmentProcessesImportRow
+        ],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -139,8 +148,8 @@ class MasterCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `MasterCommitmentProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `MasterCommitmentProcessesImportRow` models or dicts of their
+                fields by Python name (`MasterCommitmentProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -202,7 +211,7 @@ class AsyncMasterCommitmentProcesses:
     async def import_(
         self,
         *,
-        body: MasterCommitmentProcessesImportRequest | Mapping[str, Any],
+        body: MasterCommitmentProcessesImportRequestParam | MasterCommitmentProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -224,8 +233,8 @@ class AsyncMasterCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `MasterCommitmentProcessesImportRequest` or a mapping with its wire or Python
-                names.
+            body: a `MasterCommitmentProcessesImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -261,9 +270,11 @@ class AsyncMasterCommitmentProcesses:
 
     async def import_many(
         self,
-        records: Sequence[MasterCommitmentProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[
+            MasterCommitmentProcessesImportRowParam | MasterCommitmentProcessesImportRow
+        ],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -291,8 +302,8 @@ class AsyncMasterCommitmentProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `MasterCommitmentProcessesImportRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `MasterCommitmentProcessesImportRow` models or dicts of their
+                fields by Python name (`MasterCommitmentProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

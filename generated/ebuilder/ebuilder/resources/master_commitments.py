@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     MasterCommitmentsImportRow,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CostImportOptionsParam,
+        MasterCommitmentsImportRequestParam,
+        MasterCommitmentsImportRowParam,
+    )
+
 __all__ = [
     "MasterCommitments",
     "AsyncMasterCommitments",
@@ -49,7 +56,7 @@ class MasterCommitments:
     def import_(
         self,
         *,
-        body: MasterCommitmentsImportRequest | Mapping[str, Any],
+        body: MasterCommitmentsImportRequestParam | MasterCommitmentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -64,7 +71,8 @@ class MasterCommitments:
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
         Args:
-            body: a `MasterCommitmentsImportRequest` or a mapping with its wire or Python names.
+            body: a `MasterCommitmentsImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -97,9 +105,9 @@ class MasterCommitments:
 
     def import_many(
         self,
-        records: Sequence[MasterCommitmentsImportRow | Mapping[str, Any]],
+        records: Sequence[MasterCommitmentsImportRowParam | MasterCommitmentsImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -124,8 +132,8 @@ class MasterCommitments:
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
         Args:
-            records: the records, as `MasterCommitmentsImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `MasterCommitmentsImportRow` models or dicts of their fields by
+                Python name (`MasterCommitmentsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -184,7 +192,7 @@ class AsyncMasterCommitments:
     async def import_(
         self,
         *,
-        body: MasterCommitmentsImportRequest | Mapping[str, Any],
+        body: MasterCommitmentsImportRequestParam | MasterCommitmentsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -199,7 +207,8 @@ class AsyncMasterCommitments:
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
         Args:
-            body: a `MasterCommitmentsImportRequest` or a mapping with its wire or Python names.
+            body: a `MasterCommitmentsImportRequest`, or a dict of its fields by Python name
+                (`MasterCommitmentsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -232,9 +241,9 @@ class AsyncMasterCommitments:
 
     async def import_many(
         self,
-        records: Sequence[MasterCommitmentsImportRow | Mapping[str, Any]],
+        records: Sequence[MasterCommitmentsImportRowParam | MasterCommitmentsImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -258,8 +267,8 @@ class AsyncMasterCommitments:
         `POST /api/v2/MasterCommitments/Import` (MasterCommitmentsImport).
 
         Args:
-            records: the records, as `MasterCommitmentsImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `MasterCommitmentsImportRow` models or dicts of their fields by
+                Python name (`MasterCommitmentsImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

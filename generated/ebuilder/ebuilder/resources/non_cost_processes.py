@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -34,6 +34,15 @@ from ..types import (
     ProcessImportOptions,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        NonCostProcessesImportDynamicGridRequestParam,
+        NonCostProcessesImportDynamicGridRowParam,
+        NonCostProcessesImportRequestParam,
+        NonCostProcessesImportRowParam,
+        ProcessImportOptionsParam,
+    )
+
 __all__ = [
     "NonCostProcesses",
     "AsyncNonCostProcesses",
@@ -51,7 +60,7 @@ class NonCostProcesses:
     def import_(
         self,
         *,
-        body: NonCostProcessesImportRequest | Mapping[str, Any],
+        body: NonCostProcessesImportRequestParam | NonCostProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -74,7 +83,8 @@ class NonCostProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `NonCostProcessesImportRequest`, or a dict of its fields by Python name
+                (`NonCostProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -110,9 +120,9 @@ class NonCostProcesses:
 
     def import_many(
         self,
-        records: Sequence[NonCostProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[NonCostProcessesImportRowParam | NonCostProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -140,8 +150,8 @@ class NonCostProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `NonCostProcessesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `NonCostProcessesImportRow` models or dicts of their fields by
+                Python name (`NonCostProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -188,7 +198,8 @@ class NonCostProcesses:
     def import_dynamic_grid(
         self,
         *,
-        body: NonCostProcessesImportDynamicGridRequest | Mapping[str, Any],
+        body: NonCostProcessesImportDynamicGridRequestParam
+        | NonCostProcessesImportDynamicGridRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -207,8 +218,8 @@ class NonCostProcesses:
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python
-                names.
+            body: a `NonCostProcessesImportDynamicGridRequest`, or a dict of its fields by Python
+                name (`NonCostProcessesImportDynamicGridRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -241,7 +252,9 @@ class NonCostProcesses:
 
     def import_dynamic_grid_many(
         self,
-        records: Sequence[NonCostProcessesImportDynamicGridRow | Mapping[str, Any]],
+        records: Sequence[
+            NonCostProcessesImportDynamicGridRowParam | NonCostProcessesImportDynamicGridRow
+        ],
         *,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -268,8 +281,8 @@ class NonCostProcesses:
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            records: the records, as `NonCostProcessesImportDynamicGridRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `NonCostProcessesImportDynamicGridRow` models or dicts of their
+                fields by Python name (`NonCostProcessesImportDynamicGridRowParam`).
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.
@@ -326,7 +339,7 @@ class AsyncNonCostProcesses:
     async def import_(
         self,
         *,
-        body: NonCostProcessesImportRequest | Mapping[str, Any],
+        body: NonCostProcessesImportRequestParam | NonCostProcessesImportRequest,
         process_prefix: str | None = None,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
@@ -349,7 +362,8 @@ class AsyncNonCostProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            body: a `NonCostProcessesImportRequest` or a mapping with its wire or Python names.
+            body: a `NonCostProcessesImportRequest`, or a dict of its fields by Python name
+                (`NonCostProcessesImportRequestParam`).
             process_prefix: Which process the import targets, instead of options.processPrefix (the
                 public OpenAPI definition's query parameter). Give one of the two.
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
@@ -385,9 +399,9 @@ class AsyncNonCostProcesses:
 
     async def import_many(
         self,
-        records: Sequence[NonCostProcessesImportRow | Mapping[str, Any]],
+        records: Sequence[NonCostProcessesImportRowParam | NonCostProcessesImportRow],
         *,
-        options: ProcessImportOptions | Mapping[str, Any] | None = None,
+        options: ProcessImportOptionsParam | ProcessImportOptions | None = None,
         process_prefix: str | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -414,8 +428,8 @@ class AsyncNonCostProcesses:
         processPrefix); checked before sending (RequestValidationError).
 
         Args:
-            records: the records, as `NonCostProcessesImportRow` models or mappings with their wire
-                or Python names.
+            records: the records, as `NonCostProcessesImportRow` models or dicts of their fields by
+                Python name (`NonCostProcessesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -462,7 +476,8 @@ class AsyncNonCostProcesses:
     async def import_dynamic_grid(
         self,
         *,
-        body: NonCostProcessesImportDynamicGridRequest | Mapping[str, Any],
+        body: NonCostProcessesImportDynamicGridRequestParam
+        | NonCostProcessesImportDynamicGridRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -481,8 +496,8 @@ class AsyncNonCostProcesses:
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            body: a `NonCostProcessesImportDynamicGridRequest` or a mapping with its wire or Python
-                names.
+            body: a `NonCostProcessesImportDynamicGridRequest`, or a dict of its fields by Python
+                name (`NonCostProcessesImportDynamicGridRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -515,7 +530,9 @@ class AsyncNonCostProcesses:
 
     async def import_dynamic_grid_many(
         self,
-        records: Sequence[NonCostProcessesImportDynamicGridRow | Mapping[str, Any]],
+        records: Sequence[
+            NonCostProcessesImportDynamicGridRowParam | NonCostProcessesImportDynamicGridRow
+        ],
         *,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
@@ -541,8 +558,8 @@ class AsyncNonCostProcesses:
         `POST /api/v2/NonCostProcesses/DynamicGrid/Import` (NonCostProcessesDynamicGridImport).
 
         Args:
-            records: the records, as `NonCostProcessesImportDynamicGridRow` models or mappings with
-                their wire or Python names.
+            records: the records, as `NonCostProcessesImportDynamicGridRow` models or dicts of their
+                fields by Python name (`NonCostProcessesImportDynamicGridRowParam`).
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
             progress: `True` for a bar on stderr, or a callable `(done, total)`.

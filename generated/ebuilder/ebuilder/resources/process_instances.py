@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -16,6 +16,9 @@ from .._response import (
     to_raw_response_wrapper,
 )
 from ..types import CommentCreateRequest, CommentCreateResponse
+
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import CommentCreateRequestParam
 
 __all__ = [
     "ProcessInstances",
@@ -35,7 +38,7 @@ class ProcessInstances:
         self,
         process_instance_id: str,
         *,
-        body: CommentCreateRequest | Mapping[str, Any],
+        body: CommentCreateRequestParam | CommentCreateRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -63,7 +66,8 @@ class ProcessInstances:
             process_instance_id: GUID of the process instance. Only GUID syntax matters; the API
                 documentation's example GUIDs are not all version 4. Must be a valid uuid (checked
                 before sending).
-            body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+            body: a `CommentCreateRequest`, or a dict of its fields by Python name
+                (`CommentCreateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -109,7 +113,7 @@ class AsyncProcessInstances:
         self,
         process_instance_id: str,
         *,
-        body: CommentCreateRequest | Mapping[str, Any],
+        body: CommentCreateRequestParam | CommentCreateRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -137,7 +141,8 @@ class AsyncProcessInstances:
             process_instance_id: GUID of the process instance. Only GUID syntax matters; the API
                 documentation's example GUIDs are not all version 4. Must be a valid uuid (checked
                 before sending).
-            body: a `CommentCreateRequest` or a mapping with its wire or Python names.
+            body: a `CommentCreateRequest`, or a dict of its fields by Python name
+                (`CommentCreateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.

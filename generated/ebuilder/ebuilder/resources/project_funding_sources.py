@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,13 @@ from ..types import (
     ProjectFundingSourcesImportRow,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        CostImportOptionsParam,
+        ProjectFundingSourcesImportRequestParam,
+        ProjectFundingSourcesImportRowParam,
+    )
+
 __all__ = [
     "ProjectFundingSources",
     "AsyncProjectFundingSources",
@@ -49,7 +56,7 @@ class ProjectFundingSources:
     def import_(
         self,
         *,
-        body: ProjectFundingSourcesImportRequest | Mapping[str, Any],
+        body: ProjectFundingSourcesImportRequestParam | ProjectFundingSourcesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -63,7 +70,8 @@ class ProjectFundingSources:
         `POST /api/v2/ProjectFundingSources/Import` (ProjectFundingSourcesImport).
 
         Args:
-            body: a `ProjectFundingSourcesImportRequest` or a mapping with its wire or Python names.
+            body: a `ProjectFundingSourcesImportRequest`, or a dict of its fields by Python name
+                (`ProjectFundingSourcesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -96,9 +104,9 @@ class ProjectFundingSources:
 
     def import_many(
         self,
-        records: Sequence[ProjectFundingSourcesImportRow | Mapping[str, Any]],
+        records: Sequence[ProjectFundingSourcesImportRowParam | ProjectFundingSourcesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -124,8 +132,8 @@ class ProjectFundingSources:
         `POST /api/v2/ProjectFundingSources/Import` (ProjectFundingSourcesImport).
 
         Args:
-            records: the records, as `ProjectFundingSourcesImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `ProjectFundingSourcesImportRow` models or dicts of their
+                fields by Python name (`ProjectFundingSourcesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
@@ -184,7 +192,7 @@ class AsyncProjectFundingSources:
     async def import_(
         self,
         *,
-        body: ProjectFundingSourcesImportRequest | Mapping[str, Any],
+        body: ProjectFundingSourcesImportRequestParam | ProjectFundingSourcesImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -198,7 +206,8 @@ class AsyncProjectFundingSources:
         `POST /api/v2/ProjectFundingSources/Import` (ProjectFundingSourcesImport).
 
         Args:
-            body: a `ProjectFundingSourcesImportRequest` or a mapping with its wire or Python names.
+            body: a `ProjectFundingSourcesImportRequest`, or a dict of its fields by Python name
+                (`ProjectFundingSourcesImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -231,9 +240,9 @@ class AsyncProjectFundingSources:
 
     async def import_many(
         self,
-        records: Sequence[ProjectFundingSourcesImportRow | Mapping[str, Any]],
+        records: Sequence[ProjectFundingSourcesImportRowParam | ProjectFundingSourcesImportRow],
         *,
-        options: CostImportOptions | Mapping[str, Any] | None = None,
+        options: CostImportOptionsParam | CostImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -258,8 +267,8 @@ class AsyncProjectFundingSources:
         `POST /api/v2/ProjectFundingSources/Import` (ProjectFundingSourcesImport).
 
         Args:
-            records: the records, as `ProjectFundingSourcesImportRow` models or mappings with their
-                wire or Python names.
+            records: the records, as `ProjectFundingSourcesImportRow` models or dicts of their
+                fields by Python name (`ProjectFundingSourcesImportRowParam`).
             options: Import options. Every documented example sends them; the process imports cannot
                 run without processPrefix and importMode (see the operation). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,6 +27,9 @@ from .._response import (
 )
 from ..types import ImportResponse, ProjectImportOptions, ProjectRow, ProjectsImportRequest
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import ProjectImportOptionsParam, ProjectRowParam, ProjectsImportRequestParam
+
 __all__ = [
     "Projects",
     "AsyncProjects",
@@ -44,7 +47,7 @@ class Projects:
     def import_(
         self,
         *,
-        body: ProjectsImportRequest | Mapping[str, Any],
+        body: ProjectsImportRequestParam | ProjectsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -62,7 +65,8 @@ class Projects:
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
         Args:
-            body: a `ProjectsImportRequest` or a mapping with its wire or Python names.
+            body: a `ProjectsImportRequest`, or a dict of its fields by Python name
+                (`ProjectsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -95,9 +99,9 @@ class Projects:
 
     def import_many(
         self,
-        records: Sequence[ProjectRow | Mapping[str, Any]],
+        records: Sequence[ProjectRowParam | ProjectRow],
         *,
-        options: ProjectImportOptions | Mapping[str, Any] | None = None,
+        options: ProjectImportOptionsParam | ProjectImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -122,8 +126,8 @@ class Projects:
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
         Args:
-            records: the records, as `ProjectRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `ProjectRow` models or dicts of their fields by Python name
+                (`ProjectRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).
@@ -181,7 +185,7 @@ class AsyncProjects:
     async def import_(
         self,
         *,
-        body: ProjectsImportRequest | Mapping[str, Any],
+        body: ProjectsImportRequestParam | ProjectsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -199,7 +203,8 @@ class AsyncProjects:
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
         Args:
-            body: a `ProjectsImportRequest` or a mapping with its wire or Python names.
+            body: a `ProjectsImportRequest`, or a dict of its fields by Python name
+                (`ProjectsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -232,9 +237,9 @@ class AsyncProjects:
 
     async def import_many(
         self,
-        records: Sequence[ProjectRow | Mapping[str, Any]],
+        records: Sequence[ProjectRowParam | ProjectRow],
         *,
-        options: ProjectImportOptions | Mapping[str, Any] | None = None,
+        options: ProjectImportOptionsParam | ProjectImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -258,8 +263,8 @@ class AsyncProjects:
         `POST /api/v2/Projects/Import` (ProjectsImport).
 
         Args:
-            records: the records, as `ProjectRow` models or mappings with their wire or Python
-                names.
+            records: the records, as `ProjectRow` models or dicts of their fields by Python name
+                (`ProjectRowParam`).
             options: Import options (every documented example sends them). Repeated unchanged in
                 every batch of <operation>_many. Sent with every batch.
             batch_size: records per request (default 500).

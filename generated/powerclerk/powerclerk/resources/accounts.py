@@ -5,7 +5,7 @@ Account > Manage API Credentials); these API methods are known only from V1."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -17,6 +17,9 @@ from .._response import (
     to_raw_response_wrapper,
 )
 from ..types import CreateMfaSessionTokenRequest, MfaSessionTokenResponse
+
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import CreateMfaSessionTokenRequestParam
 
 __all__ = [
     "Accounts",
@@ -36,7 +39,7 @@ class Accounts:
     def create_mfa_session_token(
         self,
         *,
-        body: CreateMfaSessionTokenRequest | Mapping[str, Any] | None = None,
+        body: CreateMfaSessionTokenRequestParam | CreateMfaSessionTokenRequest | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -56,7 +59,8 @@ class Accounts:
         path.
 
         Args:
-            body: a `CreateMfaSessionTokenRequest` or a mapping with its wire or Python names.
+            body: a `CreateMfaSessionTokenRequest`, or a dict of its fields by Python name
+                (`CreateMfaSessionTokenRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -148,7 +152,7 @@ class AsyncAccounts:
     async def create_mfa_session_token(
         self,
         *,
-        body: CreateMfaSessionTokenRequest | Mapping[str, Any] | None = None,
+        body: CreateMfaSessionTokenRequestParam | CreateMfaSessionTokenRequest | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -168,7 +172,8 @@ class AsyncAccounts:
         path.
 
         Args:
-            body: a `CreateMfaSessionTokenRequest` or a mapping with its wire or Python names.
+            body: a `CreateMfaSessionTokenRequest`, or a dict of its fields by Python name
+                (`CreateMfaSessionTokenRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.

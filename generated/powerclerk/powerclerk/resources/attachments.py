@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import httpx
 
@@ -19,6 +19,9 @@ from .._response import (
     to_raw_response_wrapper,
 )
 from ..types import AttachmentMetadataResponse, SetAttachmentMetadataRequest, UntypedResponse
+
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import SetAttachmentMetadataRequestParam
 
 __all__ = [
     "Attachments",
@@ -206,7 +209,7 @@ class Attachments:
         project_id: str,
         attachment_id: str,
         *,
-        body: SetAttachmentMetadataRequest | Mapping[str, Any],
+        body: SetAttachmentMetadataRequestParam | SetAttachmentMetadataRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -232,7 +235,8 @@ class Attachments:
             attachment_id: The attachment (public or custom id). Accepts the public id of the
                 attachment definition, or its custom id when one is set (API documentation, "Custom
                 Ids").
-            body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
+            body: a `SetAttachmentMetadataRequest`, or a dict of its fields by Python name
+                (`SetAttachmentMetadataRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -652,7 +656,7 @@ class AsyncAttachments:
         project_id: str,
         attachment_id: str,
         *,
-        body: SetAttachmentMetadataRequest | Mapping[str, Any],
+        body: SetAttachmentMetadataRequestParam | SetAttachmentMetadataRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -678,7 +682,8 @@ class AsyncAttachments:
             attachment_id: The attachment (public or custom id). Accepts the public id of the
                 attachment definition, or its custom id when one is set (API documentation, "Custom
                 Ids").
-            body: a `SetAttachmentMetadataRequest` or a mapping with its wire or Python names.
+            body: a `SetAttachmentMetadataRequest`, or a dict of its fields by Python name
+                (`SetAttachmentMetadataRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.

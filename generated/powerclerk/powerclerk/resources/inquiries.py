@@ -5,7 +5,7 @@ yyyy-MM-ddTHH:mm:sszz; field lists were not retrieved, so the models are toleran
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -24,6 +24,9 @@ from ..types import (
     InquiryThreadUpdateRequest,
     SetInquiryNoteRequest,
 )
+
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import InquiryThreadUpdateRequestParam, SetInquiryNoteRequestParam
 
 __all__ = [
     "Inquiries",
@@ -45,7 +48,7 @@ class Inquiries:
         program_id: str,
         project_id: str,
         *,
-        body: SetInquiryNoteRequest | Mapping[str, Any] | None = None,
+        body: SetInquiryNoteRequestParam | Mapping[str, Any] | SetInquiryNoteRequest | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -69,7 +72,8 @@ class Inquiries:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
+            body: a `SetInquiryNoteRequest`, or a dict of its fields by Python name
+                (`SetInquiryNoteRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -189,7 +193,10 @@ class Inquiries:
         thread_id: str,
         external_thread_id: str,
         *,
-        body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
+        body: InquiryThreadUpdateRequestParam
+        | Mapping[str, Any]
+        | InquiryThreadUpdateRequest
+        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -213,7 +220,8 @@ class Inquiries:
             program_id: The program.
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
-            body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+            body: a `InquiryThreadUpdateRequest`, or a dict of its fields by Python name
+                (`InquiryThreadUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -250,7 +258,10 @@ class Inquiries:
         thread_id: str,
         thread_status: str,
         *,
-        body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
+        body: InquiryThreadUpdateRequestParam
+        | Mapping[str, Any]
+        | InquiryThreadUpdateRequest
+        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -273,7 +284,8 @@ class Inquiries:
             program_id: The program.
             thread_id: The inquiry thread.
             thread_status: The new thread status.
-            body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+            body: a `InquiryThreadUpdateRequest`, or a dict of its fields by Python name
+                (`InquiryThreadUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -325,7 +337,7 @@ class AsyncInquiries:
         program_id: str,
         project_id: str,
         *,
-        body: SetInquiryNoteRequest | Mapping[str, Any] | None = None,
+        body: SetInquiryNoteRequestParam | Mapping[str, Any] | SetInquiryNoteRequest | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -349,7 +361,8 @@ class AsyncInquiries:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetInquiryNoteRequest` or a mapping with its wire or Python names.
+            body: a `SetInquiryNoteRequest`, or a dict of its fields by Python name
+                (`SetInquiryNoteRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -469,7 +482,10 @@ class AsyncInquiries:
         thread_id: str,
         external_thread_id: str,
         *,
-        body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
+        body: InquiryThreadUpdateRequestParam
+        | Mapping[str, Any]
+        | InquiryThreadUpdateRequest
+        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -493,7 +509,8 @@ class AsyncInquiries:
             program_id: The program.
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
-            body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+            body: a `InquiryThreadUpdateRequest`, or a dict of its fields by Python name
+                (`InquiryThreadUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -530,7 +547,10 @@ class AsyncInquiries:
         thread_id: str,
         thread_status: str,
         *,
-        body: InquiryThreadUpdateRequest | Mapping[str, Any] | None = None,
+        body: InquiryThreadUpdateRequestParam
+        | Mapping[str, Any]
+        | InquiryThreadUpdateRequest
+        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -553,7 +573,8 @@ class AsyncInquiries:
             program_id: The program.
             thread_id: The inquiry thread.
             thread_status: The new thread status.
-            body: a `InquiryThreadUpdateRequest` or a mapping with its wire or Python names.
+            body: a `InquiryThreadUpdateRequest`, or a dict of its fields by Python name
+                (`InquiryThreadUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -34,6 +34,15 @@ from ..types import (
     SubmitProjectResponse,
     UntypedResponse,
 )
+
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        GetProjectByNumberRequestParam,
+        GetProjectsByDataRequestParam,
+        SetAssigneeRequestParam,
+        SetProjectDataRequestParam,
+        SetProjectOwnerRequestParam,
+    )
 
 __all__ = [
     "Projects",
@@ -151,7 +160,10 @@ class Projects:
         self,
         program_id: str,
         *,
-        body: GetProjectsByDataRequest | Mapping[str, Any] | None = None,
+        body: GetProjectsByDataRequestParam
+        | Mapping[str, Any]
+        | GetProjectsByDataRequest
+        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -173,7 +185,8 @@ class Projects:
 
         Args:
             program_id: The program.
-            body: a `GetProjectsByDataRequest` or a mapping with its wire or Python names.
+            body: a `GetProjectsByDataRequest`, or a dict of its fields by Python name
+                (`GetProjectsByDataRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -260,7 +273,10 @@ class Projects:
         self,
         program_id: str,
         *,
-        body: GetProjectByNumberRequest | Mapping[str, Any] | None = None,
+        body: GetProjectByNumberRequestParam
+        | Mapping[str, Any]
+        | GetProjectByNumberRequest
+        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -276,7 +292,8 @@ class Projects:
 
         Args:
             program_id: The program.
-            body: a `GetProjectByNumberRequest` or a mapping with its wire or Python names.
+            body: a `GetProjectByNumberRequest`, or a dict of its fields by Python name
+                (`GetProjectByNumberRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -576,7 +593,7 @@ class Projects:
         program_id: str,
         project_id: str,
         *,
-        body: SetAssigneeRequest | Mapping[str, Any] | None = None,
+        body: SetAssigneeRequestParam | Mapping[str, Any] | SetAssigneeRequest | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -599,7 +616,8 @@ class Projects:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetAssigneeRequest` or a mapping with its wire or Python names.
+            body: a `SetAssigneeRequest`, or a dict of its fields by Python name
+                (`SetAssigneeRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -632,7 +650,7 @@ class Projects:
         project_id: str,
         form_id: str,
         *,
-        body: SetProjectDataRequest | Mapping[str, Any],
+        body: SetProjectDataRequestParam | SetProjectDataRequest,
         run_followup_actions: bool | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -659,7 +677,8 @@ class Projects:
                 ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its
                 custom id when one is set (API documentation, "Custom Ids").
-            body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
+            body: a `SetProjectDataRequest`, or a dict of its fields by Python name
+                (`SetProjectDataRequestParam`).
             run_followup_actions: Run the form's follow-up actions (non-draft writes only).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -694,7 +713,7 @@ class Projects:
         project_id: str,
         form_id: str,
         *,
-        body: SetProjectDataRequest | Mapping[str, Any],
+        body: SetProjectDataRequestParam | SetProjectDataRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -721,7 +740,8 @@ class Projects:
                 ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its
                 custom id when one is set (API documentation, "Custom Ids").
-            body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
+            body: a `SetProjectDataRequest`, or a dict of its fields by Python name
+                (`SetProjectDataRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -753,7 +773,7 @@ class Projects:
         program_id: str,
         project_id: str,
         *,
-        body: SetProjectOwnerRequest | Mapping[str, Any],
+        body: SetProjectOwnerRequestParam | SetProjectOwnerRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -772,7 +792,8 @@ class Projects:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetProjectOwnerRequest` or a mapping with its wire or Python names.
+            body: a `SetProjectOwnerRequest`, or a dict of its fields by Python name
+                (`SetProjectOwnerRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -983,7 +1004,10 @@ class AsyncProjects:
         self,
         program_id: str,
         *,
-        body: GetProjectsByDataRequest | Mapping[str, Any] | None = None,
+        body: GetProjectsByDataRequestParam
+        | Mapping[str, Any]
+        | GetProjectsByDataRequest
+        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1005,7 +1029,8 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            body: a `GetProjectsByDataRequest` or a mapping with its wire or Python names.
+            body: a `GetProjectsByDataRequest`, or a dict of its fields by Python name
+                (`GetProjectsByDataRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -1092,7 +1117,10 @@ class AsyncProjects:
         self,
         program_id: str,
         *,
-        body: GetProjectByNumberRequest | Mapping[str, Any] | None = None,
+        body: GetProjectByNumberRequestParam
+        | Mapping[str, Any]
+        | GetProjectByNumberRequest
+        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1108,7 +1136,8 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            body: a `GetProjectByNumberRequest` or a mapping with its wire or Python names.
+            body: a `GetProjectByNumberRequest`, or a dict of its fields by Python name
+                (`GetProjectByNumberRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -1408,7 +1437,7 @@ class AsyncProjects:
         program_id: str,
         project_id: str,
         *,
-        body: SetAssigneeRequest | Mapping[str, Any] | None = None,
+        body: SetAssigneeRequestParam | Mapping[str, Any] | SetAssigneeRequest | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1431,7 +1460,8 @@ class AsyncProjects:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetAssigneeRequest` or a mapping with its wire or Python names.
+            body: a `SetAssigneeRequest`, or a dict of its fields by Python name
+                (`SetAssigneeRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -1464,7 +1494,7 @@ class AsyncProjects:
         project_id: str,
         form_id: str,
         *,
-        body: SetProjectDataRequest | Mapping[str, Any],
+        body: SetProjectDataRequestParam | SetProjectDataRequest,
         run_followup_actions: bool | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1491,7 +1521,8 @@ class AsyncProjects:
                 ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its
                 custom id when one is set (API documentation, "Custom Ids").
-            body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
+            body: a `SetProjectDataRequest`, or a dict of its fields by Python name
+                (`SetProjectDataRequestParam`).
             run_followup_actions: Run the form's follow-up actions (non-draft writes only).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -1526,7 +1557,7 @@ class AsyncProjects:
         project_id: str,
         form_id: str,
         *,
-        body: SetProjectDataRequest | Mapping[str, Any],
+        body: SetProjectDataRequestParam | SetProjectDataRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1553,7 +1584,8 @@ class AsyncProjects:
                 ProjectId works.
             form_id: The form (public or custom id). Accepts the public id of the form, or its
                 custom id when one is set (API documentation, "Custom Ids").
-            body: a `SetProjectDataRequest` or a mapping with its wire or Python names.
+            body: a `SetProjectDataRequest`, or a dict of its fields by Python name
+                (`SetProjectDataRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -1585,7 +1617,7 @@ class AsyncProjects:
         program_id: str,
         project_id: str,
         *,
-        body: SetProjectOwnerRequest | Mapping[str, Any],
+        body: SetProjectOwnerRequestParam | SetProjectOwnerRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1604,7 +1636,8 @@ class AsyncProjects:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetProjectOwnerRequest` or a mapping with its wire or Python names.
+            body: a `SetProjectOwnerRequest`, or a dict of its fields by Python name
+                (`SetProjectOwnerRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -16,6 +16,9 @@ from .._response import (
     to_raw_response_wrapper,
 )
 from ..types import SetProjectStatusReportAsRequest, StatusHistoryResponse, UntypedResponse
+
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import SetProjectStatusReportAsRequestParam
 
 __all__ = [
     "Statuses",
@@ -144,7 +147,7 @@ class Statuses:
         program_id: str,
         project_id: str,
         *,
-        body: SetProjectStatusReportAsRequest | Mapping[str, Any],
+        body: SetProjectStatusReportAsRequestParam | SetProjectStatusReportAsRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -171,7 +174,8 @@ class Statuses:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+            body: a `SetProjectStatusReportAsRequest`, or a dict of its fields by Python name
+                (`SetProjectStatusReportAsRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -328,7 +332,7 @@ class AsyncStatuses:
         program_id: str,
         project_id: str,
         *,
-        body: SetProjectStatusReportAsRequest | Mapping[str, Any],
+        body: SetProjectStatusReportAsRequestParam | SetProjectStatusReportAsRequest,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -355,7 +359,8 @@ class AsyncStatuses:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetProjectStatusReportAsRequest` or a mapping with its wire or Python names.
+            body: a `SetProjectStatusReportAsRequest`, or a dict of its fields by Python name
+                (`SetProjectStatusReportAsRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.

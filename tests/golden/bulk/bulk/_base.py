@@ -130,6 +130,13 @@ def _python_path(model: type[BaseModel], wire_path: tuple[str | int, ...]) -> tu
     return tuple(path)
 
 
+def wire_keys(model: type[WireModel], body: Mapping[str, Any]) -> dict[str, Any]:
+    """A body's top-level keys by wire name (a Python name renamed, any other key kept), so that
+    a helper filling a field in sees whether the caller gave it, under either name."""
+    wire = {name: field.alias or name for name, field in model.model_fields.items()}
+    return {wire.get(key, key): value for key, value in body.items()}
+
+
 def to_wire_body(model: type[WireModel], body: WireModel | Mapping[str, Any]) -> dict[str, Any]:
     """Validate a request body (a model or a mapping) before sending, and return its wire form.
     A body the model refuses raises RequestValidationError naming every field at fault."""

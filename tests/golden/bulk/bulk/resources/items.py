@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import httpx
 
-from .._base import to_wire_body
+from .._base import to_wire_body, wire_keys
 from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
@@ -43,6 +43,17 @@ from ..types import (
     Outcome,
 )
 
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import (
+        ImportOptionsParam,
+        InlineFileParam,
+        ItemRowParam,
+        ItemsCreateFileAndUploadParam,
+        ItemsImportRequestParam,
+        ItemsUploadFileParam,
+        NewFileParam,
+    )
+
 __all__ = [
     "Items",
     "AsyncItems",
@@ -60,7 +71,7 @@ class Items:
     def create_file(
         self,
         *,
-        body: NewFile | Mapping[str, Any],
+        body: NewFileParam | NewFile,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -71,7 +82,7 @@ class Items:
         `POST /api/v1/Files/Create` (FilesCreate).
 
         Args:
-            body: a `NewFile` or a mapping with its wire or Python names.
+            body: a `NewFile`, or a dict of its fields by Python name (`NewFileParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -101,7 +112,7 @@ class Items:
         self,
         source: str | os.PathLike[str] | BinaryIO | bytes,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: ItemsCreateFileAndUploadParam | None = None,
         filename: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -119,7 +130,7 @@ class Items:
 
         Args:
             source: a file path, a binary file object or bytes; streamed, never read whole.
-            body: the other fields of `NewFile`, with their wire or Python names.
+            body: the other fields of `NewFile` (the client fills in the rest).
             filename: the file's name (default: the name of `source`, when it has one).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -141,7 +152,7 @@ class Items:
                 (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["FilesCreate"]
-        filled, stream = presigned_body(operation, source, body or {}, filename)
+        filled, stream = presigned_body(operation, source, wire_keys(NewFile, body or {}), filename)
         response = self._client.request(
             operation,
             json=to_wire_body(NewFile, filled),
@@ -154,7 +165,7 @@ class Items:
     def import_(
         self,
         *,
-        body: ItemsImportRequest | Mapping[str, Any],
+        body: ItemsImportRequestParam | ItemsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -166,7 +177,8 @@ class Items:
         `POST /api/v1/Items/Import` (ItemsImport).
 
         Args:
-            body: a `ItemsImportRequest` or a mapping with its wire or Python names.
+            body: a `ItemsImportRequest`, or a dict of its fields by Python name
+                (`ItemsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -199,9 +211,9 @@ class Items:
 
     def import_many(
         self,
-        records: Sequence[ItemRow | Mapping[str, Any]],
+        records: Sequence[ItemRowParam | ItemRow],
         *,
-        options: ImportOptions | Mapping[str, Any] | None = None,
+        options: ImportOptionsParam | ImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -226,7 +238,8 @@ class Items:
         `POST /api/v1/Items/Import` (ItemsImport).
 
         Args:
-            records: the records, as `ItemRow` models or mappings with their wire or Python names.
+            records: the records, as `ItemRow` models or dicts of their fields by Python name
+                (`ItemRowParam`).
             options: options Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
@@ -268,7 +281,7 @@ class Items:
     def upload(
         self,
         *,
-        body: InlineFile | Mapping[str, Any],
+        body: InlineFileParam | InlineFile,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -279,7 +292,7 @@ class Items:
         `POST /api/v1/Files/Upload` (FilesUpload).
 
         Args:
-            body: a `InlineFile` or a mapping with its wire or Python names.
+            body: a `InlineFile`, or a dict of its fields by Python name (`InlineFileParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -311,7 +324,7 @@ class Items:
         self,
         source: str | os.PathLike[str] | BinaryIO | bytes,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: ItemsUploadFileParam | None = None,
         filename: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -328,7 +341,7 @@ class Items:
 
         Args:
             source: a file path, a binary file object or bytes.
-            body: the other fields of `InlineFile`, with their wire or Python names.
+            body: the other fields of `InlineFile` (the client fills in the rest).
             filename: the file's name for `fileName` (default: the name of `source`, when it has
                 one).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
@@ -350,8 +363,9 @@ class Items:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
+        given = wire_keys(InlineFile, body or {})
         wire = to_wire_body(
-            InlineFile, file_body(OPERATIONS["FilesUpload"], source, body or {}, filename)
+            InlineFile, file_body(OPERATIONS["FilesUpload"], source, given, filename)
         )
         return self._client.request_model(
             OPERATIONS["FilesUpload"],
@@ -380,7 +394,7 @@ class AsyncItems:
     async def create_file(
         self,
         *,
-        body: NewFile | Mapping[str, Any],
+        body: NewFileParam | NewFile,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -391,7 +405,7 @@ class AsyncItems:
         `POST /api/v1/Files/Create` (FilesCreate).
 
         Args:
-            body: a `NewFile` or a mapping with its wire or Python names.
+            body: a `NewFile`, or a dict of its fields by Python name (`NewFileParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -421,7 +435,7 @@ class AsyncItems:
         self,
         source: str | os.PathLike[str] | BinaryIO | bytes,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: ItemsCreateFileAndUploadParam | None = None,
         filename: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -439,7 +453,7 @@ class AsyncItems:
 
         Args:
             source: a file path, a binary file object or bytes; streamed, never read whole.
-            body: the other fields of `NewFile`, with their wire or Python names.
+            body: the other fields of `NewFile` (the client fills in the rest).
             filename: the file's name (default: the name of `source`, when it has one).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -461,7 +475,7 @@ class AsyncItems:
                 (`APITimeoutError`), after the retries.
         """
         operation = OPERATIONS["FilesCreate"]
-        filled, stream = presigned_body(operation, source, body or {}, filename)
+        filled, stream = presigned_body(operation, source, wire_keys(NewFile, body or {}), filename)
         response = await self._client.request(
             operation,
             json=to_wire_body(NewFile, filled),
@@ -474,7 +488,7 @@ class AsyncItems:
     async def import_(
         self,
         *,
-        body: ItemsImportRequest | Mapping[str, Any],
+        body: ItemsImportRequestParam | ItemsImportRequest,
         strict: bool = False,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -486,7 +500,8 @@ class AsyncItems:
         `POST /api/v1/Items/Import` (ItemsImport).
 
         Args:
-            body: a `ItemsImportRequest` or a mapping with its wire or Python names.
+            body: a `ItemsImportRequest`, or a dict of its fields by Python name
+                (`ItemsImportRequestParam`).
             strict: raise `BatchFailedError` when a record failed, instead of returning the result.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
@@ -519,9 +534,9 @@ class AsyncItems:
 
     async def import_many(
         self,
-        records: Sequence[ItemRow | Mapping[str, Any]],
+        records: Sequence[ItemRowParam | ItemRow],
         *,
-        options: ImportOptions | Mapping[str, Any] | None = None,
+        options: ImportOptionsParam | ImportOptions | None = None,
         batch_size: int = 500,
         on_failure: OnFailure = "continue",
         progress: Progress = False,
@@ -545,7 +560,8 @@ class AsyncItems:
         `POST /api/v1/Items/Import` (ItemsImport).
 
         Args:
-            records: the records, as `ItemRow` models or mappings with their wire or Python names.
+            records: the records, as `ItemRow` models or dicts of their fields by Python name
+                (`ItemRowParam`).
             options: options Sent with every batch.
             batch_size: records per request (default 500).
             on_failure: `"continue"` with the next batch after failures, or `"stop"`.
@@ -587,7 +603,7 @@ class AsyncItems:
     async def upload(
         self,
         *,
-        body: InlineFile | Mapping[str, Any],
+        body: InlineFileParam | InlineFile,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -598,7 +614,7 @@ class AsyncItems:
         `POST /api/v1/Files/Upload` (FilesUpload).
 
         Args:
-            body: a `InlineFile` or a mapping with its wire or Python names.
+            body: a `InlineFile`, or a dict of its fields by Python name (`InlineFileParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -630,7 +646,7 @@ class AsyncItems:
         self,
         source: str | os.PathLike[str] | BinaryIO | bytes,
         *,
-        body: Mapping[str, Any] | None = None,
+        body: ItemsUploadFileParam | None = None,
         filename: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -647,7 +663,7 @@ class AsyncItems:
 
         Args:
             source: a file path, a binary file object or bytes.
-            body: the other fields of `InlineFile`, with their wire or Python names.
+            body: the other fields of `InlineFile` (the client fills in the rest).
             filename: the file's name for `fileName` (default: the name of `source`, when it has
                 one).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
@@ -669,8 +685,9 @@ class AsyncItems:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
+        given = wire_keys(InlineFile, body or {})
         wire = to_wire_body(
-            InlineFile, file_body(OPERATIONS["FilesUpload"], source, body or {}, filename)
+            InlineFile, file_body(OPERATIONS["FilesUpload"], source, given, filename)
         )
         return await self._client.request_model(
             OPERATIONS["FilesUpload"],

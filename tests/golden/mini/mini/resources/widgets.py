@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -17,6 +17,9 @@ from .._response import (
     to_raw_response_wrapper,
 )
 from ..types import NewWidget, Widget, WidgetList
+
+if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
+    from ..params import NewWidgetParam
 
 __all__ = [
     "Widgets",
@@ -36,7 +39,7 @@ class Widgets:
         self,
         shop_id: str,
         *,
-        body: NewWidget | Mapping[str, Any],
+        body: NewWidgetParam | NewWidget,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -50,7 +53,7 @@ class Widgets:
 
         Args:
             shop_id: ShopId
-            body: a `NewWidget` or a mapping with its wire or Python names.
+            body: a `NewWidget`, or a dict of its fields by Python name (`NewWidgetParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -228,7 +231,7 @@ class AsyncWidgets:
         self,
         shop_id: str,
         *,
-        body: NewWidget | Mapping[str, Any],
+        body: NewWidgetParam | NewWidget,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -242,7 +245,7 @@ class AsyncWidgets:
 
         Args:
             shop_id: ShopId
-            body: a `NewWidget` or a mapping with its wire or Python names.
+            body: a `NewWidget`, or a dict of its fields by Python name (`NewWidgetParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
