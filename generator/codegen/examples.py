@@ -5,15 +5,28 @@ the type. How a call passes its body is decided here, in `body_arguments`, for e
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from generator.codegen.quickstart import LocalEmulator
-from generator.model.ir import Api, Field, Model, Operation, Param, TypeRef
+from generator.model import paths
+from generator.model.ir import Api, Field, Model, Move, Operation, Param, TypeRef
 from generator.model.scalars import FORMATS, SCALARS
 
 Arguments = list[tuple[str, Any]]  # (Python argument name, value), in call order
 
 _DEPTH = 3  # nested models an example body walks into
+
+
+@dataclass(frozen=True)
+class V1Record:
+    """One record of a model, as the V1 API sent it and as V2 does (by wire names), with the
+    moves that turn one into the other and the Python attributes each moved value is read at."""
+
+    model: Model
+    v1: dict[str, Any]
+    v2: dict[str, Any]
+    moves: tuple[tuple[Move, tuple[str, ...]], ...]
 
 
 class Examples:
@@ -27,33 +40,59 @@ class Examples:
     def body(self, model: Model, *leave_out: str) -> dict[str, Any]:
         """An example body of a model by Python names: every required field and every field
         with an example; `leave_out` names (by wire name) fields the client fills in itself."""
-        return self._model(model, 0, leave_out)
+        return self._model(model, 0, "python_name", leave_out)
 
-    def _model(self, model: Model | None, depth: int, leave_out: tuple[str, ...] = ()) -> Any:
+    def wire_body(self, model: Model) -> dict[str, Any]:
+        """The same example by wire names: a document as the API sends it."""
+        return self._model(model, 0, "wire_name")
+
+    def _model(self, model: Model | None, depth: int, key: str,
+               leave_out: tuple[str, ...] = ()) -> Any:
         if model is None or depth > _DEPTH:
             return {}
-        return {f.python_name: self._field(f, depth) for f in model.fields
+        return {getattr(f, key): self._field(f, depth, key) for f in model.fields
                 if f.wire_name not in leave_out and (f.required or _leads_to_example(f, depth))}
 
-    def _field(self, field: Field, depth: int) -> Any:
+    def _field(self, field: Field, depth: int, key: str) -> Any:
         if field.example is not None:
             return [field.example] if field.type.kind == "list" else field.example
         if field.enum:
             return field.enum[0]
         if field.format in FORMATS:
             return FORMATS[field.format].example
-        return self._value(field.type, depth + 1)
+        return self._value(field.type, depth + 1, key)
 
-    def _value(self, ref: TypeRef, depth: int) -> Any:
+    def _value(self, ref: TypeRef, depth: int, key: str) -> Any:
         if ref.kind == "union":
-            return self._value(ref.options[0], depth)
+            return self._value(ref.options[0], depth, key)
         if ref.kind == "scalar":
             return SCALARS[ref.name].example
         if ref.kind in ("list", "map"):
             assert ref.item is not None
-            inner = self._value(ref.item, depth + 1)
+            inner = self._value(ref.item, depth + 1, key)
             return [inner] if ref.kind == "list" else {"key": inner}
-        return self._model(ref.model, depth)
+        return self._model(ref.model, depth, key)
+
+    def v1_record(self) -> V1Record | None:
+        """MIGRATION.md's example: the first model with V1 names moved to places outside lists,
+        as V1 sent it and as V2 does; None when no model has such a move."""
+        for model in self.api.models:
+            moved = [(mv, end) for mv in model.moves
+                     if mv.legacy_name and "." not in mv.from_path and "[]" not in mv.to_path
+                     and (end := paths.resolve(model, mv.to_path)) is not None
+                     and end.type.kind == "scalar"]
+            if not moved:
+                continue
+            v2, v1 = self.wire_body(model), self.wire_body(model)
+            for move, end in moved:
+                *parents, leaf = move.to_path.split(".")
+                value = _take(v1, parents, leaf)
+                if value is None:
+                    value = self._field(end.fields[-1], 0, "wire_name")
+                _place(v2, parents, leaf, value)
+                v1[move.from_path] = value
+            return V1Record(model, v1, v2, tuple((mv, end.attrs) for mv, end in moved))
+        return None
 
     def param(self, param: Param) -> Any:
         """A parameter's value: the spec's example, else an id the emulator creates at start,
@@ -126,3 +165,23 @@ def _leads_to_example(field: Field, depth: int) -> bool:
     model = ref.model if ref is not None and ref.kind == "model" else None
     return model is not None and depth < _DEPTH and any(
         _leads_to_example(f, depth + 1) for f in model.fields)
+
+
+def _take(document: dict[str, Any], parents: list[str], leaf: str) -> Any:
+    """Remove and return the value at parents.leaf (None when absent); a parent object left
+    empty goes too."""
+    if not parents:
+        return document.pop(leaf, None)
+    inner = document.get(parents[0])
+    if not isinstance(inner, dict):
+        return None
+    value = _take(inner, parents[1:], leaf)
+    if not inner:
+        del document[parents[0]]
+    return value
+
+
+def _place(document: dict[str, Any], parents: list[str], leaf: str, value: Any) -> None:
+    for name in parents:
+        document = document.setdefault(name, {})
+    document[leaf] = value
