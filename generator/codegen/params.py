@@ -9,9 +9,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from generator.model.ir import Api, Field, Model, Operation, TypeRef
+from generator.model.names import DICT_SUFFIX
 from generator.model.scalars import SCALARS
 
-SUFFIX = "Param"  # `ProjectRow` -> `ProjectRowParam`
+SUFFIX = DICT_SUFFIX  # `ProjectRow` -> `ProjectRowParam`
 
 
 @dataclass(frozen=True)

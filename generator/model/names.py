@@ -8,6 +8,9 @@ import keyword
 import re
 import unicodedata
 
+# The TypedDict of a request model `X` is `XParam` (a package's params.py); validation keeps
+# model names off these.
+DICT_SUFFIX = "Param"
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 # Names that would shadow something a generated class or module relies on.

@@ -26,7 +26,14 @@ from generator.model.build import (
     reachable,
 )
 from generator.model.ir import PATH_PARAM, Api, Model, TypeRef
-from generator.model.names import BUILTIN_TYPES, field_name, is_identifier, pascal, snake
+from generator.model.names import (
+    BUILTIN_TYPES,
+    DICT_SUFFIX,
+    field_name,
+    is_identifier,
+    pascal,
+    snake,
+)
 from generator.model.scalars import FORMATS, SCALARS
 from generator.spec import surface
 from generator.spec.errors import Loc, Problem, SpecError
@@ -175,19 +182,32 @@ class _Checker:
         why = surface.package_name_problem(api["name"])
         if why:
             self.error(doc, ["api", "name"], f"{why}; choose another API name")
-        classes: dict[str, str] = {}
-        for cls in (api["client_class"], "Async" + api["client_class"]):
-            if cls in surface.module_names():
-                self.error(doc, ["api", "client_class"],
-                           f"{cls!r} is a name the package already exports or imports")
-            classes[cls] = "the client class"
+        # generated class or exported name -> what it is, for the messages
+        classes: dict[str, str] = dict.fromkeys(
+            surface.package_exports() - surface.module_names(), "a name the package exports")
+        for suffix in sorted(surface.client_class_suffixes()):
+            for cls in (api["client_class"] + suffix, "Async" + api["client_class"] + suffix):
+                if cls in surface.module_names() or cls in classes:
+                    self.error(doc, ["api", "client_class"],
+                               f"{cls!r} is a name the package already exports or imports")
+                classes[cls] = f"the client class {cls}"
+        resources = {d.data["resource"]: d for d in self.docs if d.data.get("resource")}
+        for resource, rdoc in resources.items():
+            for suffix in sorted(surface.resource_class_suffixes() - {""}):
+                for cls in (pascal(resource) + suffix, "Async" + pascal(resource) + suffix):
+                    classes.setdefault(cls, f"the class {cls} generated for resource "
+                                       f"{resource!r} ({rdoc.path})")
         for name, (mdoc, _) in self.models.items():
+            stem = name.removesuffix(DICT_SUFFIX)
             if name in surface.module_names() or name in classes:
                 self.error(mdoc, ["models", name], f"model name {name!r} would shadow "
                            f"{classes.get(name, 'a name the generated modules import')}")
             elif name.endswith("Base") and name.removesuffix("Base") in self.models:
                 self.error(mdoc, ["models", name], f"model name {name!r} is the name of the "
                            f"base class generated for model {name.removesuffix('Base')}")
+            elif stem != name and stem in self.models:
+                self.error(mdoc, ["models", name], f"model name {name!r} is the name of the "
+                           f"TypedDict generated for model {stem}")
         files: dict[str, str] = {}
         for doc_ in self.docs:
             resource = doc_.data.get("resource")
