@@ -8,14 +8,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.codegen.quickstart import LocalEmulator
+from markupsafe import Markup
+
+from generator.codegen.escape import python_literal
+from generator.codegen.quickstart import Account, LocalEmulator
 from generator.model import paths
+from generator.model.links import operation_links
 from generator.model.ir import Api, Field, Model, Move, Operation, Param, TypeRef
 from generator.model.scalars import FORMATS, SCALARS
 
 Arguments = list[tuple[str, Any]]  # (Python argument name, value), in call order
 
 _DEPTH = 3  # nested models an example body walks into
+
+
+@dataclass(frozen=True)
+class Read:
+    """An argument read from the answer of an earlier call of the example: `variable.a.b`."""
+
+    variable: str
+    attrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What an example does before its call: the client it calls (the quick start's `client`,
+    or one it builds for another of the emulator's accounts) and the calls whose answers give
+    the ids it needs (the spec's links), each as (variable, operation, arguments)."""
+
+    client: str = "client"
+    account: Account | None = None
+    before: tuple[tuple[str, Operation, Arguments], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,15 @@ class Examples:
         self.known_ids: Mapping[str, str] = dict(emulator.known_ids if emulator else ())
         self.refused: Mapping[str, str] = dict(emulator.refused_examples if emulator else ())
         self.account = emulator.account if emulator else None
+        self.mfa_account = emulator.mfa_account if emulator else None
+        # operation -> (the operation whose answer gives its path ids, param -> answer path)
+        self.sources: dict[str, list[tuple[Operation, dict[str, str]]]] = {}
+        ops = {op.wire_name: op for op in api.operations}
+        for source, links in operation_links(api).items():
+            for link in links:
+                answer = {name: value.removeprefix("$response.body#/").replace("/", ".")
+                          for name, value in link.parameters if value.startswith("$response")}
+                self.sources.setdefault(link.target, []).append((ops[source], answer))
 
     def body(self, model: Model, *leave_out: str) -> dict[str, Any]:
         """An example body of a model by Python names: every required field and every field
@@ -106,6 +138,34 @@ class Examples:
             return param.enum[0]
         return FORMATS[param.format].example if param.format in FORMATS else f"{param.wire_name}-1"
 
+    def _made_up(self, op: Operation) -> list[Param]:
+        """The path parameters of an operation whose value names no record the emulator has."""
+        return [p for p in op.params_in("path")
+                if p.example is None and p.wire_name not in self.known_ids]
+
+    def _needs_mfa(self, op: Operation) -> bool:
+        """Whether the quick start's client cannot send the operation: it needs MFA, and the
+        account the examples use has none."""
+        return op.mfa == "required" and self.account is not None and not self.account.mfa
+
+    def _source(self, op: Operation) -> tuple[Operation, dict[str, str]] | None:
+        """The first operation whose answer gives every made-up id of `op` and whose own
+        example needs no made-up id."""
+        wanted = {p.wire_name for p in self._made_up(op)}
+        return next(((source, answer) for source, answer in self.sources.get(op.wire_name, ())
+                     if wanted <= answer.keys() and not self._made_up(source)), None)
+
+    def setup(self, op: Operation) -> Setup:
+        """What the operation's example does before its own call (see `Setup`)."""
+        if self.account is None:
+            return Setup()
+        found = self._source(op) if self._made_up(op) else None
+        ops = [op] + ([found[0]] if found else [])
+        account = self.mfa_account if any(self._needs_mfa(o) for o in ops) else None
+        client = "mfa_client" if account else "client"
+        before = ((("created", found[0], self.call(found[0])),) if found else ())
+        return Setup(client, account, before)
+
     def error(self, op: Operation) -> str:
         """The error an operation's example ends in against the emulator, and why ('' when
         it completes, or when the API has no emulator): the README fences such a block
@@ -114,16 +174,21 @@ class Examples:
             return ""
         if op.wire_name in self.refused:
             return self.refused[op.wire_name]
-        if op.mfa == "required" and self.account is not None and not any(
-                name.startswith("mfa_") for name, _ in self.account.fields):
+        if self._needs_mfa(op) and self.mfa_account is None:
             return (f"MfaConfigurationError: the example account {self.account.name!r} has no "
                     "MFA; a client given mfa= arguments sends the codes")
-        made_up = [p for p in op.params_in("path")
-                   if p.example is None and p.wire_name not in self.known_ids]
-        if made_up:
+        made_up = self._made_up(op)
+        if made_up and self._source(op) is None:
             return (f"NotFoundError: {made_up[0].python_name}={self.param(made_up[0])!r} "
                     "names no record; use an id the API returned")
         return ""
+
+    def source(self, args: Arguments) -> Markup:
+        """Arguments as Python source: values as literals, a `Read` as the attributes read."""
+        return Markup(", ").join(
+            Markup(f"{name}=") + (Markup(".".join((value.variable, *value.attrs)))
+                                  if isinstance(value, Read) else python_literal(value))
+            for name, value in args)
 
     def body_arguments(self, op: Operation, *leave_out: str) -> Arguments:
         """How an example passes the operation's JSON body (the one place that decides it)."""
@@ -144,7 +209,23 @@ class Examples:
         return args
 
     def path_arguments(self, op: Operation) -> Arguments:
-        return [(p.python_name, self.param(p)) for p in op.params_in("path")]
+        """The path arguments; an id only an earlier call's answer has is read from it."""
+        found = self._source(op) if self.account is not None and self._made_up(op) else None
+        reads: dict[str, Read] = {}
+        if found:
+            source, answer = found
+            assert source.response.model is not None
+            for name, wire_path in answer.items():
+                end = paths.resolve(source.response.model, wire_path)
+                if end is not None:
+                    reads[name] = Read("created", end.attrs)
+        return [(p.python_name, reads.get(p.wire_name, self.param(p)))
+                for p in op.params_in("path")]
+
+    def many(self, op: Operation) -> Arguments:
+        """The arguments of a bulk helper's example: the records of a variable `records`."""
+        return [*self.path_arguments(op), ("records", Read("records", ())),
+                *self.keyword_arguments(op)]
 
     def call(self, op: Operation) -> Arguments:
         """Every argument of the operation's own method, as an example call passes them."""
