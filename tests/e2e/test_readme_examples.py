@@ -163,3 +163,31 @@ def test_the_quick_start_names_the_emulator_data(api: str) -> None:
             assert all(f"`{row['fields'][key]}" in readme for key in definition.key)
     for value in data.known_ids.values():
         assert f"`{value}`" in readme
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_example_bodies_are_written_by_python_names(api: str) -> None:
+    """A body or a bulk helper's records in a README example is keyed by the fields' Python
+    names (what the TypedDicts and an editor offer), never by wire names."""
+    from pydantic import BaseModel
+
+    package = importlib.import_module(api)
+    python_names = {name for model in vars(package.types).values()
+                    if isinstance(model, type) and issubclass(model, BaseModel)
+                    for name in model.model_fields}
+    keys: list[tuple[str, str]] = []
+    for block in _blocks(api):
+        if not block.file.endswith("README.md"):
+            continue
+        tree = ast.parse(block.code)
+        values = [kw.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+                  for kw in node.keywords if kw.arg == "body"]
+        values += [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                   and any(isinstance(t, ast.Name) and t.id == "records" for t in node.targets)]
+        for value in values:
+            keys += [(str(block), key.value) for node in ast.walk(value)
+                     if isinstance(node, ast.Dict) for key in node.keys
+                     if isinstance(key, ast.Constant) and isinstance(key.value, str)]
+    assert keys, "the README has example bodies"
+    wrong = [(where, key) for where, key in keys if key not in python_names]
+    assert not wrong, wrong
