@@ -13,8 +13,8 @@ from markupsafe import Markup
 from generator.codegen.escape import python_literal
 from generator.codegen.quickstart import Account, LocalEmulator
 from generator.model import paths
-from generator.model.links import operation_links
 from generator.model.ir import Api, Field, Model, Move, Operation, Param, TypeRef
+from generator.model.links import operation_links
 from generator.model.scalars import FORMATS, SCALARS
 
 Arguments = list[tuple[str, Any]]  # (Python argument name, value), in call order
