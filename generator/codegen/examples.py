@@ -1,5 +1,6 @@
-"""The values and arguments of a generated README's call examples: from the spec (a parameter's
-or a field's `example`), else from the ids the API's emulator creates at start, else a value of
+"""The values and arguments of the generated README's call examples and of MIGRATION.md's
+record: from the spec (a parameter's or a field's `example`, the links between operations),
+else from the API's emulator data (the ids it creates at start, its accounts), else a value of
 the type. How a call passes its body is decided here, in `body_arguments`, for every example."""
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class Examples:
     def param(self, param: Param) -> Any:
         """A parameter's value: the spec's example, else an id the emulator creates at start,
         else its enum's first value, else one its checked format accepts, else a placeholder
-        (`made_up` says which)."""
+        (`_made_up` lists the path parameters left with one)."""
         if param.example is not None:
             return param.example
         if param.wire_name in self.known_ids:
