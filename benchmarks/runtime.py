@@ -174,7 +174,7 @@ def rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 with PowerClerk(base_url=base, token_url=token, client_id=cid, client_secret=secret,
                 api_key=key, rate_limit=None) as pc:
-    project = pc.projects.create(program).project.project_id
+    project = pc.projects.create(program).project_id
     before = rss_kb()
     pc.attachments.upload(program, project, "APPLICATION", "UTILITY_BILL", path)
     after_up = rss_kb()

@@ -68,7 +68,10 @@ class Examples:
             for link in links:
                 answer = {name: value.removeprefix("$response.body#/").replace("/", ".")
                           for name, value in link.parameters if value.startswith("$response")}
-                self.sources.setdefault(link.target, []).append((ops[source], answer))
+                returned = ops[source].returns  # a method returning one field reads below it
+                if all(not returned or path.startswith(returned + ".")
+                       for path in answer.values()):
+                    self.sources.setdefault(link.target, []).append((ops[source], answer))
 
     def body(self, model: Model, *leave_out: str) -> dict[str, Any]:
         """An example body of a model by Python names: every required field and every field
@@ -195,7 +198,8 @@ class Examples:
         """How an example passes the operation's JSON body (the one place that decides it)."""
         if op.body.kind != "json" or op.body.model is None:
             return []
-        return [("body", self.body(op.body.model, *leave_out))]
+        body = self.body(op.body.model, *leave_out)
+        return list(body.items()) if op.body_arguments else [("body", body)]
 
     def keyword_arguments(self, op: Operation) -> Arguments:
         """The arguments beside the path and the body: the required ones, and one of each
@@ -218,8 +222,8 @@ class Examples:
             assert source.response.model is not None
             for name, wire_path in answer.items():
                 end = paths.resolve(source.response.model, wire_path)
-                if end is not None:
-                    reads[name] = Read("created", end.attrs)
+                if end is not None:  # what the method returns is below the field it returns
+                    reads[name] = Read("created", end.attrs[1:] if source.returns else end.attrs)
         return [(p.python_name, reads.get(p.wire_name, self.param(p)))
                 for p in op.params_in("path")]
 

@@ -9,10 +9,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from generator.model.ir import Api, Field, Model, Operation, TypeRef
-from generator.model.names import DICT_SUFFIX
+from generator.model.names import TYPED_DICT_SUFFIX, pascal
 from generator.model.scalars import SCALARS
-
-SUFFIX = DICT_SUFFIX  # `ProjectRow` -> `ProjectRowParam`
 
 
 @dataclass(frozen=True)
@@ -37,12 +35,12 @@ def dict_name(model: Model) -> str:
 
 
 def dict_name_of(model_name: str) -> str:
-    return f"{model_name}{SUFFIX}"
+    return f"{model_name}{TYPED_DICT_SUFFIX}"  # `ProjectRow` -> `ProjectRowParam`
 
 
 def helper_dict_name(op: Operation, method: str) -> str:
     """The TypedDict of the other fields a file helper (`upload_file`) takes beside the file."""
-    return "".join(w[:1].upper() + w[1:] for w in f"{op.resource}_{method}".split("_")) + SUFFIX
+    return pascal(f"{op.resource}_{method}") + TYPED_DICT_SUFFIX
 
 
 def input_type(ref: TypeRef, names: Mapping[str, str] | None = None) -> str:
@@ -68,16 +66,18 @@ def input_type(ref: TypeRef, names: Mapping[str, str] | None = None) -> str:
     return f"Sequence[{inner}]"
 
 
-def _annotation(field: Field, defined: set[str]) -> str:
-    """A key's annotation; in quotes where it names a TypedDict defined further down (a model
-    that holds itself, directly or not)."""
+def key_annotation(field: Field, names: Mapping[str, str] | None = None,
+                   defined: set[str] | None = None) -> str:
+    """What a body's dict takes under a field's key (a keyword argument for it too). With
+    `defined`, in quotes where it names a TypedDict not yet defined there (a model that holds
+    itself, directly or not)."""
     if field.enum and field.type.kind == "scalar":
         text = "Literal[" + ", ".join(repr(v) for v in field.enum) + "]"
     else:
-        text = input_type(field.type)
+        text = input_type(field.type, names)
     text = f"{text} | None" if field.nullable else text
-    later = {dict_name_of(name) for name in field.type.models()} - defined
-    return repr(text) if later else text
+    later = {dict_name_of(name) for name in field.type.models()} - (defined or set())
+    return repr(text) if defined is not None and later else text
 
 
 def _reached(models: list[Model]) -> list[Model]:
@@ -126,7 +126,7 @@ def body_dicts(api: Api) -> list[BodyDict]:
     out = []
     defined: set[str] = set()
     for model in _reached(_body_models(api)):
-        keys = tuple(Key(f, _annotation(f, defined), f.required)
+        keys = tuple(Key(f, key_annotation(f, defined=defined), f.required)
                      for f in model.fields)
         out.append(BodyDict(dict_name(model), model, keys, f"The `{model.name}` body as a dict."))
         defined.add(dict_name(model))
@@ -134,7 +134,7 @@ def body_dicts(api: Api) -> list[BodyDict]:
         for method, filled, defaulted in _helper_fields(op):
             assert op.body.model is not None
             keys = tuple(
-                Key(f, _annotation(f, defined), f.required and f.wire_name != defaulted)
+                Key(f, key_annotation(f, defined=defined), f.required and f.wire_name != defaulted)
                 for f in op.body.model.fields if f.wire_name not in filled
             )
             doc = (f"The fields of `{op.body.model.name}` that `{method}` takes beside the file "

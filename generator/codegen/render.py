@@ -145,6 +145,10 @@ class Context:
             return f"converted by `from_v1` for fields of type {types} (needs `form_schema=`)"
         return "converted by `from_v1`"
 
+    def operations(self) -> list[Operation]:
+        """Every operation of the API, resource by resource."""
+        return [op for resource in self.api.resources for op in resource.operations]
+
     def body_required(self, op: Operation) -> bool:
         """A JSON body is a required argument unless its model has no required field."""
         assert op.body.model is not None
@@ -189,6 +193,31 @@ class Context:
         assert model is not None
         ref = TypeRef("model", name=model.name, model=model)
         return f"{params.input_type(ref, names)} | {model.name}"
+
+    @staticmethod
+    def returned_type(op: Operation, names: Mapping[str, str] | None = None) -> str:
+        """What a method returns when the spec picks one field of its answer (`returns`)."""
+        field = op.returned
+        assert field is not None
+        text = py_type(field.type, names)
+        if field.required and not field.nullable or field.type.kind in ("list", "map"):
+            return text
+        return f"{text} | None"
+
+    @staticmethod
+    def returned_value(op: Operation) -> str:
+        """The expression a method with `returns` ends in: the field of `answer`; a list or map
+        the answer leaves out (or sends as null) is returned empty."""
+        field = op.returned
+        assert field is not None
+        empty = {"list": " or []", "map": " or {}"}.get(field.type.kind, "")
+        return f"answer.{field.python_name}{empty if not field.required or field.nullable else ''}"
+
+    @staticmethod
+    def argument_type(field: Field, names: Mapping[str, str] | None = None) -> str:
+        """A body field taken as a keyword argument (`body_arguments`): what its dict key
+        takes."""
+        return params.key_annotation(field, names)
 
     @staticmethod
     def shared_field_type(field: Field, names: Mapping[str, str] | None = None) -> str:
@@ -238,6 +267,8 @@ class Context:
         names = set()
         for op in ops:
             names.update(self.operation_models(op))
+            if op.returned is not None:
+                names |= op.returned.type.models()
             if op.paginate:
                 names.add(self.page_item(op))
             if op.batch:

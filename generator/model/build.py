@@ -256,6 +256,8 @@ def _operation(
         source=spec.get("source", ""),
         v1=v1,
         batch=batch,
+        returns=spec.get("returns", ""),
+        body_arguments=bool(spec.get("body_arguments", False)),
         file=FileField(**spec["file"]) if "file" in spec else None,
         presigned_upload=PresignedUpload(**spec["presigned_upload"])
         if "presigned_upload" in spec

@@ -264,6 +264,14 @@ class Operation:
     presigned_upload: PresignedUpload | None = None
     requires: tuple[Requirement, ...] = ()
     errors: tuple[BusinessError, ...] = ()
+    returns: str = ""  # wire name of the response field the method returns; "" = the answer
+    body_arguments: bool = False  # the body's fields are keyword arguments of the method
+
+    @property
+    def returned(self) -> Field | None:
+        """The response field the method returns instead of the whole answer, if any."""
+        model = self.response.model
+        return model.field(self.returns) if self.returns and model is not None else None
 
     def params_in(self, location: str) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.location == location)

@@ -8,9 +8,6 @@ import keyword
 import re
 import unicodedata
 
-# The TypedDict of a request model `X` is `XParam` (a package's params.py); validation keeps
-# model names off these.
-DICT_SUFFIX = "Param"
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 # Names that would shadow something a generated class or module relies on.
@@ -53,6 +50,9 @@ def pascal(name: str, fallback: str = "Model") -> str:
     ident = "".join(w[:1].upper() + w[1:] for w in words) or fallback
     return f"{fallback}{ident}" if ident[0].isdigit() else ident
 
+
+# A model's TypedDict (the dict form of a request body) is the model's name with this suffix.
+TYPED_DICT_SUFFIX = "Param"
 
 # Builtins that generated annotations name (`str | None`, `list[Item]`). A method of that name
 # is spelled around (generator/codegen/render.py); a field of that name is renamed by the models

@@ -28,7 +28,7 @@ from generator.model.build import (
 from generator.model.ir import PATH_PARAM, Api, Model, TypeRef
 from generator.model.names import (
     BUILTIN_TYPES,
-    DICT_SUFFIX,
+    TYPED_DICT_SUFFIX,
     field_name,
     is_identifier,
     pascal,
@@ -198,16 +198,16 @@ class _Checker:
                     classes.setdefault(cls, f"the class {cls} generated for resource "
                                        f"{resource!r} ({rdoc.path})")
         for name, (mdoc, _) in self.models.items():
-            stem = name.removesuffix(DICT_SUFFIX)
             if name in surface.module_names() or name in classes:
                 self.error(mdoc, ["models", name], f"model name {name!r} would shadow "
                            f"{classes.get(name, 'a name the generated modules import')}")
             elif name.endswith("Base") and name.removesuffix("Base") in self.models:
                 self.error(mdoc, ["models", name], f"model name {name!r} is the name of the "
                            f"base class generated for model {name.removesuffix('Base')}")
-            elif stem != name and stem in self.models:
+            elif (name.endswith(TYPED_DICT_SUFFIX)
+                  and (plain := name.removesuffix(TYPED_DICT_SUFFIX)) in self.models):
                 self.error(mdoc, ["models", name], f"model name {name!r} is the name of the "
-                           f"TypedDict generated for model {stem}")
+                           f"TypedDict generated for model {plain}")
         files: dict[str, str] = {}
         for doc_ in self.docs:
             resource = doc_.data.get("resource")
@@ -555,6 +555,60 @@ class _Checker:
                 self.check_file_fields(doc, base, op, models)
                 body_model = self.envelope_bodies.get((resource, name), models.get("body", ""))
                 self.check_requires(doc, base, op, body_model)
+                self.check_returns(doc, base, op, models.get("response", ""))
+                self.check_body_arguments(doc, base, op, body_model)
+
+    def check_returns(
+        self, doc: Document, base: list[str | int], op: dict[str, Any], response: str
+    ) -> None:
+        """`returns` names one field of the JSON answer, of an operation whose method returns
+        the answer itself (a page, a batch result or a download has its own return)."""
+        if "returns" not in op:
+            return
+        path = [*base, "returns"]
+        shape = self.shapes.get(response)
+        if shape is None:
+            self.error(doc, path, "the operation has no JSON response model to return a field of")
+        elif shape.field(op["returns"]) is None:
+            self.error(doc, path, f"{op['returns']!r} is not a field of {response} (a wire "
+                       f"name, one level down: {', '.join(f.wire_name for f in shape.fields)})")
+        for other in ("paginate", "batch"):
+            if other in op:
+                self.error(doc, path, f"an operation with `{other}` returns its own result; "
+                           "`returns` cannot pick a field of it")
+
+    def check_body_arguments(
+        self, doc: Document, base: list[str | int], op: dict[str, Any], body: str
+    ) -> None:
+        """`body_arguments` turns a flat body's fields into keyword arguments: each must be a
+        scalar or a list of scalars, and its Python name free among the method's arguments."""
+        if not op.get("body_arguments"):
+            return
+        path = [*base, "body_arguments"]
+        shape = self.shapes.get(body)
+        if shape is None:
+            self.error(doc, path, "the operation has no JSON body model to take arguments from")
+            return
+        for other in ("batch", "file", "presigned_upload"):
+            if other in op:
+                self.error(doc, path, f"an operation with `{other}` takes its body whole")
+        taken = {p.get("name") or snake(w): w for w, p in op.get("params", {}).items()}
+        for field in shape.fields:
+            if field.type.models():
+                self.error(doc, path, f"field {field.wire_name!r} of {body} holds a model; "
+                           "only a flat body (scalars and lists of scalars) becomes arguments")
+            elif field.nullable and not field.required:
+                self.error(doc, path, f"field {field.wire_name!r} of {body} is optional and "
+                           "nullable: as a keyword argument, None could not say whether to "
+                           "send null or nothing; keep the body whole")
+            elif field.python_name in surface.generated_arguments():
+                self.error(doc, path, f"field {field.wire_name!r} of {body} would be argument "
+                           f"{field.python_name!r}, which the method already has; give the "
+                           "field another `name:`")
+            elif field.python_name in taken:
+                self.error(doc, path, f"field {field.wire_name!r} of {body} would be argument "
+                           f"{field.python_name!r}, the Python name of parameter "
+                           f"{taken[field.python_name]!r}")
 
     def check_pattern(self, doc: Document, path: list[str | int], spec: dict[str, Any]) -> None:
         """A pattern must compile, and a checked format or a pattern needs string values."""

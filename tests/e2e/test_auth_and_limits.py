@@ -38,7 +38,7 @@ def test_token_revoked_mid_run_is_refreshed_once(
     with make_client() as pc:
         pc.programs.list()
         emulator.auth.revoke_tokens()  # the server forgets it: the next call gets a 401
-        assert pc.programs.list().programs
+        assert pc.programs.list()
         pc.programs.list()
     assert emulator.traffic.token_requests == 2
 
@@ -61,7 +61,7 @@ async def test_concurrent_tasks_share_one_token(
 ) -> None:
     async with make_async_client() as pc:
         results = await asyncio.gather(*(pc.programs.list() for _ in range(15)))
-    assert all(r.programs for r in results)
+    assert all(results)
     assert emulator.traffic.token_requests == 1
 
 
@@ -76,13 +76,13 @@ def test_wrong_secret_raises_authentication_error_without_the_secret(
 
 def test_mfa_with_totp_secret_is_accepted(make_client: Callable[..., PowerClerk]) -> None:
     with make_client(MFA_CLIENT, mfa_totp_secret=MFA_CLIENT.mfa_totp_secret) as pc:
-        assert pc.programs.list().programs
+        assert pc.programs.list()
 
 
 def test_mfa_with_otp_callable(make_client: Callable[..., PowerClerk]) -> None:
     totp = pyotp.TOTP(MFA_CLIENT.mfa_totp_secret or "")
     with make_client(MFA_CLIENT, mfa_otp=totp.now) as pc:
-        assert pc.programs.list().programs
+        assert pc.programs.list()
 
 
 def test_mfa_account_without_mfa_is_refused(make_client: Callable[..., PowerClerk]) -> None:
@@ -95,10 +95,10 @@ def test_mfa_session_token_created_with_totp_then_used(
     make_client: Callable[..., PowerClerk],
 ) -> None:
     with make_client(MFA_CLIENT, mfa_totp_secret=MFA_CLIENT.mfa_totp_secret) as pc:
-        created = pc.accounts.create_mfa_session_token(body={"ExpiresAfterMinutes": 60})
+        created = pc.accounts.create_mfa_session_token(expires_after_minutes=60)
     assert created.token and created.token_id and created.expiration_timestamp
     with make_client(MFA_CLIENT, mfa_session_token=created.token) as pc:
-        assert pc.programs.list().programs
+        assert pc.programs.list()
         pc.accounts.delete_mfa_session_token(created.token_id)
         with pytest.raises(AuthenticationError):
             pc.programs.list()
@@ -109,7 +109,7 @@ def test_operation_requiring_mfa_is_refused_before_sending(
     emulator: EmulatorServer,
 ) -> None:
     with make_client() as pc, pytest.raises(MfaConfigurationError):
-        pc.accounts.create_mfa_session_token(body={"ExpiresAfterMinutes": 60})
+        pc.accounts.create_mfa_session_token(expires_after_minutes=60)
     assert emulator.traffic.requests == 0
 
 

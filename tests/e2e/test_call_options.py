@@ -89,12 +89,12 @@ def test_extra_headers_query_and_body_reach_the_server(
         owner = pc.projects.set_owner(
             PROGRAM_ID,
             number,
-            body={"OwnerEmail": "body@example.com"},
+            owner_email="body@example.com",
             extra_headers={"X-Trace-Id": "trace-77", "user-agent": "mine/1.0"},
             extra_query={"trace": "q-77"},
             extra_body={"OwnerEmail": "extra@example.com"},
         )
-    assert owner.owner.email == "extra@example.com"  # extra_body's field won, and was applied
+    assert owner.email == "extra@example.com"  # extra_body's field won, and was applied
     (seen,) = _seen(proxy, "/Owner")
     assert "trace=q-77" in seen.target
     head = seen.head.lower()
@@ -115,7 +115,7 @@ def test_extra_body_is_refused_for_a_binary_body(
     make_client: Callable[..., PowerClerk], emulator: EmulatorServer
 ) -> None:
     with make_client() as pc:
-        project_id = pc.projects.create(PROGRAM_ID).project.project_id
+        project_id = pc.projects.create(PROGRAM_ID).project_id
         before = emulator.traffic.requests
         with pytest.raises(ValueError, match="binary body"):
             pc.attachments.upload(
@@ -140,12 +140,12 @@ def test_with_options_copies_share_the_token_but_not_the_settings(
         with pytest.raises(InternalServerError):  # the copy's budget: no retry
             strict.programs.list()
         proxy.inject("unavailable", path="/Programs")
-        assert pc.programs.list().programs  # the original still retries
+        assert pc.programs.list()  # the original still retries
         proxy.inject("stall", path="/Programs")
         with pytest.raises(APITimeoutError):  # the copy's timeout
             strict.programs.list()
         strict.close()  # leaves the shared pool open
-        assert pc.programs.list().programs
+        assert pc.programs.list()
         assert emulator.traffic.token_requests == tokens  # one token for both
         with pytest.raises(ValueError, match="max_retries"):
             pc.with_options(max_retries=-1)
@@ -161,9 +161,10 @@ def test_raw_response_has_status_headers_and_the_typed_result(
         raw = pc.with_raw_response.projects.create(PROGRAM_ID)
         assert raw.status_code == 200 and raw.headers["content-type"].startswith("application/json")
         assert isinstance(raw.http_response, httpx.Response)
-        created = raw.parse()
-        assert isinstance(created, NewProjectResponse) and created.project.project_id
-        assert raw.http_response.json()["Project"]["ProjectId"] == created.project.project_id
+        created = raw.parse()  # what the method returns: the project inside the answer
+        assert created.project_id and isinstance(raw.answer, NewProjectResponse)
+        assert raw.answer.project is created
+        assert raw.http_response.json()["Project"]["ProjectId"] == created.project_id
         assert repr(raw).startswith("<RawResponse [200] POST http")
         for text in (repr(raw), str(raw)):
             assert ADMIN.client_secret not in text and ADMIN.api_key not in text
@@ -174,9 +175,10 @@ async def test_async_raw_response(make_async_client: Callable[..., AsyncPowerCle
     async with make_async_client() as pc:
         raw = await pc.with_raw_response.programs.list()
         assert raw.status_code == 200
-        assert isinstance(raw.parse(), ProgramsResponse)
-        assert [p.program_id for p in raw.parse().programs] == [
-            p.program_id for p in (await pc.programs.list()).programs
+        assert isinstance(raw.answer, ProgramsResponse)
+        assert raw.parse() == raw.answer.programs
+        assert [p.program_id for p in raw.parse()] == [
+            p.program_id for p in await pc.programs.list()
         ]
 
 
@@ -195,7 +197,7 @@ def test_raw_response_keeps_status_when_the_body_does_not_parse(
 
 
 def _with_bill(pc: PowerClerk, data: bytes) -> str:
-    project_id = pc.projects.create(PROGRAM_ID).project.project_id
+    project_id = pc.projects.create(PROGRAM_ID).project_id
     pc.attachments.upload(PROGRAM_ID, project_id, APPLICATION, UTILITY_BILL, data,
                           filename="bill.bin")
     return project_id
@@ -243,11 +245,11 @@ async def test_async_streaming_download(
 
 def _submitted(pc: PowerClerk) -> str:
     """A new submitted project's number."""
-    project_id = pc.projects.create(PROGRAM_ID).project.project_id
+    project_id = pc.projects.create(PROGRAM_ID).project_id
     pc.projects.set_draft_data(PROGRAM_ID, project_id, APPLICATION, body={"Project": {
         "DataFields": [{"DataFieldId": "INSTALLER_NAME", "Value": "Pages Solar"},
                        {"DataFieldId": "SYSTEM_SIZE", "Value": "4"}]}})
-    number = pc.projects.submit(PROGRAM_ID, project_id, APPLICATION).project.project_number
+    number = pc.projects.submit(PROGRAM_ID, project_id, APPLICATION).project_number
     assert number
     return number
 

@@ -55,6 +55,14 @@ def _method(client: EBuilder | AsyncEBuilder, route: tuple[str, str]) -> Callabl
     return getattr(getattr(client, op.resource), op.python_name)  # type: ignore[no-any-return]
 
 
+def _arguments(body: dict[str, Any]) -> dict[str, Any]:
+    """A comment body (wire names) as the keyword arguments create_comment takes."""
+    from ebuilder.types import CommentCreateRequest
+
+    names = {f.alias or n: n for n, f in CommentCreateRequest.model_fields.items()}
+    return {names[key]: value for key, value in body.items()}
+
+
 def _submitted_instance(server: EmulatorServer) -> str:
     return next(p.guid for p in server.state.processes.values() if not p.draft)
 
@@ -81,7 +89,7 @@ def test_every_operation_once_with_the_seed_examples(
             body = {k: v for k, v in body.items() if k != "base64EncodedFile"}
             assert client.documents.upload_file(small, body=body).success
         elif "{processInstanceId}" in path:
-            answer = call(_submitted_instance(eb_emulator), body=body)
+            answer = call(_submitted_instance(eb_emulator), **_arguments(body))
             assert answer.success and answer.comment_id and answer.support_id
         else:
             result = call(body=body)
@@ -279,7 +287,7 @@ def test_comment_errors_carry_the_message_and_support_id(
 
     unknown = "00000000-0000-0000-0000-000000000000"
     with pytest.raises(APIStatusError) as caught:
-        client.process_instances.create_comment(unknown, body={"commentText": "hello"})
+        client.process_instances.create_comment(unknown, comment_text="hello")
     body = caught.value.body
     assert isinstance(body, dict) and body.get("supportId")
     assert caught.value.message
@@ -294,6 +302,6 @@ def test_comment_limits_refuse_before_sending(
     with pytest.raises(RequestValidationError):
         client.process_instances.create_comment(
             _submitted_instance(eb_emulator),
-            body={"commentText": "x", "documents": ["11111111-1111-1111-1111-111111111111"] * 101},
+            comment_text="x", documents=["11111111-1111-1111-1111-111111111111"] * 101,
         )
     assert eb_emulator.traffic.requests == before

@@ -71,7 +71,7 @@ def test_a_client_from_the_environment_alone_works(
         monkeypatch.setenv(variable, value)
     with PowerClerk(rate_limit=None) as pc:
         assert pc.base_url == emulator.base_url
-        assert [p.program_id for p in pc.programs.list().programs] == [PROGRAM_ID]
+        assert [p.program_id for p in pc.programs.list()] == [PROGRAM_ID]
 
 
 def test_explicit_arguments_win_over_the_environment(
@@ -84,7 +84,7 @@ def test_explicit_arguments_win_over_the_environment(
     with PowerClerk(client_id=ADMIN.client_id, client_secret=ADMIN.client_secret,
                     api_key=ADMIN.api_key, base_url=emulator.base_url,
                     token_url=emulator.token_url, rate_limit=None) as pc:
-        assert pc.programs.list().programs
+        assert pc.programs.list()
 
 
 def test_url_arguments_go_together(emulator: EmulatorServer,
@@ -137,7 +137,7 @@ def test_ebuilder_reads_username_password_and_base_url(
             before = eb_emulator.traffic.token_requests
             try:
                 await eb.process_instances.create_comment(
-                    "00000000-0000-0000-0000-000000000000", body={"commentText": "x"})
+                    "00000000-0000-0000-0000-000000000000", comment_text="x")
             except ebuilder.NotFoundError:  # authenticated: the server looked the id up
                 return int(eb_emulator.traffic.token_requests - before)
         raise AssertionError("the unknown instance was found")
@@ -146,7 +146,7 @@ def test_ebuilder_reads_username_password_and_base_url(
     # An explicit password wins over EBUILDER_PASSWORD.
     with EBuilder(password="wrong") as eb, pytest.raises(ebuilder.AuthenticationError):
         eb.process_instances.create_comment(
-            "00000000-0000-0000-0000-000000000000", body={"commentText": "x"})
+            "00000000-0000-0000-0000-000000000000", comment_text="x")
 
 
 def test_mfa_settings_come_from_the_environment_as_a_group(
@@ -161,7 +161,7 @@ def test_mfa_settings_come_from_the_environment_as_a_group(
     monkeypatch.setenv("POWERCLERK_API_KEY", MFA_CLIENT.api_key)
     monkeypatch.setenv("POWERCLERK_MFA_TOTP_SECRET", MFA_CLIENT.mfa_totp_secret or "")
     with PowerClerk(rate_limit=None) as pc:  # the TOTP secret from the environment
-        assert pc.programs.list().programs
+        assert pc.programs.list()
     # An explicit mfa_otp= is one of the group: the variable is not read (else: two MFA ways).
     with PowerClerk(rate_limit=None, mfa_otp=lambda: "000000") as pc, pytest.raises(
         powerclerk.AuthenticationError

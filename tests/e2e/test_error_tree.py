@@ -29,10 +29,10 @@ def test_a_refused_body_names_the_field_by_wire_and_python_path(
     make_client: Callable[..., PowerClerk], emulator: EmulatorServer
 ) -> None:
     with make_client() as pc:
-        project_id = pc.projects.create(PROGRAM_ID).project.project_id
+        project_id = pc.projects.create(PROGRAM_ID).project_id
         before = emulator.traffic.requests
         with pytest.raises(powerclerk.RequestValidationError) as refused:
-            pc.projects.set_owner(PROGRAM_ID, project_id, body={"OwnerEmail": "not an email"})
+            pc.projects.set_owner(PROGRAM_ID, project_id, owner_email="not an email")
         assert emulator.traffic.requests == before  # nothing sent
     error = refused.value
     assert isinstance(error, powerclerk.APIError) and isinstance(error, ValueError)
@@ -77,7 +77,7 @@ def test_a_server_error_names_the_call_the_message_and_its_errors(
     make_client: Callable[..., PowerClerk], emulator: EmulatorServer
 ) -> None:
     with make_client() as pc:
-        project_id = pc.projects.create(PROGRAM_ID).project.project_id
+        project_id = pc.projects.create(PROGRAM_ID).project_id
         operation = powerclerk.OPERATIONS["SetProjectOwner"]  # sent as is: the server judges it
         with pytest.raises(powerclerk.BadRequestError) as caught:
             pc.request(operation, path={"ProgramId": PROGRAM_ID, "ProjectId": project_id},
@@ -95,7 +95,7 @@ def test_a_server_error_names_the_call_the_message_and_its_errors(
 def test_an_ebuilder_error_carries_its_support_id(eb_emulator: EmulatorServer) -> None:
     unknown = "00000000-0000-0000-0000-000000000000"
     with EBuilder(**_eb(eb_emulator)) as eb, pytest.raises(ebuilder.NotFoundError) as caught:
-        eb.process_instances.create_comment(unknown, body={"commentText": "hello"})
+        eb.process_instances.create_comment(unknown, comment_text="hello")
     error = caught.value
     support = error.body["supportId"]
     assert error.request_id == support and len(support) == 7

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from powerclerk import AsyncPowerClerk, NotFoundError, PermissionDeniedError, PowerClerk
+from powerclerk.types import AttachmentMetadata
 
 from emulator.server import EmulatorServer
 from tests.conftest import DEMO as DEMO_CLIENT
@@ -42,46 +43,48 @@ def test_full_project_lifecycle_sync(
     make_client: Callable[..., PowerClerk], tmp_path: Path
 ) -> None:
     with make_client() as pc:
-        programs = pc.programs.list().programs
+        programs = pc.programs.list()
         assert PROGRAM_ID in [p.program_id for p in programs]
-        forms = pc.programs.list_forms(PROGRAM_ID).forms
+        forms = pc.programs.list_forms(PROGRAM_ID)
         assert APPLICATION in [f.custom_id for f in forms]
-        schema = pc.programs.get_form_schema(PROGRAM_ID, APPLICATION).form_schema
+        schema = pc.programs.get_form_schema(PROGRAM_ID, APPLICATION)
         assert schema.name
         statuses = pc.programs.list_statuses(PROGRAM_ID)
         assert statuses
 
-        created = pc.projects.create(PROGRAM_ID).project
+        created = pc.projects.create(PROGRAM_ID)
         assert created.project_number is None
         assert created.current_status is not None and created.current_status.name == "Unsubmitted"
         project_id = created.project_id
 
         _fill(pc, project_id)
-        draft = pc.projects.get_draft_data(PROGRAM_ID, project_id, APPLICATION).project
+        draft = pc.projects.get_draft_data(PROGRAM_ID, project_id, APPLICATION)
         values = {f.data_field_id: (f.value, f.values) for f in draft.data_fields or []}
         assert values["10SQ28XRTZ9M"][0] == "Sunny Installs"
         assert values["QGF4FF6M6CVZ"][1] == ["2026-11-14", "2026-12-01"]
 
         bill = tmp_path / "bill.pdf"
         bill.write_bytes(b"%PDF-1.4 utility bill\n" * 100)
-        pc.attachments.upload(PROGRAM_ID, project_id, APPLICATION, UTILITY_BILL, bill)
+        uploaded = pc.attachments.upload(PROGRAM_ID, project_id, APPLICATION, UTILITY_BILL, bill)
+        assert isinstance(uploaded, AttachmentMetadata)  # the upload step answers typed
+        assert (uploaded.file_name, uploaded.file_size) == ("bill.pdf", bill.stat().st_size)
 
-        submitted = pc.projects.submit(PROGRAM_ID, project_id, APPLICATION).project
+        submitted = pc.projects.submit(PROGRAM_ID, project_id, APPLICATION)
         number = submitted.project_number
         assert number and number.startswith("EX-")
 
         # The project number now works wherever the project id does.
-        by_number = pc.projects.get_submitted_data(PROGRAM_ID, number, APPLICATION).project
+        by_number = pc.projects.get_submitted_data(PROGRAM_ID, number, APPLICATION)
         assert by_number.project_id == project_id
         listed = pc.projects.list(PROGRAM_ID, limit=10)
         assert project_id in [p.project_id for p in listed.projects]
         assert project_id in [p.project_id for p in pc.projects.iter(PROGRAM_ID)]
 
-        meta = pc.attachments.get_metadata(PROGRAM_ID, number, UTILITY_BILL).attachment_metadata
+        meta = pc.attachments.get_metadata(PROGRAM_ID, number, UTILITY_BILL)
         assert meta.file_name == "bill.pdf"
         meta = pc.attachments.set_metadata(
-            PROGRAM_ID, number, UTILITY_BILL, body={"AttachmentStatus": "Approve", "Note": "ok"}
-        ).attachment_metadata
+            PROGRAM_ID, number, UTILITY_BILL, attachment_status="Approve", note="ok"
+        )
         assert (meta.attachment_status, meta.note) == ("Approved", "ok")
         copy = tmp_path / "copy.pdf"
         assert (
@@ -91,27 +94,27 @@ def test_full_project_lifecycle_sync(
 
         pc.statuses.set(PROGRAM_ID, number, "APPROVED", auto_communication=False)
         history = pc.statuses.get_history(PROGRAM_ID, number)
-        assert len(history.status_history or []) >= 2
+        assert len(history) >= 2
 
-        owner = pc.projects.set_owner(PROGRAM_ID, number, body={"OwnerEmail": "o@example.com"})
-        assert owner.owner.email == "o@example.com"
+        owner = pc.projects.set_owner(PROGRAM_ID, number, owner_email="o@example.com")
+        assert owner.email == "o@example.com"
 
-        note = pc.inquiries.add_note(PROGRAM_ID, number, body={"Text": "Please resend the bill"})
+        note = pc.inquiries.add_note(PROGRAM_ID, number, text="Please resend the bill")
         assert note
         threads = pc.inquiries.list_threads(PROGRAM_ID, number)
-        assert threads.inquiry_threads
-        thread_id = threads.inquiry_threads[0].thread_id
-        assert pc.inquiries.list_notes(PROGRAM_ID, thread_id).notes
+        assert threads
+        thread_id = threads[0].thread_id
+        assert pc.inquiries.list_notes(PROGRAM_ID, thread_id)
         pc.inquiries.set_thread_status(PROGRAM_ID, thread_id, "Closed")
         pc.inquiries.set_thread_external_id(PROGRAM_ID, thread_id, "CRM-42")
 
-        everything = pc.projects.get_all_data(PROGRAM_ID, number).project
+        everything = pc.projects.get_all_data(PROGRAM_ID, number)
         assert everything.project_id == project_id
 
 
 async def test_lifecycle_sample_async(make_async_client: Callable[..., AsyncPowerClerk]) -> None:
     async with make_async_client() as pc:
-        created = (await pc.projects.create(PROGRAM_ID)).project
+        created = (await pc.projects.create(PROGRAM_ID))
         await pc.projects.set_draft_data(
             PROGRAM_ID,
             created.project_id,
@@ -125,11 +128,11 @@ async def test_lifecycle_sample_async(make_async_client: Callable[..., AsyncPowe
                 }
             },
         )
-        submitted = (await pc.projects.submit(PROGRAM_ID, created.project_id, APPLICATION)).project
+        submitted = (await pc.projects.submit(PROGRAM_ID, created.project_id, APPLICATION))
         data = await pc.projects.get_submitted_data(
             PROGRAM_ID, submitted.project_number, APPLICATION
         )
-        assert data.project.project_id == created.project_id
+        assert data.project_id == created.project_id
         seen = [p.project_id async for p in pc.projects.iter(PROGRAM_ID, page_size=2)]
         assert created.project_id in seen
         sink = io.BytesIO()
@@ -149,7 +152,7 @@ def test_pagination_is_lazy_and_complete(
     make_client: Callable[..., PowerClerk], emulator: EmulatorServer
 ) -> None:
     with make_client() as pc:
-        ids = {pc.projects.create(PROGRAM_ID).project.project_id for _ in range(7)}
+        ids = {pc.projects.create(PROGRAM_ID).project_id for _ in range(7)}
         before = emulator.traffic.requests
         pages = pc.projects.iter(PROGRAM_ID, page_size=3)
         assert emulator.traffic.requests == before  # nothing fetched until iterated
@@ -170,7 +173,7 @@ def test_large_attachment_streams_both_ways(
             digest.update(chunk)
             out.write(chunk)
     with make_client() as pc:
-        project_id = pc.projects.create(PROGRAM_ID).project.project_id
+        project_id = pc.projects.create(PROGRAM_ID).project_id
         # Client and emulator share this process, so the traced peak covers both ends: neither
         # may hold the file (48 MiB) in memory.
         tracemalloc.start()
@@ -215,10 +218,12 @@ def test_request_models_reject_a_misspelt_key_before_sending(
     from powerclerk import RequestValidationError
 
     with make_client() as pc:
-        project_id = pc.projects.create(PROGRAM_ID).project.project_id
+        project_id = pc.projects.create(PROGRAM_ID).project_id
         before = emulator.traffic.requests
         with pytest.raises(RequestValidationError):
-            pc.projects.set_owner(PROGRAM_ID, project_id, body={"OwnerEmial": "x@example.com"})
+            pc.projects.set_draft_data(
+                PROGRAM_ID, project_id, APPLICATION, body={"Project": {"DataFeilds": []}}
+            )
         assert emulator.traffic.requests == before
 
 
@@ -227,7 +232,7 @@ def test_polling_with_changed_since(make_client: Callable[..., PowerClerk],
     with make_client() as pc:
         pc.projects.create(PROGRAM_ID)
         first = pc.projects.list(PROGRAM_ID)
-        later = pc.projects.create(PROGRAM_ID).project.project_id
+        later = pc.projects.create(PROGRAM_ID).project_id
         changed = pc.projects.list(PROGRAM_ID, changed_since=first.request_timestamp)
         assert [p.project_id for p in changed.projects] == [later]
 

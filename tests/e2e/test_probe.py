@@ -34,13 +34,13 @@ def sandbox(emulator: EmulatorServer, tmp_path: Path) -> EmulatorServer:
     bill = tmp_path / "bill.pdf"
     bill.write_bytes(b"%PDF-1.4 utility bill\n")
     with PowerClerk(**client_kwargs(emulator, ADMIN)) as pc:
-        project_id = pc.projects.create(PROGRAM_ID).project.project_id
+        project_id = pc.projects.create(PROGRAM_ID).project_id
         pc.projects.set_draft_data(PROGRAM_ID, project_id, "APPLICATION", body={"Project": {
             "DataFields": [{"DataFieldId": "INSTALLER_NAME", "Value": "Sunny Installs"},
                            {"DataFieldId": "SYSTEM_SIZE", "Value": "7.5"}]}})
         pc.attachments.upload(PROGRAM_ID, project_id, "APPLICATION", "UTILITY_BILL", bill)
         pc.projects.submit(PROGRAM_ID, project_id, "APPLICATION")
-        pc.inquiries.add_note(PROGRAM_ID, project_id, body={"Text": "Please resend the bill"})
+        pc.inquiries.add_note(PROGRAM_ID, project_id, text="Please resend the bill")
     # A run makes about 20 calls, within 60 a minute; these tests make several runs each.
     emulator.settings.rate_limit = 1000
     return emulator

@@ -57,7 +57,7 @@ def test_async_client_checks_the_same_rules(eb_emulator: EmulatorServer) -> None
             with pytest.raises(RequestValidationError, match="one is required"):
                 await eb.commitment_processes.import_(body={"data": []})
             with pytest.raises(RequestValidationError, match="is not a valid uuid"):
-                await eb.process_instances.create_comment("0", body={"commentText": "x"})
+                await eb.process_instances.create_comment("0", comment_text="x")
 
     asyncio.run(run())
     assert _sent(eb_emulator) == (0, 0)
@@ -69,13 +69,13 @@ def test_comment_on_a_non_guid_is_refused_before_sending_a_guid_is_served(
     submitted = next(p for p in eb_emulator.state.processes.values() if p.counter == "RFI-0023")
     with EBuilder(**_kwargs(eb_emulator)) as eb:
         with pytest.raises(RequestValidationError) as refused:
-            eb.process_instances.create_comment("RFI-0023", body={"commentText": "x"})
+            eb.process_instances.create_comment("RFI-0023", comment_text="x")
         assert refused.value.problems == [
             "path parameter processInstanceId: 'RFI-0023' is not a valid uuid"
         ]
         assert _sent(eb_emulator) == (0, 0)
         answer = eb.process_instances.create_comment(
-            submitted.guid.upper(), body={"commentText": "Reviewed."}
+            submitted.guid.upper(), comment_text="Reviewed."
         )
         assert answer.success is True and eb_emulator.traffic.requests == 1
 
@@ -84,11 +84,11 @@ def test_powerclerk_owner_email_is_checked_by_the_model_before_sending(
     make_client: Callable[..., PowerClerk], emulator: EmulatorServer
 ) -> None:
     with make_client() as pc:
-        project_id = pc.projects.create(PROGRAM_ID).project.project_id
+        project_id = pc.projects.create(PROGRAM_ID).project_id
         before = emulator.traffic.requests
         for bad in ("", "owner", "a@b@c", "two words@example.com"):
             with pytest.raises(PCRequestValidationError, match="pattern"):
-                pc.projects.set_owner(PROGRAM_ID, project_id, body={"OwnerEmail": bad})
+                pc.projects.set_owner(PROGRAM_ID, project_id, owner_email=bad)
         assert emulator.traffic.requests == before
-        owner = pc.projects.set_owner(PROGRAM_ID, project_id, body={"OwnerEmail": "o@example.com"})
-        assert owner.owner.email == "o@example.com"
+        owner = pc.projects.set_owner(PROGRAM_ID, project_id, owner_email="o@example.com")
+        assert owner.email == "o@example.com"

@@ -287,6 +287,54 @@ CASES.update({
 })
 
 
+# Rules of `returns`, `body_arguments` and the bodies' TypedDicts, with the words of the rule.
+RULES: dict[str, tuple[Edit, str]] = {
+    "returns_a_field_the_answer_lacks": (
+        _replace("    returns: Widget\n", "    returns: Widgets\n"),
+        "'Widgets' is not a field of WidgetAnswer (a wire name, one level down: Widget)"),
+    "returns_a_field_of_a_page": (
+        _replace("    response: WidgetList\n", "    response: WidgetList\n    returns: Widgets\n"),
+        "an operation with `paginate` returns its own result"),
+    "returns_without_a_json_answer": (
+        _replace("    response: WidgetAnswer\n    returns: Widget\n",
+                 "    response: {kind: none}\n    returns: Widget\n"),
+        "the operation has no JSON response model to return a field of"),
+    "body_arguments_of_a_nested_body": (
+        _replace("    body: NewWidget\n    response: Widget\n",
+                 "    body: Widget\n    body_arguments: true\n    response: Widget\n"),
+        "field 'Owner' of Widget holds a model; only a flat body"),
+    "body_argument_like_a_parameter": (
+        _replace("      Color: {type: string, required: true, enum: [red, blue]}\n",
+                 "      Color: {type: string, required: true, enum: [red, blue]}\n"
+                 "      Shop: {type: string, name: shop_id}\n"),
+        "would be argument 'shop_id', the Python name of parameter 'ShopId'"),
+    "body_argument_like_an_option": (
+        _replace("      Color: {type: string, required: true, enum: [red, blue]}\n",
+                 "      Color: {type: string, required: true, enum: [red, blue]}\n"
+                 "      Timeout: {type: integer}\n"),
+        "would be argument 'timeout', which the method already has"),
+    "body_argument_optional_and_nullable": (
+        _replace("      Color: {type: string, required: true, enum: [red, blue]}\n",
+                 "      Color: {type: string, required: true, enum: [red, blue]}\n"
+                 "      Note: {type: string, nullable: true}\n"),
+        "is optional and nullable"),
+    "model_named_like_a_typed_dict": (
+        _replace("  Owner:\n", "  Owner:\n    fields: {}\n  NewWidgetParam:\n"),
+        "model name 'NewWidgetParam' is the name of the TypedDict generated for model NewWidget"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RULES))
+def test_a_broken_rule_names_its_place_and_the_rule(case: str, api: Path) -> None:
+    edit, words = RULES[case]
+    edit(api)
+    with pytest.raises(SpecError) as caught:
+        load_api(api)
+    lines = str(caught.value).splitlines()
+    assert all(LOCATED.match(line) for line in lines), lines
+    assert any(words in line for line in lines), lines
+
+
 @pytest.fixture
 def api(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURE_SPECS / "mini", tmp_path / "specs" / "mini")

@@ -36,9 +36,10 @@ def test_bodies_hold_required_fields_and_examples_by_python_names(api: Api) -> N
     # an optional list of objects is there because a field inside has an example
     assert examples.body_arguments(_op(api, "GetProjectsByData")) == [
         ("body", {"fields": [{"data_field_id": "10SQ28XRTZ9M", "content": "Sunny Installs"}]})]
-    # a list of scalars takes the example as its one item
+    # a list of scalars takes the example as its one item; a flat body (`body_arguments`)
+    # is passed as keyword arguments
     assert examples.body_arguments(_op(api, "GetProjectByNumber")) == [
-        ("body", {"project_numbers": ["EX-00001"]})]
+        ("project_numbers", ["EX-00001"])]
     model = _op(api, "GetProjectByNumber").body.model
     assert model is not None and examples.wire_body(model) == {"ProjectNumbers": ["EX-00001"]}
 

@@ -1,7 +1,7 @@
 """The generated package installs on its own: a wheel whose only dependencies are httpx,
-pydantic and typing-extensions (which pydantic needs too; the bodies' TypedDicts use it)
-(pyotp behind the `mfa` extra, rich behind `progress` where there are bulk imports), and
-which carries py.typed."""
+pydantic and typing-extensions (which pydantic needs too; the bodies' TypedDicts use it), with
+pyotp behind the `mfa` extra and rich behind `progress` where there are bulk imports, and which
+carries py.typed."""
 
 from __future__ import annotations
 

@@ -138,7 +138,7 @@ def test_idempotent_list(emulator: EmulatorServer, pc_proxy: FaultProxy, name: s
             assert pc_proxy.count("/Programs") == 1
             return
         programs = pc.programs.list()
-    assert [p.program_id for p in programs.programs or []] == [PROGRAM_ID]
+    assert [p.program_id for p in programs] == [PROGRAM_ID]
     assert pc_proxy.count("/Programs") == 2  # the fault, then one retry
 
 

@@ -13,17 +13,32 @@ import contextlib
 import contextvars
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 import httpx
 
 from ._exceptions import ResponseValidationError
 from ._redact import Redactor
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_Captured = list[tuple[httpx.Response, Redactor]]
+
+class _Seen:
+    """One 2xx response a raw call received, and the answer model read from it (if any)."""
+
+    __slots__ = ("response", "redactor", "answer")
+
+    def __init__(self, response: httpx.Response, redactor: Redactor) -> None:
+        self.response = response
+        self.redactor = redactor
+        self.answer: BaseModel | None = None
+
+
+_Captured = list[_Seen]
 # The list the running raw call collects responses into; None outside a raw call.
 _CAPTURED: contextvars.ContextVar[_Captured | None] = contextvars.ContextVar(
     "captured_responses", default=None
@@ -34,7 +49,15 @@ def note_response(response: httpx.Response, redactor: Redactor) -> None:
     """Called by the client for each 2xx response it accepts, with the client's secrets."""
     sink = _CAPTURED.get()
     if sink is not None:
-        sink.append((response, redactor))
+        sink.append(_Seen(response, redactor))
+
+
+def note_answer(response: httpx.Response, answer: BaseModel) -> None:
+    """Called by the client with the model it read from a response's body."""
+    for seen in reversed(_CAPTURED.get() or ()):
+        if seen.response is response:
+            seen.answer = answer
+            return
 
 
 class _ResponseView:
@@ -66,7 +89,9 @@ class _ResponseView:
 
 
 class RawResponse(_ResponseView, Generic[R]):
-    """A call's final HTTP response; `.parse()` is the typed result the plain method returns."""
+    """A call's final HTTP response; `.parse()` is the typed result the plain method returns,
+    `.answer` the whole answer as its model (where the method returns one field of it, the
+    wrapper around that field)."""
 
     def __init__(
         self,
@@ -74,10 +99,12 @@ class RawResponse(_ResponseView, Generic[R]):
         redactor: Redactor,
         result: R | None = None,
         error: BaseException | None = None,
+        answer: BaseModel | None = None,
     ) -> None:
         super().__init__(response, redactor)
         self._result: Any = result  # None exactly when the method returns None
         self._error = error
+        self.answer = answer  # None: the answer has no JSON body, or it did not fit its model
 
     def parse(self) -> R:
         """The typed result; raises the error the plain method raised reading the body (a
@@ -93,8 +120,8 @@ def _raw(
 ) -> RawResponse[Any]:
     if not captured:
         raise RuntimeError(f"{method.__name__} received no response to return")
-    response, redactor = captured[-1]  # the call's final response
-    return RawResponse(response, redactor, result, error)
+    final = captured[-1]  # the call's final response
+    return RawResponse(final.response, final.redactor, result, error, final.answer)
 
 
 @contextlib.contextmanager

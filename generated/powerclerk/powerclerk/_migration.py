@@ -439,6 +439,7 @@ NESTED: Mapping[str, tuple[tuple[str, bool, str], ...]] = MappingProxyType(
             ("CurrentStatus", False, "CurrentStatus"),
         ),
         "ProjectsResponse": (("Projects", True, "ProjectSummary"),),
+        "SetProjectAttachmentResponse": (("AttachmentMetadata", False, "AttachmentMetadata"),),
         "SetProjectDataProject": (("DataFields", True, "DataFieldInput"),),
         "SetProjectDataRequest": (("Project", False, "SetProjectDataProject"),),
         "SetProjectOwnerResponse": (("Owner", False, "ProjectOwner"),),

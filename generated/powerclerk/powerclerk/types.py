@@ -972,6 +972,19 @@ class ProjectsResponse(ApiResponseModel):
     """
 
 
+class SetProjectAttachmentResponse(ApiResponseModel):
+    """
+    Answer of SetProjectAttachment: the attachment's metadata after the upload, when the server
+    sends it; any other key it sends is kept.
+
+    Inferred, not documented: The V1 reference lists response attributes for SetProjectAttachment
+    without giving them; the metadata is the shape GetAttachmentMetadata answers for the same
+    attachment, and is optional here so that an answer without it still reads.
+    """
+
+    attachment_metadata: AttachmentMetadata | None = Field(None, alias="AttachmentMetadata")
+
+
 class SetProjectDataProject(SetProjectDataProjectBase):
     """
     Wrapper of the data fields to save.

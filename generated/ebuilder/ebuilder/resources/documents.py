@@ -152,7 +152,7 @@ class Documents:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `DocumentsCreateResponse` answer of DocumentsCreate.
+            The `DocumentsCreateResponse` answer.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -507,7 +507,7 @@ class AsyncDocuments:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `DocumentsCreateResponse` answer of DocumentsCreate.
+            The `DocumentsCreateResponse` answer.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .._base import to_wire_body
+from .._base import to_wire_body, without_unset
 from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
 from .._response import (
@@ -18,7 +18,7 @@ from .._response import (
 from ..types import CommentCreateRequest, CommentCreateResponse
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
-    from ..params import CommentCreateRequestParam
+    pass
 
 __all__ = [
     "ProcessInstances",
@@ -38,7 +38,9 @@ class ProcessInstances:
         self,
         process_instance_id: str,
         *,
-        body: CommentCreateRequestParam | CommentCreateRequest,
+        comment_text: str,
+        is_private: bool | None = None,
+        documents: list[str] | tuple[str, ...] | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -66,8 +68,12 @@ class ProcessInstances:
             process_instance_id: GUID of the process instance. Only GUID syntax matters; the API
                 documentation's example GUIDs are not all version 4. Must be a valid uuid (checked
                 before sending).
-            body: a `CommentCreateRequest`, or a dict of its fields by Python name
-                (`CommentCreateRequestParam`).
+            comment_text: Comment text, 1 to 1,000,000 characters.
+            is_private: True creates a private comment (requires permission); omitted, the process
+                configuration decides. Must be a JSON boolean (a string is rejected by the server).
+                None: not sent.
+            documents: File GUIDs (fileId) of documents to attach, at most 100; one invalid GUID
+                cancels the whole call. None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -90,7 +96,13 @@ class ProcessInstances:
             OPERATIONS["ProcessInstancesCommentsCreate"],
             CommentCreateResponse,
             path={"processInstanceId": process_instance_id},
-            json=to_wire_body(CommentCreateRequest, body),
+            json=to_wire_body(
+                CommentCreateRequest,
+                without_unset(
+                    {"commentText": comment_text, "isPrivate": is_private, "documents": documents},
+                    {"isPrivate", "documents"},
+                ),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -113,7 +125,9 @@ class AsyncProcessInstances:
         self,
         process_instance_id: str,
         *,
-        body: CommentCreateRequestParam | CommentCreateRequest,
+        comment_text: str,
+        is_private: bool | None = None,
+        documents: list[str] | tuple[str, ...] | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -141,8 +155,12 @@ class AsyncProcessInstances:
             process_instance_id: GUID of the process instance. Only GUID syntax matters; the API
                 documentation's example GUIDs are not all version 4. Must be a valid uuid (checked
                 before sending).
-            body: a `CommentCreateRequest`, or a dict of its fields by Python name
-                (`CommentCreateRequestParam`).
+            comment_text: Comment text, 1 to 1,000,000 characters.
+            is_private: True creates a private comment (requires permission); omitted, the process
+                configuration decides. Must be a JSON boolean (a string is rejected by the server).
+                None: not sent.
+            documents: File GUIDs (fileId) of documents to attach, at most 100; one invalid GUID
+                cancels the whole call. None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -165,7 +183,13 @@ class AsyncProcessInstances:
             OPERATIONS["ProcessInstancesCommentsCreate"],
             CommentCreateResponse,
             path={"processInstanceId": process_instance_id},
-            json=to_wire_body(CommentCreateRequest, body),
+            json=to_wire_body(
+                CommentCreateRequest,
+                without_unset(
+                    {"commentText": comment_text, "isPrivate": is_private, "documents": documents},
+                    {"isPrivate", "documents"},
+                ),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .._base import to_wire_body
+from .._base import to_wire_body, without_unset
 from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
 from .._response import (
@@ -19,7 +19,7 @@ from .._response import (
 from ..types import CreateMfaSessionTokenRequest, MfaSessionTokenResponse
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
-    from ..params import CreateMfaSessionTokenRequestParam
+    pass
 
 __all__ = [
     "Accounts",
@@ -39,7 +39,7 @@ class Accounts:
     def create_mfa_session_token(
         self,
         *,
-        body: CreateMfaSessionTokenRequestParam | CreateMfaSessionTokenRequest | None = None,
+        expires_after_minutes: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -59,8 +59,8 @@ class Accounts:
         path.
 
         Args:
-            body: a `CreateMfaSessionTokenRequest`, or a dict of its fields by Python name
-                (`CreateMfaSessionTokenRequestParam`).
+            expires_after_minutes: Minutes until the token expires (session tokens last at most 24
+                hours). None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -84,7 +84,12 @@ class Accounts:
         return self._client.request_model(
             OPERATIONS["CreateMfaSessionToken"],
             MfaSessionTokenResponse,
-            json=to_wire_body(CreateMfaSessionTokenRequest, body or {}),
+            json=to_wire_body(
+                CreateMfaSessionTokenRequest,
+                without_unset(
+                    {"ExpiresAfterMinutes": expires_after_minutes}, {"ExpiresAfterMinutes"}
+                ),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -152,7 +157,7 @@ class AsyncAccounts:
     async def create_mfa_session_token(
         self,
         *,
-        body: CreateMfaSessionTokenRequestParam | CreateMfaSessionTokenRequest | None = None,
+        expires_after_minutes: int | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -172,8 +177,8 @@ class AsyncAccounts:
         path.
 
         Args:
-            body: a `CreateMfaSessionTokenRequest`, or a dict of its fields by Python name
-                (`CreateMfaSessionTokenRequestParam`).
+            expires_after_minutes: Minutes until the token expires (session tokens last at most 24
+                hours). None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -197,7 +202,12 @@ class AsyncAccounts:
         return await self._client.request_model(
             OPERATIONS["CreateMfaSessionToken"],
             MfaSessionTokenResponse,
-            json=to_wire_body(CreateMfaSessionTokenRequest, body or {}),
+            json=to_wire_body(
+                CreateMfaSessionTokenRequest,
+                without_unset(
+                    {"ExpiresAfterMinutes": expires_after_minutes}, {"ExpiresAfterMinutes"}
+                ),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 

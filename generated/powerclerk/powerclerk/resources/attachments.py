@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import httpx
 
-from .._base import to_wire_body
+from .._base import to_wire_body, without_unset
 from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
 from .._response import (
@@ -18,10 +18,15 @@ from .._response import (
     async_to_raw_response_wrapper,
     to_raw_response_wrapper,
 )
-from ..types import AttachmentMetadataResponse, SetAttachmentMetadataRequest, UntypedResponse
+from ..types import (
+    AttachmentMetadata,
+    AttachmentMetadataResponse,
+    SetAttachmentMetadataRequest,
+    SetProjectAttachmentResponse,
+)
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
-    from ..params import SetAttachmentMetadataRequestParam
+    pass
 
 __all__ = [
     "Attachments",
@@ -162,7 +167,7 @@ class Attachments:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> AttachmentMetadataResponse:
+    ) -> AttachmentMetadata:
         """Metadata and approval status of an attachment.
 
         Requires read access to the project. AttachmentId accepts a custom id.
@@ -186,7 +191,8 @@ class Attachments:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `AttachmentMetadataResponse` answer.
+            The `AttachmentMetadata` of the `AttachmentMetadataResponse` answer; the whole answer is
+                the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -196,12 +202,13 @@ class Attachments:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
             AttachmentMetadataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.attachment_metadata
 
     def set_metadata(
         self,
@@ -209,12 +216,13 @@ class Attachments:
         project_id: str,
         attachment_id: str,
         *,
-        body: SetAttachmentMetadataRequestParam | SetAttachmentMetadataRequest,
+        attachment_status: Literal["Approve", "Reject", "Unmark", "Save"],
+        note: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> AttachmentMetadataResponse:
+    ) -> AttachmentMetadata:
         """Approve, reject or annotate an attachment.
 
         Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored
@@ -235,15 +243,16 @@ class Attachments:
             attachment_id: The attachment (public or custom id). Accepts the public id of the
                 attachment definition, or its custom id when one is set (API documentation, "Custom
                 Ids").
-            body: a `SetAttachmentMetadataRequest`, or a dict of its fields by Python name
-                (`SetAttachmentMetadataRequestParam`).
+            attachment_status: Approve, Reject, Unmark (back to Pending), or Save (note only).
+            note: Reviewer note. None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `AttachmentMetadataResponse` answer.
+            The `AttachmentMetadata` of the `AttachmentMetadataResponse` answer; the whole answer is
+                the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -255,13 +264,17 @@ class Attachments:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["SetAttachmentMetadata"],
             AttachmentMetadataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            json=to_wire_body(SetAttachmentMetadataRequest, body),
+            json=to_wire_body(
+                SetAttachmentMetadataRequest,
+                without_unset({"AttachmentStatus": attachment_status, "Note": note}, {"Note"}),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.attachment_metadata
 
     def upload(
         self,
@@ -277,7 +290,7 @@ class Attachments:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> UntypedResponse:
+    ) -> AttachmentMetadata | None:
         """Upload the file of an attachment definition.
 
         Requires write access to the project. The body is the raw file. Content-Type follows the
@@ -319,7 +332,8 @@ class Attachments:
                 binary).
 
         Returns:
-            The `UntypedResponse` answer.
+            The `AttachmentMetadata` of the `SetProjectAttachmentResponse` answer; the whole answer
+                is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -344,7 +358,8 @@ class Attachments:
             filename=filename,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        return self._client.parse_model(response, UntypedResponse)
+        answer = self._client.parse_model(response, SetProjectAttachmentResponse)
+        return answer.attachment_metadata
 
 
 class AttachmentsWithRawResponse:
@@ -609,7 +624,7 @@ class AsyncAttachments:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> AttachmentMetadataResponse:
+    ) -> AttachmentMetadata:
         """Metadata and approval status of an attachment.
 
         Requires read access to the project. AttachmentId accepts a custom id.
@@ -633,7 +648,8 @@ class AsyncAttachments:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `AttachmentMetadataResponse` answer.
+            The `AttachmentMetadata` of the `AttachmentMetadataResponse` answer; the whole answer is
+                the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -643,12 +659,13 @@ class AsyncAttachments:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetAttachmentMetadata"],
             AttachmentMetadataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.attachment_metadata
 
     async def set_metadata(
         self,
@@ -656,12 +673,13 @@ class AsyncAttachments:
         project_id: str,
         attachment_id: str,
         *,
-        body: SetAttachmentMetadataRequestParam | SetAttachmentMetadataRequest,
+        attachment_status: Literal["Approve", "Reject", "Unmark", "Save"],
+        note: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> AttachmentMetadataResponse:
+    ) -> AttachmentMetadata:
         """Approve, reject or annotate an attachment.
 
         Requires admin write access. AttachmentStatus Approve, Reject and Unmark set the stored
@@ -682,15 +700,16 @@ class AsyncAttachments:
             attachment_id: The attachment (public or custom id). Accepts the public id of the
                 attachment definition, or its custom id when one is set (API documentation, "Custom
                 Ids").
-            body: a `SetAttachmentMetadataRequest`, or a dict of its fields by Python name
-                (`SetAttachmentMetadataRequestParam`).
+            attachment_status: Approve, Reject, Unmark (back to Pending), or Save (note only).
+            note: Reviewer note. None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `AttachmentMetadataResponse` answer.
+            The `AttachmentMetadata` of the `AttachmentMetadataResponse` answer; the whole answer is
+                the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -702,13 +721,17 @@ class AsyncAttachments:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["SetAttachmentMetadata"],
             AttachmentMetadataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "AttachmentId": attachment_id},
-            json=to_wire_body(SetAttachmentMetadataRequest, body),
+            json=to_wire_body(
+                SetAttachmentMetadataRequest,
+                without_unset({"AttachmentStatus": attachment_status, "Note": note}, {"Note"}),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.attachment_metadata
 
     async def upload(
         self,
@@ -724,7 +747,7 @@ class AsyncAttachments:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> UntypedResponse:
+    ) -> AttachmentMetadata | None:
         """Upload the file of an attachment definition.
 
         Requires write access to the project. The body is the raw file. Content-Type follows the
@@ -766,7 +789,8 @@ class AsyncAttachments:
                 binary).
 
         Returns:
-            The `UntypedResponse` answer.
+            The `AttachmentMetadata` of the `SetProjectAttachmentResponse` answer; the whole answer
+                is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -791,7 +815,8 @@ class AsyncAttachments:
             filename=filename,
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        return self._client.parse_model(response, UntypedResponse)
+        answer = self._client.parse_model(response, SetProjectAttachmentResponse)
+        return answer.attachment_metadata
 
 
 class AsyncAttachmentsWithRawResponse:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .._base import to_wire_body
+from .._base import to_wire_body, without_unset
 from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
 from .._response import (
@@ -17,8 +17,10 @@ from .._response import (
     to_raw_response_wrapper,
 )
 from ..types import (
+    InquiryNote,
     InquiryNoteResponse,
     InquiryNotesResponse,
+    InquiryThread,
     InquiryThreadResponse,
     InquiryThreadsResponse,
     InquiryThreadUpdateRequest,
@@ -26,7 +28,7 @@ from ..types import (
 )
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
-    from ..params import InquiryThreadUpdateRequestParam, SetInquiryNoteRequestParam
+    pass
 
 __all__ = [
     "Inquiries",
@@ -48,12 +50,13 @@ class Inquiries:
         program_id: str,
         project_id: str,
         *,
-        body: SetInquiryNoteRequestParam | Mapping[str, Any] | SetInquiryNoteRequest | None = None,
+        thread_id: str | None = None,
+        text: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryNoteResponse:
+    ) -> InquiryNote | None:
         """Add a note to an inquiry thread of a project (admin).
 
         The body shape is not documented; the request model accepts any key.
@@ -72,15 +75,16 @@ class Inquiries:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetInquiryNoteRequest`, or a dict of its fields by Python name
-                (`SetInquiryNoteRequestParam`).
+            thread_id: Thread to add to (guess). None: not sent.
+            text: Note text (guess). None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryNoteResponse` answer.
+            The `Note` of the `InquiryNoteResponse` answer; the whole answer is the raw response's
+                `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -92,13 +96,17 @@ class Inquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["SetInquiryNote"],
             InquiryNoteResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            json=to_wire_body(SetInquiryNoteRequest, body or {}),
+            json=to_wire_body(
+                SetInquiryNoteRequest,
+                without_unset({"ThreadId": thread_id, "Text": text}, {"ThreadId", "Text"}),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.note
 
     def list_notes(
         self,
@@ -109,7 +117,7 @@ class Inquiries:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryNotesResponse:
+    ) -> list[InquiryNote]:
         """Notes of an inquiry thread (admin).
 
         `GET /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Notes`
@@ -125,7 +133,8 @@ class Inquiries:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryNotesResponse` answer.
+            The `Notes` of the `InquiryNotesResponse` answer (empty when the answer leaves it out);
+                the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -135,12 +144,13 @@ class Inquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetNotesInInquiryThread"],
             InquiryNotesResponse,
             path={"ProgramId": program_id, "ThreadId": thread_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.notes or []
 
     def list_threads(
         self,
@@ -151,7 +161,7 @@ class Inquiries:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryThreadsResponse:
+    ) -> list[InquiryThread]:
         """Inquiry threads of a project (admin).
 
         `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/InquiryThreads`
@@ -170,7 +180,8 @@ class Inquiries:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryThreadsResponse` answer.
+            The `InquiryThreads` of the `InquiryThreadsResponse` answer (empty when the answer
+                leaves it out); the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -180,12 +191,13 @@ class Inquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
             InquiryThreadsResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.inquiry_threads or []
 
     def set_thread_external_id(
         self,
@@ -193,15 +205,11 @@ class Inquiries:
         thread_id: str,
         external_thread_id: str,
         *,
-        body: InquiryThreadUpdateRequestParam
-        | Mapping[str, Any]
-        | InquiryThreadUpdateRequest
-        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryThreadResponse:
+    ) -> InquiryThread | None:
         """Link an inquiry thread to an id in an external system (admin).
 
         V1 sent a (namespaced) request body whose content is unknown; the request model accepts any
@@ -220,15 +228,14 @@ class Inquiries:
             program_id: The program.
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
-            body: a `InquiryThreadUpdateRequest`, or a dict of its fields by Python name
-                (`InquiryThreadUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryThreadResponse` answer.
+            The `InquiryThread` of the `InquiryThreadResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -240,7 +247,7 @@ class Inquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["SetInquiryThreadExternalId"],
             InquiryThreadResponse,
             path={
@@ -248,9 +255,10 @@ class Inquiries:
                 "ThreadId": thread_id,
                 "ExternalThreadId": external_thread_id,
             },
-            json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
+            json=to_wire_body(InquiryThreadUpdateRequest, {}),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.inquiry_thread
 
     def set_thread_status(
         self,
@@ -258,15 +266,11 @@ class Inquiries:
         thread_id: str,
         thread_status: str,
         *,
-        body: InquiryThreadUpdateRequestParam
-        | Mapping[str, Any]
-        | InquiryThreadUpdateRequest
-        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryThreadResponse:
+    ) -> InquiryThread | None:
         """Change the status of an inquiry thread (admin).
 
         Allowed ThreadStatus values are not documented. V1 sent a (namespaced) request body whose
@@ -284,15 +288,14 @@ class Inquiries:
             program_id: The program.
             thread_id: The inquiry thread.
             thread_status: The new thread status.
-            body: a `InquiryThreadUpdateRequest`, or a dict of its fields by Python name
-                (`InquiryThreadUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryThreadResponse` answer.
+            The `InquiryThread` of the `InquiryThreadResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -304,13 +307,14 @@ class Inquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["SetInquiryThreadStatus"],
             InquiryThreadResponse,
             path={"ProgramId": program_id, "ThreadId": thread_id, "ThreadStatus": thread_status},
-            json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
+            json=to_wire_body(InquiryThreadUpdateRequest, {}),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.inquiry_thread
 
 
 class InquiriesWithRawResponse:
@@ -337,12 +341,13 @@ class AsyncInquiries:
         program_id: str,
         project_id: str,
         *,
-        body: SetInquiryNoteRequestParam | Mapping[str, Any] | SetInquiryNoteRequest | None = None,
+        thread_id: str | None = None,
+        text: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryNoteResponse:
+    ) -> InquiryNote | None:
         """Add a note to an inquiry thread of a project (admin).
 
         The body shape is not documented; the request model accepts any key.
@@ -361,15 +366,16 @@ class AsyncInquiries:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetInquiryNoteRequest`, or a dict of its fields by Python name
-                (`SetInquiryNoteRequestParam`).
+            thread_id: Thread to add to (guess). None: not sent.
+            text: Note text (guess). None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryNoteResponse` answer.
+            The `Note` of the `InquiryNoteResponse` answer; the whole answer is the raw response's
+                `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -381,13 +387,17 @@ class AsyncInquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["SetInquiryNote"],
             InquiryNoteResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            json=to_wire_body(SetInquiryNoteRequest, body or {}),
+            json=to_wire_body(
+                SetInquiryNoteRequest,
+                without_unset({"ThreadId": thread_id, "Text": text}, {"ThreadId", "Text"}),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.note
 
     async def list_notes(
         self,
@@ -398,7 +408,7 @@ class AsyncInquiries:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryNotesResponse:
+    ) -> list[InquiryNote]:
         """Notes of an inquiry thread (admin).
 
         `GET /services/v2/Programs/{ProgramId}/InquiryThreads/{ThreadId}/Notes`
@@ -414,7 +424,8 @@ class AsyncInquiries:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryNotesResponse` answer.
+            The `Notes` of the `InquiryNotesResponse` answer (empty when the answer leaves it out);
+                the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -424,12 +435,13 @@ class AsyncInquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetNotesInInquiryThread"],
             InquiryNotesResponse,
             path={"ProgramId": program_id, "ThreadId": thread_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.notes or []
 
     async def list_threads(
         self,
@@ -440,7 +452,7 @@ class AsyncInquiries:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryThreadsResponse:
+    ) -> list[InquiryThread]:
         """Inquiry threads of a project (admin).
 
         `GET /services/v2/Programs/{ProgramId}/Projects/{ProjectId}/InquiryThreads`
@@ -459,7 +471,8 @@ class AsyncInquiries:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryThreadsResponse` answer.
+            The `InquiryThreads` of the `InquiryThreadsResponse` answer (empty when the answer
+                leaves it out); the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -469,12 +482,13 @@ class AsyncInquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetInquiryThreads"],
             InquiryThreadsResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.inquiry_threads or []
 
     async def set_thread_external_id(
         self,
@@ -482,15 +496,11 @@ class AsyncInquiries:
         thread_id: str,
         external_thread_id: str,
         *,
-        body: InquiryThreadUpdateRequestParam
-        | Mapping[str, Any]
-        | InquiryThreadUpdateRequest
-        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryThreadResponse:
+    ) -> InquiryThread | None:
         """Link an inquiry thread to an id in an external system (admin).
 
         V1 sent a (namespaced) request body whose content is unknown; the request model accepts any
@@ -509,15 +519,14 @@ class AsyncInquiries:
             program_id: The program.
             thread_id: The inquiry thread.
             external_thread_id: The id in the external system.
-            body: a `InquiryThreadUpdateRequest`, or a dict of its fields by Python name
-                (`InquiryThreadUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryThreadResponse` answer.
+            The `InquiryThread` of the `InquiryThreadResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -529,7 +538,7 @@ class AsyncInquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["SetInquiryThreadExternalId"],
             InquiryThreadResponse,
             path={
@@ -537,9 +546,10 @@ class AsyncInquiries:
                 "ThreadId": thread_id,
                 "ExternalThreadId": external_thread_id,
             },
-            json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
+            json=to_wire_body(InquiryThreadUpdateRequest, {}),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.inquiry_thread
 
     async def set_thread_status(
         self,
@@ -547,15 +557,11 @@ class AsyncInquiries:
         thread_id: str,
         thread_status: str,
         *,
-        body: InquiryThreadUpdateRequestParam
-        | Mapping[str, Any]
-        | InquiryThreadUpdateRequest
-        | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> InquiryThreadResponse:
+    ) -> InquiryThread | None:
         """Change the status of an inquiry thread (admin).
 
         Allowed ThreadStatus values are not documented. V1 sent a (namespaced) request body whose
@@ -573,15 +579,14 @@ class AsyncInquiries:
             program_id: The program.
             thread_id: The inquiry thread.
             thread_status: The new thread status.
-            body: a `InquiryThreadUpdateRequest`, or a dict of its fields by Python name
-                (`InquiryThreadUpdateRequestParam`).
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `InquiryThreadResponse` answer.
+            The `InquiryThread` of the `InquiryThreadResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -593,13 +598,14 @@ class AsyncInquiries:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["SetInquiryThreadStatus"],
             InquiryThreadResponse,
             path={"ProgramId": program_id, "ThreadId": thread_id, "ThreadStatus": thread_status},
-            json=to_wire_body(InquiryThreadUpdateRequest, body or {}),
+            json=to_wire_body(InquiryThreadUpdateRequest, {}),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.inquiry_thread
 
 
 class AsyncInquiriesWithRawResponse:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,9 +17,13 @@ from .._response import (
 )
 from ..types import (
     CustomListChoicesResponse,
+    Form,
+    FormSchema,
     FormSchemaResponse,
     FormsResponse,
+    Program,
     ProgramsResponse,
+    ProgramStatus,
     StatusListResponse,
 )
 
@@ -45,7 +50,7 @@ class Programs:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> CustomListChoicesResponse:
+    ) -> builtins.list[Any]:
         """Choices of the custom list behind a data field.
 
         Returns the choices of a custom list (data fields that are part of a custom-list key column
@@ -69,7 +74,8 @@ class Programs:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `CustomListChoicesResponse` answer.
+            The `Choices` of the `CustomListChoicesResponse` answer (empty when the answer leaves it
+                out); the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -79,12 +85,13 @@ class Programs:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetCustomListChoices"],
             CustomListChoicesResponse,
             path={"ProgramId": program_id, "DataFieldId": data_field_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.choices or []
 
     def get_form_schema(
         self,
@@ -95,7 +102,7 @@ class Programs:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> FormSchemaResponse:
+    ) -> FormSchema:
         """Data fields and attachment definitions of a form.
 
         Requires read access to the program and membership in a role that can access the form in at
@@ -114,7 +121,8 @@ class Programs:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `FormSchemaResponse` answer.
+            The `FormSchema` of the `FormSchemaResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -124,12 +132,13 @@ class Programs:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetFormSchema"],
             FormSchemaResponse,
             path={"ProgramId": program_id, "FormId": form_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.form_schema
 
     def list(
         self,
@@ -139,7 +148,7 @@ class Programs:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProgramsResponse:
+    ) -> builtins.list[Program]:
         """Programs the caller can access.
 
         Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1
@@ -156,7 +165,8 @@ class Programs:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProgramsResponse` answer.
+            The `Programs` of the `ProgramsResponse` answer (empty when the answer leaves it out);
+                the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -166,12 +176,13 @@ class Programs:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetPrograms"],
             ProgramsResponse,
             query={"Agency": agency},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.programs or []
 
     def list_forms(
         self,
@@ -181,7 +192,7 @@ class Programs:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> FormsResponse:
+    ) -> builtins.list[Form]:
         """Forms of a program.
 
         `GET /services/v2/Programs/{ProgramId}/Forms` (GetForms).
@@ -194,7 +205,8 @@ class Programs:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `FormsResponse` answer.
+            The `Forms` of the `FormsResponse` answer (empty when the answer leaves it out); the
+                whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -204,12 +216,13 @@ class Programs:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetForms"],
             FormsResponse,
             path={"ProgramId": program_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.forms or []
 
     def list_statuses(
         self,
@@ -219,7 +232,7 @@ class Programs:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> StatusListResponse:
+    ) -> builtins.list[ProgramStatus]:
         """Workflow statuses of a program.
 
         Admin only (V1 reference navigation "GetStatusList – Admin only").
@@ -235,7 +248,8 @@ class Programs:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `StatusListResponse` answer.
+            The `Statuses` of the `StatusListResponse` answer (empty when the answer leaves it out);
+                the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -245,12 +259,13 @@ class Programs:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetStatusList"],
             StatusListResponse,
             path={"ProgramId": program_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.statuses or []
 
 
 class ProgramsWithRawResponse:
@@ -280,7 +295,7 @@ class AsyncPrograms:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> CustomListChoicesResponse:
+    ) -> builtins.list[Any]:
         """Choices of the custom list behind a data field.
 
         Returns the choices of a custom list (data fields that are part of a custom-list key column
@@ -304,7 +319,8 @@ class AsyncPrograms:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `CustomListChoicesResponse` answer.
+            The `Choices` of the `CustomListChoicesResponse` answer (empty when the answer leaves it
+                out); the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -314,12 +330,13 @@ class AsyncPrograms:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetCustomListChoices"],
             CustomListChoicesResponse,
             path={"ProgramId": program_id, "DataFieldId": data_field_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.choices or []
 
     async def get_form_schema(
         self,
@@ -330,7 +347,7 @@ class AsyncPrograms:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> FormSchemaResponse:
+    ) -> FormSchema:
         """Data fields and attachment definitions of a form.
 
         Requires read access to the program and membership in a role that can access the form in at
@@ -349,7 +366,8 @@ class AsyncPrograms:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `FormSchemaResponse` answer.
+            The `FormSchema` of the `FormSchemaResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -359,12 +377,13 @@ class AsyncPrograms:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetFormSchema"],
             FormSchemaResponse,
             path={"ProgramId": program_id, "FormId": form_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.form_schema
 
     async def list(
         self,
@@ -374,7 +393,7 @@ class AsyncPrograms:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProgramsResponse:
+    ) -> builtins.list[Program]:
         """Programs the caller can access.
 
         Lists the programs visible to the authenticated user; use it to find a ProgramId. The V1
@@ -391,7 +410,8 @@ class AsyncPrograms:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProgramsResponse` answer.
+            The `Programs` of the `ProgramsResponse` answer (empty when the answer leaves it out);
+                the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -401,12 +421,13 @@ class AsyncPrograms:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetPrograms"],
             ProgramsResponse,
             query={"Agency": agency},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.programs or []
 
     async def list_forms(
         self,
@@ -416,7 +437,7 @@ class AsyncPrograms:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> FormsResponse:
+    ) -> builtins.list[Form]:
         """Forms of a program.
 
         `GET /services/v2/Programs/{ProgramId}/Forms` (GetForms).
@@ -429,7 +450,8 @@ class AsyncPrograms:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `FormsResponse` answer.
+            The `Forms` of the `FormsResponse` answer (empty when the answer leaves it out); the
+                whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -439,12 +461,13 @@ class AsyncPrograms:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetForms"],
             FormsResponse,
             path={"ProgramId": program_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.forms or []
 
     async def list_statuses(
         self,
@@ -454,7 +477,7 @@ class AsyncPrograms:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> StatusListResponse:
+    ) -> builtins.list[ProgramStatus]:
         """Workflow statuses of a program.
 
         Admin only (V1 reference navigation "GetStatusList – Admin only").
@@ -470,7 +493,8 @@ class AsyncPrograms:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `StatusListResponse` answer.
+            The `Statuses` of the `StatusListResponse` answer (empty when the answer leaves it out);
+                the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -480,12 +504,13 @@ class AsyncPrograms:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetStatusList"],
             StatusListResponse,
             path={"ProgramId": program_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.statuses or []
 
 
 class AsyncProgramsWithRawResponse:

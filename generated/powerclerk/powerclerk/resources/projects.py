@@ -4,13 +4,14 @@ ownership, assignment and export."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from .._base import to_wire_body
+from .._base import to_wire_body, without_unset
 from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._operations import OPERATIONS
 from .._pagination import AsyncPage, Page
@@ -19,12 +20,17 @@ from .._response import (
     to_raw_response_wrapper,
 )
 from ..types import (
+    AllProjectData,
     AllProjectDataResponse,
     GetProjectByNumberRequest,
     GetProjectsByDataRequest,
+    NewProject,
     NewProjectResponse,
+    ProjectData,
     ProjectDataResponse,
+    ProjectExport,
     ProjectExportResponse,
+    ProjectOwner,
     ProjectsResponse,
     ProjectSummary,
     SetAssigneeRequest,
@@ -32,16 +38,14 @@ from ..types import (
     SetProjectOwnerRequest,
     SetProjectOwnerResponse,
     SubmitProjectResponse,
+    SubmittedProject,
     UntypedResponse,
 )
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
     from ..params import (
-        GetProjectByNumberRequestParam,
         GetProjectsByDataRequestParam,
-        SetAssigneeRequestParam,
         SetProjectDataRequestParam,
-        SetProjectOwnerRequestParam,
     )
 
 __all__ = [
@@ -67,7 +71,7 @@ class Projects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> NewProjectResponse:
+    ) -> NewProject:
         """Create a new, unsubmitted project.
 
         No request body. Requires write access to the program. The new project has no ProjectNumber
@@ -83,7 +87,8 @@ class Projects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `NewProjectResponse` answer.
+            The `Project` of the `NewProjectResponse` answer; the whole answer is the raw response's
+                `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -95,12 +100,13 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["CreateNewProject"],
             NewProjectResponse,
             path={"ProgramId": program_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     def export(
         self,
@@ -112,7 +118,7 @@ class Projects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectExportResponse:
+    ) -> ProjectExport | None:
         """Full change-audit export of a project (admin).
 
         Admin only. Exports every field grouped by field group with its current value and when and
@@ -138,7 +144,8 @@ class Projects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectExportResponse` answer.
+            The `Project` of the `ProjectExportResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -148,13 +155,14 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetExportProject"],
             ProjectExportResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={"version": version},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     def find_by_data(
         self,
@@ -221,7 +229,7 @@ class Projects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> AllProjectDataResponse:
+    ) -> AllProjectData:
         """Latest submitted values of every form of a project (admin).
 
         Requires membership in an administrator role and read access. Returns the latest submitted
@@ -249,7 +257,8 @@ class Projects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `AllProjectDataResponse` answer.
+            The `Project` of the `AllProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -261,22 +270,20 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetAllProjectData"],
             AllProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     def get_by_number(
         self,
         program_id: str,
         *,
-        body: GetProjectByNumberRequestParam
-        | Mapping[str, Any]
-        | GetProjectByNumberRequest
-        | None = None,
+        project_numbers: builtins.list[str] | tuple[str, ...] | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -292,8 +299,7 @@ class Projects:
 
         Args:
             program_id: The program.
-            body: a `GetProjectByNumberRequest`, or a dict of its fields by Python name
-                (`GetProjectByNumberRequestParam`).
+            project_numbers: `ProjectNumbers` of the body. None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -314,7 +320,10 @@ class Projects:
             OPERATIONS["GetProjectByNumber"],
             ProjectsResponse,
             path={"ProgramId": program_id},
-            json=to_wire_body(GetProjectByNumberRequest, body or {}),
+            json=to_wire_body(
+                GetProjectByNumberRequest,
+                without_unset({"ProjectNumbers": project_numbers}, {"ProjectNumbers"}),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -329,7 +338,7 @@ class Projects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectDataResponse:
+    ) -> ProjectData:
         """Unsubmitted (draft) values of a project form.
 
         Requires read access to the project. This /Draft path is the V2 equivalent of V1
@@ -357,7 +366,8 @@ class Projects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectDataResponse` answer.
+            The `Project` of the `ProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -369,13 +379,14 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetProjectData"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     def get_submitted_data(
         self,
@@ -388,7 +399,7 @@ class Projects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectDataResponse:
+    ) -> ProjectData:
         """Most recently submitted values of a project form.
 
         Requires read access to the project. Same answer shape as the draft read. Sensitive values
@@ -414,7 +425,8 @@ class Projects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectDataResponse` answer.
+            The `Project` of the `ProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -426,13 +438,14 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     def list(
         self,
@@ -593,7 +606,7 @@ class Projects:
         program_id: str,
         project_id: str,
         *,
-        body: SetAssigneeRequestParam | Mapping[str, Any] | SetAssigneeRequest | None = None,
+        assignee_email: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -616,8 +629,7 @@ class Projects:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetAssigneeRequest`, or a dict of its fields by Python name
-                (`SetAssigneeRequestParam`).
+            assignee_email: `AssigneeEmail` of the body. None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -640,7 +652,10 @@ class Projects:
             OPERATIONS["SetAssignee"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            json=to_wire_body(SetAssigneeRequest, body or {}),
+            json=to_wire_body(
+                SetAssigneeRequest,
+                without_unset({"AssigneeEmail": assignee_email}, {"AssigneeEmail"}),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -656,7 +671,7 @@ class Projects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectDataResponse:
+    ) -> ProjectData:
         """Save non-draft form data directly (admin).
 
         Admin only. Saves form data without the draft/submit cycle and requires the form to be
@@ -686,7 +701,8 @@ class Projects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectDataResponse` answer.
+            The `Project` of the `ProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -698,7 +714,7 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["SetProjectDataNonDraft"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
@@ -706,6 +722,7 @@ class Projects:
             json=to_wire_body(SetProjectDataRequest, body),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     def set_draft_data(
         self,
@@ -718,7 +735,7 @@ class Projects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectDataResponse:
+    ) -> ProjectData:
         """Save draft values of a project form.
 
         Requires write access to the project. Normal (non-admin) way to write form data; call submit
@@ -748,7 +765,8 @@ class Projects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectDataResponse` answer.
+            The `Project` of the `ProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -760,25 +778,26 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["SetProjectData"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             json=to_wire_body(SetProjectDataRequest, body),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     def set_owner(
         self,
         program_id: str,
         project_id: str,
         *,
-        body: SetProjectOwnerRequestParam | SetProjectOwnerRequest,
+        owner_email: str,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> SetProjectOwnerResponse:
+    ) -> ProjectOwner:
         """Change the owner of a project.
 
         The required permission level is not documented, nor whether the new owner must already be a
@@ -792,15 +811,16 @@ class Projects:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetProjectOwnerRequest`, or a dict of its fields by Python name
-                (`SetProjectOwnerRequestParam`).
+            owner_email: Email of the new owner. The email check (text@text) is inferred from the
+                field's name and the example address; the document gives the type as string only.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `SetProjectOwnerResponse` answer.
+            The `Owner` of the `SetProjectOwnerResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -812,13 +832,14 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["SetProjectOwner"],
             SetProjectOwnerResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            json=to_wire_body(SetProjectOwnerRequest, body),
+            json=to_wire_body(SetProjectOwnerRequest, {"OwnerEmail": owner_email}),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.owner
 
     def submit(
         self,
@@ -830,7 +851,7 @@ class Projects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> SubmitProjectResponse:
+    ) -> SubmittedProject:
         """Submit the draft data of a project form.
 
         No request body. Requires write access to the project. The first submission assigns the
@@ -856,7 +877,8 @@ class Projects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `SubmitProjectResponse` answer.
+            The `Project` of the `SubmitProjectResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -868,12 +890,13 @@ class Projects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["SubmitProject"],
             SubmitProjectResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
 
 class ProjectsWithRawResponse:
@@ -911,7 +934,7 @@ class AsyncProjects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> NewProjectResponse:
+    ) -> NewProject:
         """Create a new, unsubmitted project.
 
         No request body. Requires write access to the program. The new project has no ProjectNumber
@@ -927,7 +950,8 @@ class AsyncProjects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `NewProjectResponse` answer.
+            The `Project` of the `NewProjectResponse` answer; the whole answer is the raw response's
+                `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -939,12 +963,13 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["CreateNewProject"],
             NewProjectResponse,
             path={"ProgramId": program_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     async def export(
         self,
@@ -956,7 +981,7 @@ class AsyncProjects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectExportResponse:
+    ) -> ProjectExport | None:
         """Full change-audit export of a project (admin).
 
         Admin only. Exports every field grouped by field group with its current value and when and
@@ -982,7 +1007,8 @@ class AsyncProjects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectExportResponse` answer.
+            The `Project` of the `ProjectExportResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -992,13 +1018,14 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetExportProject"],
             ProjectExportResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={"version": version},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     async def find_by_data(
         self,
@@ -1065,7 +1092,7 @@ class AsyncProjects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> AllProjectDataResponse:
+    ) -> AllProjectData:
         """Latest submitted values of every form of a project (admin).
 
         Requires membership in an administrator role and read access. Returns the latest submitted
@@ -1093,7 +1120,8 @@ class AsyncProjects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `AllProjectDataResponse` answer.
+            The `Project` of the `AllProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -1105,22 +1133,20 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetAllProjectData"],
             AllProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     async def get_by_number(
         self,
         program_id: str,
         *,
-        body: GetProjectByNumberRequestParam
-        | Mapping[str, Any]
-        | GetProjectByNumberRequest
-        | None = None,
+        project_numbers: builtins.list[str] | tuple[str, ...] | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1136,8 +1162,7 @@ class AsyncProjects:
 
         Args:
             program_id: The program.
-            body: a `GetProjectByNumberRequest`, or a dict of its fields by Python name
-                (`GetProjectByNumberRequestParam`).
+            project_numbers: `ProjectNumbers` of the body. None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -1158,7 +1183,10 @@ class AsyncProjects:
             OPERATIONS["GetProjectByNumber"],
             ProjectsResponse,
             path={"ProgramId": program_id},
-            json=to_wire_body(GetProjectByNumberRequest, body or {}),
+            json=to_wire_body(
+                GetProjectByNumberRequest,
+                without_unset({"ProjectNumbers": project_numbers}, {"ProjectNumbers"}),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -1173,7 +1201,7 @@ class AsyncProjects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectDataResponse:
+    ) -> ProjectData:
         """Unsubmitted (draft) values of a project form.
 
         Requires read access to the project. This /Draft path is the V2 equivalent of V1
@@ -1201,7 +1229,8 @@ class AsyncProjects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectDataResponse` answer.
+            The `Project` of the `ProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -1213,13 +1242,14 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetProjectData"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     async def get_submitted_data(
         self,
@@ -1232,7 +1262,7 @@ class AsyncProjects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectDataResponse:
+    ) -> ProjectData:
         """Most recently submitted values of a project form.
 
         Requires read access to the project. Same answer shape as the draft read. Sensitive values
@@ -1258,7 +1288,8 @@ class AsyncProjects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectDataResponse` answer.
+            The `Project` of the `ProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -1270,13 +1301,14 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetProjectDataNonDraft"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             query={"reveal_sensitive_data": reveal_sensitive_data},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     async def list(
         self,
@@ -1437,7 +1469,7 @@ class AsyncProjects:
         program_id: str,
         project_id: str,
         *,
-        body: SetAssigneeRequestParam | Mapping[str, Any] | SetAssigneeRequest | None = None,
+        assignee_email: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1460,8 +1492,7 @@ class AsyncProjects:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetAssigneeRequest`, or a dict of its fields by Python name
-                (`SetAssigneeRequestParam`).
+            assignee_email: `AssigneeEmail` of the body. None: not sent.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -1484,7 +1515,10 @@ class AsyncProjects:
             OPERATIONS["SetAssignee"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            json=to_wire_body(SetAssigneeRequest, body or {}),
+            json=to_wire_body(
+                SetAssigneeRequest,
+                without_unset({"AssigneeEmail": assignee_email}, {"AssigneeEmail"}),
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -1500,7 +1534,7 @@ class AsyncProjects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectDataResponse:
+    ) -> ProjectData:
         """Save non-draft form data directly (admin).
 
         Admin only. Saves form data without the draft/submit cycle and requires the form to be
@@ -1530,7 +1564,8 @@ class AsyncProjects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectDataResponse` answer.
+            The `Project` of the `ProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -1542,7 +1577,7 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["SetProjectDataNonDraft"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
@@ -1550,6 +1585,7 @@ class AsyncProjects:
             json=to_wire_body(SetProjectDataRequest, body),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     async def set_draft_data(
         self,
@@ -1562,7 +1598,7 @@ class AsyncProjects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> ProjectDataResponse:
+    ) -> ProjectData:
         """Save draft values of a project form.
 
         Requires write access to the project. Normal (non-admin) way to write form data; call submit
@@ -1592,7 +1628,8 @@ class AsyncProjects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `ProjectDataResponse` answer.
+            The `Project` of the `ProjectDataResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -1604,25 +1641,26 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["SetProjectData"],
             ProjectDataResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             json=to_wire_body(SetProjectDataRequest, body),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
     async def set_owner(
         self,
         program_id: str,
         project_id: str,
         *,
-        body: SetProjectOwnerRequestParam | SetProjectOwnerRequest,
+        owner_email: str,
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> SetProjectOwnerResponse:
+    ) -> ProjectOwner:
         """Change the owner of a project.
 
         The required permission level is not documented, nor whether the new owner must already be a
@@ -1636,15 +1674,16 @@ class AsyncProjects:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetProjectOwnerRequest`, or a dict of its fields by Python name
-                (`SetProjectOwnerRequestParam`).
+            owner_email: Email of the new owner. The email check (text@text) is inferred from the
+                field's name and the example address; the document gives the type as string only.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `SetProjectOwnerResponse` answer.
+            The `Owner` of the `SetProjectOwnerResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -1656,13 +1695,14 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["SetProjectOwner"],
             SetProjectOwnerResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            json=to_wire_body(SetProjectOwnerRequest, body),
+            json=to_wire_body(SetProjectOwnerRequest, {"OwnerEmail": owner_email}),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.owner
 
     async def submit(
         self,
@@ -1674,7 +1714,7 @@ class AsyncProjects:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> SubmitProjectResponse:
+    ) -> SubmittedProject:
         """Submit the draft data of a project form.
 
         No request body. Requires write access to the project. The first submission assigns the
@@ -1700,7 +1740,8 @@ class AsyncProjects:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `SubmitProjectResponse` answer.
+            The `Project` of the `SubmitProjectResponse` answer; the whole answer is the raw
+                response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -1712,12 +1753,13 @@ class AsyncProjects:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["SubmitProject"],
             SubmitProjectResponse,
             path={"ProgramId": program_id, "ProjectId": project_id, "FormId": form_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.project
 
 
 class AsyncProjectsWithRawResponse:

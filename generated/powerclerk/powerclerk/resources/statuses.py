@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -15,10 +16,15 @@ from .._response import (
     async_to_raw_response_wrapper,
     to_raw_response_wrapper,
 )
-from ..types import SetProjectStatusReportAsRequest, StatusHistoryResponse, UntypedResponse
+from ..types import (
+    SetProjectStatusReportAsRequest,
+    StatusHistoryEntry,
+    StatusHistoryResponse,
+    UntypedResponse,
+)
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
-    from ..params import SetProjectStatusReportAsRequestParam
+    pass
 
 __all__ = [
     "Statuses",
@@ -43,7 +49,7 @@ class Statuses:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> StatusHistoryResponse:
+    ) -> list[StatusHistoryEntry]:
         """Status history of a project (admin).
 
         Admin only (V1 reference navigation). The V1 version parameter is gone.
@@ -64,7 +70,8 @@ class Statuses:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `StatusHistoryResponse` answer.
+            The `StatusHistory` of the `StatusHistoryResponse` answer (empty when the answer leaves
+                it out); the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -74,12 +81,13 @@ class Statuses:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
             StatusHistoryResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.status_history or []
 
     def set(
         self,
@@ -147,7 +155,9 @@ class Statuses:
         program_id: str,
         project_id: str,
         *,
-        body: SetProjectStatusReportAsRequestParam | SetProjectStatusReportAsRequest,
+        status_id: str,
+        timestamp: datetime | str,
+        report_as: Literal["normal", "suppress"],
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -174,8 +184,9 @@ class Statuses:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetProjectStatusReportAsRequest`, or a dict of its fields by Python name
-                (`SetProjectStatusReportAsRequestParam`).
+            status_id: Status of the history entry.
+            timestamp: The entry's original timestamp.
+            report_as: normal resets to the original timestamp; suppress hides it.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -198,7 +209,10 @@ class Statuses:
             OPERATIONS["SetProjectStatusReportAs"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            json=to_wire_body(SetProjectStatusReportAsRequest, body),
+            json=to_wire_body(
+                SetProjectStatusReportAsRequest,
+                {"StatusId": status_id, "Timestamp": timestamp, "ReportAs": report_as},
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
@@ -228,7 +242,7 @@ class AsyncStatuses:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> StatusHistoryResponse:
+    ) -> list[StatusHistoryEntry]:
         """Status history of a project (admin).
 
         Admin only (V1 reference navigation). The V1 version parameter is gone.
@@ -249,7 +263,8 @@ class AsyncStatuses:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `StatusHistoryResponse` answer.
+            The `StatusHistory` of the `StatusHistoryResponse` answer (empty when the answer leaves
+                it out); the whole answer is the raw response's `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -259,12 +274,13 @@ class AsyncStatuses:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["GetProjectStatusHistory"],
             StatusHistoryResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.status_history or []
 
     async def set(
         self,
@@ -332,7 +348,9 @@ class AsyncStatuses:
         program_id: str,
         project_id: str,
         *,
-        body: SetProjectStatusReportAsRequestParam | SetProjectStatusReportAsRequest,
+        status_id: str,
+        timestamp: datetime | str,
+        report_as: Literal["normal", "suppress"],
         timeout: float | httpx.Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -359,8 +377,9 @@ class AsyncStatuses:
                 the project has been submitted for the first time (API documentation, "Project
                 Numbers on URLs"); between CreateNewProject and the first SubmitProject only the
                 ProjectId works.
-            body: a `SetProjectStatusReportAsRequest`, or a dict of its fields by Python name
-                (`SetProjectStatusReportAsRequestParam`).
+            status_id: Status of the history entry.
+            timestamp: The entry's original timestamp.
+            report_as: normal resets to the original timestamp; suppress hides it.
             timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
             extra_headers: more headers to send; they win over the generated ones.
             extra_query: more query parameters to send; they win over the generated ones.
@@ -383,7 +402,10 @@ class AsyncStatuses:
             OPERATIONS["SetProjectStatusReportAs"],
             UntypedResponse,
             path={"ProgramId": program_id, "ProjectId": project_id},
-            json=to_wire_body(SetProjectStatusReportAsRequest, body),
+            json=to_wire_body(
+                SetProjectStatusReportAsRequest,
+                {"StatusId": status_id, "Timestamp": timestamp, "ReportAs": report_as},
+            ),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 

@@ -64,6 +64,7 @@ from ._response import (
     AsyncStreamedResponseManager,
     StreamedResponse,
     StreamedResponseManager,
+    note_answer,
     note_response,
 )
 from ._spec import ApiConfig, Operation
@@ -688,7 +689,7 @@ class _BaseClient(Generic[_HttpT]):
                 errors=[],
             ) from None
         try:
-            return model.model_validate(data)
+            answer = model.model_validate(data)
         except pydantic.ValidationError as exc:
             errors = exc.errors(include_url=False)
             first = errors[0]
@@ -701,6 +702,8 @@ class _BaseClient(Generic[_HttpT]):
                 body=redactor.data(data),
                 errors=[redactor.data(error) for error in errors],
             ) from None
+        note_answer(response, answer)
+        return answer
 
 
 def _read(response: httpx.Response) -> httpx.Response:

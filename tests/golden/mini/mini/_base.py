@@ -5,7 +5,7 @@ only, so a key that is one field's Python name and another's wire name fills onl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, get_args
 
@@ -135,6 +135,11 @@ def wire_keys(model: type[WireModel], body: Mapping[str, Any]) -> dict[str, Any]
     a helper filling a field in sees whether the caller gave it, under either name."""
     wire = {name: field.alias or name for name, field in model.model_fields.items()}
     return {wire.get(key, key): value for key, value in body.items()}
+
+
+def without_unset(fields: Mapping[str, Any], optional: Collection[str]) -> dict[str, Any]:
+    """A body from keyword arguments: an optional field left at None is not sent."""
+    return {key: value for key, value in fields.items() if value is not None or key not in optional}
 
 
 def to_wire_body(model: type[WireModel], body: WireModel | Mapping[str, Any]) -> dict[str, Any]:

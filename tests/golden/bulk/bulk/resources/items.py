@@ -138,7 +138,7 @@ class Items:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `NewFileAnswer` answer of FilesCreate.
+            The `NewFileAnswer` answer.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -461,7 +461,7 @@ class AsyncItems:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `NewFileAnswer` answer of FilesCreate.
+            The `NewFileAnswer` answer.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
