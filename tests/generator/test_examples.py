@@ -82,3 +82,16 @@ def test_an_example_that_cannot_complete_says_why(api: Api, emulator: LocalEmula
     assert unlinked.error(delete).startswith("NotFoundError: token_id='TokenId-1'")
     # no emulator: nothing is said of what one would answer
     assert all(not Examples(api).error(op) for op in api.operations)
+
+
+def test_an_id_read_from_a_method_that_returns_one_field_starts_below_it(
+    api: Api, emulator: LocalEmulator
+) -> None:
+    """`projects.create` returns the answer's `Project`: without the emulator's known project
+    number, a project example reads `created.project_id`, not `created.project.project_id`."""
+    without = dataclasses.replace(emulator, known_ids=tuple(
+        (name, value) for name, value in emulator.known_ids if name != "ProjectId"))
+    examples = Examples(api, without)
+    get = _op(api, "GetProjectDataNonDraft")
+    assert [op.wire_name for _, op, _ in examples.setup(get).before] == ["CreateNewProject"]
+    assert ("project_id", Read("created", ("project_id",))) in examples.path_arguments(get)
