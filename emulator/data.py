@@ -20,8 +20,8 @@ from emulator.datafile import DataError, check_keys, expect, problem, read_folde
 from emulator.handler import Behaviour
 from emulator.settings import Client
 from generator.model.ir import Api
-from generator.spec.load import Document, load_api_dir
-from generator.spec.validate import validate
+from generator.spec.load import Document
+from generator.spec.validate import load_api
 
 __all__ = ["DataError", "EmulatorData", "credentials", "load_api", "load_data", "read_data"]
 
@@ -199,11 +199,6 @@ def _load_hooks(folder: Path, api_name: str) -> Behaviour:
         raise DataError(f"{folder / 'hooks.py'}: BEHAVIOUR = emulator.handler.Behaviour(...) "
                         "is missing")
     return behaviour
-
-
-def load_api(api_dir: Path) -> Api:
-    documents = load_api_dir(api_dir)
-    return validate(documents)
 
 
 def credentials(api_dir: Path) -> dict[str, Credential]:

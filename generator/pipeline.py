@@ -14,7 +14,7 @@ from generator.codegen.write import Plan, apply, plan
 from generator.enrich import EnrichmentNote, enrich
 from generator.model.ir import Api
 from generator.spec.load import Document, load_api_dir
-from generator.spec.validate import validate
+from generator.spec.validate import load_api
 
 
 def api_dirs(specs: Path, names: list[str] | None = None) -> list[Path]:
@@ -29,11 +29,6 @@ def api_dirs(specs: Path, names: list[str] | None = None) -> list[Path]:
             )
         dirs = [known[n] for n in names]
     return dirs
-
-
-def load_api(api_dir: Path, documents: list[Document] | None = None) -> Api:
-    documents = load_api_dir(api_dir) if documents is None else documents
-    return validate(documents)
 
 
 def enriched_api(

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from generator.model import names
 from generator.model.ir import Api, Field, Model, Operation, TypeRef
-from generator.model.names import TYPED_DICT_SUFFIX, pascal
+from generator.model.names import TYPED_DICT_SUFFIX
 from generator.model.scalars import SCALARS
 
 
@@ -39,8 +40,7 @@ def dict_name_of(model_name: str) -> str:
 
 
 def helper_dict_name(op: Operation, method: str) -> str:
-    """The TypedDict of the other fields a file helper (`upload_file`) takes beside the file."""
-    return pascal(f"{op.resource}_{method}") + TYPED_DICT_SUFFIX
+    return names.helper_dict_name(op.resource, method)
 
 
 def input_type(ref: TypeRef, names: Mapping[str, str] | None = None) -> str:

@@ -54,6 +54,12 @@ def pascal(name: str, fallback: str = "Model") -> str:
 # A model's TypedDict (the dict form of a request body) is the model's name with this suffix.
 TYPED_DICT_SUFFIX = "Param"
 
+
+def helper_dict_name(resource: str, method: str) -> str:
+    """The TypedDict of the fields a file helper method (`upload_file`) takes beside the file:
+    `DocumentsUploadFileParam`."""
+    return pascal(f"{resource}_{method}") + TYPED_DICT_SUFFIX
+
 # Builtins that generated annotations name (`str | None`, `list[Item]`). A method of that name
 # is spelled around (generator/codegen/render.py); a field of that name is renamed by the models
 # generator, so a derived field name takes a trailing `_` instead, as a keyword does.

@@ -30,6 +30,7 @@ from generator.model.names import (
     BUILTIN_TYPES,
     TYPED_DICT_SUFFIX,
     field_name,
+    helper_dict_name,
     is_identifier,
     pascal,
     snake,
@@ -37,7 +38,7 @@ from generator.model.names import (
 from generator.model.scalars import FORMATS, SCALARS
 from generator.spec import surface
 from generator.spec.errors import Loc, Problem, SpecError
-from generator.spec.load import Document
+from generator.spec.load import Document, load_api_dir
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -247,6 +248,11 @@ class _Checker:
             made += [f"{trimmed}_and_upload"] * ("presigned_upload" in op)
             if "paginate" in op:
                 made += paging_methods(op_name, op["paginate"])
+            for method in made[1:] if "file" in op or "presigned_upload" in op else ():
+                helper = helper_dict_name(doc.data["resource"], method)
+                if helper in self.models or helper.removesuffix(TYPED_DICT_SUFFIX) in self.models:
+                    self.error(doc, base, f"the TypedDict {helper!r} of method {method!r} would "
+                               "clash with a model or a model's TypedDict of that name")
             for method in made:
                 if not is_identifier(method) or method.startswith("_"):
                     self.error(doc, base, f"method name {method!r} is not a usable Python name")
@@ -837,3 +843,9 @@ def validate(documents: list[Document]) -> Api:
     if problems:
         raise SpecError(problems)
     return build_api(documents, checker.envelope_uses, checker.shapes)
+
+
+def load_api(api_dir: Path, documents: list[Document] | None = None) -> Api:
+    """The model of the API whose spec files are in `api_dir` (or of its documents, read
+    already), or SpecError."""
+    return validate(load_api_dir(api_dir) if documents is None else documents)

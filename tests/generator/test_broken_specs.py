@@ -287,36 +287,41 @@ CASES.update({
 })
 
 
+_NEW_WIDGET = "      Color: {type: string, required: true, enum: [red, blue]}\n"
+
+
+def _both(*edits: Edit) -> Edit:
+    def edit(api: Path) -> None:
+        for one in edits:
+            one(api)
+    return edit
+
+
 # Rules of `returns`, `body_arguments` and the bodies' TypedDicts, with the words of the rule.
 RULES: dict[str, tuple[Edit, str]] = {
     "returns_a_field_the_answer_lacks": (
-        _replace("    returns: Widget\n", "    returns: Widgets\n"),
-        "'Widgets' is not a field of WidgetAnswer (a wire name, one level down: Widget)"),
+        _replace("    response: Widget\n", "    response: Widget\n    returns: Widgets\n"),
+        "'Widgets' is not a field of Widget (a wire name, one level down: WidgetId, Price,"),
     "returns_a_field_of_a_page": (
         _replace("    response: WidgetList\n", "    response: WidgetList\n    returns: Widgets\n"),
         "an operation with `paginate` returns its own result"),
     "returns_without_a_json_answer": (
-        _replace("    response: WidgetAnswer\n    returns: Widget\n",
-                 "    response: {kind: none}\n    returns: Widget\n"),
+        _replace("    response: Widget\n", "    response: {kind: none}\n    returns: Widget\n"),
         "the operation has no JSON response model to return a field of"),
     "body_arguments_of_a_nested_body": (
-        _replace("    body: NewWidget\n    response: Widget\n",
-                 "    body: Widget\n    body_arguments: true\n    response: Widget\n"),
+        _replace("    body: NewWidget\n", "    body: Widget\n    body_arguments: true\n"),
         "field 'Owner' of Widget holds a model; only a flat body"),
     "body_argument_like_a_parameter": (
-        _replace("      Color: {type: string, required: true, enum: [red, blue]}\n",
-                 "      Color: {type: string, required: true, enum: [red, blue]}\n"
-                 "      Shop: {type: string, name: shop_id}\n"),
+        _both(_replace("    body: NewWidget\n", "    body: NewWidget\n    body_arguments: true\n"),
+              _replace(_NEW_WIDGET, _NEW_WIDGET + "      Shop: {type: string, name: shop_id}\n")),
         "would be argument 'shop_id', the Python name of parameter 'ShopId'"),
     "body_argument_like_an_option": (
-        _replace("      Color: {type: string, required: true, enum: [red, blue]}\n",
-                 "      Color: {type: string, required: true, enum: [red, blue]}\n"
-                 "      Timeout: {type: integer}\n"),
+        _both(_replace("    body: NewWidget\n", "    body: NewWidget\n    body_arguments: true\n"),
+              _replace(_NEW_WIDGET, _NEW_WIDGET + "      Timeout: {type: integer}\n")),
         "would be argument 'timeout', which the method already has"),
     "body_argument_optional_and_nullable": (
-        _replace("      Color: {type: string, required: true, enum: [red, blue]}\n",
-                 "      Color: {type: string, required: true, enum: [red, blue]}\n"
-                 "      Note: {type: string, nullable: true}\n"),
+        _both(_replace("    body: NewWidget\n", "    body: NewWidget\n    body_arguments: true\n"),
+              _replace(_NEW_WIDGET, _NEW_WIDGET + "      Note: {type: string, nullable: true}\n")),
         "is optional and nullable"),
     "model_named_like_a_typed_dict": (
         _replace("  Owner:\n", "  Owner:\n    fields: {}\n  NewWidgetParam:\n"),
@@ -333,6 +338,16 @@ def test_a_broken_rule_names_its_place_and_the_rule(case: str, api: Path) -> Non
     lines = str(caught.value).splitlines()
     assert all(LOCATED.match(line) for line in lines), lines
     assert any(words in line for line in lines), lines
+
+
+def test_a_file_helpers_typed_dict_may_not_clash_with_a_model(tmp_path: Path) -> None:
+    bulk = tmp_path / "bulk"
+    shutil.copytree(FIXTURE_SPECS / "bulk", bulk)
+    _replace("models:\n", "models:\n  ItemsUploadFile:\n    fields: {}\n", "items.yaml")(bulk)
+    with pytest.raises(SpecError) as caught:
+        load_api(bulk)
+    assert "the TypedDict 'ItemsUploadFileParam' of method 'upload_file' would clash" in str(
+        caught.value)
 
 
 @pytest.fixture

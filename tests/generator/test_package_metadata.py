@@ -5,6 +5,7 @@ carries py.typed."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,9 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_powerclerk_wheel_dependencies(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building leaves build/ beside the package
+    shutil.copytree(ROOT / "generated" / "powerclerk", source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info"))
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT / "generated" / "powerclerk")],
+         "-w", str(tmp_path), str(source)],
         capture_output=True, text=True, check=False,
     )
     assert built.returncode == 0, built.stderr

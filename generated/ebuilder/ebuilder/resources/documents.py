@@ -174,9 +174,9 @@ class Documents:
             json=to_wire_body(DocumentCreateRequest, filled),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        created = self._client.parse_model(response, DocumentsCreateResponse)
+        answer = self._client.parse_model(response, DocumentsCreateResponse)
         upload_presigned(self._client, operation, stream, response.json())
-        return created
+        return answer
 
     def import_(
         self,
@@ -529,9 +529,9 @@ class AsyncDocuments:
             json=to_wire_body(DocumentCreateRequest, filled),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        created = self._client.parse_model(response, DocumentsCreateResponse)
+        answer = self._client.parse_model(response, DocumentsCreateResponse)
         await upload_presigned_async(self._client, operation, stream, response.json())
-        return created
+        return answer
 
     async def import_(
         self,

@@ -13,6 +13,7 @@ from ._spec import (
     ErrorShape,
     FileField,
     Operation,
+    Param,
     PresignedUpload,
 )
 
@@ -105,6 +106,35 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
             batch=Batch(records="data", keep=("options",)),
+        ),
+        "ItemsTag": Operation(
+            wire_name="ItemsTag",
+            python_name="tag",
+            resource="items",
+            method="POST",
+            path="/Items/{ItemNumber}/Tags",
+            params=(
+                Param(
+                    python_name="item_number",
+                    wire_name="ItemNumber",
+                    location="path",
+                    required=True,
+                ),
+            ),
+            body="json",
+            body_content_type="application/json",
+            request_model="ItemTags",
+            response="json",
+            response_model="TagsAnswer",
+            idempotent=False,
+            admin_only=False,
+            mfa="if_enabled",
+            deprecated="",
+            confidence="documented",
+            source="Fixture.",
+            pagination=None,
+            v1_wire_name="",
+            v1_path="",
         ),
         "FilesUpload": Operation(
             wire_name="FilesUpload",

@@ -14,6 +14,7 @@ __all__ = [
     "ImportOptionsParam",
     "ItemRowParam",
     "ItemsImportRequestParam",
+    "ItemTagsParam",
     "InlineFileParam",
     "ItemsCreateFileAndUploadParam",
     "ItemsUploadFileParam",
@@ -52,6 +53,14 @@ class ItemsImportRequestParam(TypedDict):
     options: NotRequired[ImportOptionsParam]
 
     data: Sequence[ItemRowParam]
+
+
+class ItemTagsParam(TypedDict):
+    """The `ItemTags` body as a dict."""
+
+    tags: list[str] | tuple[str, ...]
+
+    replace: NotRequired[bool]
 
 
 class InlineFileParam(TypedDict):

@@ -39,6 +39,14 @@ class ItemRow(ApiRequestModel):
     flag: bool | str | None = Field(None, alias="flag")
 
 
+class ItemTags(ApiRequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    tags: list[str] = Field(..., alias="tags", max_length=3)
+    replace: bool | None = Field(None, alias="replace")
+
+
 class ItemsImportRequest(ApiRequestModel):
     """
     options + data[rows]
@@ -67,6 +75,10 @@ class Outcome(ApiResponseModel):
     records: list[Any] | None = Field(None, alias="records")
     support_id: str | None = Field(None, alias="supportId")
     error_description: str | None = Field(None, alias="errorDescription")
+
+
+class TagsAnswer(ApiResponseModel):
+    tags: list[str] | None = Field(None, alias="tags")
 
 
 class UploadTicket(ApiResponseModel):

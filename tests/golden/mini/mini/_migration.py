@@ -29,7 +29,6 @@ MOVES: Mapping[str, tuple[Move, ...]] = MappingProxyType(
 NESTED: Mapping[str, tuple[tuple[str, bool, str], ...]] = MappingProxyType(
     {
         "Widget": (("Owner", False, "Owner"),),
-        "WidgetAnswer": (("Widget", False, "Widget"),),
         "WidgetList": (("Widgets", True, "Widget"),),
     }
 )

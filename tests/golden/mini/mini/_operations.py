@@ -108,32 +108,5 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             v1_wire_name="",
             v1_path="",
         ),
-        "RecolorWidget": Operation(
-            wire_name="RecolorWidget",
-            python_name="recolor",
-            resource="widgets",
-            method="POST",
-            path="/Shops/{ShopId}/Widgets/{WidgetId}/Color",
-            params=(
-                Param(python_name="shop_id", wire_name="ShopId", location="path", required=True),
-                Param(
-                    python_name="widget_id", wire_name="WidgetId", location="path", required=True
-                ),
-            ),
-            body="json",
-            body_content_type="application/json",
-            request_model="NewWidget",
-            response="json",
-            response_model="WidgetAnswer",
-            idempotent=False,
-            admin_only=False,
-            mfa="if_enabled",
-            deprecated="",
-            confidence="documented",
-            source="",
-            pagination=None,
-            v1_wire_name="",
-            v1_path="",
-        ),
     }
 )

@@ -41,9 +41,5 @@ class Widget(WidgetBase):
     color: str | None = Field(None, alias="Color")
 
 
-class WidgetAnswer(ApiResponseModel):
-    widget: Widget = Field(..., alias="Widget")
-
-
 class WidgetList(ApiResponseModel):
     widgets: list[Widget] = Field(..., alias="Widgets")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import httpx
 
-from .._base import to_wire_body, wire_keys
+from .._base import to_wire_body, wire_keys, without_unset
 from .._base_client import AsyncAPIClient, RequestOptions, SyncAPIClient
 from .._batch import (
     BatchResult,
@@ -38,9 +38,12 @@ from ..types import (
     InlineFile,
     ItemRow,
     ItemsImportRequest,
+    ItemTags,
     NewFile,
     NewFileAnswer,
     Outcome,
+    TagsAnswer,
+    UploadTicket,
 )
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
@@ -76,7 +79,7 @@ class Items:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> NewFileAnswer:
+    ) -> UploadTicket | None:
         """Create a file record and get an upload URL.
 
         `POST /api/v1/Files/Create` (FilesCreate).
@@ -89,7 +92,8 @@ class Items:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `NewFileAnswer` answer.
+            The `upload` of the `NewFileAnswer` answer; the whole answer is the raw response's
+                `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -101,12 +105,13 @@ class Items:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return self._client.request_model(
+        answer = self._client.request_model(
             OPERATIONS["FilesCreate"],
             NewFileAnswer,
             json=to_wire_body(NewFile, body),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.upload
 
     def create_file_and_upload(
         self,
@@ -118,7 +123,7 @@ class Items:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> NewFileAnswer:
+    ) -> UploadTicket | None:
         """Create a file record and get an upload URL. Then upload the file itself, in one call.
 
         Fills `fileSize` and `fileName` from the file,
@@ -138,7 +143,8 @@ class Items:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `NewFileAnswer` answer.
+            The `upload` of the `NewFileAnswer` answer; the whole answer is the raw response's
+                `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -158,9 +164,9 @@ class Items:
             json=to_wire_body(NewFile, filled),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        created = self._client.parse_model(response, NewFileAnswer)
+        answer = self._client.parse_model(response, NewFileAnswer)
         upload_presigned(self._client, operation, stream, response.json())
-        return created
+        return answer.upload
 
     def import_(
         self,
@@ -278,6 +284,55 @@ class Items:
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
+    def tag(
+        self,
+        item_number: str,
+        *,
+        tags: list[str] | tuple[str, ...],
+        replace: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Set the tags of an item.
+
+        `POST /api/v1/Items/{ItemNumber}/Tags` (ItemsTag).
+
+        Args:
+            item_number: ItemNumber
+            tags: `tags` of the body.
+            replace: `replace` of the body. None: not sent.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+
+        Returns:
+            The `tags` of the `TagsAnswer` answer (empty when the answer leaves it out); the whole
+                answer is the raw response's `.answer`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
+        """
+        answer = self._client.request_model(
+            OPERATIONS["ItemsTag"],
+            TagsAnswer,
+            path={"ItemNumber": item_number},
+            json=to_wire_body(
+                ItemTags, without_unset({"tags": tags, "replace": replace}, {"replace"})
+            ),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+        return answer.tags or []
+
     def upload(
         self,
         *,
@@ -382,6 +437,7 @@ class ItemsWithRawResponse:
     def __init__(self, resource: Items) -> None:
         self.create_file = to_raw_response_wrapper(resource.create_file)
         self.import_ = to_raw_response_wrapper(resource.import_)
+        self.tag = to_raw_response_wrapper(resource.tag)
         self.upload = to_raw_response_wrapper(resource.upload)
 
 
@@ -399,7 +455,7 @@ class AsyncItems:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> NewFileAnswer:
+    ) -> UploadTicket | None:
         """Create a file record and get an upload URL.
 
         `POST /api/v1/Files/Create` (FilesCreate).
@@ -412,7 +468,8 @@ class AsyncItems:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `NewFileAnswer` answer.
+            The `upload` of the `NewFileAnswer` answer; the whole answer is the raw response's
+                `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -424,12 +481,13 @@ class AsyncItems:
             APIConnectionError: the server could not be reached, or did not answer in time
                 (`APITimeoutError`), after the retries.
         """
-        return await self._client.request_model(
+        answer = await self._client.request_model(
             OPERATIONS["FilesCreate"],
             NewFileAnswer,
             json=to_wire_body(NewFile, body),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
+        return answer.upload
 
     async def create_file_and_upload(
         self,
@@ -441,7 +499,7 @@ class AsyncItems:
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
-    ) -> NewFileAnswer:
+    ) -> UploadTicket | None:
         """Create a file record and get an upload URL. Then upload the file itself, in one call.
 
         Fills `fileSize` and `fileName` from the file,
@@ -461,7 +519,8 @@ class AsyncItems:
             extra_body: more JSON body fields; they win over the body's own.
 
         Returns:
-            The `NewFileAnswer` answer.
+            The `upload` of the `NewFileAnswer` answer; the whole answer is the raw response's
+                `.answer`.
 
         Raises:
             RequestValidationError: an argument or the body breaks a rule of the operation; nothing
@@ -481,9 +540,9 @@ class AsyncItems:
             json=to_wire_body(NewFile, filled),
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
-        created = self._client.parse_model(response, NewFileAnswer)
+        answer = self._client.parse_model(response, NewFileAnswer)
         await upload_presigned_async(self._client, operation, stream, response.json())
-        return created
+        return answer.upload
 
     async def import_(
         self,
@@ -600,6 +659,55 @@ class AsyncItems:
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
+    async def tag(
+        self,
+        item_number: str,
+        *,
+        tags: list[str] | tuple[str, ...],
+        replace: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Set the tags of an item.
+
+        `POST /api/v1/Items/{ItemNumber}/Tags` (ItemsTag).
+
+        Args:
+            item_number: ItemNumber
+            tags: `tags` of the body.
+            replace: `replace` of the body. None: not sent.
+            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
+            extra_headers: more headers to send; they win over the generated ones.
+            extra_query: more query parameters to send; they win over the generated ones.
+            extra_body: more JSON body fields; they win over the body's own.
+
+        Returns:
+            The `tags` of the `TagsAnswer` answer (empty when the answer leaves it out); the whole
+                answer is the raw response's `.answer`.
+
+        Raises:
+            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
+                is sent.
+            APIStatusError: the server answered with an error status; the subclass says which
+                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
+            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
+                is never sent twice).
+            APIConnectionError: the server could not be reached, or did not answer in time
+                (`APITimeoutError`), after the retries.
+        """
+        answer = await self._client.request_model(
+            OPERATIONS["ItemsTag"],
+            TagsAnswer,
+            path={"ItemNumber": item_number},
+            json=to_wire_body(
+                ItemTags, without_unset({"tags": tags, "replace": replace}, {"replace"})
+            ),
+            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
+        )
+        return answer.tags or []
+
     async def upload(
         self,
         *,
@@ -704,4 +812,5 @@ class AsyncItemsWithRawResponse:
     def __init__(self, resource: AsyncItems) -> None:
         self.create_file = async_to_raw_response_wrapper(resource.create_file)
         self.import_ = async_to_raw_response_wrapper(resource.import_)
+        self.tag = async_to_raw_response_wrapper(resource.tag)
         self.upload = async_to_raw_response_wrapper(resource.upload)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -16,7 +16,7 @@ from .._response import (
     async_to_raw_response_wrapper,
     to_raw_response_wrapper,
 )
-from ..types import NewWidget, Widget, WidgetAnswer, WidgetList
+from ..types import NewWidget, Widget, WidgetList
 
 if TYPE_CHECKING:  # the bodies' TypedDicts, for type checkers only (models validate bodies)
     from ..params import NewWidgetParam
@@ -211,53 +211,6 @@ class Widgets:
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
-    def recolor(
-        self,
-        shop_id: str,
-        widget_id: str,
-        *,
-        color: Literal["red", "blue"],
-        timeout: float | httpx.Timeout | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Widget:
-        """Give a widget another color.
-
-        `POST /v2/Shops/{ShopId}/Widgets/{WidgetId}/Color` (RecolorWidget).
-
-        Args:
-            shop_id: ShopId
-            widget_id: WidgetId
-            color: `Color` of the body.
-            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
-            extra_headers: more headers to send; they win over the generated ones.
-            extra_query: more query parameters to send; they win over the generated ones.
-            extra_body: more JSON body fields; they win over the body's own.
-
-        Returns:
-            The `Widget` of the `WidgetAnswer` answer; the whole answer is the raw response's
-                `.answer`.
-
-        Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
-                is sent.
-            APIStatusError: the server answered with an error status; the subclass says which
-                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
-                is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time
-                (`APITimeoutError`), after the retries.
-        """
-        answer = self._client.request_model(
-            OPERATIONS["RecolorWidget"],
-            WidgetAnswer,
-            path={"ShopId": shop_id, "WidgetId": widget_id},
-            json=to_wire_body(NewWidget, {"Color": color}),
-            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
-        )
-        return answer.widget
-
 
 class WidgetsWithRawResponse:
     """The methods of `Widgets`, each returning a `RawResponse`: `status_code`,
@@ -266,7 +219,6 @@ class WidgetsWithRawResponse:
     def __init__(self, resource: Widgets) -> None:
         self.create = to_raw_response_wrapper(resource.create)
         self.list = to_raw_response_wrapper(resource.list)
-        self.recolor = to_raw_response_wrapper(resource.recolor)
 
 
 class AsyncWidgets:
@@ -451,53 +403,6 @@ class AsyncWidgets:
             options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
         )
 
-    async def recolor(
-        self,
-        shop_id: str,
-        widget_id: str,
-        *,
-        color: Literal["red", "blue"],
-        timeout: float | httpx.Timeout | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-    ) -> Widget:
-        """Give a widget another color.
-
-        `POST /v2/Shops/{ShopId}/Widgets/{WidgetId}/Color` (RecolorWidget).
-
-        Args:
-            shop_id: ShopId
-            widget_id: WidgetId
-            color: `Color` of the body.
-            timeout: seconds (or an `httpx.Timeout`) for this call; None: the client's.
-            extra_headers: more headers to send; they win over the generated ones.
-            extra_query: more query parameters to send; they win over the generated ones.
-            extra_body: more JSON body fields; they win over the body's own.
-
-        Returns:
-            The `Widget` of the `WidgetAnswer` answer; the whole answer is the raw response's
-                `.answer`.
-
-        Raises:
-            RequestValidationError: an argument or the body breaks a rule of the operation; nothing
-                is sent.
-            APIStatusError: the server answered with an error status; the subclass says which
-                (`NotFoundError` for 404, `RateLimitError` for a 429 after the retries, ...).
-            OutcomeUnknownError: the request was sent and no answer says whether it was applied (it
-                is never sent twice).
-            APIConnectionError: the server could not be reached, or did not answer in time
-                (`APITimeoutError`), after the retries.
-        """
-        answer = await self._client.request_model(
-            OPERATIONS["RecolorWidget"],
-            WidgetAnswer,
-            path={"ShopId": shop_id, "WidgetId": widget_id},
-            json=to_wire_body(NewWidget, {"Color": color}),
-            options=RequestOptions(timeout, extra_headers, extra_query, extra_body),
-        )
-        return answer.widget
-
 
 class AsyncWidgetsWithRawResponse:
     """The methods of `AsyncWidgets`, each returning a `RawResponse`: `status_code`,
@@ -506,4 +411,3 @@ class AsyncWidgetsWithRawResponse:
     def __init__(self, resource: AsyncWidgets) -> None:
         self.create = async_to_raw_response_wrapper(resource.create)
         self.list = async_to_raw_response_wrapper(resource.list)
-        self.recolor = async_to_raw_response_wrapper(resource.recolor)
