@@ -5,8 +5,10 @@ as is."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -89,8 +91,22 @@ class Context:
         self.api = api
         self.models = {m.name: m for m in api.models}
         self.identifiers = dict(api.identifiers)
-        self.examples = Examples(api, emulator)  # the README's example values and calls
-        self.body_dicts = params.body_dicts(api)  # the request bodies' TypedDicts
+        self.emulator = emulator
+
+    @functools.cached_property
+    def examples(self) -> Examples:
+        """The README's and MIGRATION.md's example values and calls."""
+        return Examples(self.api, self.emulator)
+
+    @functools.cached_property
+    def body_dicts(self) -> list[params.BodyDict]:
+        """The request bodies' TypedDicts (params.py)."""
+        return params.body_dicts(self.api)
+
+    @functools.cached_property
+    def model_reprs(self) -> dict[str, str]:
+        """Each model's repr, the part of a cache key that stands for it."""
+        return {name: repr(model) for name, model in self.models.items()}
 
     @staticmethod
     def field_path(model: Model, wire_path: str) -> tuple[str, ...]:
@@ -144,10 +160,6 @@ class Context:
             types = " or ".join(f"`{t}`" for t in move.when_type)
             return f"converted by `from_v1` for fields of type {types} (needs `form_schema=`)"
         return "converted by `from_v1`"
-
-    def operations(self) -> list[Operation]:
-        """Every operation of the API, resource by resource."""
-        return [op for resource in self.api.resources for op in resource.operations]
 
     def body_required(self, op: Operation) -> bool:
         """A JSON body is a required argument unless its model has no required field."""
@@ -339,6 +351,36 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+_RESOURCE_TEMPLATE = "package/resources/resource.py.jinja"
+# A resource module is kept under what it is rendered from (below) and the template's text, so
+# that an edit re-renders only the resources it touches; the code part of the key is every
+# module of the model and of codegen (the IR's properties, names, scalars, escaping).
+_RESOURCES = cache.Stage(
+    "resource-module",
+    [*sorted(Path(__file__).parent.glob("*.py")),
+     *sorted(Path(paths.__file__).parent.glob("*.py"))],
+    ["jinja2", "markupsafe"],
+)
+
+
+def _resource_parts(resource: Resource, ctx: Context) -> list[str]:
+    """What a resource module is rendered from besides the API's settings: the resource (its
+    operations, their payloads' models) and every model those reach, as their reprs (a model's
+    repr names the models it links to without showing them, so each is added)."""
+    models = ctx.models
+    reached: dict[str, Model] = {}
+    todo = [m for op in resource.operations for m in (op.body.model, op.response.model) if m]
+    todo += [models[op.batch.record_model] for op in resource.operations if op.batch]
+    while todo:
+        model = todo.pop()
+        if model.name not in reached:
+            reached[model.name] = model
+            todo += [models[name] for f in model.fields for name in f.type.models()
+                     if name in models]
+    reprs = ctx.model_reprs
+    return [repr(resource), *(reprs.get(name) or repr(reached[name]) for name in sorted(reached))]
+
+
 def _common(api: Api, findings: Sequence[EnrichmentNote] = (),
             emulator: LocalEmulator | None = None) -> dict[str, Any]:
     """What every template sees."""
@@ -381,11 +423,19 @@ def render_package(
         files["ENRICHMENT.md"] = env.get_template("package/ENRICHMENT.md.jinja").render(**common)
     if api.v1_base_path or api.moves:  # an API with no earlier version has nothing to migrate
         files["MIGRATION.md"] = env.get_template("package/MIGRATION.md.jinja").render(**common)
-    resource_template = env.get_template("package/resources/resource.py.jinja")
+    resource_template = env.get_template(_RESOURCE_TEMPLATE)
+    assert env.loader is not None
+    template_text = env.loader.get_source(env, _RESOURCE_TEMPLATE)[0]
+    settings = repr(dataclasses.replace(api, resources=(), models=()))
     for resource in api.resources:
-        files[f"{pkg}/resources/{resource.name}.py"] = resource_template.render(
-            resource=resource, B=ctx.builtin_names(resource), **common
-        )
+        key = (template_text, settings, _resource_parts(resource, ctx), repr(ctx.emulator),
+               common["header"])
+        text = _RESOURCES.lookup(*key)
+        if text is None:
+            text = resource_template.render(resource=resource, B=ctx.builtin_names(resource),
+                                            **common)
+            _RESOURCES.store(text, *key)
+        files[f"{pkg}/resources/{resource.name}.py"] = text
     for name, source in templates.runtime_files().items():
         files[f"{pkg}/{name}"] = f"{header(api)}\n{source.read_text(encoding='utf-8')}"
     files["openapi.json"] = render_openapi(api)

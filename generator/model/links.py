@@ -39,9 +39,8 @@ def _depth(field: tuple[str, str]) -> int:
     return field[1].count("/")
 
 
-def _link(source: Operation, answer: dict[str, str], target: Operation) -> Link | None:
-    mine = PATH_PARAM.findall(source.path)
-    theirs = PATH_PARAM.findall(target.path)
+def _link(source: Operation, mine: list[str], answer: dict[str, str], target: Operation,
+          theirs: list[str]) -> Link | None:
     parameters: dict[str, str] = {}
     for i, name in enumerate(theirs):
         if name in mine:
@@ -55,18 +54,29 @@ def _link(source: Operation, answer: dict[str, str], target: Operation) -> Link 
 
 def operation_links(api: Api) -> dict[str, list[Link]]:
     """operationId -> the links of its success answer, in the spec's operation order."""
+    operations = api.operations
+    path_params = [PATH_PARAM.findall(op.path) for op in operations]
+    # Only a target with a path parameter the answer names can be linked: index them by name,
+    # so that each source looks at its few candidates instead of every operation.
+    by_param: dict[str, set[int]] = {}
+    for index, names in enumerate(path_params):
+        for name in names:
+            by_param.setdefault(name, set()).add(index)
     out: dict[str, list[Link]] = {}
-    for source in api.operations:
+    for position, source in enumerate(operations):
         if source.idempotent or source.response.model is None:
             continue
         answer: dict[str, str] = {}
         fields = sorted(_answer_fields(source.response.model), key=_depth)
         for name, pointer in fields:
             answer.setdefault(name, pointer)  # the shallowest field of that name
+        mine = path_params[position]
+        candidates = sorted(set().union(*(by_param.get(name, set()) for name in answer)))
         links = [
             link
-            for target in api.operations
-            if target is not source and (link := _link(source, answer, target))
+            for index in candidates
+            if index != position
+            and (link := _link(source, mine, answer, operations[index], path_params[index]))
         ]
         if links:
             out[source.wire_name] = links

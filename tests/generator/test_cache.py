@@ -74,6 +74,14 @@ def test_edits_to_spec_template_and_pulled_schema_never_serve_stale_output(
     _cached_equals_cold(work, monkeypatch, "template")
     assert "(edited)" in (work / "cached" / "mini" / "mini" / "_client.py").read_text()
 
+    resource = work / "templates" / "package" / "resources" / "resource.py.jinja"
+    resource.write_text(resource.read_text().replace(
+        "    def __init__(self, client: {{ client }}) -> None:",
+        "    def __init__(self, client: {{ client }}) -> None:  # edited"))
+    _cached_equals_cold(work, monkeypatch, "resource template")
+    widgets_module = work / "cached" / "mini" / "mini" / "resources" / "widgets.py"
+    assert "# edited" in widgets_module.read_text()
+
     schemas = work / "specs" / "mini" / "schemas"
     schemas.mkdir()
     (schemas / "GetWidgets.response.json").write_text(
@@ -128,11 +136,15 @@ def test_a_one_model_edit_in_a_large_api_regenerates_one_chunk(
     out = ["--specs", tmp_path / "specs", "--out", tmp_path / "out"]
     assert run_apigen("generate", *out).returncode == 0
     models = _entries(tmp_path / "cache", "models")
+    resources = _entries(tmp_path / "cache", "resource-module")
+    assert len(resources) == len(api.resources)
 
     edit_one_operation(api_dir)
     done = run_apigen("generate", *out)
     assert done.returncode == 0, done.stderr
     assert len(_entries(tmp_path / "cache", "models") - models) == 1
+    # the one resource whose operation reaches the edited model is rendered again
+    assert len(_entries(tmp_path / "cache", "resource-module") - resources) == 1
     monkeypatch.setenv("APIGEN_NO_CACHE", "1")
     cold = ["generate", "--specs", str(tmp_path / "specs"), "--out", str(tmp_path / "cold")]
     assert main(cold) == 0
