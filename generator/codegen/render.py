@@ -459,7 +459,8 @@ def render_package(
     template_text = env.loader.get_source(env, _RESOURCE_TEMPLATE)[0]
     settings = repr(dataclasses.replace(api, resources=(), models=()))
     for resource in api.resources:
-        key = (template_text, settings, _resource_parts(resource, ctx), ctx.known_ids, common["header"])
+        key = (template_text, settings, _resource_parts(resource, ctx), ctx.known_ids,
+               common["header"])
         text = _RESOURCES.lookup(*key)
         if text is None:
             text = resource_template.render(resource=resource, B=ctx.builtin_names(resource),
