@@ -31,7 +31,7 @@ _AUTH_FIELDS = {  # spec auth.kind -> (identity, secret) as the client's constru
     "oauth2_password": ("username", "password"),
 }
 _TOP_KEYS = {"token_type": str, "credentials": dict, "path_aliases": dict,
-             "success_as_string": list, "known_ids": dict}
+             "success_as_string": list, "known_ids": dict, "refused_examples": dict}
 _CREDENTIAL_EXTRAS = {"api_key": str, "mfa_totp_secret": str, "admin": bool}
 _SEED_KEYS = ("fields", "id", "parent", "status", "items")
 
@@ -55,6 +55,8 @@ class EmulatorData:
     success_as_string: frozenset[str] = frozenset()
     # path parameter wire name -> an id the hooks create the same way at every reset
     known_ids: dict[str, str] = field(default_factory=dict)
+    # operation wire name -> why the README's example of it is answered with an error here
+    refused_examples: dict[str, str] = field(default_factory=dict)
     seeds: Any = None
     declarations: Declarations = field(default_factory=Declarations)
     behaviour: Behaviour = field(default_factory=Behaviour)
@@ -121,6 +123,11 @@ def _read_main(doc: Document, api: Api, data: EmulatorData) -> None:
         if name not in path_params:
             raise problem(doc, ("known_ids", name), "no operation has this path parameter")
         data.known_ids[name] = expect(doc, ("known_ids", name), value, str)
+    for wire_name, why in (top.get("refused_examples") or {}).items():
+        if all(op.wire_name != wire_name for op in api.operations):
+            raise problem(doc, ("refused_examples", wire_name),
+                          "no operation with this wire name in the spec")
+        data.refused_examples[wire_name] = expect(doc, ("refused_examples", wire_name), why, str)
     identity, secret = _AUTH_FIELDS.get(api.auth.kind, _AUTH_FIELDS["oauth2_client_credentials"])
     for name, entry in (top.get("credentials") or {}).items():
         data.credentials[name] = _credential(doc, ("credentials", name), entry, identity,

@@ -60,7 +60,7 @@ def local_emulator(api_dir: Path, api: Api) -> LocalEmulator | None:
             records.append(Records(name, tuple(definition.key), values))
     return LocalEmulator(f"http://127.0.0.1:{DEFAULT_PORT}",
                          Settings().token_route(api.auth.token_path), accounts, tuple(records),
-                         tuple(data.known_ids.items()))
+                         tuple(data.known_ids.items()), tuple(data.refused_examples.items()))
 
 
 def build(specs: Path, out: Path, names: list[str] | None = None) -> list[Plan]:

@@ -30,8 +30,15 @@ def base_class(api: Api, model: Model) -> str:
     """Dotted path of the base class a model inherits from (see templates/runtime/_base.py)."""
     if needs_custom_base(model):
         return f"{api.name}._model_bases.{model.name}Base"
-    kind = "ApiRequestModel" if model.extra == "forbid" else "ApiResponseModel"
-    return f"{api.name}._model_bases.{kind}"
+    return f"{api.name}._model_bases.{shared_base(model)}"
+
+
+def shared_base(model: Model) -> str:
+    """The base of `_model_bases.py` a model's class (or its own base) derives from: a model
+    that passes unknown keys through but is sent in a body still takes its Python names."""
+    if model.extra == "forbid":
+        return "ApiRequestModel"
+    return "ApiOpenRequestModel" if model.role in ("request", "both") else "ApiResponseModel"
 
 
 def needs_custom_base(model: Model) -> bool:

@@ -87,7 +87,11 @@ def _schemas(api: Api) -> dict[str, Any]:
         if model.moves:
             schemas[model.name]["x-apigen-v1-moves"] = [_move(mv) for mv in model.moves]
         for field in model.fields:
-            _add_format(schemas[model.name]["properties"][field.wire_name], field.format)
+            prop = schemas[model.name]["properties"][field.wire_name]
+            _add_format(prop, field.format)
+            if field.example is not None:
+                prop["examples"] = [[field.example] if field.type.kind == "list"
+                                    else field.example]
     for op in api.operations:
         if op.file:  # a file inside the JSON body (a field validation checked exists)
             field = schemas[op.body.model_name]["properties"][op.file.field]

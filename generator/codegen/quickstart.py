@@ -15,6 +15,11 @@ class Account:
     fields: tuple[tuple[str, str], ...]  # constructor argument -> value, in file order
     admin: bool
 
+    @property
+    def mfa(self) -> bool:
+        """Whether the account's client arguments configure MFA (`mfa_totp_secret`, ...)."""
+        return any(name.startswith("mfa_") for name, _ in self.fields)
+
 
 @dataclass(frozen=True)
 class Records:
@@ -33,6 +38,14 @@ class LocalEmulator:
     records: tuple[Records, ...]
     # path parameter -> an id the emulator creates at start (where the spec has no example)
     known_ids: tuple[tuple[str, str], ...] = ()
+    # operation wire name -> why the emulator answers its README example with an error
+    refused_examples: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def mfa_account(self) -> Account | None:
+        """The account the examples of operations that require MFA use, when `account` has
+        none: the first whose client arguments configure MFA (`mfa_totp_secret`)."""
+        return next((a for a in self.accounts if a.mfa), None)
 
     @property
     def account(self) -> Account:

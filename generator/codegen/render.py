@@ -17,7 +17,8 @@ from markupsafe import Markup
 
 from generator import __version__, cache, templates
 from generator.codegen import escape, params
-from generator.codegen.models import needs_custom_base
+from generator.codegen.examples import Examples
+from generator.codegen.models import needs_custom_base, shared_base
 from generator.codegen.openapi import render_openapi
 from generator.codegen.quickstart import LocalEmulator, first_call
 from generator.enrich import EnrichmentNote
@@ -98,11 +99,16 @@ def _nested_refs(model: Model) -> list[tuple[Field, TypeRef]]:
 class Context:
     """Everything templates need beyond the IR itself, computed once per API."""
 
-    def __init__(self, api: Api, known_ids: Mapping[str, str] | None = None):
+    def __init__(self, api: Api, emulator: LocalEmulator | None = None):
         self.api = api
         self.models = {m.name: m for m in api.models}
         self.identifiers = dict(api.identifiers)
-        self.known_ids = dict(known_ids or {})  # ids the API's emulator creates at start
+        self.emulator = emulator
+
+    @functools.cached_property
+    def examples(self) -> Examples:
+        """The README's and MIGRATION.md's example values and calls."""
+        return Examples(self.api, self.emulator)
 
     @functools.cached_property
     def body_dicts(self) -> list[params.BodyDict]:
@@ -348,43 +354,6 @@ class Context:
             if (op.wire_name in mv.operations) or (not mv.operations and m.name in reach)
         ]
 
-    def example_model(self, model: Model, *leave_out: str) -> Any:
-        """Example body of a model; `leave_out` names fields the client fills in itself."""
-        example = self.example(TypeRef("model", name=model.name, model=model))
-        return {k: v for k, v in example.items() if k not in leave_out}
-
-    def example(self, ref: TypeRef, depth: int = 0) -> Any:
-        """A small example value of a type, for README snippets (required fields only)."""
-        if ref.kind == "union":
-            return self.example(ref.options[0], depth)
-        if ref.kind == "scalar":
-            return SCALARS[ref.name].example
-        if ref.kind in ("list", "map"):
-            assert ref.item is not None
-            inner = self.example(ref.item, depth + 1)
-            return [inner] if ref.kind == "list" else {"key": inner}
-        model = ref.model
-        if depth > 3 or model is None:
-            return {}
-        return {
-            f.wire_name: (
-                f.enum[0] if f.enum
-                else FORMATS[f.format].example if f.format in FORMATS
-                else self.example(f.type, depth + 1)
-            )
-            for f in model.fields
-            if f.required
-        }
-
-    def param_example(self, param: Param) -> str:
-        """A README value for a parameter: the spec's example, else an id the emulator creates
-        at start, else one its checked format accepts, else a placeholder."""
-        if isinstance(param.example, str):
-            return param.example
-        if param.wire_name in self.known_ids:
-            return self.known_ids[param.wire_name]
-        return FORMATS[param.format].example if param.format in FORMATS else f"{param.wire_name}-1"
-
 
 # Compiled templates, keyed by the template's name and source (Jinja's bucket key and
 # checksum); the compiled code also depends on the environment's options, set in this module.
@@ -423,7 +392,8 @@ def _environment() -> jinja2.Environment:
         md_code=escape.markdown_code,
         code=escape.code,
     )
-    env.globals.update(needs_custom_base=needs_custom_base, is_identifier=is_identifier)
+    env.globals.update(needs_custom_base=needs_custom_base, shared_base=shared_base,
+                       is_identifier=is_identifier)
     return env
 
 
@@ -460,8 +430,7 @@ def _resource_parts(resource: Resource, ctx: Context) -> list[str]:
 def _common(api: Api, findings: Sequence[EnrichmentNote] = (),
             emulator: LocalEmulator | None = None) -> dict[str, Any]:
     """What every template sees."""
-    known_ids = dict(emulator.known_ids) if emulator else {}
-    return {"api": api, "ctx": Context(api, known_ids), "header": header(api),
+    return {"api": api, "ctx": Context(api, emulator), "header": header(api),
             "version": __version__, "findings": list(findings), "emulator": emulator,
             "first_call": first_call(api) if emulator else None}
 
@@ -505,7 +474,7 @@ def render_package(
     template_text = env.loader.get_source(env, _RESOURCE_TEMPLATE)[0]
     settings = repr(dataclasses.replace(api, resources=(), models=()))
     for resource in api.resources:
-        key = (template_text, settings, _resource_parts(resource, ctx), ctx.known_ids,
+        key = (template_text, settings, _resource_parts(resource, ctx), repr(ctx.emulator),
                common["header"])
         text = _RESOURCES.lookup(*key)
         if text is None:

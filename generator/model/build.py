@@ -73,6 +73,7 @@ def _field(wire: str, spec: dict[str, Any]) -> Field:
         confidence=spec.get("confidence", "documented"),
         wire=spec.get("wire", ""),
         pattern=pattern_of(spec),
+        example=spec.get("example"),
     )
 
 

@@ -96,6 +96,7 @@ class Field:
     confidence: str = "documented"
     wire: str = ""  # "string": a decimal sent as its exact text; "" = the type's own JSON form
     pattern: str = ""  # a string value (each item of a list) must match; from `format` or given
+    example: Any = None  # a realistic value (of a list of scalars: one item); None: none given
 
 
 @dataclass(frozen=True)

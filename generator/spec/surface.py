@@ -97,6 +97,35 @@ def resource_imports() -> frozenset[str]:
     return frozenset(imported)
 
 
+def _class_suffixes(template: str, owner: str) -> frozenset[str]:
+    """What the classes a template generates for one owner (`resource.class_name`) append to
+    its name: `""` for the class itself, `WithRawResponse`, ..."""
+    text = (PACKAGE / template).read_text("utf-8")
+    owner_name = re.escape("{{ " + owner + " }}")
+    found = re.findall(r"^class (?:\{\{ prefix \}\}|Async)?" + owner_name + r"(\w*)[(:]",
+                       text, re.MULTILINE)
+    return frozenset(found)
+
+
+@functools.cache
+def resource_class_suffixes() -> frozenset[str]:
+    """`<Resource><suffix>` and `Async<Resource><suffix>` are classes of every resource."""
+    return _class_suffixes("resources/resource.py.jinja", "resource.class_name")
+
+
+@functools.cache
+def client_class_suffixes() -> frozenset[str]:
+    """`<Client><suffix>` and `Async<Client><suffix>`: the clients and their views."""
+    return _class_suffixes("_client.py.jinja", "api.client_class")
+
+
+@functools.cache
+def package_exports() -> frozenset[str]:
+    """The names the package's `__init__` exports (`OPERATIONS`, `from_v1`, the exceptions)."""
+    text = (PACKAGE / "__init__.py.jinja").read_text("utf-8")
+    return frozenset(re.findall(r'^ {4}"([A-Za-z_][A-Za-z0-9_]*)",$', text, re.MULTILINE))
+
+
 @functools.cache
 def generated_arguments() -> frozenset[str]:
     """Argument names the resource template adds to methods, and the module-level names its
@@ -114,7 +143,8 @@ def module_names() -> frozenset[str]:
     import pydantic
 
     annotations = {row.annotation for row in SCALARS.values() if row.module}  # Decimal, date…
-    extra = {"time", "timedelta", "UUID", "Enum", "ApiRequestModel", "ApiResponseModel", "types"}
+    extra = {"time", "timedelta", "UUID", "Enum", "ApiRequestModel", "ApiResponseModel",
+             "ApiOpenRequestModel", "types"}
     return (frozenset(typing.__all__) | frozenset(pydantic.__all__) | frozenset(dir(builtins))
             | runtime_names() | frozenset(annotations | extra))
 

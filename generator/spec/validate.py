@@ -22,6 +22,7 @@ from generator.model.build import (
     build_models,
     envelope_use,
     paging_methods,
+    pattern_of,
     reachable,
 )
 from generator.model.ir import PATH_PARAM, Api, Model, TypeRef
@@ -182,12 +183,21 @@ class _Checker:
         why = surface.package_name_problem(api["name"])
         if why:
             self.error(doc, ["api", "name"], f"{why}; choose another API name")
-        classes: dict[str, str] = {}
-        for cls in (api["client_class"], "Async" + api["client_class"]):
-            if cls in surface.module_names():
-                self.error(doc, ["api", "client_class"],
-                           f"{cls!r} is a name the package already exports or imports")
-            classes[cls] = "the client class"
+        # generated class or exported name -> what it is, for the messages
+        classes: dict[str, str] = dict.fromkeys(
+            surface.package_exports() - surface.module_names(), "a name the package exports")
+        for suffix in sorted(surface.client_class_suffixes()):
+            for cls in (api["client_class"] + suffix, "Async" + api["client_class"] + suffix):
+                if cls in surface.module_names() or cls in classes:
+                    self.error(doc, ["api", "client_class"],
+                               f"{cls!r} is a name the package already exports or imports")
+                classes[cls] = f"the client class {cls}"
+        resources = {d.data["resource"]: d for d in self.docs if d.data.get("resource")}
+        for resource, rdoc in resources.items():
+            for suffix in sorted(surface.resource_class_suffixes() - {""}):
+                for cls in (pascal(resource) + suffix, "Async" + pascal(resource) + suffix):
+                    classes.setdefault(cls, f"the class {cls} generated for resource "
+                                       f"{resource!r} ({rdoc.path})")
         for name, (mdoc, _) in self.models.items():
             if name in surface.module_names() or name in classes:
                 self.error(mdoc, ["models", name], f"model name {name!r} would shadow "
@@ -416,6 +426,8 @@ class _Checker:
                                "member of that name (pydantic or the runtime); give the field "
                                "another `name:`")
                 self.check_pattern(doc, fpath, field)
+                if "example" in field:
+                    self.check_field_example(doc, [*fpath, "example"], field)
                 if py_name in py_names:
                     self.error(doc, fpath, f"Python name clashes with field {py_names[py_name]!r}")
                 py_names[py_name] = wire
@@ -755,6 +767,28 @@ class _Checker:
         elif param.get("enum") and example not in param["enum"]:
             self.error(doc, path, f"example {example!r} is not one of the enum values")
 
+    def check_field_example(
+        self, doc: Document, path: list[str | int], field: dict[str, Any]
+    ) -> None:
+        """A field's example is put in bodies the README sends: a value the field takes (of a
+        list of scalars, one item), within its enum and its pattern or checked format."""
+        example, ref = field["example"], TypeRef.parse(field["type"])
+        ref = ref.item if ref.kind == "list" and ref.item is not None else ref
+        options = ref.options if ref.kind == "union" else (ref,)
+        if any(o.kind != "scalar" or o.name not in SCALARS for o in options):
+            self.error(doc, path, f"an example is for a scalar field or a list of scalars; "
+                       f"type {field['type']!r} is neither")
+            return
+        wanted = tuple(t for o in options for t in SCALARS[o.name].literals)
+        pattern = pattern_of(field)
+        if isinstance(example, bool) is not (bool in wanted) or not isinstance(example, wanted):
+            self.error(doc, path, f"example {example!r} is not a value of type {field['type']}")
+        elif field.get("enum") and example not in field["enum"]:
+            self.error(doc, path, f"example {example!r} is not one of the enum values")
+        elif pattern and isinstance(example, str) and _safe_search(pattern, example) is False:
+            self.error(doc, path, f"example {example!r} does not match the field's pattern "
+                       f"{pattern!r}")
+
     def check_paginate(
         self, doc: Document, base: list[str | int], op: dict[str, Any], api: dict[str, Any]
     ) -> None:
@@ -780,6 +814,15 @@ class _Checker:
         if response in self.models and not self.leads_to(response, op["paginate"]["items"], "list"):
             self.error(doc, [*base, "paginate", "items"],
                        f"{op['paginate']['items']!r} is not a list field of {response}")
+
+
+def _safe_search(pattern: str, text: str) -> bool | None:
+    """Whether `pattern` matches in `text`; None when it does not compile (check_pattern
+    reports that)."""
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return None
 
 
 @cache.stage("meta-schema", "jsonschema", reads=[META_SCHEMA_PATH])

@@ -130,6 +130,8 @@ def test_second_api_without_handlers():
     ("success_as_string: [GetPrograms, Nope]\n", "success_as_string: no operation"),
     ("known_ids:\n  ProjektId: EX-00001\n", "known_ids.ProjektId: no operation has this path"),
     ("known_ids:\n  ProjectId: 7\n", "known_ids.ProjectId: expected a str"),
+    ("refused_examples:\n  Nope: why\n", "refused_examples.Nope: no operation with this"),
+    ("refused_examples:\n  GetPrograms: [why]\n", "refused_examples.GetPrograms: expected a str"),
 ])
 def test_bad_emulator_data_names_file_and_key(tmp_path, text, named):
     from emulator.data import DataError, credentials

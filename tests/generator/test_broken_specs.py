@@ -133,6 +133,41 @@ CASES.update({
     "model_named_like_base_class": _replace("  Owner:\n", "  ApiResponseModel:\n"),
     "model_named_like_custom_base": _replace("  Owner:\n", "  WidgetBase:\n"),
     "model_named_like_client": _replace("  Owner:\n", "  Mini:\n"),
+    # models named like a class or name the package generates beside the models
+    "model_named_like_raw_resource": _replace("  Owner:\n", "  WidgetsWithRawResponse:\n"),
+    "model_named_like_async_raw_resource": _replace("  Owner:\n",
+                                                    "  AsyncWidgetsWithRawResponse:\n"),
+    "model_named_like_streaming_resource": _replace("  Owner:\n",
+                                                    "  WidgetsWithStreamingResponse:\n"),
+    "model_named_like_async_resource": _replace("  Owner:\n", "  AsyncWidgets:\n"),
+    "model_named_like_raw_client": _replace("  Owner:\n", "  MiniWithRawResponse:\n"),
+    "model_named_like_async_client": _replace("  Owner:\n", "  AsyncMini:\n"),
+    "model_named_page": _replace("  Owner:\n", "  Page:\n"),
+    "model_named_async_page": _replace("  Owner:\n", "  AsyncPage:\n"),
+    "model_named_raw_response": _replace("  Owner:\n", "  RawResponse:\n"),
+    "model_named_like_an_exception": _replace("  Owner:\n", "  NotFoundError:\n"),
+    "model_named_like_an_export": _replace("  Owner:\n", "  OPERATIONS:\n"),
+    "model_named_like_a_typed_dict": _replace("  Owner:\n", "  NewWidgetParam:\n"),
+    # field examples: a value of the field's type, enum and pattern, on a scalar field
+    "field_example_of_another_type": _replace("      Email: {type: string}\n",
+                                              "      Email: {type: string, example: 5}\n"),
+    "field_example_not_in_enum": _replace(
+        "      Color: {type: string, required: true, enum: [red, blue]}\n",
+        "      Color: {type: string, required: true, enum: [red, blue], example: green}\n"),
+    "field_example_not_its_format": _replace(
+        "      Email: {type: string}\n", "      Email: {type: string, format: email,"
+        " example: not-an-address}\n"),
+    "field_example_not_its_pattern": _replace(
+        "      Email: {type: string}\n", "      Email: {type: string, pattern: '^[a-z]+$',"
+        " example: ABC}\n"),
+    "field_example_on_a_model_field": _replace("      Owner: {type: Owner}\n",
+                                               "      Owner: {type: Owner, example: x}\n"),
+    "field_example_a_bool_for_an_integer": _replace(
+        "      Widgets: {type: \"list[Widget]\", required: true}\n",
+        "      Widgets: {type: \"list[Widget]\", required: true}\n"
+        "      Count: {type: integer, example: true}\n"),
+    "field_example_a_mapping": _replace("      Email: {type: string}\n",
+                                        "      Email: {type: string, example: {a: 1}}\n"),
     "param_named_body": _replace("      offset: {in: query, type: integer}\n",
                                  "      offset: {in: query, type: integer}\n"
                                  "      body: {in: query, type: string}\n"),
@@ -350,3 +385,37 @@ def test_broken_spec_on_the_command_line(case: str, api: Path, tmp_path: Path) -
     assert errors and all(LOCATED.match(line) for line in errors), errors
     assert summary.endswith("nothing was written")
     assert tree_digest(out) == before
+
+
+@pytest.mark.parametrize(("case", "where", "says"), [
+    ("model_named_like_raw_resource", "models.WidgetsWithRawResponse",
+     "the class WidgetsWithRawResponse generated for resource 'widgets'"),
+    ("model_named_like_async_raw_resource", "models.AsyncWidgetsWithRawResponse",
+     "the class AsyncWidgetsWithRawResponse generated for resource 'widgets'"),
+    ("model_named_like_raw_client", "models.MiniWithRawResponse",
+     "the client class MiniWithRawResponse"),
+    ("model_named_like_async_client", "models.AsyncMini", "the client class AsyncMini"),
+    ("model_named_page", "models.Page", "a name the generated modules import"),
+    ("model_named_like_an_export", "models.OPERATIONS", "a name the package exports"),
+    ("model_named_like_a_typed_dict", "models.NewWidgetParam",
+     "the TypedDict generated for model NewWidget"),
+    ("field_example_of_another_type", "models.Owner.fields.Email.example",
+     "example 5 is not a value of type string"),
+    ("field_example_not_in_enum", "models.NewWidget.fields.Color.example",
+     "not one of the enum values"),
+    ("field_example_not_its_format", "models.Owner.fields.Email.example",
+     "does not match the field's pattern"),
+    ("field_example_on_a_model_field", "models.Widget.fields.Owner.example",
+     "an example is for a scalar field or a list of scalars"),
+    ("field_example_a_bool_for_an_integer", "models.WidgetList.fields.Count.example",
+     "example True is not a value of type integer"),
+])
+def test_the_error_names_the_file_the_place_and_the_clash(
+    case: str, where: str, says: str, api: Path
+) -> None:
+    CASES[case](api)
+    with pytest.raises(SpecError) as caught:
+        load_api(api)
+    lines = str(caught.value).splitlines()
+    assert any(re.match(rf"^\S+\.yaml:\d+:\d+: error at '{re.escape(where)}': .*{re.escape(says)}",
+                        line) for line in lines), lines

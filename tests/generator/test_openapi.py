@@ -403,3 +403,20 @@ def test_request_rules_and_checked_formats_are_exported() -> None:
     # Answers are read as they come: no format or pattern on response fields.
     answer = pc["components"]["schemas"]["ProjectOwner"]["properties"]["Email"]
     assert "pattern" not in json.dumps(answer) and "format" not in json.dumps(answer)
+
+
+def test_field_examples_are_the_schemas_examples() -> None:
+    """Every field `example` of the spec is its property's `examples` (of a list: one list
+    holding it), and each validates against the property's own schema."""
+    api, _ = enriched_api(ROOT / "specs" / "powerclerk")
+    schemas = openapi_document(api)["components"]["schemas"]
+    given = [(m.name, f) for m in api.models for f in m.fields if f.example is not None]
+    assert given
+    for model, field in given:
+        prop = schemas[model]["properties"][field.wire_name]
+        expected = [field.example] if field.type.kind == "list" else field.example
+        assert prop["examples"] == [expected], (model, field.wire_name)
+        schema = {**prop, "$defs": schemas}
+        assert Draft202012Validator(schema).is_valid(expected), (model, field.wire_name)
+    numbers = schemas["GetProjectByNumberRequest"]["properties"]["ProjectNumbers"]
+    assert numbers["examples"] == [["EX-00001"]]

@@ -26,6 +26,13 @@ class ApiResponseModel(AcceptsOtherKeys, ResponseModel):
     _case_insensitive_keys: ClassVar[bool] = True
 
 
+class ApiOpenRequestModel(ApiResponseModel):
+    """Base of the models that are sent in a body but pass unknown keys through: their fields
+    are also taken by their Python names (the spec keeps those apart from every wire name)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
 class CommitmentItemBase(ApiRequestModel):
     _wire_aliases: ClassVar[Mapping[str, str]] = {
         "isAllowance": "isAllowanceItem",

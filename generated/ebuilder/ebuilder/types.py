@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 
 from ebuilder._base import DecimalText
 from ebuilder._model_bases import (
+    ApiOpenRequestModel,
     ApiRequestModel,
     ApiResponseModel,
     CommitmentItemBase,
@@ -68,7 +69,7 @@ class AccountCodeSegment(ApiRequestModel):
     """
 
 
-class AccountFundingItem(ApiResponseModel):
+class AccountFundingItem(ApiOpenRequestModel):
     """
     A funding source or transaction item (LineItem mode).
 
@@ -102,7 +103,7 @@ class AccountFundingItem(ApiResponseModel):
     """
 
 
-class AccountFundingProcessHeader(ApiResponseModel):
+class AccountFundingProcessHeader(ApiOpenRequestModel):
     """
     Process-level fields of an account funding process. The API documentation has no header table;
     the fields are those of its examples and error echo, so unknown keys are passed through.
@@ -244,7 +245,7 @@ class BudgetChangeItem(ApiRequestModel):
     """
 
 
-class BudgetChangeProcessHeader(ApiResponseModel):
+class BudgetChangeProcessHeader(ApiOpenRequestModel):
     """
     A budget change process. The API documentation has no header table; the fields are those of its
     examples (plus the process-row fields every process import shares), so unknown keys are passed
@@ -306,7 +307,7 @@ class BudgetChangeProcessHeader(ApiResponseModel):
     """
 
 
-class BudgetChangeProcessItem(ApiResponseModel):
+class BudgetChangeProcessItem(ApiOpenRequestModel):
     """
     A line of a budget change process (LineItem mode).
 
@@ -1808,7 +1809,7 @@ class DocumentCreateRequest(ApiRequestModel):
     """
 
 
-class DocumentMetadataRow(ApiResponseModel):
+class DocumentMetadataRow(ApiOpenRequestModel):
     """
     Metadata of one existing document. No row table in the API documentation: fields from its
     example, so unknown keys (other document properties) are passed through.
@@ -2900,7 +2901,7 @@ class NonCostProcessHeader(ApiRequestModel):
     """
 
 
-class NonCostProcessItem(ApiResponseModel):
+class NonCostProcessItem(ApiOpenRequestModel):
     """
     A line item of a non-cost process. No item table in the API documentation; its examples carry
     only processDataFields, so unknown keys are passed through.

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
+from pydantic import ConfigDict
+
 from ._base import AcceptsOtherKeys, RequestModel, ResponseModel
 from ._legacy import read_path, warn_legacy
 
@@ -22,6 +24,13 @@ class ApiResponseModel(ResponseModel):
     """Base of every response model of PowerClerk API V2."""
 
     _case_insensitive_keys: ClassVar[bool] = False
+
+
+class ApiOpenRequestModel(ApiResponseModel):
+    """Base of the models that are sent in a body but pass unknown keys through: their fields
+    are also taken by their Python names (the spec keeps those apart from every wire name)."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class AllProjectDataBase(ApiResponseModel):
@@ -155,7 +164,7 @@ class ProjectDataBase(ApiResponseModel):
     pass
 
 
-class ProjectDataFilterBase(ApiResponseModel):
+class ProjectDataFilterBase(ApiOpenRequestModel):
     pass
 
 

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 
 from powerclerk._model_bases import (
     AllProjectDataBase,
+    ApiOpenRequestModel,
     ApiRequestModel,
     ApiResponseModel,
     AttachmentMetadataBase,
@@ -385,7 +386,7 @@ class FormStatus(FormStatusBase):
     name: str = Field(..., alias="Name")
 
 
-class GetProjectByNumberRequest(ApiResponseModel):
+class GetProjectByNumberRequest(ApiOpenRequestModel):
     """
     Project numbers to look up. The V2 JSON shape is not documented (V1 sent a namespaced XML list);
     ProjectNumbers is a guess and other keys are passed through.
@@ -466,7 +467,7 @@ class FormsResponse(ApiResponseModel):
     """
 
 
-class GetProjectsByDataRequest(ApiResponseModel):
+class GetProjectsByDataRequest(ApiOpenRequestModel):
     """
     Data-field filters. V1 sent Field items with a Content value; the V2 JSON key names are a guess
     and other keys are passed through.
@@ -514,7 +515,7 @@ class InquiryThreadResponse(ApiResponseModel):
     """
 
 
-class InquiryThreadUpdateRequest(ApiResponseModel):
+class InquiryThreadUpdateRequest(ApiOpenRequestModel):
     """
     Body of the inquiry-thread setters. V1 required a namespaced XML body whose content was not
     retrieved; send an empty object unless you know better. Any key is passed through.
@@ -715,7 +716,7 @@ class ProjectOwner(ApiResponseModel):
     email: str = Field(..., alias="Email")
 
 
-class SetAssigneeRequest(ApiResponseModel):
+class SetAssigneeRequest(ApiOpenRequestModel):
     """
     The new assignee. Nothing about this body is documented; AssigneeEmail mirrors SetProjectOwner's
     OwnerEmail and any other key is passed through.
@@ -764,7 +765,7 @@ class SetAttachmentMetadataRequest(ApiRequestModel):
     """
 
 
-class SetInquiryNoteRequest(ApiResponseModel):
+class SetInquiryNoteRequest(ApiOpenRequestModel):
     """
     The note to add. The JSON shape is not documented; the keys below are guesses and any other key
     is passed through.

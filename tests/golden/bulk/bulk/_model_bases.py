@@ -23,3 +23,10 @@ class ApiResponseModel(AcceptsOtherKeys, ResponseModel):
 
     model_config = ConfigDict(coerce_numbers_to_str=True)
     _case_insensitive_keys: ClassVar[bool] = True
+
+
+class ApiOpenRequestModel(ApiResponseModel):
+    """Base of the models that are sent in a body but pass unknown keys through: their fields
+    are also taken by their Python names (the spec keeps those apart from every wire name)."""
+
+    model_config = ConfigDict(populate_by_name=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import ClassVar, cast
 
+from pydantic import ConfigDict
+
 from ._base import RequestModel, ResponseModel
 from ._legacy import read_path, warn_legacy
 
@@ -20,6 +22,13 @@ class ApiResponseModel(ResponseModel):
     """Base of every response model of Mini API."""
 
     _case_insensitive_keys: ClassVar[bool] = False
+
+
+class ApiOpenRequestModel(ApiResponseModel):
+    """Base of the models that are sent in a body but pass unknown keys through: their fields
+    are also taken by their Python names (the spec keeps those apart from every wire name)."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class WidgetBase(ApiResponseModel):
