@@ -4,9 +4,12 @@ emulator, killed by a real SIGKILL (its own, sent to itself) at the point its ar
 - `("journal", n)`: as the n-th SQLite statement of the journal is about to run (the schema,
   a batch being planned, marked sent, confirmed: before a send, between the statements of one
   journal write, after the server applied a batch and the answer was read);
-- `("sent", n)`: once the n-th socket write returned (the request is on the wire, its answer
-  not read);
-- `("waiting", n)`: as it starts waiting for the n-th time for bytes from the server.
+- `("sent", n)`: once the first socket write of the n-th request returned (its head is on the
+  wire, maybe not its body);
+- `("waiting", n)`: as it starts waiting for the answer of the n-th request (all of it sent).
+
+Requests are counted, not socket calls: how many writes and reads one exchange takes depends
+on how the bytes happen to travel, the number of requests does not.
 
 The points are found with `sys.setprofile`, which sees every call of a C function: nothing of
 the client is replaced. Without a kill point the child prints what it counted and what the
@@ -24,10 +27,9 @@ from typing import Any
 
 import ebuilder
 
-# The C functions a kill point counts, by kind: (name, on return rather than on call).
-POINTS = {"journal": (("execute", "executemany"), False), "sent": (("send", "sendall"), True),
-          "waiting": (("recv", "recv_into"), False)}
-OWNERS = {"journal": sqlite3.Connection, "sent": socket.socket, "waiting": socket.socket}
+JOURNAL_CALLS = ("execute", "executemany")
+SEND_CALLS = ("send", "sendall")
+RECEIVE_CALLS = ("recv", "recv_into")
 
 
 def records(prefix: str, count: int) -> list[dict[str, Any]]:
@@ -38,18 +40,26 @@ def records(prefix: str, count: int) -> list[dict[str, Any]]:
 def main() -> None:
     args = json.loads(sys.argv[1])
     kill = args.get("kill")  # [kind, n] or None
-    counts = dict.fromkeys(POINTS, 0)
+    counts = {"journal": 0, "sent": 0, "waiting": 0}
+    sending = [False]  # a request is being written: its first write seen, no read yet
+
+    def count(kind: str) -> None:
+        counts[kind] += 1
+        if kill == [kind, counts[kind]]:
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def profile(frame: Any, event: str, arg: Any) -> None:
-        if event not in ("c_call", "c_return"):
-            return
-        for kind, (names, on_return) in POINTS.items():
-            if getattr(arg, "__name__", "") in names and isinstance(
-                    getattr(arg, "__self__", None), OWNERS[kind]) and (
-                    (event == "c_return") == on_return):
-                counts[kind] += 1
-                if kill == [kind, counts[kind]]:
-                    os.kill(os.getpid(), signal.SIGKILL)
+        name, owner = getattr(arg, "__name__", ""), getattr(arg, "__self__", None)
+        if event == "c_call" and name in JOURNAL_CALLS and isinstance(owner, sqlite3.Connection):
+            count("journal")
+        elif event == "c_return" and name in SEND_CALLS and isinstance(owner, socket.socket):
+            if not sending[0]:
+                sending[0] = True
+                count("sent")
+        elif event == "c_call" and name in RECEIVE_CALLS and isinstance(owner, socket.socket):
+            if sending[0]:
+                sending[0] = False
+                count("waiting")
 
     with ebuilder.EBuilder(base_url=args["base_url"], token_url=args["token_url"],
                            username=args["username"], password=args["password"],
