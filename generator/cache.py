@@ -1,6 +1,6 @@
 """One wrapper for the slow pure stages (parse, meta-schema, datamodel-code-generator, ruff,
-Jinja's compiler, each resource module's rendering): a stage's result is kept under a key that
-hashes everything it reads.
+Jinja's compiler, the modules only part of the API shapes): a stage's result is kept under a
+key that hashes everything it reads.
 
 The rule, in one place: key = sha256 of the stage's name, its code (its module's source and any
 file it names), the versions of the libraries it names, Python's and apigen's versions, and its

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -398,25 +398,25 @@ def _environment() -> jinja2.Environment:
 
 
 _RESOURCE_TEMPLATE = "package/resources/resource.py.jinja"
-# A resource module is kept under what it is rendered from (below) and the template's text, so
-# that an edit re-renders only the resources it touches; the code part of the key is every
-# module of the model and of codegen (the IR's properties, names, scalars, escaping).
-_RESOURCES = cache.Stage(
-    "resource-module",
+_PARAMS_TEMPLATE = "package/params.py.jinja"
+# A module that only part of the API shapes (a resource module, params.py) is kept under the
+# template's text and the parts it is rendered from (below), so that an edit re-renders only the
+# modules it touches; the code part of the key is every module of the model and of codegen (the
+# IR's properties, names, scalars, escaping).
+_RENDERED = cache.Stage(
+    "rendered-module",
     [*sorted(Path(__file__).parent.glob("*.py")),
      *sorted(Path(paths.__file__).parent.glob("*.py"))],
     ["jinja2", "markupsafe"],
 )
 
 
-def _resource_parts(resource: Resource, ctx: Context) -> list[str]:
-    """What a resource module is rendered from besides the API's settings: the resource (its
-    operations, their payloads' models) and every model those reach, as their reprs (a model's
-    repr names the models it links to without showing them, so each is added)."""
+def _model_parts(start: Iterable[Model], ctx: Context) -> list[str]:
+    """The reprs of these models and of every model they reach (a model's repr names the models
+    it links to without showing them, so each is added)."""
     models = ctx.models
     reached: dict[str, Model] = {}
-    todo = [m for op in resource.operations for m in (op.body.model, op.response.model) if m]
-    todo += [models[op.batch.record_model] for op in resource.operations if op.batch]
+    todo = list(start)
     while todo:
         model = todo.pop()
         if model.name not in reached:
@@ -424,7 +424,37 @@ def _resource_parts(resource: Resource, ctx: Context) -> list[str]:
             todo += [models[name] for f in model.fields for name in f.type.models()
                      if name in models]
     reprs = ctx.model_reprs
-    return [repr(resource), *(reprs.get(name) or repr(reached[name]) for name in sorted(reached))]
+    return [reprs.get(name) or repr(reached[name]) for name in sorted(reached)]
+
+
+def _resource_parts(resource: Resource, ctx: Context) -> list[str]:
+    """What a resource module is rendered from besides the API's settings: the resource (its
+    operations, their payloads' models) and every model those reach."""
+    ops = resource.operations
+    start = [m for op in ops for m in (op.body.model, op.response.model) if m]
+    start += [ctx.models[op.batch.record_model] for op in ops if op.batch]
+    return [repr(resource), *_model_parts(start, ctx)]
+
+
+def _params_parts(api: Api, ctx: Context) -> list[str]:
+    """What params.py is rendered from: the operations with a JSON body (their file helpers
+    name TypedDicts) and every model their bodies reach."""
+    ops = [op for op in api.operations if op.body.model is not None]
+    shapes = [(op.resource, op.python_name, op.body.model_name, op.file, op.presigned_upload)
+              for op in ops]
+    return [repr(shapes), *_model_parts([op.body.model for op in ops if op.body.model], ctx)]
+
+
+def _kept(env: jinja2.Environment, name: str, parts: Sequence[object],
+          render: Callable[[], str]) -> str:
+    """A template's rendering, kept under the template's text and `parts`."""
+    assert env.loader is not None
+    key = (name, env.loader.get_source(env, name)[0], *parts)
+    text = _RENDERED.lookup(*key)
+    if text is None:
+        text = render()
+        _RENDERED.store(text, *key)
+    return str(text)
 
 
 def _common(api: Api, findings: Sequence[EnrichmentNote] = (),
@@ -461,27 +491,24 @@ def render_package(
         ("package/resources/__init__.py.jinja", f"{pkg}/resources/__init__.py"),
     ):
         files[target] = env.get_template(template).render(**common)
-    if ctx.body_dicts:
-        files[f"{pkg}/params.py"] = env.get_template("package/params.py.jinja").render(
-            body_dicts=ctx.body_dicts, **common
+    settings = repr(dataclasses.replace(api, resources=(), models=()))
+    shared = (settings, repr(ctx.emulator), common["header"])  # what every module may read
+    if any(op.body.kind == "json" for op in api.operations):
+        files[f"{pkg}/params.py"] = _kept(
+            env, _PARAMS_TEMPLATE, (*shared, _params_parts(api, ctx)),
+            lambda: env.get_template(_PARAMS_TEMPLATE).render(body_dicts=ctx.body_dicts, **common),
         )
     if findings:  # only an API with pulled schemas has an enrichment report
         files["ENRICHMENT.md"] = env.get_template("package/ENRICHMENT.md.jinja").render(**common)
     if api.v1_base_path or api.moves:  # an API with no earlier version has nothing to migrate
         files["MIGRATION.md"] = env.get_template("package/MIGRATION.md.jinja").render(**common)
     resource_template = env.get_template(_RESOURCE_TEMPLATE)
-    assert env.loader is not None
-    template_text = env.loader.get_source(env, _RESOURCE_TEMPLATE)[0]
-    settings = repr(dataclasses.replace(api, resources=(), models=()))
     for resource in api.resources:
-        key = (template_text, settings, _resource_parts(resource, ctx), repr(ctx.emulator),
-               common["header"])
-        text = _RESOURCES.lookup(*key)
-        if text is None:
-            text = resource_template.render(resource=resource, B=ctx.builtin_names(resource),
-                                            **common)
-            _RESOURCES.store(text, *key)
-        files[f"{pkg}/resources/{resource.name}.py"] = text
+        files[f"{pkg}/resources/{resource.name}.py"] = _kept(
+            env, _RESOURCE_TEMPLATE, (*shared, _resource_parts(resource, ctx)),
+            functools.partial(resource_template.render, resource=resource,
+                              B=ctx.builtin_names(resource), **common),
+        )
     batch = any(op.batch for resource in api.resources for op in resource.operations)
     if batch:  # `python -m <package> import`: only where there is something to bulk-import
         files[f"{pkg}/__main__.py"] = env.get_template("package/__main__.py.jinja").render(

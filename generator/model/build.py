@@ -356,7 +356,15 @@ def build_models(specs: dict[str, dict[str, Any]]) -> dict[str, Model]:
         )
         for name, spec in sorted(specs.items())
     }
-    return {m.name: m for m in link_models(models.values())}
+    # The models and fields were made just now and nothing else holds them yet: their types
+    # are linked in place (`link_models` makes new objects, for models others may hold).
+    types: dict[TypeRef, TypeRef] = {}  # a large API spells the same few types many times
+    for model in models.values():
+        for f in model.fields:
+            if f.type not in types:
+                types[f.type] = _linked_type(f.type, models)
+            object.__setattr__(f, "type", types[f.type])
+    return models
 
 
 def _error_shape(api_spec: dict[str, Any]) -> ErrorShape:

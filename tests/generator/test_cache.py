@@ -136,15 +136,16 @@ def test_a_one_model_edit_in_a_large_api_regenerates_one_chunk(
     out = ["--specs", tmp_path / "specs", "--out", tmp_path / "out"]
     assert run_apigen("generate", *out).returncode == 0
     models = _entries(tmp_path / "cache", "models")
-    resources = _entries(tmp_path / "cache", "resource-module")
-    assert len(resources) == len(api.resources)
+    rendered = _entries(tmp_path / "cache", "rendered-module")
+    assert len(rendered) == len(api.resources) + 1  # each resource module, and params.py
 
     edit_one_operation(api_dir)
     done = run_apigen("generate", *out)
     assert done.returncode == 0, done.stderr
     assert len(_entries(tmp_path / "cache", "models") - models) == 1
-    # the one resource whose operation reaches the edited model is rendered again
-    assert len(_entries(tmp_path / "cache", "resource-module") - resources) == 1
+    # the one resource whose operation reaches the edited (body) model is rendered again, and
+    # params.py, which has its TypedDict
+    assert len(_entries(tmp_path / "cache", "rendered-module") - rendered) == 2
     monkeypatch.setenv("APIGEN_NO_CACHE", "1")
     cold = ["generate", "--specs", str(tmp_path / "specs"), "--out", str(tmp_path / "cold")]
     assert main(cold) == 0
