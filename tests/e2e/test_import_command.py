@@ -229,7 +229,7 @@ def test_ctrl_c_stops_the_import_and_the_same_command_resumes(
             time.sleep(0.01)  # until the server applied batch 1
         child.send_signal(signal.SIGINT)
         _, err = child.communicate(timeout=60)
-    assert child.returncode == 130 and "run the same command again to resume" in err
+    assert child.returncode == 130 and "run the same command again to resume" in err, err
     env = {**os.environ, **_environment(eb_emulator)}
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=60, check=False)
