@@ -213,6 +213,10 @@ def test_the_journal_resumes_and_refuses_a_changed_file(
     assert status == 2 and "belongs to a run with other input" in err
 
 
+_WITH_CTRL_C = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                "runpy.run_module('ebuilder', run_name='__main__', alter_sys=True)")
+
+
 def test_ctrl_c_stops_the_import_and_the_same_command_resumes(
         eb_emulator: EmulatorServer, tmp_path: Path) -> None:
     """The README's worked example: Ctrl-C while batch 1's answer is on its way (the server
@@ -224,7 +228,11 @@ def test_ctrl_c_stops_the_import_and_the_same_command_resumes(
     with FaultProxy(eb_emulator.port, stall=30.0) as proxy:
         proxy.inject("stall", path="/Companies/Import")
         env = {**os.environ, **_environment(eb_emulator, proxy.url)}
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        # A child inherits an ignored SIGINT from a test run started in the background (as by
+        # `make test &`): it is given Python's Ctrl-C handler back before the command runs.
+        interruptible = [sys.executable, "-c", _WITH_CTRL_C, *command[3:]]
+        child = subprocess.Popen(interruptible, cwd=ROOT, env=env, stderr=subprocess.PIPE,
+                                 text=True)
         while len(_companies(eb_emulator, "sigint co")) < 3 and child.poll() is None:
             time.sleep(0.01)  # until the server applied batch 1
         child.send_signal(signal.SIGINT)
