@@ -5,7 +5,7 @@ its model before it is sent, as a model instance is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from generator.model import names
@@ -80,7 +80,13 @@ def key_annotation(field: Field, names: Mapping[str, str] | None = None,
     return repr(text) if defined is not None and later else text
 
 
-def _reached(models: list[Model]) -> list[Model]:
+def dict_or_model(model: Model, names: Mapping[str, str] | None = None) -> str:
+    """The annotation of an argument that takes a model's body: its TypedDict or the model."""
+    ref = TypeRef("model", name=model.name, model=model)
+    return f"{input_type(ref, names)} | {model.name}"
+
+
+def reached(models: Iterable[Model]) -> list[Model]:
     """The models and every model their fields hold, each once, a model after the models it
     holds (so that the TypedDicts can be defined in that order)."""
     seen: set[str] = set()
@@ -91,10 +97,8 @@ def _reached(models: list[Model]) -> list[Model]:
             return
         seen.add(model.name)
         for f in model.fields:
-            for name in sorted(f.type.models()):
-                held = _held(f.type, name)
-                if held is not None:
-                    visit(held)
+            for held in _linked(f.type):
+                visit(held)
         order.append(model)
 
     for model in models:
@@ -102,14 +106,12 @@ def _reached(models: list[Model]) -> list[Model]:
     return order
 
 
-def _held(ref: TypeRef, name: str) -> Model | None:
-    if ref.kind == "model":
-        return ref.model if ref.name == name else None
+def _linked(ref: TypeRef) -> Iterator[Model]:
+    """The models a type holds (a name no model has links to nothing)."""
+    if ref.kind == "model" and ref.model is not None:
+        yield ref.model
     for inner in (*ref.options, *((ref.item,) if ref.item is not None else ())):
-        found = _held(inner, name)
-        if found is not None:
-            return found
-    return None
+        yield from _linked(inner)
 
 
 def _body_models(api: Api) -> list[Model]:
@@ -125,13 +127,13 @@ def body_dicts(api: Api) -> list[BodyDict]:
     holding it (a model that holds itself, directly or not, is named in quotes there)."""
     out = []
     defined: set[str] = set()
-    for model in _reached(_body_models(api)):
+    for model in reached(_body_models(api)):
         keys = tuple(Key(f, key_annotation(f, defined=defined), f.required)
                      for f in model.fields)
         out.append(BodyDict(dict_name(model), model, keys, f"The `{model.name}` body as a dict."))
         defined.add(dict_name(model))
     for op in _operations(api):
-        for method, filled, defaulted in _helper_fields(op):
+        for method, filled, defaulted in file_helpers(op):
             assert op.body.model is not None
             keys = tuple(
                 Key(f, key_annotation(f, defined=defined), f.required and f.wire_name != defaulted)
@@ -143,7 +145,7 @@ def body_dicts(api: Api) -> list[BodyDict]:
     return out
 
 
-def _helper_fields(op: Operation) -> Iterator[tuple[str, frozenset[str], str]]:
+def file_helpers(op: Operation) -> Iterator[tuple[str, frozenset[str], str]]:
     """(method, fields the client fills, field it fills unless given) of each file helper."""
     base = op.python_name.strip("_")
     if op.file:

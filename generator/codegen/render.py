@@ -213,29 +213,33 @@ class Context:
     @staticmethod
     def body_type(op: Operation, names: Mapping[str, str] | None = None) -> str:
         """A JSON body argument's annotation: its TypedDict or its model."""
-        model = op.body.model
-        assert model is not None
-        ref = TypeRef("model", name=model.name, model=model)
-        return f"{params.input_type(ref, names)} | {model.name}"
+        assert op.body.model is not None
+        return params.dict_or_model(op.body.model, names)
 
     @staticmethod
-    def returned_type(op: Operation, names: Mapping[str, str] | None = None) -> str:
+    def returns_empty(op: Operation) -> bool:
+        """Whether the field a method returns (`returns`) is a list or map the answer may leave
+        out or send as null, which the method then returns empty."""
+        field = op.returned
+        assert field is not None
+        return field.type.kind in ("list", "map") and (not field.required or field.nullable)
+
+    def returned_type(self, op: Operation, names: Mapping[str, str] | None = None) -> str:
         """What a method returns when the spec picks one field of its answer (`returns`)."""
         field = op.returned
         assert field is not None
         text = py_type(field.type, names)
-        if field.required and not field.nullable or field.type.kind in ("list", "map"):
-            return text
-        return f"{text} | None"
+        optional = not field.required or field.nullable
+        return f"{text} | None" if optional and not self.returns_empty(op) else text
 
-    @staticmethod
-    def returned_value(op: Operation) -> str:
-        """The expression a method with `returns` ends in: the field of `answer`; a list or map
-        the answer leaves out (or sends as null) is returned empty."""
+    def returned_value(self, op: Operation) -> str:
+        """The expression a method with `returns` ends in: the field of `answer`, or an empty
+        list or map for one the answer leaves out."""
         field = op.returned
         assert field is not None
-        empty = {"list": " or []", "map": " or {}"}.get(field.type.kind, "")
-        return f"answer.{field.python_name}{empty if not field.required or field.nullable else ''}"
+        if self.returns_empty(op):
+            return f"answer.{field.python_name} or {'[]' if field.type.kind == 'list' else '{}'}"
+        return f"answer.{field.python_name}"
 
     @staticmethod
     def argument_type(field: Field, names: Mapping[str, str] | None = None) -> str:
@@ -248,15 +252,14 @@ class Context:
         """A body field a batch method sends with every batch: a model's TypedDict or the
         model, else the field's own annotation."""
         if field.type.kind == "model":
-            return f"{params.input_type(field.type, names)} | {field.type.name}"
+            assert field.type.model is not None, "validation links every model type"
+            return params.dict_or_model(field.type.model, names)
         return py_type(field.type, names)
 
     def record_type(self, op: Operation, names: Mapping[str, str] | None = None) -> str:
         """One record of a batch method: its TypedDict or its model."""
         assert op.batch is not None
-        model = self.models[op.batch.record_model]
-        ref = TypeRef("model", name=model.name, model=model)
-        return f"{params.input_type(ref, names)} | {model.name}"
+        return params.dict_or_model(self.models[op.batch.record_model], names)
 
     @staticmethod
     def dict_name(model_name: str) -> str:
@@ -280,11 +283,8 @@ class Context:
                     field = op.body.model.field(keep)
                     if field is not None and field.type.kind == "model":
                         names.add(params.dict_name_of(field.type.name))
-            base = op.python_name.strip("_")
-            if op.file:
-                names.add(params.helper_dict_name(op, f"{base}_file"))
-            if op.presigned_upload:
-                names.add(params.helper_dict_name(op, f"{base}_and_upload"))
+            names |= {params.helper_dict_name(op, method)
+                      for method, _, _ in params.file_helpers(op)}
         return sorted(names)
 
     def resource_imports(self, ops: tuple[Operation, ...]) -> list[str]:
@@ -414,17 +414,8 @@ _RENDERED = cache.Stage(
 def _model_parts(start: Iterable[Model], ctx: Context) -> list[str]:
     """The reprs of these models and of every model they reach (a model's repr names the models
     it links to without showing them, so each is added)."""
-    models = ctx.models
-    reached: dict[str, Model] = {}
-    todo = list(start)
-    while todo:
-        model = todo.pop()
-        if model.name not in reached:
-            reached[model.name] = model
-            todo += [models[name] for f in model.fields for name in f.type.models()
-                     if name in models]
     reprs = ctx.model_reprs
-    return [reprs.get(name) or repr(reached[name]) for name in sorted(reached)]
+    return sorted(reprs.get(m.name) or repr(m) for m in params.reached(start))
 
 
 def _resource_parts(resource: Resource, ctx: Context) -> list[str]:
@@ -509,7 +500,7 @@ def render_package(
             functools.partial(resource_template.render, resource=resource,
                               B=ctx.builtin_names(resource), **common),
         )
-    batch = any(op.batch for resource in api.resources for op in resource.operations)
+    batch = any(op.batch for op in api.operations)
     if batch:  # `python -m <package> import`: only where there is something to bulk-import
         files[f"{pkg}/__main__.py"] = env.get_template("package/__main__.py.jinja").render(
             **common)

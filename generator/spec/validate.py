@@ -762,10 +762,9 @@ class _Checker:
         """An example is sent as the parameter's value (contract test): it must be one."""
         example, kind = param["example"], param["type"]
         wanted = SCALARS[kind.removeprefix("list[").removesuffix("]")].literals
-        if isinstance(example, bool) is not (bool in wanted) or not isinstance(example, wanted):
-            self.error(doc, path, f"example {example!r} is not a value of type {kind}")
-        elif param.get("enum") and example not in param["enum"]:
-            self.error(doc, path, f"example {example!r} is not one of the enum values")
+        problem = _example_problem(example, wanted, kind, param.get("enum"))
+        if problem:
+            self.error(doc, path, problem)
 
     def check_field_example(
         self, doc: Document, path: list[str | int], field: dict[str, Any]
@@ -781,10 +780,9 @@ class _Checker:
             return
         wanted = tuple(t for o in options for t in SCALARS[o.name].literals)
         pattern = pattern_of(field)
-        if isinstance(example, bool) is not (bool in wanted) or not isinstance(example, wanted):
-            self.error(doc, path, f"example {example!r} is not a value of type {field['type']}")
-        elif field.get("enum") and example not in field["enum"]:
-            self.error(doc, path, f"example {example!r} is not one of the enum values")
+        problem = _example_problem(example, wanted, field["type"], field.get("enum"))
+        if problem:
+            self.error(doc, path, problem)
         elif pattern and isinstance(example, str) and _safe_search(pattern, example) is False:
             self.error(doc, path, f"example {example!r} does not match the field's pattern "
                        f"{pattern!r}")
@@ -814,6 +812,17 @@ class _Checker:
         if response in self.models and not self.leads_to(response, op["paginate"]["items"], "list"):
             self.error(doc, [*base, "paginate", "items"],
                        f"{op['paginate']['items']!r} is not a list field of {response}")
+
+
+def _example_problem(example: Any, wanted: tuple[type, ...], kind: str,
+                     enum: list[Any] | None) -> str:
+    """What is wrong with an example of a value of `kind` (whose YAML values have the types
+    `wanted`), or ''."""
+    if isinstance(example, bool) is not (bool in wanted) or not isinstance(example, wanted):
+        return f"example {example!r} is not a value of type {kind}"
+    if enum and example not in enum:
+        return f"example {example!r} is not one of the enum values"
+    return ""
 
 
 def _safe_search(pattern: str, text: str) -> bool | None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
 class _Seen:
     """One 2xx response a raw call received, and the answer model read from it (if any)."""
 
